@@ -1,0 +1,1 @@
+"""The ``pesaguard`` command line: a thin Typer front over the library."""

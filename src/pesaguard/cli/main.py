@@ -1,0 +1,38 @@
+"""Entry point: ``pesaguard --help`` lists every command."""
+
+from __future__ import annotations
+
+import typer
+
+from pesaguard import __version__
+from pesaguard.cli import db
+from pesaguard.cli.common import state
+
+app = typer.Typer(
+    name="pesaguard",
+    help="Fraud defence for mobile money: ingest, simulate, score, check SMS, serve, monitor.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"pesaguard {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only results and errors; no progress bars."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """pesaguard: fraud defence for mobile money."""
+    state.quiet = quiet
+
+
+app.add_typer(db.app, name="db")
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,112 @@
+"""One typed settings object for the whole system.
+
+Values come from, in order of precedence: explicit arguments, environment variables
+``PESAGUARD_*``, an optional ``pesaguard.toml`` in the working directory, then defaults.
+Nothing is created on disk when settings are read; call :meth:`Settings.ensure_home` for that.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Settings(BaseSettings):
+    """Runtime settings. Every field can be set as ``PESAGUARD_<FIELD>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PESAGUARD_",
+        extra="forbid",
+        toml_file="pesaguard.toml",
+        validate_default=True,
+    )
+
+    home: Path = Field(
+        default=Path(".pesaguard"),
+        description="Home for data, models and the embedded database.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="sqlite:///PATH or postgresql://...; defaults to SQLite at HOME/pesaguard.db.",
+    )
+    currency: str = Field(default="KES", description="Default ISO 4217 currency for amounts.")
+    operator_sender_ids: list[str] = Field(
+        default_factory=lambda: ["MPESA", "M-PESA", "MoMo", "AirtelMoney"],
+        description="Sender IDs the operator's genuine notifications come from.",
+    )
+    redaction_salt: str = Field(
+        default="pesaguard-default-salt-change-me",
+        description="Salt for hashing SMS texts and identifiers; set a secret value in production.",
+    )
+    mlflow_tracking_uri: str | None = Field(
+        default=None,
+        description="MLflow tracking URI; defaults to SQLite under HOME/mlflow.",
+    )
+    log_level: str = Field(default="INFO", description="Python logging level.")
+
+    @field_validator("currency")
+    @classmethod
+    def _currency_code(cls, v: str) -> str:
+        if len(v) != 3 or not v.isalpha():
+            raise ValueError("currency must be a 3-letter ISO 4217 code such as KES, TZS or UGX")
+        return v.upper()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to the embedded SQLite file under ``home``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'pesaguard.db').as_posix()}"
+
+    @property
+    def resolved_mlflow_uri(self) -> str:
+        if self.mlflow_tracking_uri:
+            return self.mlflow_tracking_uri
+        return f"sqlite:///{(self.home / 'mlflow' / 'mlflow.db').resolve().as_posix()}"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / "data"
+
+    def ensure_home(self) -> Path:
+        """Create the home directory tree and return it."""
+        for d in (self.home, self.models_dir, self.data_dir, self.home / "mlflow"):
+            d.mkdir(parents=True, exist_ok=True)
+        return self.home
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached). Tests build their own ``Settings`` instead."""
+    from pesaguard.errors import ConfigError
+
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic ValidationError: name the setting
+        raise ConfigError(
+            f"invalid settings: {exc}",
+            hint="fix the PESAGUARD_* environment variable or pesaguard.toml entry named above",
+        ) from exc

@@ -1,0 +1,182 @@
+"""Repository functions for the core tables: transactions, accounts, events, labels, quarantine.
+
+Every write is idempotent: rows carry natural keys and inserts skip keys that already exist, so
+re-running an ingest or replaying a batch after a crash adds nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pandas as pd
+
+from pesaguard.schema import TRANSACTION_COLUMNS
+from pesaguard.store.base import Store
+
+ACCOUNT_COLUMNS = ("account_id", "kind", "region", "income_band", "opened_ms", "device_id", "msisdn_hash")
+EVENT_COLUMNS = ("event_id", "account_id", "ts_ms", "kind")
+LABEL_COLUMNS = ("label_id", "txn_id", "is_fraud", "known_at_ms", "source", "typology")
+QUARANTINE_COLUMNS = ("source_key", "source", "row_number", "field", "reason", "raw", "created_ms")
+
+
+def label_id(txn_id: str, is_fraud: bool, known_at_ms: int, source: str) -> str:
+    """Deterministic id of a label event, so the same label file ingested twice adds nothing."""
+    key = f"{txn_id}\x1f{int(is_fraud)}\x1f{known_at_ms}\x1f{source}".encode()
+    return hashlib.blake2b(key, digest_size=12).hexdigest()
+
+
+def _rows(df: pd.DataFrame, columns: Sequence[str]) -> list[tuple[Any, ...]]:
+    """DataFrame -> list of tuples with Python scalars and None for missing values."""
+    out = df.reindex(columns=list(columns))
+    out = out.astype(object).where(out.notna(), None)
+    return list(out.itertuples(index=False, name=None))
+
+
+def insert_rows(store: Store, table: str, columns: Sequence[str], key: Sequence[str],
+                rows: Sequence[Sequence[Any]], cur: Any = None) -> int:
+    """Insert rows, skipping existing keys; returns how many were new."""
+    sql = store.insert_ignore(table, columns, key)
+    if cur is not None:
+        return store.executemany_in(cur, sql, rows)
+    return store.executemany(sql, rows)
+
+
+def insert_transactions(store: Store, df: pd.DataFrame, cur: Any = None) -> int:
+    """Insert transactions (columns named as in :data:`TRANSACTION_COLUMNS`); returns new rows."""
+    return insert_rows(store, "transactions", TRANSACTION_COLUMNS, ("txn_id",),
+                       _rows(df, TRANSACTION_COLUMNS), cur)
+
+
+def insert_accounts(store: Store, df: pd.DataFrame) -> int:
+    return insert_rows(store, "accounts", ACCOUNT_COLUMNS, ("account_id",), _rows(df, ACCOUNT_COLUMNS))
+
+
+def insert_account_events(store: Store, df: pd.DataFrame) -> int:
+    return insert_rows(store, "account_events", EVENT_COLUMNS, ("event_id",), _rows(df, EVENT_COLUMNS))
+
+
+def insert_labels(store: Store, df: pd.DataFrame, cur: Any = None) -> int:
+    """Insert labels (txn_id, is_fraud, known_at_ms, source[, typology]); ids are derived if absent."""
+    df = df.copy()
+    if "source" not in df:
+        df["source"] = "unknown"
+    if "label_id" not in df:
+        df["label_id"] = [
+            label_id(t, bool(f), int(k), str(s))
+            for t, f, k, s in zip(df["txn_id"], df["is_fraud"], df["known_at_ms"], df["source"], strict=True)
+        ]
+    df["is_fraud"] = df["is_fraud"].astype(int)
+    return insert_rows(store, "labels", LABEL_COLUMNS, ("label_id",), _rows(df, LABEL_COLUMNS), cur)
+
+
+def insert_quarantine(store: Store, source_key: str, source: str,
+                      rows: Sequence[tuple[int, str, str, dict[str, Any] | None]], cur: Any = None) -> int:
+    """Quarantine bad rows: (row_number, field, reason, raw record). Idempotent per source and row."""
+    now = int(time.time() * 1000)
+    data = [
+        (source_key, source, rn, field, reason, json.dumps(raw, default=str) if raw is not None else None, now)
+        for rn, field, reason, raw in rows
+    ]
+    return insert_rows(store, "quarantine", QUARANTINE_COLUMNS, ("source_key", "row_number"), data, cur)
+
+
+def count(store: Store, table: str) -> int:
+    return int(store.scalar(f"SELECT COUNT(*) FROM {table}") or 0)
+
+
+def existing_txn_ids(store: Store, ids: Sequence[str]) -> set[str]:
+    """Which of ``ids`` are already stored (chunked to stay under parameter limits)."""
+    found: set[str] = set()
+    for i in range(0, len(ids), 900):
+        chunk = list(ids[i : i + 900])
+        marks = ",".join("?" for _ in chunk)
+        found.update(r[0] for r in store.query(f"SELECT txn_id FROM transactions WHERE txn_id IN ({marks})", chunk))
+    return found
+
+
+def load_transactions(store: Store, start_ms: int | None = None, end_ms: int | None = None,
+                      columns: Sequence[str] = TRANSACTION_COLUMNS) -> pd.DataFrame:
+    """Transactions with ``start_ms <= ts_ms < end_ms``, ordered by time then id."""
+    where, params = _range(start_ms, end_ms)
+    cols = ", ".join(columns)
+    rows = store.query(f"SELECT {cols} FROM transactions{where} ORDER BY ts_ms, txn_id", params)
+    return pd.DataFrame.from_records(rows, columns=list(columns))
+
+
+def iter_transactions(store: Store, start_ms: int | None = None, end_ms: int | None = None,
+                      chunk_rows: int = 200_000) -> Iterator[pd.DataFrame]:
+    """Stream transactions in time order, ``chunk_rows`` at a time (bounded memory)."""
+    where, params = _range(start_ms, end_ms)
+    cols = ", ".join(TRANSACTION_COLUMNS)
+    cur = store.conn.cursor()
+    try:
+        cur.execute(store.sql(f"SELECT {cols} FROM transactions{where} ORDER BY ts_ms, txn_id"), params)
+        while True:
+            rows = cur.fetchmany(chunk_rows)
+            if not rows:
+                break
+            yield pd.DataFrame.from_records(rows, columns=list(TRANSACTION_COLUMNS))
+    finally:
+        cur.close()
+
+
+def load_labels(store: Store, known_before_ms: int | None = None) -> pd.DataFrame:
+    """Label events, optionally only those known strictly before ``known_before_ms``."""
+    sql = f"SELECT {', '.join(LABEL_COLUMNS)} FROM labels"
+    params: tuple[Any, ...] = ()
+    if known_before_ms is not None:
+        sql += " WHERE known_at_ms < ?"
+        params = (known_before_ms,)
+    rows = store.query(sql + " ORDER BY known_at_ms, label_id", params)
+    return pd.DataFrame.from_records(rows, columns=list(LABEL_COLUMNS))
+
+
+def load_accounts(store: Store) -> pd.DataFrame:
+    rows = store.query(f"SELECT {', '.join(ACCOUNT_COLUMNS)} FROM accounts ORDER BY account_id")
+    return pd.DataFrame.from_records(rows, columns=list(ACCOUNT_COLUMNS))
+
+
+def load_account_events(store: Store) -> pd.DataFrame:
+    rows = store.query(f"SELECT {', '.join(EVENT_COLUMNS)} FROM account_events ORDER BY ts_ms, event_id")
+    return pd.DataFrame.from_records(rows, columns=list(EVENT_COLUMNS))
+
+
+def load_quarantine(store: Store, source_key: str | None = None) -> pd.DataFrame:
+    cols = ("source", "row_number", "field", "reason", "raw")
+    sql = f"SELECT {', '.join(cols)} FROM quarantine"
+    params: tuple[Any, ...] = ()
+    if source_key is not None:
+        sql += " WHERE source_key = ?"
+        params = (source_key,)
+    rows = store.query(sql + " ORDER BY source, row_number", params)
+    return pd.DataFrame.from_records(rows, columns=list(cols))
+
+
+def find_incoming(store: Store, account: str, amount_minor: int, around_ms: int,
+                  window_ms: int = 2 * 3600 * 1000, payer: str | None = None) -> list[dict[str, Any]]:
+    """Transactions paid *to* ``account`` of exactly ``amount_minor`` within ``window_ms`` of a time.
+
+    Used to verify "you have received ..." claims against the ledger.
+    """
+    sql = ("SELECT txn_id, ts_ms, payer, payee, amount_minor, currency FROM transactions "
+           "WHERE payee = ? AND amount_minor = ? AND ts_ms BETWEEN ? AND ?")
+    params: list[Any] = [account, amount_minor, around_ms - window_ms, around_ms + window_ms]
+    if payer is not None:
+        sql += " AND payer = ?"
+        params.append(payer)
+    return store.query_dicts(sql + " ORDER BY ts_ms", params)
+
+
+def _range(start_ms: int | None, end_ms: int | None) -> tuple[str, tuple[Any, ...]]:
+    clauses, params = [], []
+    if start_ms is not None:
+        clauses.append("ts_ms >= ?")
+        params.append(start_ms)
+    if end_ms is not None:
+        clauses.append("ts_ms < ?")
+        params.append(end_ms)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
