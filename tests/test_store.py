@@ -6,8 +6,7 @@ import pandas as pd
 import pytest
 
 from pesaguard.errors import ConfigError, StoreError
-from pesaguard.store import Store
-from pesaguard.store import core
+from pesaguard.store import Store, core
 
 
 def _txns(n: int, start: int = 0) -> pd.DataFrame:
@@ -50,7 +49,7 @@ def test_amounts_are_exact_integers(store: Store) -> None:
 def test_non_positive_amount_is_rejected_by_the_schema(store: Store) -> None:
     bad = _txns(1)
     bad.loc[0, "amount_minor"] = 0
-    with pytest.raises(Exception, match="(?i)check"):
+    with pytest.raises(Exception, match=r"(?i)check"):
         core.insert_transactions(store, bad)
     assert core.count(store, "transactions") == 0  # the failed batch left nothing behind
 

@@ -32,8 +32,9 @@ def label_id(txn_id: str, is_fraud: bool, known_at_ms: int, source: str) -> str:
 def _rows(df: pd.DataFrame, columns: Sequence[str]) -> list[tuple[Any, ...]]:
     """DataFrame -> list of tuples with Python scalars and None for missing values."""
     out = df.reindex(columns=list(columns))
-    out = out.astype(object).where(out.notna(), None)
-    return list(out.itertuples(index=False, name=None))
+    obj = out.astype(object)
+    obj = obj.mask(out.isna(), None)
+    return list(obj.itertuples(index=False, name=None))
 
 
 def insert_rows(store: Store, table: str, columns: Sequence[str], key: Sequence[str],
