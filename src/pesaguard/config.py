@@ -101,12 +101,22 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings (cached). Tests build their own ``Settings`` instead."""
+    return load_settings()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning validation errors into a :class:`ConfigError` naming the setting."""
+    from pydantic import ValidationError
+
     from pesaguard.errors import ConfigError
 
     try:
-        return Settings()
-    except Exception as exc:  # pydantic ValidationError: name the setting
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(p) for p in first["loc"]) or "?"
         raise ConfigError(
-            f"invalid settings: {exc}",
-            hint="fix the PESAGUARD_* environment variable or pesaguard.toml entry named above",
+            f"{first['msg']} (got {first.get('input')!r})",
+            setting=f"PESAGUARD_{name.upper()}",
+            hint=f"set PESAGUARD_{name.upper()} (or '{name}' in pesaguard.toml) to a valid value",
         ) from exc
