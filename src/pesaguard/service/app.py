@@ -1,0 +1,68 @@
+"""The FastAPI app factory.
+
+How a router plugs in: write ``pesaguard/service/routers/<area>.py`` exposing an ``APIRouter`` named
+``router`` with full paths (``/v1/...``) and add one import and one ``include_router`` line in
+:func:`create_app`. Use the dependencies from :mod:`pesaguard.service.deps`:
+``Depends(get_store)``, ``Depends(get_settings_dep)`` and ``Depends(require_role("scorer"))``
+(roles: scorer < analyst < admin). Raise :mod:`pesaguard.errors` subclasses for failures; the
+handlers in :mod:`pesaguard.service.errors` turn them into the one JSON envelope with the class's
+HTTP status. Keep business logic in the area package; a router only translates HTTP.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from pesaguard import __version__
+from pesaguard.config import Settings, get_settings
+from pesaguard.service import errors
+from pesaguard.service.auth import KeyVerifier
+from pesaguard.service.metrics import Metrics, MetricsMiddleware
+from pesaguard.service.routers import health, keys
+from pesaguard.store import open_store
+
+log = logging.getLogger("pesaguard.service")
+
+DESCRIPTION = """Real-time fraud decisions for mobile money, SMS scam checks, cases and labels.
+
+Authenticate with an API key: `Authorization: Bearer KEY` or `X-API-Key: KEY`
+(`pesaguard keys create --role scorer|analyst|admin`). Errors share one envelope:
+`{"error": {"code", "message", "hint", "field", ...}}`."""
+
+
+def create_app(settings: Settings | None = None, **options: Any) -> FastAPI:
+    """Build the app: store, auth, error envelope, metrics and every area's router.
+
+    ``options`` are passed to the decision service (``scorer=``, ``policy=``) so tests and the
+    demo can inject a model or rules; by default the champion model and HOME/rules.yaml are used.
+    """
+    settings = settings or get_settings()
+    store = open_store(settings)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        for hook in app.state.shutdown_hooks:
+            hook()
+        store.close()
+
+    app = FastAPI(title="pesaguard", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.store = store
+    app.state.metrics = metrics
+    app.state.key_verifier = KeyVerifier(store)
+    app.state.shutdown_hooks = []
+    app.state.ready_checks = {"store": lambda: "ok" if store.scalar("SELECT 1") == 1 else "no answer"}
+    app.state.options = options
+    errors.install(app)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+
+    app.include_router(health.router)
+    app.include_router(keys.router)
+    return app
