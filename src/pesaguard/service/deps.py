@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -51,7 +51,7 @@ def _principal(request: Request, bearer: HTTPAuthorizationCredentials | None, he
     return verifier.verify(key)
 
 
-def require_role(role: Role) -> Callable[..., Principal]:
+def require_role(role: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency that returns the caller's :class:`Principal` if it has ``role`` (or a higher one)."""
     check_role(role)
 
