@@ -17,7 +17,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Literal
 
 from pesaguard.errors import AuthError, InputError
 from pesaguard.store import Store
@@ -45,7 +45,7 @@ class Principal:
 def check_role(role: str) -> Role:
     if role not in _RANK:
         raise InputError(f"unknown role {role!r}", field="role", hint=f"use one of {', '.join(ROLES)}")
-    return cast(Role, role)
+    return role
 
 
 def hash_key(key: str) -> str:
