@@ -1,0 +1,165 @@
+"""Feature configuration and the ordered list of feature names it produces.
+
+Contract: durations are strings such as ``"90s"``, ``"15m"``, ``"1h"``, ``"7d"``; the feature set is a
+pure function of the configuration, and ``FeatureConfig.version`` (a hash of it) names it in the model
+registry.
+
+>>> cfg = FeatureConfig()
+>>> names = feature_names(cfg)
+>>> names[:3]
+['amount', 'txn_type_code', 'hour_local']
+>>> 'payee_fraud_rate_30d' in names and 'amount_ratio_30d' in names
+True
+>>> parse_duration("7d")
+604800000
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+#: Feature groups, in output order. Each can be switched off in ``FeatureConfig.groups``.
+GROUPS: tuple[str, ...] = (
+    "amount",  # the transaction's own fields
+    "time",  # local hour, weekday, night, weekend
+    "payer",  # the payer's outgoing history per window, amount against it
+    "payee",  # the payee's incoming history per window, fan-in
+    "pair",  # payer -> payee history: first time, count, recency
+    "labels",  # fraud labels known at decision time, per payer and payee
+    "account_events",  # recency of SIM swaps and device changes
+    "mobile",  # balance drained, cash-out after receiving
+    "sms",  # scam-SMS recency and its interaction with a new payee
+)
+
+_UNITS_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+_DURATION = re.compile(r"^(\d+)(ms|s|m|h|d)$")
+
+
+def parse_duration(text: str) -> int:
+    """``"24h"`` -> milliseconds. Raises ``ValueError`` on anything else."""
+    m = _DURATION.match(text.strip())
+    if not m or int(m.group(1)) <= 0:
+        raise ValueError(f"not a duration: {text!r} (use e.g. '90s', '15m', '1h', '7d')")
+    return int(m.group(1)) * _UNITS_MS[m.group(2)]
+
+
+class FeatureConfig(BaseModel):
+    """What the feature engine computes. Immutable; unknown keys are rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    windows: tuple[str, ...] = Field(
+        default=("1h", "24h", "7d", "30d"), description="sliding time windows for payer/payee aggregates"
+    )
+    label_windows: tuple[str, ...] = Field(
+        default=("7d", "30d"),
+        description="windows (by the time a label became known) for fraud counts and rates; each must be in windows",
+    )
+    history_window: str = Field(default="30d", description="window the amount is compared with; one of windows")
+    recent_window: str = Field(
+        default="24h", description="window for inflow share and scam-SMS interaction; one of windows"
+    )
+    utc_offset_hours: float = Field(default=3.0, ge=-12, le=14, description="local time for night/weekend")
+    night_start_hour: int = Field(default=22, ge=0, le=23)
+    night_end_hour: int = Field(default=6, ge=0, le=23)
+    horizon: str = Field(
+        default="90d",
+        description="nothing older than this affects a feature; idle entities are evicted after it",
+    )
+    groups: tuple[str, ...] = Field(default=GROUPS, description="feature groups to compute, any of GROUPS")
+    dtype: Literal["float64", "float32"] = "float64"
+
+    @field_validator("windows", "label_windows")
+    @classmethod
+    def _durations(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        ms = [parse_duration(w) for w in v]
+        if len(set(ms)) != len(ms):
+            raise ValueError(f"duplicate windows in {v}")
+        return tuple(w for _, w in sorted(zip(ms, v, strict=True)))
+
+    @field_validator("history_window", "recent_window", "horizon")
+    @classmethod
+    def _duration(cls, v: str) -> str:
+        parse_duration(v)
+        return v
+
+    @field_validator("groups")
+    @classmethod
+    def _groups(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(v) - set(GROUPS))
+        if unknown:
+            raise ValueError(f"unknown feature groups {unknown}; known: {list(GROUPS)}")
+        return tuple(g for g in GROUPS if g in v)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FeatureConfig:
+        if not self.windows:
+            raise ValueError("windows must not be empty")
+        for name in ("history_window", "recent_window"):
+            if getattr(self, name) not in self.windows:
+                raise ValueError(f"{name}={getattr(self, name)!r} must be one of windows {self.windows}")
+        missing = [w for w in self.label_windows if w not in self.windows]
+        if missing:
+            raise ValueError(f"label_windows {missing} must also be in windows {self.windows}")
+        longest = max(parse_duration(w) for w in self.windows)
+        if parse_duration(self.horizon) < longest:
+            raise ValueError(f"horizon {self.horizon!r} is shorter than the longest window")
+        return self
+
+    # Derived values (milliseconds) used by the engines.
+    @property
+    def windows_ms(self) -> tuple[int, ...]:
+        return tuple(parse_duration(w) for w in self.windows)
+
+    @property
+    def horizon_ms(self) -> int:
+        return parse_duration(self.horizon)
+
+    @property
+    def version(self) -> str:
+        """A short stable hash of the configuration (and the feature code's semantics version)."""
+        payload = json.dumps({"semantics": SEMANTICS_VERSION, **self.model_dump()}, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+
+#: Bump when a feature's meaning changes without a config change, so model registries notice.
+SEMANTICS_VERSION = 1
+
+
+def feature_names(cfg: FeatureConfig | None = None) -> list[str]:
+    """The engine's output columns, in order, for ``cfg`` (default config if None)."""
+    cfg = cfg or FeatureConfig()
+    g = set(cfg.groups)
+    out: list[str] = []
+    if "amount" in g:
+        out += ["amount", "txn_type_code"]
+    if "time" in g:
+        out += ["hour_local", "day_of_week_local", "is_night", "is_weekend"]
+    if "payer" in g:
+        for w in cfg.windows:
+            out += [f"payer_count_{w}", f"payer_sum_{w}", f"payer_mean_{w}", f"payer_std_{w}", f"payer_max_{w}"]
+            out += [f"payer_distinct_payees_{w}"]
+        h = cfg.history_window
+        out += ["payer_secs_since_last", f"amount_ratio_{h}", f"amount_zscore_{h}", f"amount_over_max_{h}"]
+    if "payee" in g:
+        for w in cfg.windows:
+            out += [f"payee_count_{w}", f"payee_sum_{w}", f"payee_mean_{w}", f"payee_distinct_payers_{w}"]
+        out += ["payee_secs_since_last", "payee_secs_since_first"]
+    if "pair" in g:
+        out += ["pair_prior_count", "pair_is_new", "pair_secs_since_last"]
+    if "labels" in g:
+        for w in cfg.label_windows:
+            out += [f"payee_fraud_count_{w}", f"payee_fraud_rate_{w}", f"payer_fraud_count_{w}"]
+    if "account_events" in g:
+        out += ["payer_secs_since_sim_swap", "payer_secs_since_device_change", "payee_secs_since_sim_swap"]
+    if "mobile" in g:
+        r = cfg.recent_window
+        out += ["balance_drain", "payer_secs_since_last_in", f"inflow_cashout_share_{r}"]
+    if "sms" in g:
+        out += ["payer_secs_since_scam_sms", "payer_scam_sms_score", f"scam_sms_new_payee_{cfg.recent_window}"]
+    return out

@@ -1,0 +1,244 @@
+"""The feature set written plainly with the streaming aggregators: the specification of every feature.
+
+It is slow (pure Python, windows rescanned on read) and exists to be read and to be the oracle the
+compiled kernel is tested against. ``ReferenceEngine`` has the online half of ``FeatureEngine``'s
+interface (``score_and_update``, ``peek``, ``add_label``, ``add_account_event``, ``add_sms_event``).
+
+Definitions shared by both engines (see ``docs/architecture.md``, "Feature semantics"):
+
+* A transaction's features use only events processed before it, then it is added to the state.
+* Nothing older than ``horizon`` affects a value, so evicting idle entities never changes one.
+* A fraud label for transaction X counts for X's payer and payee from ``max(known_at_ms, clock)`` on,
+  once per transaction, if X was seen less than ``horizon`` before; a label for a transaction not
+  seen yet waits (bounded by ``horizon``) and is applied right after X is added.
+* Label windows are by the time the label became known.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from typing import Any
+
+from pesaguard.features.aggregators import (
+    Count,
+    DistinctCount,
+    Keyed,
+    Last,
+    Max,
+    Mean,
+    SinceFirst,
+    Std,
+    Sum,
+    TimeSinceLast,
+)
+from pesaguard.features.config import FeatureConfig, feature_names, parse_duration
+from pesaguard.schema import TRANSACTION_TYPES
+
+NAN = float("nan")
+_TYPE_CODE = {t: float(i) for i, t in enumerate(TRANSACTION_TYPES)}
+
+
+def num(v: Any) -> float:
+    """A field as float; NaN when absent, null or not a number."""
+    if v is None:
+        return NAN
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return NAN
+
+
+def type_code(v: Any) -> float:
+    """Index of a canonical type; ``len(TRANSACTION_TYPES)`` for any other; NaN when absent."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return NAN
+    return _TYPE_CODE.get(str(v).lower(), float(len(TRANSACTION_TYPES)))
+
+
+def local_time(ts_ms: int, cfg: FeatureConfig) -> tuple[float, float, float, float]:
+    """(hour, day of week with Monday=0, is_night, is_weekend) in the configured UTC offset."""
+    local = ts_ms + round(cfg.utc_offset_hours * 3_600_000)
+    hour = (local // 3_600_000) % 24
+    dow = (local // 86_400_000 + 3) % 7  # 1970-01-01 was a Thursday
+    s, e = cfg.night_start_hour, cfg.night_end_hour
+    night = (s <= hour or hour < e) if s > e else (s <= hour < e)
+    return float(hour), float(dow), float(night), float(dow >= 5)
+
+
+def zscore(amount: float, mean: float, std: float) -> float:
+    """(amount - mean) / std, with std floored at max(1 minor unit, 1% of |mean|) so constant histories stay finite."""
+    if math.isnan(amount) or math.isnan(mean):
+        return NAN
+    return (amount - mean) / max(std, 1.0, 0.01 * abs(mean))
+
+
+def ratio(a: float, b: float) -> float:
+    """a / b; NaN when either is NaN or b is not positive."""
+    if math.isnan(a) or math.isnan(b) or b <= 0:
+        return NAN
+    return a / b
+
+
+class ReferenceEngine:
+    """Feature set from aggregators. Feed events in time order (ties: side events first, see replay)."""
+
+    def __init__(self, cfg: FeatureConfig | None = None) -> None:
+        self.cfg = cfg = cfg or FeatureConfig()
+        h = cfg.horizon_ms
+        self.names = feature_names(cfg)
+        self.clock = -(2**62)
+
+        def keyed(template: Any, by: Any) -> Keyed:
+            return Keyed(template, by=by, horizon=h)
+
+        self.out = {
+            w: {
+                "count": keyed(Count(window=w), "payer"),
+                "sum": keyed(Sum("amount", w), "payer"),
+                "mean": keyed(Mean("amount", w), "payer"),
+                "std": keyed(Std("amount", w), "payer"),
+                "max": keyed(Max("amount", w), "payer"),
+                "distinct": keyed(DistinctCount("payee", w), "payer"),
+            }
+            for w in cfg.windows
+        }
+        self.out_last = keyed(TimeSinceLast(horizon=h), "payer")
+        self.inn = {
+            w: {
+                "count": keyed(Count(window=w), "payee"),
+                "sum": keyed(Sum("amount", w), "payee"),
+                "mean": keyed(Mean("amount", w), "payee"),
+                "distinct": keyed(DistinctCount("payer", w), "payee"),
+            }
+            for w in cfg.windows
+        }
+        self.in_last = keyed(TimeSinceLast(horizon=h), "payee")
+        self.in_first = keyed(SinceFirst(horizon=h), "payee")
+        self.pair_count = keyed(Count(window=h), ("payer", "payee"))
+        self.pair_last = keyed(TimeSinceLast(horizon=h), ("payer", "payee"))
+        self.fraud_payee = {w: keyed(Count(window=w), "account") for w in cfg.label_windows}
+        self.fraud_payer = {w: keyed(Count(window=w), "account") for w in cfg.label_windows}
+        self.sim_swap = keyed(TimeSinceLast(horizon=h), "account")
+        self.device_change = keyed(TimeSinceLast(horizon=h), "account")
+        self.sms_last = keyed(TimeSinceLast(horizon=h), "account")
+        self.sms_score = keyed(Last("score", horizon=h), "account")
+        # txn_id -> [ts_ms, payer, payee, fraud_applied]; pending labels: txn_id -> (is_fraud, known_at_ms)
+        self.txns: OrderedDict[str, list[Any]] = OrderedDict()
+        self.pending: OrderedDict[str, tuple[bool, int]] = OrderedDict()
+
+    # -- reading -------------------------------------------------------------------------------------
+    def peek(self, txn: dict[str, Any]) -> dict[str, float]:
+        cfg, t = self.cfg, int(txn["ts_ms"])
+        payer, payee = txn.get("payer"), txn.get("payee")
+        amount = num(txn.get("amount_minor"))
+        xo = {"ts_ms": t, "payer": payer, "payee": payee}
+        acct_payer, acct_payee = {"ts_ms": t, "account": payer}, {"ts_ms": t, "account": payee}
+        f: dict[str, float] = {"amount": amount, "txn_type_code": type_code(txn.get("type"))}
+        f["hour_local"], f["day_of_week_local"], f["is_night"], f["is_weekend"] = local_time(t, cfg)
+        for w, aggs in self.out.items():
+            f[f"payer_count_{w}"] = aggs["count"].get(xo)
+            f[f"payer_sum_{w}"] = aggs["sum"].get(xo)
+            f[f"payer_mean_{w}"] = aggs["mean"].get(xo)
+            f[f"payer_std_{w}"] = aggs["std"].get(xo)
+            f[f"payer_max_{w}"] = aggs["max"].get(xo)
+            f[f"payer_distinct_payees_{w}"] = aggs["distinct"].get(xo)
+        f["payer_secs_since_last"] = self.out_last.get(xo)
+        hw = cfg.history_window
+        f[f"amount_ratio_{hw}"] = ratio(amount, f[f"payer_mean_{hw}"])
+        f[f"amount_zscore_{hw}"] = zscore(amount, f[f"payer_mean_{hw}"], f[f"payer_std_{hw}"])
+        f[f"amount_over_max_{hw}"] = ratio(amount, f[f"payer_max_{hw}"])
+        for w, aggs in self.inn.items():
+            f[f"payee_count_{w}"] = aggs["count"].get(xo)
+            f[f"payee_sum_{w}"] = aggs["sum"].get(xo)
+            f[f"payee_mean_{w}"] = aggs["mean"].get(xo)
+            f[f"payee_distinct_payers_{w}"] = aggs["distinct"].get(xo)
+        f["payee_secs_since_last"] = self.in_last.get(xo)
+        f["payee_secs_since_first"] = self.in_first.get(xo)
+        f["pair_prior_count"] = self.pair_count.get(xo)
+        f["pair_is_new"] = float(f["pair_prior_count"] == 0.0)
+        f["pair_secs_since_last"] = self.pair_last.get(xo)
+        for w in cfg.label_windows:
+            n = self.fraud_payee[w].get(acct_payee)
+            f[f"payee_fraud_count_{w}"] = n
+            f[f"payee_fraud_rate_{w}"] = ratio(n, self.inn[w]["count"].get(xo))
+            f[f"payer_fraud_count_{w}"] = self.fraud_payer[w].get(acct_payer)
+        f["payer_secs_since_sim_swap"] = self.sim_swap.get(acct_payer)
+        f["payer_secs_since_device_change"] = self.device_change.get(acct_payer)
+        f["payee_secs_since_sim_swap"] = self.sim_swap.get(acct_payee)
+        f["balance_drain"] = ratio(amount, num(txn.get("payer_balance_before")))
+        as_payee = {"ts_ms": t, "payee": payer}
+        f["payer_secs_since_last_in"] = self.in_last.get(as_payee)
+        rw = cfg.recent_window
+        f[f"inflow_cashout_share_{rw}"] = ratio(amount, self.inn[rw]["sum"].get(as_payee))
+        since_sms = self.sms_last.get(acct_payer)
+        f["payer_secs_since_scam_sms"] = since_sms
+        f["payer_scam_sms_score"] = self.sms_score.get(acct_payer)
+        recent = not math.isnan(since_sms) and since_sms * 1000 < parse_duration(rw)
+        f[f"scam_sms_new_payee_{rw}"] = float(recent and f["pair_is_new"] == 1.0)
+        return {k: f[k] for k in self.names}
+
+    # -- writing -------------------------------------------------------------------------------------
+    def _tick(self, t: int) -> None:
+        self.clock = max(self.clock, t)
+        cutoff = self.clock - self.cfg.horizon_ms
+        while self.txns and next(iter(self.txns.values()))[0] <= cutoff:
+            self.txns.popitem(last=False)
+        while self.pending and next(iter(self.pending.values()))[1] <= cutoff:
+            self.pending.popitem(last=False)
+
+    def update(self, txn: dict[str, Any]) -> None:
+        t = int(txn["ts_ms"])
+        self._tick(t)
+        x = {"ts_ms": t, "payer": txn.get("payer"), "payee": txn.get("payee")}
+        amount = num(txn.get("amount_minor"))
+        if not math.isnan(amount):
+            x["amount"] = amount
+        for aggs in (*self.out.values(), *self.inn.values()):
+            for a in aggs.values():
+                a.update(x)
+        for a in (self.out_last, self.in_last, self.in_first, self.pair_count, self.pair_last):
+            a.update(x)
+        tid = txn.get("txn_id")
+        if tid is not None:
+            tid = str(tid)
+            self.txns.pop(tid, None)
+            self.txns[tid] = [t, x["payer"], x["payee"], False]
+            waiting = self.pending.pop(tid, None)
+            if waiting is not None:
+                self.add_label(tid, *waiting)
+
+    def score_and_update(self, txn: dict[str, Any]) -> dict[str, float]:
+        feats = self.peek(txn)
+        self.update(txn)
+        return feats
+
+    def add_label(self, txn_id: str, is_fraud: bool, known_at_ms: int) -> None:
+        txn_id = str(txn_id)
+        self._tick(int(known_at_ms))
+        mem = self.txns.get(txn_id)
+        if mem is None:
+            self.pending.pop(txn_id, None)
+            self.pending[txn_id] = (bool(is_fraud), int(known_at_ms))
+            return
+        if not is_fraud or mem[3]:
+            return
+        mem[3] = True
+        t = self.clock
+        for w in self.cfg.label_windows:
+            self.fraud_payer[w].update({"ts_ms": t, "account": mem[1]})
+            self.fraud_payee[w].update({"ts_ms": t, "account": mem[2]})
+
+    def add_account_event(self, account_id: str, ts_ms: int, kind: str) -> None:
+        self._tick(int(ts_ms))
+        x = {"ts_ms": int(ts_ms), "account": account_id}
+        if kind == "sim_swap":
+            self.sim_swap.update(x)
+        elif kind == "device_change":
+            self.device_change.update(x)
+
+    def add_sms_event(self, account_id: str, ts_ms: int, scam_type: str | None, score: float | None) -> None:
+        self._tick(int(ts_ms))
+        x = {"ts_ms": int(ts_ms), "account": account_id, "score": score}
+        self.sms_last.update(x)
+        self.sms_score.update(x)

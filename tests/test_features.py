@@ -1,0 +1,145 @@
+"""FeatureEngine behaviour: named features mean what their names say, on hand-made streams."""
+
+from __future__ import annotations
+
+import math
+import pickle
+
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+
+from pesaguard.errors import InputError
+from pesaguard.features import FeatureConfig, FeatureEngine, describe, feature_names
+
+H = 3_600_000
+D = 24 * H
+
+
+def txn(i: int, ts: int, payer: str = "C1", payee: str = "M1", amount: int = 1_000, **kw: object) -> dict:
+    return {"txn_id": f"t{i}", "ts_ms": ts, "payer": payer, "payee": payee, "amount_minor": amount, **kw}
+
+
+def test_config_rejects_unknown_keys_and_bad_windows() -> None:
+    with pytest.raises(ValidationError):
+        FeatureConfig(windowz=("1h",))  # type: ignore[call-arg]
+    with pytest.raises(ValidationError):
+        FeatureConfig(windows=("1h", "banana"))
+    with pytest.raises(ValidationError):
+        FeatureConfig(windows=("1h", "24h"), history_window="30d")
+    with pytest.raises(ValidationError):
+        FeatureConfig(groups=("payer", "astrology"))
+
+
+def test_version_changes_with_config_and_is_stable() -> None:
+    assert FeatureConfig().version == FeatureConfig().version
+    assert FeatureConfig().version != FeatureConfig(utc_offset_hours=0).version
+    assert len(FeatureConfig().version) == 12
+
+
+def test_groups_select_columns() -> None:
+    names = feature_names(FeatureConfig(groups=("amount", "pair")))
+    assert names == ["amount", "txn_type_code", "pair_prior_count", "pair_is_new", "pair_secs_since_last"]
+
+
+def test_every_feature_has_a_description() -> None:
+    for name in feature_names(FeatureConfig()):
+        assert "{value" in describe(name) or name in {"is_night", "is_weekend", "pair_is_new"} or "scam_sms_new" in name
+        describe(name).format(value=1.5)
+    assert describe("amount_ratio_30d").format(value=5) == "amount is 5x this account's 30-day average"
+    with pytest.raises(KeyError):
+        describe("nope")
+
+
+def test_windows_counts_and_expiry() -> None:
+    eng = FeatureEngine()
+    eng.score_and_update(txn(1, 0, amount=100))
+    eng.score_and_update(txn(2, 30 * 60_000, amount=300))
+    f = eng.peek(txn(3, 2 * H, amount=1_000))
+    assert f["payer_count_1h"] == 0.0  # both left the hour
+    assert f["payer_count_24h"] == 2.0
+    assert f["payer_sum_24h"] == 400.0
+    assert f["payer_mean_24h"] == 200.0
+    assert f["payer_std_24h"] == 100.0
+    assert f["payer_max_24h"] == 300.0
+    assert f["amount_ratio_30d"] == 5.0
+    assert f["payer_secs_since_last"] == 1.5 * 3600
+    assert f["payee_distinct_payers_24h"] == 1.0
+    assert f["pair_prior_count"] == 2.0 and f["pair_is_new"] == 0.0
+    assert eng.peek(txn(3, 2 * H, payee="M9"))["pair_is_new"] == 1.0
+
+
+def test_features_use_only_prior_events_and_ties_in_input_order() -> None:
+    eng = FeatureEngine()
+    a = eng.score_and_update(txn(1, 1000))
+    b = eng.score_and_update(txn(2, 1000))
+    assert a["payer_count_1h"] == 0.0 and math.isnan(a["payer_secs_since_last"])
+    assert b["payer_count_1h"] == 1.0 and b["payer_secs_since_last"] == 0.0
+
+
+def test_minimal_columns_work_and_optional_features_are_nan() -> None:
+    df = pd.DataFrame([txn(i, i * H, payer=f"C{i % 3}", payee=f"M{i % 2}") for i in range(20)])
+    X = FeatureEngine().replay(df)
+    assert list(X.columns) == feature_names(FeatureConfig())
+    assert len(X) == 20
+    for col in ("balance_drain", "txn_type_code", "payer_secs_since_sim_swap", "payer_secs_since_scam_sms"):
+        assert X[col].isna().all(), col
+    assert (X["payee_fraud_count_30d"] == 0).all()
+
+
+def test_label_delay_is_respected() -> None:
+    df = pd.DataFrame([txn(1, 0, payee="M1"), txn(2, 2 * D, payer="C2", payee="M1"), txn(3, 4 * D, payer="C3")])
+    labels = pd.DataFrame({"txn_id": ["t1"], "is_fraud": [True], "known_at_ms": [3 * D]})
+    X = FeatureEngine().replay(df, labels=labels)
+    assert X["payee_fraud_count_7d"].tolist() == [0.0, 0.0, 1.0]  # known at day 3, not before
+    assert X["payer_fraud_count_7d"].tolist() == [0.0, 0.0, 0.0]  # C3 is not the payer of t1
+    assert X.loc[2, "payee_fraud_rate_7d"] == 0.5
+
+
+def test_label_known_before_its_transaction_waits_for_it() -> None:
+    eng = FeatureEngine()
+    eng.add_label("t1", True, 0)
+    eng.score_and_update(txn(1, 10, payee="M1"))
+    assert eng.peek(txn(2, 20, payer="C2", payee="M1"))["payee_fraud_count_7d"] == 1.0
+
+
+def test_mobile_money_features() -> None:
+    eng = FeatureEngine()
+    eng.add_account_event("C1", 0, "sim_swap")
+    eng.add_sms_event("C1", 10 * 60_000, "reversal", 0.9)
+    eng.score_and_update(txn(1, 20 * 60_000, payer="C9", payee="C1", amount=5_000))
+    f = eng.peek(txn(2, H, payer="C1", payee="AG1", amount=4_000, type="cash_out", payer_balance_before=5_000))
+    assert f["payer_secs_since_sim_swap"] == 3600.0
+    assert f["payer_secs_since_scam_sms"] == 50 * 60
+    assert f["payer_scam_sms_score"] == 0.9
+    assert f["scam_sms_new_payee_24h"] == 1.0
+    assert f["balance_drain"] == 0.8
+    assert f["payer_secs_since_last_in"] == 40 * 60
+    assert f["inflow_cashout_share_24h"] == 0.8
+    assert f["txn_type_code"] == 1.0
+
+
+def test_night_and_weekend_use_local_time() -> None:
+    # 1970-01-03 was a Saturday; 20:00 UTC is 23:00 in UTC+3.
+    ts = 2 * D + 20 * H
+    f = FeatureEngine().peek(txn(1, ts))
+    assert (f["hour_local"], f["is_night"], f["is_weekend"], f["day_of_week_local"]) == (23.0, 1.0, 1.0, 5.0)
+    g = FeatureEngine(FeatureConfig(utc_offset_hours=0)).peek(txn(1, ts))
+    assert (g["hour_local"], g["is_night"]) == (20.0, 0.0)
+
+
+def test_peek_is_pure_and_snapshot_restores() -> None:
+    eng = FeatureEngine()
+    for i in range(5):
+        eng.score_and_update(txn(i, i * 1000, amount=100 * (i + 1)))
+    probe = txn(9, 10_000, amount=50)
+    first = eng.peek(probe)
+    assert eng.peek(probe) == first
+    state = pickle.loads(pickle.dumps(eng.snapshot()))
+    eng2 = FeatureEngine.restore(state)
+    assert eng2.score_and_update(probe) == eng.score_and_update(probe)
+
+
+def test_missing_required_column_is_a_clear_error() -> None:
+    with pytest.raises(InputError, match="payee"):
+        FeatureEngine().replay(pd.DataFrame({"txn_id": ["a"], "ts_ms": [0], "payer": ["C"], "amount_minor": [1]}))
