@@ -20,10 +20,13 @@ from fastapi import FastAPI
 
 from pesaguard import __version__
 from pesaguard.config import Settings, get_settings
+from pesaguard.decisions.loader import load_policy, load_scorer
+from pesaguard.decisions.service import DecisionService
+from pesaguard.errors import PesaguardError
 from pesaguard.service import errors
 from pesaguard.service.auth import KeyVerifier
 from pesaguard.service.metrics import Metrics, MetricsMiddleware
-from pesaguard.service.routers import health, keys
+from pesaguard.service.routers import cases, decisions, health, keys, labels, transactions
 from pesaguard.store import open_store
 
 log = logging.getLogger("pesaguard.service")
@@ -47,6 +50,7 @@ def create_app(settings: Settings | None = None, **options: Any) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _start_decisions(app, settings, options)
         yield
         for hook in app.state.shutdown_hooks:
             hook()
@@ -59,10 +63,37 @@ def create_app(settings: Settings | None = None, **options: Any) -> FastAPI:
     app.state.key_verifier = KeyVerifier(store)
     app.state.shutdown_hooks = []
     app.state.ready_checks = {"store": lambda: "ok" if store.scalar("SELECT 1") == 1 else "no answer"}
-    app.state.options = options
+    app.state.decider = None
+    app.state.decider_error = None
     errors.install(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
     app.include_router(health.router)
     app.include_router(keys.router)
+    app.include_router(transactions.router)
+    app.include_router(decisions.router)
+    app.include_router(labels.router)
+    app.include_router(cases.router)
     return app
+
+
+def _start_decisions(app: FastAPI, settings: Settings, options: dict[str, Any]) -> None:
+    """Load the scorer and policy and start the writer. Without a model the service still starts
+    (health, cases, labels, console work) and decisions answer 503 until a model is trained;
+    a bad rules file, on the other hand, stops start-up: it is an operator error to fix now."""
+    store = app.state.store
+    try:
+        scorer = options.get("scorer") or load_scorer(settings)
+    except PesaguardError as exc:
+        log.warning("decisions disabled: %s", exc)
+        app.state.decider_error = exc
+        reason = f"not loaded: {exc.message}"
+        app.state.ready_checks["model"] = lambda: reason
+        return
+    policy = options.get("policy") or load_policy(settings, options.get("rules_path"), scorer)
+    decider = DecisionService(store, scorer, policy, app.state.metrics)
+    app.state.decider = decider
+    app.state.shutdown_hooks.append(decider.close)
+    app.state.ready_checks["model"] = lambda: "ok"
+    metrics = app.state.metrics
+    metrics.queue_depth.set_function(decider.writer.qsize)

@@ -1,0 +1,1 @@
+"""Policy (score thresholds + operator rules + lists -> allow/review/block), the decision log and cases."""

@@ -1,0 +1,137 @@
+"""The decision path: validate -> idempotency check -> score -> policy -> durable log -> answer.
+
+Idempotent on ``txn_id``: a repeated request (same canonical payload) gets the stored decision back
+without being scored again, so it never counts twice in feature state; the same id with a
+different payload is a :class:`ConflictError`. A request whose twin is still being committed waits
+for that commit rather than scoring again. Scoring runs on the event loop thread, which makes the
+scorer's feature state single-threaded by construction; the commit runs on the writer thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from typing import Any
+
+from pesaguard.decisions.policy import Policy, Scorer
+from pesaguard.decisions.writer import GroupCommitWriter
+from pesaguard.errors import ConflictError
+from pesaguard.schema import TRANSACTION_COLUMNS, Transaction
+from pesaguard.store import Store
+from pesaguard.store import decisions as repo
+
+PUBLIC_FIELDS = ("decision_id", "txn_id", "action", "score", "reasons", "rule_hits", "model_version",
+                 "policy_version")
+
+
+def request_hash(txn: Transaction) -> str:
+    return hashlib.blake2b(txn.model_dump_json().encode(), digest_size=16).hexdigest()
+
+
+def decision_id(txn_id: str) -> str:
+    """Deterministic, so a retried commit after a crash produces the same id."""
+    return "d_" + hashlib.blake2b(txn_id.encode(), digest_size=10).hexdigest()
+
+
+class DecisionService:
+    """Owns the scorer, the policy and the writer; one per process."""
+
+    def __init__(self, store: Store, scorer: Scorer, policy: Policy, metrics: Any = None) -> None:
+        self.store = store
+        self.scorer = scorer
+        self.policy = policy
+        self.metrics = metrics
+        self.writer = GroupCommitWriter(store, on_commit=self._observe_commit)
+        self._pending: dict[str, tuple[str, asyncio.Future[dict[str, Any]]]] = {}
+
+    def _observe_commit(self, n: int) -> None:
+        if self.metrics is not None:
+            self.metrics.commit_batch.observe(n)
+
+    def close(self) -> None:
+        self.writer.close()
+
+    def _conflict(self, txn_id: str) -> ConflictError:
+        return ConflictError(f"transaction {txn_id!r} was already decided with a different payload",
+                             field="txn_id", hint="use a new txn_id for a new transaction; "
+                             "resend the identical payload to get the stored decision")
+
+    def evaluate(self, txn: Transaction, req_hash: str) -> dict[str, Any]:
+        """Score and apply the policy (updates feature state); returns the decision row to store."""
+        data = txn.model_dump()
+        result = self.scorer.score(data)
+        score = float(result.score)
+        outcome = self.policy.decide(data, score, list(result.reasons), dict(result.features))
+        if self.metrics is not None:
+            self.metrics.decisions.labels(outcome.action).inc()
+            for hit in outcome.rule_hits:
+                self.metrics.rule_hits.labels(hit["rule"]).inc()
+        return {
+            "decision_id": decision_id(txn.txn_id), "txn_id": txn.txn_id, "request_hash": req_hash,
+            "ts_ms": txn.ts_ms, "account_id": txn.payer, "amount_minor": txn.amount_minor,
+            "action": outcome.action, "score": score, "reasons": outcome.reasons,
+            "rule_hits": outcome.rule_hits, "features": _jsonable(result.features),
+            "model_version": str(result.model_version), "policy_version": self.policy.version,
+            "created_ms": int(time.time() * 1000),
+        }
+
+    async def decide(self, txn: Transaction) -> dict[str, Any]:
+        """Decide one transaction; returns only after the decision is committed."""
+        req_hash = request_hash(txn)
+        pending = self._pending.get(txn.txn_id)
+        if pending is not None:
+            if pending[0] != req_hash:
+                raise self._conflict(txn.txn_id)
+            return await asyncio.shield(pending[1])
+        stored = repo.decision_hashes(self.store, [txn.txn_id]).get(txn.txn_id)
+        if stored is not None:
+            if stored != req_hash:
+                raise self._conflict(txn.txn_id)
+            found = repo.find_decision(self.store, txn_id=txn.txn_id)
+            assert found is not None
+            return found
+        row = self.evaluate(txn, req_hash)
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[dict[str, Any]] = loop.create_future()
+        self._pending[txn.txn_id] = (req_hash, fut)
+
+        def done(err: BaseException | None) -> None:
+            loop.call_soon_threadsafe(_settle, fut, row, err)
+
+        try:
+            self.writer.submit(row, tuple(data_row(txn)), done)
+            return await asyncio.shield(fut)
+        finally:
+            self._pending.pop(txn.txn_id, None)
+
+    async def decide_many(self, txns: list[Transaction]) -> list[dict[str, Any] | Exception]:
+        """Decide a batch in order (feature state sees them in that order); one failure does not
+        fail the rest: it is returned in its slot."""
+        tasks = [asyncio.ensure_future(self.decide(t)) for t in txns]
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        return [r if isinstance(r, dict | Exception) else Exception(str(r)) for r in results]
+
+
+def data_row(txn: Transaction) -> list[Any]:
+    return [getattr(txn, c) for c in TRANSACTION_COLUMNS]
+
+
+def _settle(fut: asyncio.Future[dict[str, Any]], row: dict[str, Any], err: BaseException | None) -> None:
+    if fut.done():
+        return
+    if err is not None:
+        fut.set_exception(err)
+    else:
+        fut.set_result(row)
+
+
+def _jsonable(features: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in features.items():
+        if v is None or isinstance(v, str | bool | int):
+            out[k] = v
+        else:
+            f = float(v)
+            out[k] = None if f != f else f  # NaN is not JSON
+    return out

@@ -1,0 +1,109 @@
+"""``POST /v1/transactions`` and ``POST /v1/transactions:batch``: score and decide (scorer role)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from pesaguard.decisions.service import PUBLIC_FIELDS, DecisionService
+from pesaguard.errors import ModelNotReadyError, PesaguardError
+from pesaguard.schema import Transaction
+from pesaguard.service.auth import Principal
+from pesaguard.service.deps import require_role
+
+router = APIRouter(tags=["transactions"])
+
+BIG = 2**62  # far beyond any real amount or time, and inside BIGINT on both dialects
+Text = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\x00]*$")]
+OptText = Annotated[str | None, Field(default=None, max_length=64, pattern=r"^[^\x00]*$")]
+Money = Annotated[int | None, Field(default=None, ge=-BIG, le=BIG)]
+
+
+class TransactionIn(BaseModel):
+    """One money movement. Amounts are integer minor units; ``ts_ms`` is UTC epoch milliseconds."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "txn_id": "T1001", "ts_ms": 1_717_200_000_000, "payer": "C123", "payee": "M77",
+        "amount_minor": 250_000, "currency": "KES", "type": "cash_out", "channel": "ussd"}]})
+    txn_id: Text
+    ts_ms: int = Field(ge=0, le=BIG)
+    payer: Text
+    payee: Text
+    amount_minor: int = Field(gt=0, le=BIG)
+    currency: str = Field(default="KES", pattern=r"^[A-Z]{3}$")
+    type: OptText
+    channel: OptText
+    fee_minor: int | None = Field(default=None, ge=0, le=BIG)
+    payer_balance_before: Money
+    payer_balance_after: Money
+    payee_balance_before: Money
+    payee_balance_after: Money
+    device_id: Annotated[str | None, Field(default=None, max_length=128, pattern=r"^[^\x00]*$")]
+    source: OptText
+
+    def to_record(self) -> Transaction:
+        return Transaction(**self.model_dump())
+
+
+class DecisionOut(BaseModel):
+    decision_id: str
+    txn_id: str
+    action: str = Field(description="allow, review or block")
+    score: float
+    reasons: list[str]
+    rule_hits: list[dict[str, Any]]
+    model_version: str
+    policy_version: str
+
+
+class BatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    transactions: list[TransactionIn] = Field(min_length=1, max_length=1000)
+
+
+class BatchItem(BaseModel):
+    txn_id: str
+    decision: DecisionOut | None = None
+    error: dict[str, Any] | None = None
+
+
+class BatchOut(BaseModel):
+    results: list[BatchItem]
+
+
+def get_decider(request: Request) -> DecisionService:
+    decider: DecisionService | None = request.app.state.decider
+    if decider is None:
+        raise request.app.state.decider_error or ModelNotReadyError(
+            "the decision service is not running", hint="start the app with its lifespan (pesaguard serve)")
+    return decider
+
+
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: row[k] for k in PUBLIC_FIELDS}
+
+
+@router.post("/v1/transactions", response_model=DecisionOut, summary="Score and decide one transaction",
+             responses={409: {"description": "same txn_id, different payload"},
+                        503: {"description": "no model loaded or store unavailable"}})
+async def decide(body: TransactionIn, decider: DecisionService = Depends(get_decider),
+                 _: Principal = Depends(require_role("scorer"))) -> dict[str, Any]:
+    return _public(await decider.decide(body.to_record()))
+
+
+@router.post("/v1/transactions:batch", response_model=BatchOut,
+             summary="Score and decide up to 1,000 transactions, in order; each item succeeds or fails alone")
+async def decide_batch(body: BatchIn, decider: DecisionService = Depends(get_decider),
+                       _: Principal = Depends(require_role("scorer"))) -> dict[str, Any]:
+    results = await decider.decide_many([t.to_record() for t in body.transactions])
+    out = []
+    for txn, res in zip(body.transactions, results, strict=True):
+        if isinstance(res, PesaguardError):
+            out.append({"txn_id": txn.txn_id, "error": res.to_dict()["error"]})
+        elif isinstance(res, Exception):
+            raise res
+        else:
+            out.append({"txn_id": txn.txn_id, "decision": _public(res)})
+    return {"results": out}
