@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from service_support import TinyScorer, txn
 
 from pesaguard.config import Settings
 from pesaguard.decisions.policy import Policy
@@ -15,6 +14,7 @@ from pesaguard.decisions.rules import parse_rules
 from pesaguard.service.app import create_app
 from pesaguard.service.auth import create_key
 from pesaguard.store import core
+from service_support import TinyScorer, txn
 
 RULES = {
     "thresholds": {"review": 0.5, "block": 0.97},
