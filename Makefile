@@ -24,7 +24,7 @@ demo: $(STAMP) ## Run the main job on the embedded defaults (simulate a month, i
 test: $(STAMP) lint typecheck unit ## Lint, type-check and run the whole test suite
 
 lint: $(STAMP) ## ruff over the code, tests and benchmarks
-	@$(VENV)/bin/ruff check src tests benchmarks
+	@$(VENV)/bin/ruff check $(wildcard src tests benchmarks)
 
 typecheck: $(STAMP) ## mypy over the package
 	@$(VENV)/bin/mypy
