@@ -12,8 +12,10 @@ HTTP status. Keep business logic in the area package; a router only translates H
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -75,6 +77,13 @@ def create_app(settings: Settings | None = None, **options: Any) -> FastAPI:
     app.include_router(labels.router)
     app.include_router(cases.router)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` (used by ``pesaguard serve``, also in each worker process):
+    settings from the environment, the rules file from ``PESAGUARD_RULES`` if set."""
+    rules = os.environ.get("PESAGUARD_RULES")
+    return create_app(rules_path=Path(rules) if rules else None)
 
 
 def _start_decisions(app: FastAPI, settings: Settings, options: dict[str, Any]) -> None:

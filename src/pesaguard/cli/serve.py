@@ -1,0 +1,39 @@
+"""``pesaguard serve``: the decision API, case endpoints and analyst console on uvicorn."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from pesaguard.cli.common import handle_errors, say
+from pesaguard.config import get_settings
+from pesaguard.decisions.rules import load_rules
+from pesaguard.errors import UsageError
+
+
+@handle_errors
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on (0.0.0.0 for all)."),
+    port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
+    workers: int = typer.Option(
+        1, min=1, max=64,
+        help="Worker processes. Each keeps its own live feature state, so keep 1 unless traffic is "
+             "partitioned by account in front of the service."),
+    rules: Path | None = typer.Option(None, "--rules", help="Policy YAML (default: HOME/rules.yaml if present)."),
+    log_level: str = typer.Option("warning", help="uvicorn log level."),
+) -> None:
+    """Serve the API (docs at /docs) and the analyst console (/console). Stop with Ctrl-C."""
+    import uvicorn
+
+    settings = get_settings()
+    if rules is not None:
+        if not rules.exists():
+            raise UsageError(f"rules file {rules} does not exist", hint="give the path to a policy YAML")
+        load_rules(rules)  # fail now, with the file/rule/field, rather than inside a worker
+        os.environ["PESAGUARD_RULES"] = str(rules.resolve())
+    settings.ensure_home()
+    say(f"pesaguard on http://{host}:{port}  (API docs /docs, console /console, store {settings.resolved_database_url})")
+    uvicorn.run("pesaguard.service.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_level=log_level, access_log=False, loop="uvloop", http="httptools")
