@@ -32,7 +32,9 @@ def condition_mask(cond: Condition, frame: pd.DataFrame, lists: dict[str, frozen
     if cond.op in ("==", "!="):
         eq = (s == cond.value).to_numpy(dtype=bool)
         return present & (eq if cond.op == "==" else ~eq)
-    num = pd.to_numeric(s, errors="coerce")  # a text column compared with a number: never a hit
+    if s.dtype == object:  # text compared with a number is never a hit, even "3" (as live)
+        s = s.where(s.map(lambda v: isinstance(v, int | float | np.number)))
+    num = pd.to_numeric(s, errors="coerce")
     ops = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
     with np.errstate(invalid="ignore"):
         out = ops[cond.op](num.to_numpy(dtype=float), float(cond.value))

@@ -47,6 +47,7 @@ OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
 }
 _NUMERIC = {"<", "<=", ">", ">="}
 _CONDITION = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s+(==|!=|<=|>=|<|>|not in|not_in|in_list|not_in_list|in)\s+(.+?)\s*$")
+_LOCATED = re.compile(r"^Value error, at ([\w.]+): (.*)$", re.S)
 RuleAction = Literal["allow", "review", "block"]
 
 
@@ -147,12 +148,12 @@ class RuleSet(BaseModel):
         names = [r.name for r in self.rules]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ValueError(f"rule names must be unique; repeated: {', '.join(dupes)}")
+            raise ValueError(f"at rules: rule names must be unique; repeated: {', '.join(dupes)}")
         for i, rule in enumerate(self.rules):
             for c in rule.when:
                 if c.op in ("in_list", "not_in_list") and c.value not in self.lists:
-                    raise ValueError(f"rules.{i}.when: list {c.value!r} used by rule {rule.name!r} is not "
-                                     f"defined under lists: ({', '.join(sorted(self.lists)) or 'none'})")
+                    raise ValueError(f"at rules.{i}.when: list {c.value!r} is not defined under lists: "
+                                     f"({', '.join(sorted(self.lists)) or 'none'})")
         return self
 
     @property
@@ -171,13 +172,17 @@ def parse_rules(data: Any, source: str = "<rules>") -> RuleSet:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = [str(p) for p in err["loc"]]
+        msg = str(err["msg"])
+        located = _LOCATED.match(msg)
+        if not loc and located:  # a whole-file check that knows which rule is wrong
+            loc, msg = located.group(1).split("."), located.group(2)
         rule = ""
         if len(loc) >= 2 and loc[0] == "rules" and loc[1].isdigit() and isinstance(data, dict):
             idx = int(loc[1])
             raw = (data.get("rules") or [None] * (idx + 1))[idx]
             name = raw.get("name") if isinstance(raw, dict) else None
             rule = f"rule {idx + 1}" + (f" ({name!r})" if name else "") + ": "
-        raise InputError(f"{rule}{err['msg']}", file=source, field=".".join(loc) or None,
+        raise InputError(f"{rule}{msg}", file=source, field=".".join(loc) or None,
                          hint="see the policy file format in `pesaguard rules --help`") from None
 
 
