@@ -22,6 +22,7 @@ from fastapi import FastAPI
 
 from pesaguard import __version__
 from pesaguard.config import Settings, get_settings
+from pesaguard.console import routes as console
 from pesaguard.decisions.loader import load_policy, load_scorer
 from pesaguard.decisions.service import DecisionService
 from pesaguard.errors import PesaguardError
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, **options: Any) -> FastAPI:
     app.include_router(decisions.router)
     app.include_router(labels.router)
     app.include_router(cases.router)
+    console.install(app)
     return app
 
 
