@@ -1,0 +1,140 @@
+"""One monitoring pass over the prediction log: drift, alert rate, matured performance, segments, alarms.
+
+Contract: :func:`compute` reads decisions with transaction time in ``[since, until)`` and labels
+known before ``until`` (the "as of" time), compares the last ``window_days`` of that period with
+the training reference, and returns a JSON-ready dict. :func:`save` stores the summary the
+service's gauges and ``monitor check`` read, so a scrape never recomputes anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pesaguard.errors import NotFoundError
+from pesaguard.monitoring import drift, performance
+from pesaguard.monitoring.config import MonitorConfig
+from pesaguard.monitoring.reference import SCORE, Reference
+from pesaguard.schema import from_ms
+from pesaguard.store import Store
+from pesaguard.store import monitoring as repo
+from pesaguard.store.core import load_labels
+
+DAY_MS = 86_400_000
+LEVELS = ("ok", "warn", "alarm")
+
+
+def _iso(ms: int) -> str:
+    return from_ms(ms).isoformat().replace("+00:00", "Z")
+
+
+def daily_scores(log: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per UTC day: decisions, alert rate and score quantiles (p50, p90, p99)."""
+    if log.empty:
+        return []
+    day = (log["ts_ms"].to_numpy(dtype=np.int64) // DAY_MS) * DAY_MS
+    alerted = log["action"].isin(("review", "block")).to_numpy()
+    out = []
+    for d in np.unique(day):
+        m = day == d
+        s = log.loc[m, "score"].to_numpy(dtype=float)
+        q50, q90, q99 = np.quantile(s, [0.5, 0.9, 0.99])
+        out.append({"day_ms": int(d), "day": _iso(int(d))[:10], "decisions": int(m.sum()),
+                    "alert_rate": float(alerted[m].mean()), "block_rate": float((log.loc[m, "action"] == "block").mean()),
+                    "p50": float(q50), "p90": float(q90), "p99": float(q99)})
+    return out
+
+
+def alarms(table: list[dict[str, Any]], alert_rate: float | None, ref: Reference, n: int,
+           cfg: MonitorConfig) -> list[dict[str, Any]]:
+    """Alarms and warnings from the drift table and the alert-rate change (none below ``min_samples``)."""
+    out: list[dict[str, Any]] = []
+    if n < cfg.min_samples:
+        return out
+    feature_alarms = [r for r in table if r["level"] == "alarm" and r["column"] != SCORE]
+    for r in table:
+        if r["level"] in ("warn", "alarm"):
+            lvl = r["level"]
+            if r["column"] != SCORE and lvl == "alarm" and len(feature_alarms) < cfg.alarm_features:
+                lvl = "warn"
+            out.append({"kind": "drift", "name": r["column"], "level": lvl, "psi": r["psi"], "ks": r["ks"],
+                        "threshold": cfg.psi_alarm if lvl == "alarm" else cfg.psi_warn})
+    if alert_rate is not None and ref.alert_rate > 0:
+        ratio = alert_rate / ref.alert_rate
+        if ratio > cfg.alert_rate_change or ratio < 1 / cfg.alert_rate_change:
+            out.append({"kind": "alert_rate", "name": "alert_rate", "level": "alarm", "value": alert_rate,
+                        "reference": ref.alert_rate, "ratio": ratio, "threshold": cfg.alert_rate_change})
+    return out
+
+
+def compute(store: Store, ref: Reference, cfg: MonitorConfig, since_ms: int | None = None,
+            until_ms: int | None = None) -> dict[str, Any]:
+    """Everything the report shows and the alarms that follow from it (see the module contract)."""
+    lo, hi = repo.decision_time_range(store)
+    if lo is None or hi is None:
+        raise NotFoundError("the prediction log is empty: no decisions to monitor",
+                            hint="score transactions through the service (or the time-travel run) first")
+    since = lo if since_ms is None else since_ms
+    until = hi + 1 if until_ms is None else until_ms
+    log = repo.load_prediction_log(store, since, until)
+    window_start = max(since, until - cfg.window_days * DAY_MS)
+    cur_log = log[log["ts_ms"] >= window_start]
+    columns = list(ref.columns)
+    current = drift.feature_frame(cur_log, columns)
+    table = drift.drift_table(ref, current, cfg)
+    n = len(cur_log)
+    alert_rate = float(cur_log["action"].isin(("review", "block")).mean()) if n else None
+    found = alarms(table, alert_rate, ref, n, cfg)
+    top = [r["column"] for r in table if r["column"] != SCORE][:5]
+    all_feats = drift.feature_frame(log, [SCORE, *top])
+    labels = load_labels(store, known_before_ms=until)
+    mat = performance.matured(log, labels, until, cfg.maturity_days)
+    overall = performance.metrics(mat, cfg.k, labels)
+    segments = performance.segment_table(mat, overall, cfg.disparity_ratio, cfg.min_segment_support)
+    level = max((a["level"] for a in found), key=LEVELS.index, default="ok")
+    models = log["model_version"].value_counts().to_dict() if len(log) else {}
+    return {
+        "period": {"since_ms": since, "until_ms": until, "since": _iso(since), "until": _iso(until)},
+        "window": {"start_ms": window_start, "end_ms": until, "decisions": n, "days": cfg.window_days},
+        "decisions": len(log), "model_versions": {str(k): int(v) for k, v in models.items()},
+        "reference": {"rows": ref.rows, "alert_rate": ref.alert_rate, "review_threshold": ref.review_threshold,
+                      **{k: v for k, v in ref.meta.items() if isinstance(v, str | int | float)}},
+        "alert_rate": alert_rate, "daily": daily_scores(log), "drift": table,
+        "daily_psi": drift.daily_psi(ref, log, all_feats, [SCORE, *top], cfg),
+        "performance": {"as_of_ms": until, "maturity_days": cfg.maturity_days, **overall,
+                        "weekly": performance.over_time(mat)},
+        "segments": segments, "alarms": found, "level": level, "config": cfg.model_dump(),
+    }
+
+
+def save(store: Store, result: dict[str, Any], now_ms: int | None = None) -> str:
+    """Store the snapshot (without the bulky daily series); returns its id."""
+    created = int(time.time() * 1000) if now_ms is None else now_ms
+    w = result["window"]
+    versions = result["model_versions"]
+    model = max(versions, key=versions.get) if versions else None
+    summary = {"drift": [{k: r[k] for k in ("column", "psi", "ks", "level")} for r in result["drift"]],
+               "alarms": result["alarms"], "performance": {k: v for k, v in result["performance"].items()
+                                                           if k != "weekly"},
+               "reference_alert_rate": result["reference"]["alert_rate"]}
+    sid = hashlib.blake2b(f"{created}:{w['start_ms']}:{w['end_ms']}".encode(), digest_size=8).hexdigest()
+    repo.insert_snapshot(store, {"snapshot_id": sid, "created_ms": created, "start_ms": w["start_ms"],
+                                 "end_ms": w["end_ms"], "model_version": model, "level": result["level"],
+                                 "n_decisions": w["decisions"], "alert_rate": result["alert_rate"],
+                                 "summary": finite(summary)})
+    return sid
+
+
+def finite(value: Any) -> Any:
+    """NaN and infinities become ``None`` (they are not JSON)."""
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [finite(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
