@@ -67,3 +67,40 @@ DAY_MS = NIGHT_MS + 12 * 3_600_000  # 14:00 UTC
 def txn(txn_id: str, *, amount: int = 5_000, night: bool = False, payer: str = "C1", **extra: Any) -> dict[str, Any]:
     return {"txn_id": txn_id, "ts_ms": (NIGHT_MS if night else DAY_MS) + zlib.crc32(txn_id.encode()) % 1000,
             "payer": payer, "payee": "M9", "amount_minor": amount, "currency": "KES", **extra}
+
+
+class ServerThread:
+    """A real uvicorn server for ``app`` on 127.0.0.1 and a free port, in a background thread."""
+
+    def __init__(self, app: Any) -> None:
+        import socket
+        import threading
+
+        import uvicorn
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> ServerThread:
+        import time
+
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=20)
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]

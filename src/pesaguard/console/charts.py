@@ -16,6 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display on servers; must precede pyplot
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
 COLORS = {"review": "#e0a100", "block": "#c0392b", "allow": "#2e86c1", "fraud": "#c0392b",
           "legitimate": "#27ae60"}
@@ -43,34 +44,42 @@ def _empty(ax: Any, message: str = "no data yet") -> None:
     ax.set_yticks([])
 
 
-def alerts_per_day(rows: Sequence[tuple[int, str, int]]) -> str:
+def alerts_per_day(rows: Sequence[tuple[int, str, int]], days: int = 14) -> str:
+    """Stacked review/block bars for the last ``days`` days that have data (at least a fortnight)."""
     fig, ax = _figure()
     if not rows:
         _empty(ax)
         return _svg(fig)
-    days = sorted({d for d, _, _ in rows})
-    labels = [datetime.fromtimestamp(d / 1000, tz=UTC).strftime("%m-%d") for d in days]
-    bottom = [0] * len(days)
+    last = max(d for d, _, _ in rows)
+    span = [last - i * 86_400_000 for i in range(days - 1, -1, -1)]
+    labels = [datetime.fromtimestamp(d / 1000, tz=UTC).strftime("%d %b") for d in span]
+    bottom = [0] * len(span)
     for action in ("review", "block"):
         counts = {d: n for d, a, n in rows if a == action}
-        values = [counts.get(d, 0) for d in days]
-        ax.bar(labels, values, bottom=bottom, color=COLORS[action], label=action)
+        values = [counts.get(d, 0) for d in span]
+        ax.bar(labels, values, bottom=bottom, color=COLORS[action], label=action, width=0.7)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_ylabel("alerts", fontsize=8)
-    ax.legend(fontsize=8, frameon=False)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.tick_params(axis="x", labelrotation=45)
+    ax.legend(fontsize=8, frameon=False, loc="upper left", ncols=2)
+    ax.set_ylim(0, max(bottom) * 1.25)
     return _svg(fig)
 
 
 def review_precision(outcomes: dict[str, int]) -> str:
-    fig, ax = _figure()
+    """Resolved cases split into fraud and legitimate: the share of reviews that were worth it."""
+    fig, ax = _figure(height=2.2)
     fraud, legit = outcomes.get("fraud", 0), outcomes.get("legitimate", 0)
     if fraud + legit == 0:
         _empty(ax, "no resolved cases yet")
         return _svg(fig)
-    ax.barh(["resolved cases"], [fraud], color=COLORS["fraud"], label=f"fraud ({fraud})")
-    ax.barh(["resolved cases"], [legit], left=[fraud], color=COLORS["legitimate"], label=f"legitimate ({legit})")
-    ax.set_title(f"review precision {fraud / (fraud + legit):.0%}", fontsize=10)
-    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    ax.barh([""], [fraud], color=COLORS["fraud"], label=f"fraud ({fraud})", height=0.5)
+    ax.barh([""], [legit], left=[fraud], color=COLORS["legitimate"], label=f"legitimate ({legit})", height=0.5)
+    ax.set_title(f"{fraud / (fraud + legit):.0%} of resolved cases were fraud", fontsize=10)
+    ax.set_xlabel("resolved cases", fontsize=8)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.45), ncols=2)
     return _svg(fig)
 
 
@@ -98,7 +107,8 @@ def top_reasons(reasons: Sequence[Sequence[str]], n: int = 8) -> str:
         _empty(ax)
         return _svg(fig)
     top = counts.most_common(n)[::-1]
-    ax.barh([_short(r) for r, _ in top], [c for _, c in top], color="#5d6d7e")
+    ax.barh([_short(r) for r, _ in top], [c for _, c in top], color="#5d6d7e", height=0.6)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("alerts (leading reason)", fontsize=8)
     return _svg(fig)
 

@@ -55,7 +55,16 @@ def age(ms: int | None) -> str:
     return f"{s}s ago"
 
 
-templates.env.filters.update(money=money, when=when, age=age)
+def num(value: Any) -> str:
+    """Feature values: integers as they are, other numbers to 4 significant digits, None as a dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:.0f}"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+templates.env.filters.update(money=money, when=when, age=age, num=num)
 
 
 def assistant_answer() -> Any:
@@ -114,8 +123,13 @@ QueueFilters = dict[str, Any]
 
 def queue_filters(status: str = "open", sort: str = "score", order: str = "desc",
                   reason: Annotated[str | None, Query(max_length=200)] = None,
-                  min_score: Annotated[float | None, Query(ge=0, le=1)] = None) -> QueueFilters:
-    return {"status": status, "sort": sort, "order": order, "reason": reason or "", "min_score": min_score}
+                  min_score: Annotated[str | None, Query(max_length=20)] = None) -> QueueFilters:
+    # a form sends an empty box as "": treat it (and anything unreadable) as no filter
+    try:
+        score = min(max(float(min_score), 0.0), 1.0) if min_score else None
+    except ValueError:
+        score = None
+    return {"status": status, "sort": sort, "order": order, "reason": reason or "", "min_score": score}
 
 
 @router.get("/queue", response_class=HTMLResponse)

@@ -74,7 +74,7 @@ class Policy:
             return Outcome("allow", [h["reason"] for h in allowed], hits)
         action = max([by_score, *(h["action"] for h in hits)], key=SEVERITY.__getitem__)
         reasons = [h["reason"] for h in hits if h["action"] != "allow"]
-        if by_score != "allow":
-            reasons += [f"model score {score:.3f} >= {by_score} threshold "
-                        f"{th.block if by_score == 'block' else th.review:g}", *model_reasons]
+        if by_score != "allow":  # the model's own reasons lead: they say why, the threshold says how much
+            reasons += [*model_reasons, f"model score {score:.3f} >= {by_score} threshold "
+                        f"{th.block if by_score == 'block' else th.review:g}"]
         return Outcome(action, reasons, hits)
