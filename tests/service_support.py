@@ -46,6 +46,10 @@ class TinyScorer:
         self.booster = lgb.train(params, data, num_boost_round=25)
         self.counts: Counter[str] = Counter()
         self.calls = 0
+        self.labels: list[tuple[str, bool, int]] = []
+
+    def add_label(self, txn_id: str, is_fraud: bool, known_at_ms: int) -> None:
+        self.labels.append((txn_id, is_fraud, known_at_ms))
 
     def features(self, txn: dict[str, Any]) -> dict[str, float]:
         return {"log_amount": math.log(txn["amount_minor"]), "hour": float((txn["ts_ms"] // 3_600_000) % 24),

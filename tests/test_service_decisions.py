@@ -114,7 +114,7 @@ def test_roles_scorer_cannot_read_cases_or_decisions(env) -> None:
 
 
 def test_alerts_open_one_case_per_account_and_resolution_labels_the_store(env) -> None:
-    client, _, keys = env
+    client, scorer, keys = env
     h = keys["scorer"]
     client.post("/v1/transactions", json=txn("r1", amount=2_000_000, type="cash_out"), headers=h)
     client.post("/v1/transactions", json=txn("r2", amount=3_000_000, type="cash_out"), headers=h)
@@ -134,6 +134,7 @@ def test_alerts_open_one_case_per_account_and_resolution_labels_the_store(env) -
     labels = core.load_labels(client.app.state.store)  # type: ignore[attr-defined]
     assert sorted(labels["txn_id"]) == ["r1", "r2"] and set(labels["is_fraud"]) == {1}
     assert set(labels["source"]) == {"analyst"}
+    assert sorted(t for t, f, _ in scorer.labels) == ["r1", "r2"]  # the live feature state heard of them too
     again = client.post(f"/v1/cases/{case_id}/resolve", json={"label": "fraud"}, headers=keys["analyst"])
     assert again.status_code == 409
     client.post("/v1/transactions", json=txn("r3", amount=2_500_000, type="cash_out"), headers=h)

@@ -26,6 +26,7 @@ from pesaguard.console.session import (
 from pesaguard.decisions import cases
 from pesaguard.errors import PesaguardError
 from pesaguard.service.auth import Principal
+from pesaguard.service.deps import labels_added
 from pesaguard.store import cases as repo
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -156,7 +157,8 @@ def case_page(request: Request, case_id: str, user: User) -> HTMLResponse:
 def resolve(request: Request, case_id: str, user: User, label: Annotated[str, Form(pattern="^(fraud|legitimate)$")],
             csrf: Annotated[str, Form()] = "", note: Annotated[str, Form(max_length=2000)] = "") -> Response:
     check_csrf(request, csrf)
-    cases.resolve(request.app.state.store, case_id, label, user.name, note or None)
+    case = cases.resolve(request.app.state.store, case_id, label, user.name, note or None)
+    labels_added(request, cases.resolution_labels(case))
     return RedirectResponse(f"/console/cases/{quote(case_id)}", status_code=303)
 
 

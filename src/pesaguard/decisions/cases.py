@@ -45,3 +45,10 @@ def resolve(store: Store, case_id: str, label: str, actor: str, note: str | None
     if added == 0 and repo.get_case(store, case_id)["status"] == "open":  # type: ignore[index]
         raise ConflictError(f"case {case_id!r} changed while resolving", hint="reload and retry")
     return get(store, case_id)
+
+
+def resolution_labels(case: dict[str, Any]) -> list[tuple[str, bool, int]]:
+    """The labels a resolved case added: (txn_id, is_fraud, known_at_ms) per flagged transaction."""
+    if case["status"] != "resolved":
+        return []
+    return [(d["txn_id"], case["resolution"] == "fraud", case["resolved_ms"]) for d in case["decisions"]]

@@ -9,7 +9,8 @@ from typing import Any
 from pesaguard.config import Settings
 from pesaguard.decisions.policy import Policy, Scorer
 from pesaguard.decisions.rules import RuleSet, Thresholds, load_rules
-from pesaguard.errors import ModelNotReadyError
+from pesaguard.errors import ModelNotReadyError, PesaguardError
+from pesaguard.store import Store, core
 
 log = logging.getLogger("pesaguard.decisions")
 
@@ -26,8 +27,9 @@ def load_policy(settings: Settings, path: Path | None = None, scorer: Any = None
 
 
 def model_thresholds(scorer: Any) -> Thresholds | None:
-    """Review/block thresholds the model was calibrated with, if the scorer exposes them."""
-    th = getattr(scorer, "thresholds", None)
+    """Review/block thresholds the model was calibrated with, if the scorer exposes them
+    (``scorer.thresholds`` or ``scorer.bundle.thresholds``, as an object or a dict)."""
+    th = getattr(scorer, "thresholds", None) or getattr(getattr(scorer, "bundle", None), "thresholds", None)
     if th is None:
         return None
     review = th.get("review") if isinstance(th, dict) else getattr(th, "review", None)
@@ -38,11 +40,45 @@ def model_thresholds(scorer: Any) -> Thresholds | None:
 
 
 def load_scorer(settings: Settings) -> Scorer:
-    """The champion model's scorer from :mod:`pesaguard.models`; ModelNotReadyError if none."""
+    """The champion model's scorer (:class:`pesaguard.models.scorer.Scorer`); ModelNotReadyError if
+    there is no trained champion yet."""
+    hint = "train and promote a model with `pesaguard train` (or run `pesaguard demo`)"
     try:
-        from pesaguard.models import Scorer as ModelScorer  # type: ignore[attr-defined]
+        from pesaguard.models.scorer import Scorer as ModelScorer
     except ImportError as exc:
-        raise ModelNotReadyError("this installation has no model scorer (pesaguard.models.Scorer)",
-                                 hint="train a model with `pesaguard train`") from exc
-    scorer: Scorer = ModelScorer.load(settings)
+        raise ModelNotReadyError(f"the model package cannot be loaded: {exc}", hint=hint) from exc
+    try:
+        scorer: Scorer = ModelScorer.from_champion(settings)
+    except PesaguardError:
+        raise
+    except (ImportError, OSError, KeyError, ValueError) as exc:
+        raise ModelNotReadyError(f"no champion model could be loaded: {exc}", hint=hint) from exc
     return scorer
+
+
+def warm_up(scorer: Any, store: Store, days: float = 31.0) -> int:
+    """Rebuild the scorer's live feature state from the store's recent history (transactions, labels
+    known so far and account events of the last ``days`` days, longer than the longest window).
+
+    This is what makes feature state a function of the durable store: after a restart, or a crash,
+    every acknowledged decision's transaction counts exactly once. Returns transactions replayed.
+    """
+    engine = getattr(scorer, "engine", None)
+    if engine is None or not hasattr(engine, "replay"):
+        return 0
+    latest = store.scalar("SELECT MAX(ts_ms) FROM transactions")
+    if latest is None:
+        return 0
+    since = int(latest - days * 86_400_000)
+    txns = core.load_transactions(store, since, None)
+    labels = core.load_labels(store)
+    events = core.load_account_events(store)
+    events = events[events["ts_ms"] >= since]
+    log.info("warming feature state with %d transactions since %d", len(txns), since)
+    lock = getattr(scorer, "_lock", None)
+    if lock is not None:
+        with lock:
+            engine.replay(txns, labels=labels if len(labels) else None, account_events=events if len(events) else None)
+    else:
+        engine.replay(txns, labels=labels if len(labels) else None, account_events=events if len(events) else None)
+    return len(txns)

@@ -8,6 +8,7 @@ every hit is reported with the values it was tested on, whether or not it decide
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -19,12 +20,17 @@ DEFAULT_THRESHOLDS = Thresholds(review=0.5, block=0.9)
 
 
 class ScoreResultLike(Protocol):
-    """What a scorer returns (``pesaguard.models.Scorer.score``)."""
+    """What a scorer returns (``pesaguard.models.scorer.Scorer.score``); reasons are strings or
+    objects with a ``text`` sentence."""
 
-    score: float
-    reasons: list[str]
-    model_version: str
-    features: dict[str, Any]
+    @property
+    def score(self) -> float: ...
+    @property
+    def reasons(self) -> Sequence[Any]: ...
+    @property
+    def model_version(self) -> str: ...
+    @property
+    def features(self) -> Mapping[str, Any]: ...
 
 
 class Scorer(Protocol):

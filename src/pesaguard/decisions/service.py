@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pesaguard.decisions.policy import Policy, Scorer
@@ -62,7 +63,7 @@ class DecisionService:
         data = txn.model_dump()
         result = self.scorer.score(data)
         score = float(result.score)
-        outcome = self.policy.decide(data, score, list(result.reasons), dict(result.features))
+        outcome = self.policy.decide(data, score, [_reason_text(r) for r in result.reasons], dict(result.features))
         if self.metrics is not None:
             self.metrics.decisions.labels(outcome.action).inc()
             for hit in outcome.rule_hits:
@@ -105,6 +106,14 @@ class DecisionService:
         finally:
             self._pending.pop(txn.txn_id, None)
 
+    def add_labels(self, labels: Iterable[tuple[str, bool, int]]) -> None:
+        """Tell the live feature state about labels (txn_id, is_fraud, known_at_ms) just stored, so
+        label-based features see them from now on, as they would after a restart's warm-up."""
+        add = getattr(self.scorer, "add_label", None)
+        if add is not None:
+            for txn_id, is_fraud, known_at_ms in labels:
+                add(txn_id, is_fraud, known_at_ms)
+
     async def decide_many(self, txns: list[Transaction]) -> list[dict[str, Any] | Exception]:
         """Decide a batch in order (feature state sees them in that order); one failure does not
         fail the rest: it is returned in its slot."""
@@ -126,7 +135,12 @@ def _settle(fut: asyncio.Future[dict[str, Any]], row: dict[str, Any], err: BaseE
         fut.set_result(row)
 
 
-def _jsonable(features: dict[str, Any]) -> dict[str, Any]:
+def _reason_text(reason: Any) -> str:
+    """Reasons may be strings or reason objects with a ``text`` sentence (pesaguard.models)."""
+    return reason if isinstance(reason, str) else str(getattr(reason, "text", reason))
+
+
+def _jsonable(features: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in features.items():
         if v is None or isinstance(v, str | bool | int):

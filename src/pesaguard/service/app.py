@@ -23,7 +23,7 @@ from fastapi import FastAPI
 from pesaguard import __version__
 from pesaguard.config import Settings, get_settings
 from pesaguard.console import routes as console
-from pesaguard.decisions.loader import load_policy, load_scorer
+from pesaguard.decisions.loader import load_policy, load_scorer, warm_up
 from pesaguard.decisions.service import DecisionService
 from pesaguard.errors import PesaguardError
 from pesaguard.service import errors
@@ -102,6 +102,8 @@ def _start_decisions(app: FastAPI, settings: Settings, options: dict[str, Any]) 
         app.state.ready_checks["model"] = lambda: reason
         return
     policy = options.get("policy") or load_policy(settings, options.get("rules_path"), scorer)
+    if options.get("warm_up", True):
+        warm_up(scorer, store)
     decider = DecisionService(store, scorer, policy, app.state.metrics)
     app.state.decider = decider
     app.state.shutdown_hooks.append(decider.close)

@@ -69,3 +69,10 @@ def require_role(role: Role) -> Callable[..., Awaitable[Principal]]:
     dependency.__name__ = f"require_{role}"
     return dependency
 
+
+
+def labels_added(request: Request, labels: list[tuple[str, bool, int]]) -> None:
+    """Forward labels just stored to the live feature state (no-op when decisions are disabled)."""
+    decider = getattr(request.app.state, "decider", None)
+    if decider is not None:
+        decider.add_labels(labels)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from pesaguard.decisions import cases
 from pesaguard.service.auth import Principal
-from pesaguard.service.deps import get_store, require_role
+from pesaguard.service.deps import get_store, labels_added, require_role
 from pesaguard.store import Store
 from pesaguard.store import cases as repo
 
@@ -88,5 +88,8 @@ def comment(case_id: str, body: CommentIn, who: Analyst, store: Store = Depends(
 
 @router.post("/{case_id}/resolve", response_model=CaseDetail,
              summary="Resolve with a label; its transactions are labelled in the store")
-def resolve(case_id: str, body: ResolveIn, who: Analyst, store: Store = Depends(get_store)) -> Any:
-    return cases.resolve(store, case_id, body.label, who.name, body.note)
+def resolve(case_id: str, body: ResolveIn, who: Analyst, request: Request,
+            store: Store = Depends(get_store)) -> Any:
+    case = cases.resolve(store, case_id, body.label, who.name, body.note)
+    labels_added(request, cases.resolution_labels(case))
+    return case

@@ -6,12 +6,12 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from pesaguard.schema import to_ms
 from pesaguard.service.auth import Principal
-from pesaguard.service.deps import get_store, require_role
+from pesaguard.service.deps import get_store, labels_added, require_role
 from pesaguard.store import Store, core
 from pesaguard.store.decisions import now_ms
 
@@ -36,11 +36,13 @@ class LabelOut(BaseModel):
 
 @router.post("/v1/labels", response_model=LabelOut, status_code=201,
              summary="Record a label (idempotent: the same label twice is stored once)")
-def add_label(body: LabelIn, store: Store = Depends(get_store),
+def add_label(body: LabelIn, request: Request, store: Store = Depends(get_store),
               _: Principal = Depends(require_role("analyst"))) -> dict[str, Any]:
     known = to_ms(body.known_at) if body.known_at is not None else now_ms()
     is_fraud = body.label == "fraud"
     df = pd.DataFrame({"txn_id": [body.txn_id], "is_fraud": [int(is_fraud)], "known_at_ms": [known],
                        "source": [body.source], "typology": [body.typology]})
     added = core.insert_labels(store, df)
+    if added:
+        labels_added(request, [(body.txn_id, is_fraud, known)])
     return {"label_id": core.label_id(body.txn_id, is_fraud, known, body.source), "added": added == 1}
