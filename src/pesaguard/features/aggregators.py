@@ -246,6 +246,38 @@ class SinceFirst:
         return 0 if self._first is None else 2
 
 
+class RunCount:
+    """Number of events in the current run, a run being broken by a gap of ``horizon``.
+
+    Equivalent to "events since the last idle gap", so it needs O(1) state where a count over the whole
+    horizon would need every event of it; zero exactly when there was no event within ``horizon``.
+    """
+
+    def __init__(self, horizon: str | int = "90d") -> None:
+        self.horizon = horizon
+        self._h = _ms(horizon)
+        self._n = 0
+        self._last: int | None = None
+
+    def clone(self) -> RunCount:
+        return RunCount(self.horizon)
+
+    def update(self, x: Event) -> None:
+        t = int(x["ts_ms"])
+        if self._last is None or t - self._last >= self._h:
+            self._n = 0
+        self._n += 1
+        self._last = t
+
+    def get(self, x: Event) -> float:
+        if self._last is None or int(x["ts_ms"]) - self._last >= self._h:
+            return 0.0
+        return float(self._n)
+
+    def state_size(self) -> int:
+        return 0 if self._last is None else 2
+
+
 class FirstSeen:
     """1.0 if the value of ``field`` has not been seen within ``horizon`` (a first-seen counterparty)."""
 

@@ -1,78 +1,246 @@
 """``FeatureEngine``: one feature definition for offline replay (training) and online scoring.
 
 Contract: ``replay`` over a history returns, for each transaction, the values ``score_and_update``
-would have returned had the same events arrived one by one in replay order (see
-``pesaguard.features.order``). Features of a transaction use only events before it plus its own
-fields; then it is added to the state.
+would have returned had the same events arrived one by one in replay order (``pesaguard.features.order``):
+both drive the same compiled kernel (``pesaguard.features.kernel``). Features of a transaction use only
+events before it plus its own fields; then it is added to the state. Feed online events in time order.
 """
 
 from __future__ import annotations
 
 import math
-import pickle
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from pesaguard.features.config import FeatureConfig, feature_names
+from pesaguard.errors import InputError
+from pesaguard.features import kernel as K
+from pesaguard.features.config import GROUPS, FeatureConfig, feature_names
 from pesaguard.features.order import (
-    ACCOUNT_EVENT,
     ACCOUNT_EVENT_COLUMNS,
-    LABEL,
     LABEL_COLUMNS,
-    SMS,
     SMS_COLUMNS,
     event_order,
     require,
     transactions_required,
 )
-from pesaguard.features.reference import ReferenceEngine
+from pesaguard.features.reference import num, type_code
+from pesaguard.features.state import KernelState, Registry
+from pesaguard.schema import TRANSACTION_TYPES
 
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2
+#: Online: sweep expired windows and idle entities after this many events (values never change).
+SWEEP_EVERY = 200_000
+_KIND = {"sim_swap": K.K_SIM_SWAP, "device_change": K.K_DEVICE_CHANGE}
+_PAIR_SHIFT = np.int64(1 << 32)
 
 
-def _none_if_nan(v: Any) -> Any:
-    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT:
-        return None
-    return v
+def _ids(s: pd.Series) -> np.ndarray:
+    """Ids as strings (the online path receives JSON), without converting columns already of strings."""
+    if s.isna().any():
+        raise InputError(f"{s.isna().sum()} rows have no {s.name}", field=str(s.name), hint="drop or fix them")
+    if s.dtype == object and isinstance(s.iloc[0] if len(s) else "", str):
+        return s.to_numpy()
+    return s.astype(str).to_numpy()
+
+
+def _type_codes(s: pd.Series | None, n: int) -> np.ndarray:
+    if s is None:
+        return np.full(n, np.nan)
+    codes = pd.Series(s).astype("string").str.lower()
+    mapping = {t: float(i) for i, t in enumerate(TRANSACTION_TYPES)}
+    out = codes.map(mapping).astype(float).to_numpy()
+    out[np.isnan(out) & codes.notna().to_numpy()] = float(len(TRANSACTION_TYPES))
+    return out
 
 
 class FeatureEngine:
-    """Streaming feature state plus the two ways to drive it (replay and one-at-a-time)."""
+    """Streaming feature state plus the two ways to drive it (replay and one event at a time)."""
 
     def __init__(self, cfg: FeatureConfig | None = None) -> None:
         self.cfg = cfg or FeatureConfig()
         self.names = feature_names(self.cfg)
-        self._impl = ReferenceEngine(self.cfg)
+        full = feature_names(self.cfg.model_copy(update={"groups": GROUPS}))
+        pos = {n: i for i, n in enumerate(self.names)}
+        self._colmap = np.array([pos.get(n, -1) for n in full], np.int64)
+        self._s = KernelState(self.cfg)
+        self._accts = Registry()
+        self._pairs = Registry()
+        # label memory: txn_id -> [ts_ms, payer row, payee row, fraud applied]; waiting labels: txn_id -> (is_fraud, known_at)
+        self._txns: OrderedDict[str, list[Any]] = OrderedDict()
+        self._pending: OrderedDict[str, tuple[bool, int]] = OrderedDict()
+        self._row = np.empty((1, len(self.names)), np.float64)
+        self._since_sweep = 0
+
+    # -- ids -------------------------------------------------------------------------------------------
+    def _acct(self, key: Any) -> int:
+        r = self._accts.get_or_add(str(key))
+        self._s.ensure_rows(len(self._accts), len(self._pairs))
+        return r
+
+    def _pair(self, a: int, b: int) -> int:
+        r = self._pairs.get_or_add(int(a) * (1 << 32) + int(b))
+        self._s.ensure_rows(len(self._accts), len(self._pairs))
+        return r
+
+    @staticmethod
+    def _required(txn: dict[str, Any]) -> tuple[int, str, str]:
+        for f in ("ts_ms", "payer", "payee"):
+            if txn.get(f) is None:
+                raise InputError(f"transaction has no {f}", field=f, hint="ts_ms, payer and payee are required")
+        return int(txn["ts_ms"]), str(txn["payer"]), str(txn["payee"])
+
+    @staticmethod
+    def _amount(txn: dict[str, Any]) -> tuple[int, bool]:
+        a = num(txn.get("amount_minor"))
+        return (0, False) if math.isnan(a) else (round(a), True)
 
     # -- online ----------------------------------------------------------------------------------------
-    def score_and_update(self, txn: dict[str, Any]) -> dict[str, float]:
-        """Features of ``txn`` from the state before it, then ``txn`` is added to the state."""
-        return self._impl.score_and_update(txn)
-
     def peek(self, txn: dict[str, Any]) -> dict[str, float]:
         """Features of ``txn`` without changing the state (for idempotent retries)."""
-        return self._impl.peek(txn)
+        t, payer, payee = self._required(txn)
+        a = self._accts.index.get(payer, 0)
+        b = self._accts.index.get(payee, 0)
+        pr = self._pairs.index.get(a * (1 << 32) + b, 0) if a and b else 0
+        return self._features(txn, t, a, b, pr)
+
+    def _features(self, txn: dict[str, Any], t: int, a: int, b: int, pr: int) -> dict[str, float]:
+        s = self._s
+        amt, ok = self._amount(txn)
+        K.txn_features(
+            s.AI, s.AF, s.PI, s.OE, s.IE, s.FE, s.P, t, a, b, pr, amt, ok,
+            num(txn.get("payer_balance_before")), type_code(txn.get("type")), self._colmap, self._row, 0,
+        )  # fmt: skip
+        return dict(zip(self.names, self._row[0].tolist(), strict=True))
+
+    def score_and_update(self, txn: dict[str, Any]) -> dict[str, float]:
+        """Features of ``txn`` from the state before it, then ``txn`` is added to the state."""
+        t, payer, payee = self._required(txn)
+        a, b = self._acct(payer), self._acct(payee)
+        pr = self._pair(a, b)
+        feats = self._features(txn, t, a, b, pr)
+        s = self._s
+        self._room(1, 0)
+        amt, ok = self._amount(txn)
+        K.txn_update(s.AI, s.AF, s.PI, s.OE, s.IE, s.FE, s.meta, s.P, t, a, b, pr, amt, ok)
+        self._tick()
+        tid = txn.get("txn_id")
+        if tid is not None:
+            tid = str(tid)
+            self._txns.pop(tid, None)
+            self._txns[tid] = [t, a, b, False]
+            waiting = self._pending.pop(tid, None)
+            if waiting is not None and waiting[0] and t - waiting[1] < self.cfg.horizon_ms:
+                self._apply_fraud(self._txns[tid])
+        self._maybe_sweep()
+        return feats
 
     def add_label(self, txn_id: str, is_fraud: bool, known_at_ms: int) -> None:
-        self._impl.add_label(txn_id, bool(is_fraud), int(known_at_ms))
+        """A label for ``txn_id`` that became known at ``known_at_ms`` (usable from then on)."""
+        self._s.advance(int(known_at_ms))
+        self._tick()
+        tid = str(txn_id)
+        mem = self._txns.get(tid)
+        if mem is None:  # not seen yet (or forgotten): wait for it
+            self._pending.pop(tid, None)
+            self._pending[tid] = (bool(is_fraud), int(known_at_ms))
+        elif is_fraud and not mem[3]:
+            self._apply_fraud(mem)
+
+    def _apply_fraud(self, mem: list[Any]) -> None:
+        mem[3] = True
+        s = self._s
+        self._room(0, 2)
+        K.fraud_step(s.AI, s.FE, s.meta, s.P, mem[1], mem[2])
 
     def add_account_event(self, account_id: str, ts_ms: int, kind: str) -> None:
-        self._impl.add_account_event(account_id, int(ts_ms), kind)
+        """A SIM swap or device change (other kinds only advance the clock)."""
+        code = _KIND.get(kind, -1)
+        a = self._acct(account_id) if code >= 0 else 0
+        K.account_step(self._s.AI, self._s.meta, a, int(ts_ms), code)
+        self._tick()
 
     def add_sms_event(self, account_id: str, ts_ms: int, scam_type: str | None, score: float | None) -> None:
-        self._impl.add_sms_event(account_id, int(ts_ms), scam_type, score)
+        """A scam SMS received by ``account_id`` (``score`` may be None)."""
+        a = self._acct(account_id)
+        K.sms_step(self._s.AI, self._s.AF, self._s.meta, a, int(ts_ms), num(score))
+        self._tick()
+
+    def _tick(self) -> None:
+        """Forget remembered transactions and waiting labels older than the horizon."""
+        cutoff = self._s.clock - self.cfg.horizon_ms
+        txns, pending = self._txns, self._pending
+        while txns and next(iter(txns.values()))[0] <= cutoff:
+            txns.popitem(last=False)
+        while pending and next(iter(pending.values()))[1] <= cutoff:
+            pending.popitem(last=False)
+
+    def _room(self, payments: int, frauds: int) -> None:
+        """Make room in the arenas: when one is full, sweep first and grow only if it stays over half full."""
+        s, m = self._s, self._s.meta
+        full = (
+            m[K.O_LIVE] + payments > s.OE.shape[0]
+            or m[K.I_LIVE] + payments > s.IE.shape[0]
+            or m[K.F_LIVE] + frauds > s.FE.shape[0]
+        )
+        if not full:
+            return
+        self.sweep()
+        s.ensure_arenas(int(max(m[K.O_LIVE], m[K.I_LIVE])) + payments, int(m[K.F_LIVE]) + frauds)
+        s.ensure_arenas(int(max(m[K.O_LIVE], m[K.I_LIVE])) * 2, int(m[K.F_LIVE]) * 2)
+
+    def _maybe_sweep(self) -> None:
+        self._since_sweep += 1
+        if self._since_sweep >= SWEEP_EVERY:
+            self.sweep()
+
+    def sweep(self) -> None:
+        """Return memory: expire windows, evict entities idle for the horizon. Never changes a value."""
+        self._since_sweep = 0
+        self._tick()
+        acct, pair = self._s.sweep(len(self._accts), len(self._pairs), evict=True)
+        self._accts.evict(acct)
+        self._pairs.evict(pair)
+
+    @property
+    def n_accounts(self) -> int:
+        return len(self._accts.index)
+
+    @property
+    def n_pairs(self) -> int:
+        return len(self._pairs.index)
 
     # -- state -----------------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
-        """The whole state as a pickle-able dict (for service restarts)."""
-        return {"format": SNAPSHOT_FORMAT, "config": self.cfg.model_dump(), "state": pickle.dumps(self._impl)}
+        """The whole state as a pickle-able dict of plain Python and numpy objects."""
+        return {
+            "format": SNAPSHOT_FORMAT,
+            "config": self.cfg.model_dump(),
+            "arrays": self._s.trimmed(len(self._accts), len(self._pairs)),
+            "accounts": (list(self._accts.keys), list(self._accts.free)),
+            "pairs": (list(self._pairs.keys), list(self._pairs.free)),
+            "txns": [(k, *v) for k, v in self._txns.items()],
+            "pending": [(k, *v) for k, v in self._pending.items()],
+        }
 
     @classmethod
     def restore(cls, state: dict[str, Any]) -> FeatureEngine:
+        if state.get("format") != SNAPSHOT_FORMAT:
+            raise InputError(
+                f"feature snapshot format {state.get('format')!r} is not {SNAPSHOT_FORMAT}",
+                hint="rebuild the state by replaying history",
+            )
         eng = cls(FeatureConfig(**state["config"]))
-        eng._impl = pickle.loads(state["state"])
+        eng._s.load(state["arrays"])
+        for reg, (keys, free) in ((eng._accts, state["accounts"]), (eng._pairs, state["pairs"])):
+            reg.keys = list(keys)
+            reg.free = list(free)
+            reg.index = {k: i for i, k in enumerate(keys) if k is not None}
+        eng._txns = OrderedDict((k, [t, a, b, f]) for k, t, a, b, f in state["txns"])
+        eng._pending = OrderedDict((k, (f, t)) for k, f, t in state["pending"])
+        eng._s.ensure_rows(len(eng._accts), len(eng._pairs))
         return eng
 
     # -- offline ---------------------------------------------------------------------------------------
@@ -85,9 +253,21 @@ class FeatureEngine:
     ) -> pd.DataFrame:
         """Features for every transaction (one row each, input order, columns ``feature_names(cfg)``).
 
-        The engine's state continues from where it was and ends holding the replayed history, so a
-        service can warm up by replaying and then score live traffic.
+        The state continues from where it was and ends holding the replayed history, so a service can
+        warm up by replaying and then score live traffic. Ties in ``ts_ms`` are processed in input
+        order: sort by ``(ts_ms, txn_id)`` first for a canonical order.
         """
+        from pesaguard.features.replay import replay_frames
+
+        return replay_frames(self, transactions, labels, account_events, sms_events)
+
+    def _check_inputs(
+        self,
+        transactions: pd.DataFrame,
+        labels: pd.DataFrame | None,
+        account_events: pd.DataFrame | None,
+        sms_events: pd.DataFrame | None,
+    ) -> None:
         transactions_required(transactions)
         if labels is not None:
             require(labels, LABEL_COLUMNS, "labels")
@@ -95,32 +275,6 @@ class FeatureEngine:
             require(account_events, ACCOUNT_EVENT_COLUMNS, "account events")
         if sms_events is not None:
             require(sms_events, SMS_COLUMNS, "SMS events")
-        kind, row = event_order(
-            transactions["ts_ms"].to_numpy(),
-            None if labels is None else labels["known_at_ms"].to_numpy(),
-            None if account_events is None else account_events["ts_ms"].to_numpy(),
-            None if sms_events is None else sms_events["ts_ms"].to_numpy(),
-        )
-        txns = transactions.to_dict("records")
-        lab = [] if labels is None else labels.to_dict("records")
-        acc = [] if account_events is None else account_events.to_dict("records")
-        sms = [] if sms_events is None else sms_events.to_dict("records")
-        out = np.full((len(txns), len(self.names)), np.nan)
-        impl = self._impl
-        for k, r in zip(kind.tolist(), row.tolist(), strict=True):
-            if k == LABEL:
-                e = lab[r]
-                impl.add_label(str(e["txn_id"]), bool(e["is_fraud"]), int(e["known_at_ms"]))
-            elif k == ACCOUNT_EVENT:
-                e = acc[r]
-                impl.add_account_event(e["account_id"], int(e["ts_ms"]), e["kind"])
-            elif k == SMS:
-                e = sms[r]
-                impl.add_sms_event(
-                    e["account_id"], int(e["ts_ms"]), e.get("scam_type"), _none_if_nan(e.get("score"))
-                )
-            else:
-                txn = {key: _none_if_nan(v) for key, v in txns[r].items()}
-                f = impl.score_and_update(txn)
-                out[r] = [f[n] for n in self.names]
-        return pd.DataFrame(out, columns=self.names, index=transactions.index).astype(self.cfg.dtype)
+
+
+__all__ = ["FeatureEngine", "event_order"]

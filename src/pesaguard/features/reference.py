@@ -12,6 +12,8 @@ Definitions shared by both engines (see ``docs/architecture.md``, "Feature seman
   once per transaction, if X was seen less than ``horizon`` before; a label for a transaction not
   seen yet waits (bounded by ``horizon``) and is applied right after X is added.
 * Label windows are by the time the label became known.
+* ``pair_prior_count`` counts the pair's transactions since its last idle gap of ``horizon``.
+* A transaction without an amount stays out of the amount windows (counts, sums, distinct counts).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pesaguard.features.aggregators import (
     Last,
     Max,
     Mean,
+    RunCount,
     SinceFirst,
     Std,
     Sum,
@@ -94,7 +97,7 @@ class ReferenceEngine:
 
         self.out = {
             w: {
-                "count": keyed(Count(window=w), "payer"),
+                "count": keyed(Count("amount", w), "payer"),
                 "sum": keyed(Sum("amount", w), "payer"),
                 "mean": keyed(Mean("amount", w), "payer"),
                 "std": keyed(Std("amount", w), "payer"),
@@ -106,7 +109,7 @@ class ReferenceEngine:
         self.out_last = keyed(TimeSinceLast(horizon=h), "payer")
         self.inn = {
             w: {
-                "count": keyed(Count(window=w), "payee"),
+                "count": keyed(Count("amount", w), "payee"),
                 "sum": keyed(Sum("amount", w), "payee"),
                 "mean": keyed(Mean("amount", w), "payee"),
                 "distinct": keyed(DistinctCount("payer", w), "payee"),
@@ -115,7 +118,7 @@ class ReferenceEngine:
         }
         self.in_last = keyed(TimeSinceLast(horizon=h), "payee")
         self.in_first = keyed(SinceFirst(horizon=h), "payee")
-        self.pair_count = keyed(Count(window=h), ("payer", "payee"))
+        self.pair_count = keyed(RunCount(horizon=h), ("payer", "payee"))
         self.pair_last = keyed(TimeSinceLast(horizon=h), ("payer", "payee"))
         self.fraud_payee = {w: keyed(Count(window=w), "account") for w in cfg.label_windows}
         self.fraud_payer = {w: keyed(Count(window=w), "account") for w in cfg.label_windows}
@@ -192,11 +195,11 @@ class ReferenceEngine:
         self._tick(t)
         x = {"ts_ms": t, "payer": txn.get("payer"), "payee": txn.get("payee")}
         amount = num(txn.get("amount_minor"))
-        if not math.isnan(amount):
+        if not math.isnan(amount):  # a transaction without an amount stays out of the amount windows
             x["amount"] = amount
-        for aggs in (*self.out.values(), *self.inn.values()):
-            for a in aggs.values():
-                a.update(x)
+            for aggs in (*self.out.values(), *self.inn.values()):
+                for a in aggs.values():
+                    a.update(x)
         for a in (self.out_last, self.in_last, self.in_first, self.pair_count, self.pair_last):
             a.update(x)
         tid = txn.get("txn_id")

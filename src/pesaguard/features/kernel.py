@@ -1,0 +1,688 @@
+"""The compiled feature kernel: every feature of ``reference.py``, per event, in numba.
+
+Both drivers call the same functions: ``run`` (replay, a loop over a merged event stream) and
+``txn_step`` / ``label_step`` / ... (online, one event per call). That, and not a second
+implementation, is what makes replay equal to live scoring.
+
+State is a handful of numpy arrays (so it pickles and grows from Python):
+
+* ``AI``/``AF`` one row per account (int64 / float64): role streams' heads, last times, and per window
+  count, sum, exact sum of squares, pointer into the arena, distinct count and the monotone deque for
+  the maximum; ``AF`` holds the last scam-SMS score.
+* ``PI`` one row per (payer, payee) pair: last time, run count, latest event in each arena.
+* ``OE``/``IE``/``FE`` arenas of events (outgoing, incoming, fraud labels), linked per account, freed
+  once older than the longest window. ``META`` holds the clock and the arenas' free lists.
+
+Amounts are integer minor units, so window sums are exact int64 and do not depend on when events
+expire. The standard deviation uses the exact integer sum of squares (two int64
+limbs), recentred on the window's integer mean when read, so only the last division rounds: a constant
+history gives exactly 0 whatever has left the window.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+NONE = -(2**62)  # "no timestamp"
+NAN = np.nan
+
+# -- layouts ---------------------------------------------------------------------------------------------
+# AI fixed columns
+O_HEAD, O_TAIL, O_LAST, I_HEAD, I_TAIL, I_LAST, I_FIRST, LAST_ANY = 0, 1, 2, 3, 4, 5, 6, 7
+SIM, DEV, SMS_TS, SMS_SCORE_TS, FP_HEAD, FP_TAIL, FQ_HEAD, FQ_TAIL = 8, 9, 10, 11, 12, 13, 14, 15
+AI_W0 = 16
+WB = 12  # per window: O_CNT, O_SUM, O_PTR, O_DIST, O_MF, O_MB, I_CNT, I_SUM, I_PTR, I_DIST, O_SQ_HI, O_SQ_LO
+LB = 4  # per label window: FP_CNT, FP_PTR, FQ_CNT, FQ_PTR
+# AF columns
+SMS_SCORE = 0
+AF_COLS = 1
+LIMB = 1 << 62  # sums of squares are exact integers hi * LIMB + lo, 0 <= lo < LIMB
+# PI columns
+P_LAST, P_RUN, P_OUT_EV, P_IN_EV = 0, 1, 2, 3
+PI_COLS = 4
+# arenas: OE = TS, AMT, NEXT, PAIR, MPREV[w]..., MNEXT[w]...; IE = TS, AMT, NEXT, PAIR; FE = TS, NEXT
+E_TS, E_AMT, E_NEXT, E_PAIR, E_M0 = 0, 1, 2, 3, 4
+F_TS, F_NEXT = 0, 1
+# META
+CLOCK, O_FREE, O_USED, O_LIVE, I_FREE, I_USED, I_LIVE, F_FREE, F_USED, F_LIVE = range(10)
+META_COLS = 10
+# params (int64 vector)
+PR_NW, PR_NL, PR_HORIZON, PR_HIST, PR_RECENT, PR_OFFSET, PR_NIGHT_S, PR_NIGHT_E, PR_W0 = range(9)
+
+# account event kinds
+K_SIM_SWAP, K_DEVICE_CHANGE = 0, 1
+# replay event kinds (same codes as pesaguard.features.order)
+EV_LABEL, EV_ACCOUNT, EV_SMS, EV_TXN = 0, 1, 2, 3
+
+
+def ai_cols(nw: int, nl: int) -> int:
+    return AI_W0 + nw * WB + nl * LB
+
+
+def ai_default_row(nw: int, nl: int) -> np.ndarray:
+    """An account row with no history: pointers -1, times NONE, counts 0."""
+    row = np.zeros(ai_cols(nw, nl), np.int64)
+    row[[O_HEAD, O_TAIL, I_HEAD, I_TAIL, FP_HEAD, FP_TAIL, FQ_HEAD, FQ_TAIL]] = -1
+    row[[O_LAST, I_LAST, I_FIRST, LAST_ANY, SIM, DEV, SMS_TS, SMS_SCORE_TS]] = NONE
+    for w in range(nw):
+        b = AI_W0 + w * WB
+        row[[b + 2, b + 4, b + 5, b + 8]] = -1
+    for ll in range(nl):
+        b = AI_W0 + nw * WB + ll * LB
+        row[[b + 1, b + 3]] = -1
+    return row
+
+
+def af_default_row(nw: int) -> np.ndarray:
+    row = np.zeros(AF_COLS, np.float64)
+    row[SMS_SCORE] = np.nan
+    return row
+
+
+def pi_default_row() -> np.ndarray:
+    return np.array([NONE, 0, -1, -1], np.int64)
+
+
+def oe_cols(nw: int) -> int:
+    return E_M0 + 2 * nw
+
+
+def meta_new() -> np.ndarray:
+    m = np.zeros(META_COLS, np.int64)
+    m[CLOCK] = NONE
+    m[O_FREE] = m[I_FREE] = m[F_FREE] = -1
+    return m
+
+
+# -- arena helpers -------------------------------------------------------------------------------------------
+@numba.njit(cache=True, inline="always")
+def _alloc(arena, meta, free, used, live, next_col):
+    e = meta[free]
+    if e != -1:
+        meta[free] = arena[e, next_col]
+    else:
+        e = meta[used]
+        meta[used] += 1
+    meta[live] += 1
+    return e
+
+
+@numba.njit(cache=True, inline="always")
+def _release(arena, meta, free, live, next_col, e):
+    arena[e, next_col] = meta[free]
+    meta[free] = e
+    meta[live] -= 1
+
+
+@numba.njit(cache=True)
+def _secs_since(t, last, horizon):
+    if last == NONE or t - last >= horizon:
+        return NAN
+    return (t - last) / 1000.0
+
+
+@numba.njit(cache=True)
+def _ratio(a, b):
+    if np.isnan(a) or np.isnan(b) or b <= 0:
+        return NAN
+    return a / b
+
+
+@numba.njit(cache=True, inline="always")
+def _sq_step(hi, lo, d, sign):
+    """(hi, lo) +/- d*d exactly, for |d| < 2**53 (amount differences up to 9e15 minor units)."""
+    if d < 0:
+        d = -d
+    dh = d >> 31
+    dl = d & ((1 << 31) - 1)
+    mid = 2 * dh * dl  # < 2**54
+    part_lo = dl * dl + ((mid & ((1 << 31) - 1)) << 31)  # < 2**63
+    part_hi = dh * dh + (mid >> 31) + (part_lo >> 62)
+    part_lo &= LIMB - 1
+    if sign > 0:
+        lo += part_lo
+        hi += part_hi
+        if lo >= LIMB:
+            lo -= LIMB
+            hi += 1
+    else:
+        lo -= part_lo
+        hi -= part_hi
+        if lo < 0:
+            lo += LIMB
+            hi -= 1
+    return hi, lo
+
+
+@numba.njit(cache=True, inline="always")
+def _mul(x, y):
+    """x * y exactly as (hi, lo), for |x|, |y| < 2**62."""
+    neg = (x < 0) != (y < 0)
+    x, y = abs(x), abs(y)
+    m31 = (1 << 31) - 1
+    xh, xl, yh, yl = x >> 31, x & m31, y >> 31, y & m31
+    cross = xh * yl + xl * yh  # < 2**63
+    lo = xl * yl + ((cross & m31) << 31)
+    hi = xh * yh + (cross >> 31) + (lo >> 62)
+    lo &= LIMB - 1
+    if neg:
+        if lo > 0:
+            return -hi - 1, LIMB - lo
+        return -hi, 0
+    return hi, lo
+
+
+@numba.njit(cache=True, inline="always")
+def _add(h1, l1, h2, l2):
+    lo = l1 + l2
+    hi = h1 + h2
+    if lo >= LIMB:
+        lo -= LIMB
+        hi += 1
+    return hi, lo
+
+
+@numba.njit(cache=True)
+def _variance(n, s, hi, lo):
+    """Population variance from n, the exact sum s and the exact sum of squares (hi, lo).
+
+    Recentred on m = floor(s / n) in exact integers (sum (x-m)^2 = sum x^2 - 2 m s + n m^2), so only
+    the last division rounds.
+    """
+    if n <= 0:
+        return NAN
+    m = s // n
+    ah, al = _mul(-2 * m, s)
+    bh, bl = _mul(n * m, m)
+    hi, lo = _add(hi, lo, ah, al)
+    hi, lo = _add(hi, lo, bh, bl)
+    d = (s - n * m) / n
+    var = (float(hi) * LIMB + float(lo)) / n - d * d
+    return var if var > 0 else 0.0
+
+
+# -- outgoing stream (payer role) ---------------------------------------------------------------------------
+@numba.njit(cache=True)
+def _out_expire(AI, AF, PI, OE, meta, P, a, t):
+    nw = P[PR_NW]
+    for w in range(nw):
+        b = AI_W0 + w * WB
+        cutoff = t - P[PR_W0 + w]
+        p = AI[a, b + 2]
+        if p != -1 and OE[p, E_TS] <= cutoff:
+            cnt, s, dist = AI[a, b], AI[a, b + 1], AI[a, b + 3]
+            hi, lo = AI[a, b + 10], AI[a, b + 11]
+            while p != -1 and OE[p, E_TS] <= cutoff:
+                x = OE[p, E_AMT]
+                cnt -= 1
+                s -= x
+                hi, lo = _sq_step(hi, lo, x, -1)
+                if PI[OE[p, E_PAIR], P_OUT_EV] == p:
+                    dist -= 1
+                p = OE[p, E_NEXT]
+            AI[a, b], AI[a, b + 1], AI[a, b + 3], AI[a, b + 2] = cnt, s, dist, p
+            AI[a, b + 10], AI[a, b + 11] = hi, lo
+        f = AI[a, b + 4]
+        mnext = E_M0 + nw + w
+        while f != -1 and OE[f, E_TS] <= cutoff:
+            f = OE[f, mnext]
+        AI[a, b + 4] = f
+        if f == -1:
+            AI[a, b + 5] = -1
+        else:  # the front has nothing before it: a pop from the back must stop here
+            OE[f, E_M0 + w] = -1
+    cutoff = t - P[PR_W0 + nw - 1]
+    h = AI[a, O_HEAD]
+    while h != -1 and OE[h, E_TS] <= cutoff:
+        nxt = OE[h, E_NEXT]
+        pr = OE[h, E_PAIR]
+        if PI[pr, P_OUT_EV] == h:
+            PI[pr, P_OUT_EV] = -1
+        _release(OE, meta, O_FREE, O_LIVE, E_NEXT, h)
+        h = nxt
+    AI[a, O_HEAD] = h
+    if h == -1:
+        AI[a, O_TAIL] = -1
+
+
+@numba.njit(cache=True)
+def _out_read(AI, AF, PI, OE, P, a, t, w, res):
+    """res <- (count, sum, variance, distinct, max) of window w as seen at t, without mutating."""
+    nw = P[PR_NW]
+    b = AI_W0 + w * WB
+    cutoff = t - P[PR_W0 + w]
+    cnt, s, dist = AI[a, b], AI[a, b + 1], AI[a, b + 3]
+    hi, lo = AI[a, b + 10], AI[a, b + 11]
+    p = AI[a, b + 2]
+    while p != -1 and OE[p, E_TS] <= cutoff:
+        x = OE[p, E_AMT]
+        cnt -= 1
+        s -= x
+        hi, lo = _sq_step(hi, lo, x, -1)
+        if PI[OE[p, E_PAIR], P_OUT_EV] == p:
+            dist -= 1
+        p = OE[p, E_NEXT]
+    f = AI[a, b + 4]
+    mnext = E_M0 + nw + w
+    while f != -1 and OE[f, E_TS] <= cutoff:
+        f = OE[f, mnext]
+    res[0] = cnt
+    res[1] = s
+    res[2] = _variance(cnt, s, hi, lo)
+    res[3] = dist
+    res[4] = OE[f, E_AMT] if f != -1 else NAN
+
+
+@numba.njit(cache=True)
+def _out_add(AI, AF, PI, OE, meta, P, a, pr, t, x):
+    nw = P[PR_NW]
+    e = _alloc(OE, meta, O_FREE, O_USED, O_LIVE, E_NEXT)
+    OE[e, E_TS] = t
+    OE[e, E_AMT] = x
+    OE[e, E_NEXT] = -1
+    OE[e, E_PAIR] = pr
+    tail = AI[a, O_TAIL]
+    if tail == -1:
+        AI[a, O_HEAD] = e
+    else:
+        OE[tail, E_NEXT] = e
+    AI[a, O_TAIL] = e
+    prev = PI[pr, P_OUT_EV]
+    for w in range(nw):
+        b = AI_W0 + w * WB
+        AI[a, b] += 1
+        AI[a, b + 1] += x
+        AI[a, b + 10], AI[a, b + 11] = _sq_step(AI[a, b + 10], AI[a, b + 11], x, 1)
+        if prev != -1 and OE[prev, E_TS] > t - P[PR_W0 + w]:
+            AI[a, b + 3] -= 1
+        AI[a, b + 3] += 1
+        if AI[a, b + 2] == -1:
+            AI[a, b + 2] = e
+        mprev, mnext = E_M0 + w, E_M0 + nw + w
+        k = AI[a, b + 5]
+        while k != -1 and OE[k, E_AMT] <= x:
+            k = OE[k, mprev]
+        if k == -1:
+            AI[a, b + 4] = e
+        else:
+            OE[k, mnext] = e
+        OE[e, mprev] = k
+        OE[e, mnext] = -1
+        AI[a, b + 5] = e
+    PI[pr, P_OUT_EV] = e
+
+
+# -- incoming stream (payee role) ---------------------------------------------------------------------------
+@numba.njit(cache=True)
+def _in_expire(AI, PI, IE, meta, P, a, t):
+    nw = P[PR_NW]
+    for w in range(nw):
+        b = AI_W0 + w * WB
+        cutoff = t - P[PR_W0 + w]
+        p = AI[a, b + 8]
+        if p != -1 and IE[p, E_TS] <= cutoff:
+            cnt, s, dist = AI[a, b + 6], AI[a, b + 7], AI[a, b + 9]
+            while p != -1 and IE[p, E_TS] <= cutoff:
+                cnt -= 1
+                s -= IE[p, E_AMT]
+                if PI[IE[p, E_PAIR], P_IN_EV] == p:
+                    dist -= 1
+                p = IE[p, E_NEXT]
+            AI[a, b + 6], AI[a, b + 7], AI[a, b + 9], AI[a, b + 8] = cnt, s, dist, p
+    cutoff = t - P[PR_W0 + nw - 1]
+    h = AI[a, I_HEAD]
+    while h != -1 and IE[h, E_TS] <= cutoff:
+        nxt = IE[h, E_NEXT]
+        pr = IE[h, E_PAIR]
+        if PI[pr, P_IN_EV] == h:
+            PI[pr, P_IN_EV] = -1
+        _release(IE, meta, I_FREE, I_LIVE, E_NEXT, h)
+        h = nxt
+    AI[a, I_HEAD] = h
+    if h == -1:
+        AI[a, I_TAIL] = -1
+
+
+@numba.njit(cache=True)
+def _in_read(AI, PI, IE, P, a, t, w, res):
+    """res <- (count, sum, distinct) of window w as seen at t, without mutating."""
+    b = AI_W0 + w * WB
+    cutoff = t - P[PR_W0 + w]
+    cnt, s, dist = AI[a, b + 6], AI[a, b + 7], AI[a, b + 9]
+    p = AI[a, b + 8]
+    while p != -1 and IE[p, E_TS] <= cutoff:
+        cnt -= 1
+        s -= IE[p, E_AMT]
+        if PI[IE[p, E_PAIR], P_IN_EV] == p:
+            dist -= 1
+        p = IE[p, E_NEXT]
+    res[0] = cnt
+    res[1] = s
+    res[2] = dist
+
+
+@numba.njit(cache=True)
+def _in_add(AI, PI, IE, meta, P, a, pr, t, x):
+    e = _alloc(IE, meta, I_FREE, I_USED, I_LIVE, E_NEXT)
+    IE[e, E_TS] = t
+    IE[e, E_AMT] = x
+    IE[e, E_NEXT] = -1
+    IE[e, E_PAIR] = pr
+    tail = AI[a, I_TAIL]
+    if tail == -1:
+        AI[a, I_HEAD] = e
+    else:
+        IE[tail, E_NEXT] = e
+    AI[a, I_TAIL] = e
+    prev = PI[pr, P_IN_EV]
+    for w in range(P[PR_NW]):
+        b = AI_W0 + w * WB
+        AI[a, b + 6] += 1
+        AI[a, b + 7] += x
+        if prev != -1 and IE[prev, E_TS] > t - P[PR_W0 + w]:
+            AI[a, b + 9] -= 1
+        AI[a, b + 9] += 1
+        if AI[a, b + 8] == -1:
+            AI[a, b + 8] = e
+    PI[pr, P_IN_EV] = e
+
+
+# -- fraud-label streams (count only; role 0 = as payer, 1 = as payee) --------------------------------------
+@numba.njit(cache=True)
+def _fraud_expire(AI, FE, meta, P, a, t, role):
+    nw, nl = P[PR_NW], P[PR_NL]
+    longest = 0
+    for ll in range(nl):
+        b = AI_W0 + nw * WB + ll * LB + 2 * role
+        win = P[PR_W0 + P[PR_W0 + nw + ll]]
+        longest = max(longest, win)
+        cutoff = t - win
+        p = AI[a, b + 1]
+        while p != -1 and FE[p, F_TS] <= cutoff:
+            AI[a, b] -= 1
+            p = FE[p, F_NEXT]
+        AI[a, b + 1] = p
+    head_col = FP_HEAD if role == 0 else FQ_HEAD
+    cutoff = t - longest
+    h = AI[a, head_col]
+    while h != -1 and FE[h, F_TS] <= cutoff:
+        nxt = FE[h, F_NEXT]
+        _release(FE, meta, F_FREE, F_LIVE, F_NEXT, h)
+        h = nxt
+    AI[a, head_col] = h
+    if h == -1:
+        AI[a, head_col + 1] = -1
+
+
+@numba.njit(cache=True)
+def _fraud_read(AI, FE, P, a, t, role, ll):
+    nw = P[PR_NW]
+    b = AI_W0 + nw * WB + ll * LB + 2 * role
+    cutoff = t - P[PR_W0 + P[PR_W0 + nw + ll]]
+    cnt = AI[a, b]
+    p = AI[a, b + 1]
+    while p != -1 and FE[p, F_TS] <= cutoff:
+        cnt -= 1
+        p = FE[p, F_NEXT]
+    return cnt
+
+
+@numba.njit(cache=True)
+def _fraud_add(AI, FE, meta, P, a, t, role):
+    nw = P[PR_NW]
+    if P[PR_NL] == 0:
+        return
+    _fraud_expire(AI, FE, meta, P, a, t, role)
+    e = _alloc(FE, meta, F_FREE, F_USED, F_LIVE, F_NEXT)
+    FE[e, F_TS] = t
+    FE[e, F_NEXT] = -1
+    head_col = FP_HEAD if role == 0 else FQ_HEAD
+    tail = AI[a, head_col + 1]
+    if tail == -1:
+        AI[a, head_col] = e
+    else:
+        FE[tail, F_NEXT] = e
+    AI[a, head_col + 1] = e
+    for ll in range(P[PR_NL]):
+        b = AI_W0 + nw * WB + ll * LB + 2 * role
+        AI[a, b] += 1
+        if AI[a, b + 1] == -1:
+            AI[a, b + 1] = e
+
+
+# -- one transaction ---------------------------------------------------------------------------------------
+@numba.njit(cache=True)
+def txn_features(AI, AF, PI, OE, IE, FE, P, t, a, bb, pr, amt, amt_ok, bal, tcode, colmap, out, row):
+    """Write the features of a transaction (state untouched) into out[row, colmap[k]]."""
+    nw, nl, horizon = P[PR_NW], P[PR_NL], P[PR_HORIZON]
+    res = np.empty(5, np.float64)
+    vals = np.empty(colmap.shape[0], np.float64)
+    amount = float(amt) if amt_ok else NAN
+    k = 0
+    vals[k] = amount
+    vals[k + 1] = tcode
+    local = t + P[PR_OFFSET]
+    hour = (local // 3_600_000) % 24
+    dow = (local // 86_400_000 + 3) % 7
+    s, e = P[PR_NIGHT_S], P[PR_NIGHT_E]
+    night = (hour >= s or hour < e) if s > e else (s <= hour and hour < e)
+    vals[k + 2] = hour
+    vals[k + 3] = dow
+    vals[k + 4] = 1.0 if night else 0.0
+    vals[k + 5] = 1.0 if dow >= 5 else 0.0
+    k += 6
+    hist_mean, hist_std, hist_max = NAN, NAN, NAN
+    for w in range(nw):
+        _out_read(AI, AF, PI, OE, P, a, t, w, res)
+        cnt = res[0]
+        mean = res[1] / cnt if cnt > 0 else NAN
+        std = np.sqrt(res[2]) if cnt > 0 else NAN
+        vals[k] = cnt
+        vals[k + 1] = res[1]
+        vals[k + 2] = mean
+        vals[k + 3] = std
+        vals[k + 4] = res[4]
+        vals[k + 5] = res[3]
+        k += 6
+        if w == P[PR_HIST]:
+            hist_mean, hist_std, hist_max = mean, std, res[4]
+    vals[k] = _secs_since(t, AI[a, O_LAST], horizon)
+    vals[k + 1] = _ratio(amount, hist_mean)
+    if np.isnan(amount) or np.isnan(hist_mean):
+        vals[k + 2] = NAN
+    else:
+        vals[k + 2] = (amount - hist_mean) / max(hist_std, 1.0, 0.01 * abs(hist_mean))
+    vals[k + 3] = _ratio(amount, hist_max)
+    k += 4
+    in_counts = np.empty(nw, np.float64)
+    for w in range(nw):
+        _in_read(AI, PI, IE, P, bb, t, w, res)
+        cnt = res[0]
+        in_counts[w] = cnt
+        vals[k] = cnt
+        vals[k + 1] = res[1]
+        vals[k + 2] = res[1] / cnt if cnt > 0 else NAN
+        vals[k + 3] = res[2]
+        k += 4
+    vals[k] = _secs_since(t, AI[bb, I_LAST], horizon)
+    first = AI[bb, I_FIRST]
+    vals[k + 1] = NAN if (first == NONE or t - AI[bb, I_LAST] >= horizon) else (t - first) / 1000.0
+    k += 2
+    plast = PI[pr, P_LAST]
+    fresh = plast == NONE or t - plast >= horizon
+    vals[k] = 0.0 if fresh else PI[pr, P_RUN]
+    vals[k + 1] = 1.0 if fresh else 0.0
+    vals[k + 2] = _secs_since(t, plast, horizon)
+    k += 3
+    for ll in range(nl):
+        nq = float(_fraud_read(AI, FE, P, bb, t, 1, ll))
+        vals[k] = nq
+        vals[k + 1] = _ratio(nq, in_counts[P[PR_W0 + nw + ll]])
+        vals[k + 2] = float(_fraud_read(AI, FE, P, a, t, 0, ll))
+        k += 3
+    vals[k] = _secs_since(t, AI[a, SIM], horizon)
+    vals[k + 1] = _secs_since(t, AI[a, DEV], horizon)
+    vals[k + 2] = _secs_since(t, AI[bb, SIM], horizon)
+    k += 3
+    vals[k] = _ratio(amount, bal)
+    vals[k + 1] = _secs_since(t, AI[a, I_LAST], horizon)
+    _in_read(AI, PI, IE, P, a, t, P[PR_RECENT], res)
+    vals[k + 2] = _ratio(amount, res[1])
+    k += 3
+    since_sms = _secs_since(t, AI[a, SMS_TS], horizon)
+    vals[k] = since_sms
+    sts = AI[a, SMS_SCORE_TS]
+    vals[k + 1] = AF[a, SMS_SCORE] if (sts != NONE and t - sts < horizon) else NAN
+    recent = (not np.isnan(since_sms)) and since_sms * 1000.0 < P[PR_W0 + P[PR_RECENT]]
+    vals[k + 2] = 1.0 if (recent and fresh) else 0.0
+    k += 3
+    for j in range(colmap.shape[0]):
+        c = colmap[j]
+        if c >= 0:
+            out[row, c] = vals[j]
+
+
+@numba.njit(cache=True)
+def txn_update(AI, AF, PI, OE, IE, FE, meta, P, t, a, bb, pr, amt, amt_ok):
+    """Add a transaction to the state (after its features were read)."""
+    horizon = P[PR_HORIZON]
+    if t > meta[CLOCK]:
+        meta[CLOCK] = t
+    if amt_ok:
+        _out_expire(AI, AF, PI, OE, meta, P, a, t)
+        _in_expire(AI, PI, IE, meta, P, bb, t)
+        _out_add(AI, AF, PI, OE, meta, P, a, pr, t, amt)
+        _in_add(AI, PI, IE, meta, P, bb, pr, t, amt)
+    AI[a, O_LAST] = t
+    if AI[bb, I_LAST] == NONE or t - AI[bb, I_LAST] >= horizon:
+        AI[bb, I_FIRST] = t
+    AI[bb, I_LAST] = t
+    AI[a, LAST_ANY] = max(AI[a, LAST_ANY], t)
+    AI[bb, LAST_ANY] = max(AI[bb, LAST_ANY], t)
+    if PI[pr, P_LAST] == NONE or t - PI[pr, P_LAST] >= horizon:
+        PI[pr, P_RUN] = 0
+    PI[pr, P_RUN] += 1
+    PI[pr, P_LAST] = t
+
+
+@numba.njit(cache=True)
+def fraud_step(AI, FE, meta, P, a, bb):
+    """Attribute one fraud to payer ``a`` and payee ``bb`` at the current clock."""
+    t = meta[CLOCK]
+    _fraud_add(AI, FE, meta, P, a, t, 0)
+    _fraud_add(AI, FE, meta, P, bb, t, 1)
+    AI[a, LAST_ANY] = max(AI[a, LAST_ANY], t)
+    AI[bb, LAST_ANY] = max(AI[bb, LAST_ANY], t)
+
+
+@numba.njit(cache=True)
+def account_step(AI, meta, a, t, kind):
+    if t > meta[CLOCK]:
+        meta[CLOCK] = t
+    if kind == K_SIM_SWAP:
+        AI[a, SIM] = t
+    elif kind == K_DEVICE_CHANGE:
+        AI[a, DEV] = t
+    else:
+        return
+    AI[a, LAST_ANY] = max(AI[a, LAST_ANY], t)
+
+
+@numba.njit(cache=True)
+def sms_step(AI, AF, meta, a, t, score):
+    if t > meta[CLOCK]:
+        meta[CLOCK] = t
+    AI[a, SMS_TS] = t
+    if not np.isnan(score):
+        AI[a, SMS_SCORE_TS] = t
+        AF[a, SMS_SCORE] = score
+    AI[a, LAST_ANY] = max(AI[a, LAST_ANY], t)
+
+
+# -- replay ----------------------------------------------------------------------------------------------
+@numba.njit(cache=True)
+def run(
+    AI, AF, PI, OE, IE, FE, meta, P, colmap,
+    ev_kind, ev_row, start,
+    t_ts, t_a, t_b, t_pr, t_amt, t_ok, t_bal, t_type, out,
+    g_seen, g_applied, g_pend, g_pend_fraud, g_ts, g_a, g_b,
+    l_target, l_known, l_fraud,
+    x_acct, x_ts, x_kind,
+    s_acct, s_ts, s_score,
+):
+    """Process events ev[start:] in order; return the index reached (short of the end when an arena is full).
+
+    Label targets ``g_*`` are indexed by ``l_target``: the first ``len(t_ts)`` are this batch's
+    transactions, any further ones are remembered transactions from before the batch.
+    """
+    horizon = P[PR_HORIZON]
+    n = ev_kind.shape[0]
+    o_cap, i_cap, f_cap = OE.shape[0], IE.shape[0], FE.shape[0]
+    i = start
+    while i < n:
+        if meta[O_LIVE] >= o_cap or meta[I_LIVE] >= i_cap or meta[F_LIVE] + 2 > f_cap:
+            return i
+        k, r = ev_kind[i], ev_row[i]
+        if k == EV_TXN:
+            t = t_ts[r]
+            txn_features(AI, AF, PI, OE, IE, FE, P, t, t_a[r], t_b[r], t_pr[r], t_amt[r], t_ok[r],
+                         t_bal[r], t_type[r], colmap, out, r)
+            txn_update(AI, AF, PI, OE, IE, FE, meta, P, t, t_a[r], t_b[r], t_pr[r], t_amt[r], t_ok[r])
+            g_seen[r] = True
+            if g_pend[r] != NONE:
+                if t - g_pend[r] < horizon and g_pend_fraud[r] and not g_applied[r]:
+                    g_applied[r] = True
+                    fraud_step(AI, FE, meta, P, g_a[r], g_b[r])
+                g_pend[r] = NONE
+        elif k == EV_LABEL:
+            tk = l_known[r]
+            if tk > meta[CLOCK]:
+                meta[CLOCK] = tk
+            g = l_target[r]
+            if g >= 0:
+                if not g_seen[g]:
+                    g_pend[g] = tk
+                    g_pend_fraud[g] = l_fraud[r]
+                elif g_ts[g] > meta[CLOCK] - horizon and l_fraud[r] and not g_applied[g]:
+                    g_applied[g] = True
+                    fraud_step(AI, FE, meta, P, g_a[g], g_b[g])
+        elif k == EV_ACCOUNT:
+            account_step(AI, meta, x_acct[r], x_ts[r], x_kind[r])
+        else:
+            sms_step(AI, AF, meta, s_acct[r], s_ts[r], s_score[r])
+        i += 1
+    return i
+
+
+# -- memory ----------------------------------------------------------------------------------------------
+@numba.njit(cache=True)
+def sweep(AI, AF, PI, OE, IE, FE, meta, P, n_acct, n_pair, ai_default, af_default, acct_evicted, pair_evicted, evict):
+    """Expire every account's windows to the clock and reset entities idle for ``horizon``.
+
+    Values never change (nothing older than ``horizon`` reaches a feature); memory is returned.
+    Row 0 of accounts and pairs is the permanently empty entity and is never touched.
+    """
+    t = meta[CLOCK]
+    horizon = P[PR_HORIZON]
+    for a in range(1, n_acct):
+        _out_expire(AI, AF, PI, OE, meta, P, a, t)
+        _in_expire(AI, PI, IE, meta, P, a, t)
+        _fraud_expire(AI, FE, meta, P, a, t, 0)
+        _fraud_expire(AI, FE, meta, P, a, t, 1)
+    if not evict:
+        return
+    for a in range(1, n_acct):
+        last = AI[a, LAST_ANY]
+        acct_evicted[a] = last != NONE and t - last >= horizon
+        if acct_evicted[a]:
+            AI[a, :] = ai_default
+            AF[a, :] = af_default
+    for p in range(1, n_pair):
+        last = PI[p, P_LAST]
+        pair_evicted[p] = last != NONE and t - last >= horizon
+        if pair_evicted[p]:
+            PI[p, P_LAST] = NONE
+            PI[p, P_RUN] = 0
+            PI[p, P_OUT_EV] = -1
+            PI[p, P_IN_EV] = -1
