@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from pesaguard import __version__
-from pesaguard.cli import db, keys, rules, serve
+from pesaguard.cli import db, keys, rules, serve, simulate
 from pesaguard.cli.common import state
 
 app = typer.Typer(
@@ -33,6 +33,7 @@ def main(
 
 
 app.add_typer(db.app, name="db")
+app.command("simulate")(simulate.simulate_cmd)
 app.add_typer(keys.app, name="keys")
 app.add_typer(keys.users_app, name="users")
 app.add_typer(rules.app, name="rules")
