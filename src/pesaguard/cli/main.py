@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from pesaguard import __version__
-from pesaguard.cli import db, keys, rules, serve, simulate
+from pesaguard.cli import db, demo, keys, models, rules, serve, simulate
 from pesaguard.cli.common import state
 
 app = typer.Typer(
@@ -33,11 +33,17 @@ def main(
 
 
 app.add_typer(db.app, name="db")
+app.command("demo")(demo.demo_cmd)
 app.command("simulate")(simulate.simulate_cmd)
 app.add_typer(keys.app, name="keys")
 app.add_typer(keys.users_app, name="users")
 app.add_typer(rules.app, name="rules")
 app.command("serve")(serve.serve)
+
+app.command("train")(models.train_cmd)
+app.command("evaluate")(models.evaluate_cmd)
+app.command("score")(models.score_cmd)
+app.add_typer(models.app, name="models")
 
 if __name__ == "__main__":  # pragma: no cover
     app()
