@@ -61,20 +61,24 @@ class FittedModel:
 
 def select_candidate(
     m: Matrix, window: Window, grid: list[Candidate] | None = None, n_folds: int = 2,
-    say: Progress | None = None,
+    say: Progress | None = None, labels_cutoff: int | str | None = "test_start",
 ) -> tuple[Candidate, list[dict[str, Any]]]:
     """Pick the grid point with the best mean average precision over prequential folds.
 
     Folds lie wholly before ``window.test_start`` and use only labels known by then; if none is
     usable (too little history or no frauds), the first grid point is returned and the table says so.
+    ``labels_cutoff`` is when the choice is made (default ``window.test_start``; ``None``: now, all labels).
     """
     grid = grid or default_grid()
+    cutoff = window.test_start if labels_cutoff == "test_start" else labels_cutoff
+    assert cutoff is None or isinstance(cutoff, int)
     data_start = int(m.txns["ts_ms"].min()) if len(m.txns) else None
     rows: list[dict[str, Any]] = []
     for fi, fold in enumerate(prequential_folds(window, n_folds, data_start)):
         tr, te = m.rows(fold.train_start, fold.train_end), m.rows(fold.test_start, fold.test_end)
-        y_tr = targets(m.txns["txn_id"][tr], m.labels, fold.test_start)
-        y_te = targets(m.txns["txn_id"][te], m.labels, window.test_start)
+        y_tr = targets(m.txns["txn_id"][tr], m.labels,
+                       fold.test_start if cutoff is None else min(fold.test_start, cutoff))
+        y_te = targets(m.txns["txn_id"][te], m.labels, cutoff)
         if y_tr.sum() < MIN_POSITIVES or y_te.sum() == 0 or y_te.sum() == len(y_te):
             continue
         for cand in grid:
@@ -92,8 +96,10 @@ def select_candidate(
 
 
 def fit_final(m: Matrix, window: Window, cand: Candidate, review_rate: float = 0.01,
-              block_precision: float = 0.9) -> FittedModel:
+              block_precision: float = 0.9, labels_cutoff: int | str | None = "test_start") -> FittedModel:
     """Fit ``cand`` on the training window with labels known at ``window.test_start``.
+
+    ``labels_cutoff=None`` uses every label known now (production training for deployment now).
 
     Calibration is honest about time: a twin model fitted on the earlier part of the window scores
     the latest slice (the last fifth, at least a day), Platt scaling is fitted on those out-of-time
@@ -101,7 +107,9 @@ def fit_final(m: Matrix, window: Window, cand: Candidate, review_rate: float = 0
     window with the same settings, and the calibration is applied to its margins.
     """
     tr = m.rows(window.train_start, window.train_end)
-    y = targets(m.txns["txn_id"][tr], m.labels, window.test_start)
+    cutoff = window.test_start if labels_cutoff == "test_start" else labels_cutoff
+    assert cutoff is None or isinstance(cutoff, int)
+    y = targets(m.txns["txn_id"][tr], m.labels, cutoff)
     if int(y.sum()) == 0:
         raise InputError(
             "no fraud label is known for the training period, so there is nothing to learn from",

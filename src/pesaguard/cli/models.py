@@ -1,0 +1,196 @@
+"""``pesaguard train|evaluate|score`` and ``pesaguard models list|promote|rollback``."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.table import Table
+
+from pesaguard.cli.common import console, handle_errors, say, state, write_json
+from pesaguard.errors import UsageError
+
+if TYPE_CHECKING:
+    from pesaguard.models.data import Dataset
+
+app = typer.Typer(help="The model registry: list versions, promote one to champion, roll back.",
+                  no_args_is_help=True)
+
+DATA_HELP = "Read a `pesaguard simulate` output directory instead of the store."
+
+
+def _date(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{option} {text!r} is not a date", field=option, hint="use YYYY-MM-DD") from None
+
+
+def _day_ms(d: date) -> int:
+    return int(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp() * 1000)
+
+
+def _dataset(data: Path | None) -> Dataset:
+    from pesaguard.models.data import from_dir, from_store
+
+    if data is not None:
+        return from_dir(data)
+    from pesaguard.config import get_settings
+    from pesaguard.store import open_store
+
+    with open_store(get_settings()) as store:
+        return from_store(store)
+
+
+@handle_errors
+def train_cmd(
+    train_start: str | None = typer.Option(None, "--train-start", help="First training day (YYYY-MM-DD, UTC); "
+                                           "default: 14 days before the end."),
+    train_end: str | None = typer.Option(None, "--train-end", help="Last training day, inclusive; default: "
+                                         "the last day of the data."),
+    data: Path | None = typer.Option(None, "--data", help=DATA_HELP),
+    promote: bool = typer.Option(False, "--promote", help="Make the new model champion (the first model always is)."),
+) -> None:
+    """Choose, train, calibrate and register a scoring model on a time range of the stored data.
+
+    The model family and settings are chosen by prequential validation inside the range; every label
+    known now is used. The new version is logged to MLflow with its model card.
+    """
+    from pesaguard.config import get_settings
+    from pesaguard.models.metrics import DAY_MS
+    from pesaguard.models.pipeline import train_for_deployment
+
+    ds = _dataset(data)
+    s, e = _date(train_start, "--train-start"), _date(train_end, "--train-end")
+    start = _day_ms(s) if s else None
+    end = _day_ms(e) + DAY_MS if e else None
+    bundle = train_for_deployment(ds, get_settings(), start, end, promote=True if promote else None, say=say)
+    say(f"registered pesaguard-scoring version {bundle.version} ({bundle.meta['candidate']}, "
+        f"{bundle.meta['train_rows']:,} rows, {bundle.meta['train_frauds']:,} known frauds)")
+    if state.quiet:
+        console.print(bundle.version)
+
+
+@handle_errors
+def evaluate_cmd(
+    train_start: str = typer.Option(..., "--train-start", help="First training day (YYYY-MM-DD, UTC)."),
+    train_end: str = typer.Option(..., "--train-end", help="Last training day, inclusive."),
+    delay_days: int = typer.Option(7, "--delay-days", min=0, help="Days skipped between training and test "
+                                   "(labels of this period are not yet known)."),
+    test_days: int = typer.Option(7, "--test-days", min=1, help="Days tested after the delay."),
+    alert_budget: int = typer.Option(100, "--alert-budget", min=1, help="Accounts (and transactions) "
+                                     "reviewed per day, for recall at a budget."),
+    folds: int = typer.Option(2, "--folds", min=1, help="Prequential validation folds for model choice."),
+    data: Path | None = typer.Option(None, "--data", help=DATA_HELP),
+    json_path: Path | None = typer.Option(None, "--json", help="Write the metrics as JSON here."),
+    report: Path | None = typer.Option(None, "--report", help="Write an HTML report with PNG plots into this directory."),
+) -> None:
+    """Honest evaluation: train on a range, skip the label delay, test on the days after.
+
+    Features use all history before each transaction and labels only once known; the model is chosen
+    by prequential validation before the test period and trained on labels known at the test start.
+    """
+    from pesaguard.models.evaluate import evaluate
+    from pesaguard.models.protocol import Window
+
+    s, e = _date(train_start, "--train-start"), _date(train_end, "--train-end")
+    assert s is not None and e is not None
+    window = Window.from_dates(s, e, delay_days, test_days)
+    ev = evaluate(_dataset(data), window, n_folds=folds, alert_budget=alert_budget, say=say)
+    if json_path:
+        write_json(json_path, ev.summary)
+    if report:
+        from pesaguard.models.report import write_report
+
+        say(f"report: {write_report(ev, report)}")
+    table = Table(title=f"test {ev.summary['window']['test_start'][:10]} .. {ev.summary['window']['test_end'][:10]}")
+    table.add_column("metric")
+    table.add_column(ev.summary["model"], justify="right")
+    base = ev.summary.get("baseline") or {}
+    table.add_column(f"baseline {base.get('candidate', '')}", justify="right")
+    for key in ("roc_auc", "average_precision", "account_precision_at_100", "account_recall_at_budget"):
+        v, b = ev.summary.get(key), base.get(key)
+        table.add_row(key, "-" if v is None else f"{v:.4f}", "-" if b is None else f"{b:.4f}")
+    console.print(table)
+
+
+@handle_errors
+def score_cmd(
+    file: Path = typer.Argument(..., help="Transactions (CSV or Parquet) in canonical columns, time-ordered."),
+    out: Path = typer.Option(..., "--out", help="Output file (.csv or .parquet): txn_id, score, action, reasons."),
+    model_dir: Path | None = typer.Option(None, "--model-dir", help="A model bundle directory instead of the champion."),
+    reasons: bool = typer.Option(True, "--reasons/--no-reasons", help="Reason codes for rows at or above review."),
+) -> None:
+    """Score a transaction file in batch with the champion model (features are replayed from the file)."""
+    import numpy as np
+    import pandas as pd
+
+    from pesaguard.errors import InputError
+    from pesaguard.models.scorer import Scorer
+
+    if not file.exists():
+        raise InputError(f"no such file {file}", file=file, hint="check the path")
+    df = pd.read_parquet(file) if file.suffix == ".parquet" else pd.read_csv(file)
+    scorer = Scorer.from_dir(model_dir) if model_dir else Scorer.from_champion()
+    t0 = time.perf_counter()
+    df = df.sort_values("ts_ms", kind="stable").reset_index(drop=True) if "ts_ms" in df else df
+    x = scorer.engine.replay(df)[scorer.names].to_numpy(dtype=np.float64)
+    from pesaguard.models.scorer import predict_matrix
+
+    p = predict_matrix(scorer.bundle, x)
+    th = scorer.bundle.thresholds
+    result = pd.DataFrame({"txn_id": df["txn_id"], "score": p,
+                           "action": np.where(p >= th.block, "block", np.where(p >= th.review, "review", "allow")),
+                           "model_version": scorer.model_version})
+    result["reasons"] = ""
+    flagged = np.nonzero(p >= th.review)[0]
+    if reasons and len(flagged):
+        texts = ["; ".join(r.text for r in rs) for rs in scorer.explain_frame(x[flagged])]
+        result.loc[flagged, "reasons"] = texts
+    elapsed = time.perf_counter() - t0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    result.to_parquet(out, index=False) if out.suffix == ".parquet" else result.to_csv(out, index=False)
+    say(f"scored {len(df):,} transactions in {elapsed:.2f} s ({len(df) / max(elapsed, 1e-9):,.0f}/s); "
+        f"review {int((result.action == 'review').sum()):,}, block {int((result.action == 'block').sum()):,} -> {out}")
+
+
+@app.command("list")
+@handle_errors
+def list_cmd() -> None:
+    """List registered model versions, newest first; the champion is marked."""
+    from pesaguard.models.registry import list_versions
+
+    rows = list_versions()
+    table = Table(title="pesaguard-scoring")
+    for c in ("version", "champion", "model", "features", "trained on", "AP", "acct P@100"):
+        table.add_column(c)
+    for r in rows:
+        fmt = (lambda v: "-" if v is None else f"{v:.3f}")  # noqa: E731
+        table.add_row(r["version"], "*" if r["champion"] else "", str(r["candidate"]), str(r["feature_version"]),
+                      f"{str(r['train_start'])[:10]} .. {str(r['train_end'])[:10]}",
+                      fmt(r["average_precision"]), fmt(r["account_precision_at_100"]))
+    console.print(table)
+
+
+@app.command("promote")
+@handle_errors
+def promote_cmd(version: str = typer.Argument(..., help="The version to serve (see `pesaguard models list`).")) -> None:
+    """Make VERSION the champion that serving loads (the previous one is kept for rollback)."""
+    from pesaguard.models.registry import set_champion
+
+    set_champion(version)
+    say(f"champion is now version {version}")
+
+
+@app.command("rollback")
+@handle_errors
+def rollback_cmd() -> None:
+    """Restore the previous champion."""
+    from pesaguard.models.registry import rollback
+
+    say(f"champion is now version {rollback()}")
