@@ -1,0 +1,88 @@
+"""Serve the API and console on localhost while simulated traffic streams in (``pesaguard demo``).
+
+Traffic goes through the real front door: HTTP ``POST /v1/transactions`` with a scorer key, so the
+alert queue fills live exactly as it would in production. The caller supplies the transactions
+(for example simulated days that are not yet in the store) in time order.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pandas as pd
+
+from pesaguard.config import Settings
+from pesaguard.errors import ConfigError
+from pesaguard.schema import TRANSACTION_COLUMNS
+from pesaguard.service.app import create_app
+from pesaguard.service.auth import create_key
+
+
+def _payloads(transactions: pd.DataFrame) -> list[dict[str, Any]]:
+    cols = [c for c in TRANSACTION_COLUMNS if c in transactions]
+    df = transactions.sort_values(["ts_ms", "txn_id"], kind="stable")[cols]
+    df = df.astype(object).where(df.notna(), None)
+    return [{k: v for k, v in rec.items() if v is not None} for rec in df.to_dict("records")]
+
+
+def serve_demo(settings: Settings, transactions: pd.DataFrame, *, host: str = "127.0.0.1", port: int = 8000,
+               rate: float = 20.0, duration: float | None = None, say: Callable[[str], None] = print,
+               **app_options: Any) -> dict[str, Any]:
+    """Start the server, print the console URL and an analyst key, stream ``transactions`` at ``rate``
+    per second, and keep serving until Ctrl-C (or for ``duration`` seconds in total, if given).
+
+    Returns what happened: ``{"url", "analyst_key", "sent", "actions": {action: n}, "errors"}``.
+    """
+    import uvicorn
+
+    app = create_app(settings, **app_options)
+    store = app.state.store
+    analyst_key = create_key(store, "analyst", "demo analyst")
+    scorer_key = create_key(store, "scorer", "demo traffic")
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, name="pesaguard-demo-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise ConfigError(f"the demo server could not start on {host}:{port}",
+                              hint="free the port or choose another with --port")
+        time.sleep(0.05)
+    url = f"http://{host}:{port}"
+    say(f"console: {url}/console  (log in with an empty user name and this analyst key as password)")
+    say(f"analyst key: {analyst_key}")
+    say(f"API docs: {url}/docs; streaming {len(transactions):,} transactions at {rate:g}/s; Ctrl-C stops")
+    actions: Counter[str] = Counter()
+    errors: Counter[int] = Counter()
+    sent = 0
+    started = time.monotonic()
+    try:
+        with httpx.Client(base_url=url, headers={"X-API-Key": scorer_key}, timeout=30) as client:
+            for body in _payloads(transactions):
+                if duration is not None and time.monotonic() - started > duration:
+                    break
+                r = client.post("/v1/transactions", json=body)
+                sent += 1
+                if r.status_code == 200:
+                    actions[r.json()["action"]] += 1
+                else:
+                    errors[r.status_code] += 1
+                    if errors[r.status_code] == 1:
+                        say(f"the service answered {r.status_code}: {r.text[:300]}")
+                pause = started + sent / rate - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+        say(f"traffic done: {sent:,} sent, {dict(actions)}; still serving (Ctrl-C stops)")
+        while duration is None or time.monotonic() - started < duration:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        say("stopping")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+    return {"url": url, "analyst_key": analyst_key, "sent": sent, "actions": dict(actions), "errors": dict(errors)}
