@@ -26,8 +26,9 @@ from pesaguard.service.auth import create_key
 def _payloads(transactions: pd.DataFrame) -> list[dict[str, Any]]:
     cols = [c for c in TRANSACTION_COLUMNS if c in transactions]
     df = transactions.sort_values(["ts_ms", "txn_id"], kind="stable")[cols]
-    df = df.astype(object).where(df.notna(), None)
-    return [{k: v for k, v in rec.items() if v is not None} for rec in df.to_dict("records")]
+    # every numeric transaction column is integer minor units or ms; a column with gaps arrives as float
+    return [{k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in rec.items() if not pd.isna(v)}
+            for rec in df.to_dict("records")]
 
 
 def serve_demo(settings: Settings, transactions: pd.DataFrame, *, host: str = "127.0.0.1", port: int = 8000,
