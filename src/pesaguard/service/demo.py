@@ -27,7 +27,7 @@ def _payloads(transactions: pd.DataFrame) -> list[dict[str, Any]]:
     cols = [c for c in TRANSACTION_COLUMNS if c in transactions]
     df = transactions.sort_values(["ts_ms", "txn_id"], kind="stable")[cols]
     # every numeric transaction column is integer minor units or ms; a column with gaps arrives as float
-    return [{k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in rec.items() if not pd.isna(v)}
+    return [{str(k): int(v) if isinstance(v, float) and v.is_integer() else v for k, v in rec.items() if not pd.isna(v)}
             for rec in df.to_dict("records")]
 
 
