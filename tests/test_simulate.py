@@ -26,8 +26,9 @@ START_DAY_MS = 1_704_056_400_000  # 2024-01-01 00:00 EAT
 
 
 def boosted(k: float = 40.0) -> TypologySet:
-    """Every typology much more frequent, so small worlds hold every kind of fraud."""
-    return TypologySet(**{name: cfg.model_copy(update={"intensity": k}) for name, cfg in TypologySet()})
+    """Every typology much more frequent, so small worlds (with few agents) hold every kind of fraud."""
+    return TypologySet(**{name: cfg.model_copy(update={"intensity": k * (4 if name == "compromised_agent" else 1)})
+                          for name, cfg in TypologySet()})
 
 
 def config(**kw: object) -> SimConfig:

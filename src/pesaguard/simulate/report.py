@@ -3,6 +3,7 @@ distributions per type, fraud per typology, and how late labels arrive."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,8 @@ def plot_overview(out_dir: Path, png: Path | None = None) -> Path:
     typ = t.column("type").to_numpy(zero_copy_only=False)
     kes = t.column("amount_minor").to_numpy() / 100
     typology = t.column("typology").to_numpy(zero_copy_only=False)
-    day = (ts - ts.min() + 3 * 3_600_000) // DAY_MS if len(ts) else ts
+    start_ms = json.loads((out_dir / "summary.json").read_text())["start_ms"]
+    day = (ts - start_ms) // DAY_MS
 
     fig, ax = plt.subplots(2, 2, figsize=(13, 8.5))
     bottom = np.zeros(int(day.max()) + 1 if len(day) else 1)
@@ -39,14 +41,18 @@ def plot_overview(out_dir: Path, png: Path | None = None) -> Path:
     ax[0, 0].set(title="Transactions per day by type (weekends, month-end paydays)", xlabel="day", ylabel="count")
     ax[0, 0].legend(fontsize=7, ncol=2)
 
-    bins = np.logspace(0, 5.5, 60)
+    grid = np.logspace(0, 5.6, 400)
     for name in TYPES:
-        ax[0, 1].hist(kes[typ == name], bins=bins, histtype="step", density=True, label=name, linewidth=1.3)
+        vals = np.sort(kes[typ == name])
+        if len(vals):
+            ax[0, 1].plot(grid, np.searchsorted(vals, grid, side="right") / len(vals), label=name, linewidth=1.4)
     fraud = typology != None  # noqa: E711 - numpy object array: elementwise test for missing
     if fraud.any():
-        ax[0, 1].hist(kes[fraud], bins=bins, histtype="stepfilled", density=True, alpha=0.25, color="k", label="fraud")
-    ax[0, 1].set(xscale="log", title="Amount distribution per type (KES, log scale)", xlabel="amount (KES)",
-                 ylabel="density")
+        vals = np.sort(kes[fraud])
+        ax[0, 1].plot(grid, np.searchsorted(vals, grid, side="right") / len(vals), "k--", label="all fraud", linewidth=2)
+    ax[0, 1].set(xscale="log", title="Amounts per type: share of transactions <= x (KES)", xlabel="amount (KES)",
+                 ylabel="cumulative share")
+    ax[0, 1].grid(alpha=0.3)
     ax[0, 1].legend(fontsize=7, ncol=2)
 
     names, counts = np.unique(typology[fraud].astype(str), return_counts=True)

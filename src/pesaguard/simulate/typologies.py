@@ -70,10 +70,10 @@ class ReversalScamConfig(TypologyConfig):
     """A fake "you have received" SMS, then a plea; the victim sends the money "back"."""
 
     name: ClassVar[str] = "reversal_scam"
-    rate: float = 450.0
-    claimed_amount_median: float = 2_500
+    rate: float = 1_200.0
+    claimed_amount_median: float = 1_800
     claimed_amount_sigma: float = 0.8
-    success_prob: float = Field(0.2, ge=0, le=1, description="share of targeted people who pay")
+    success_prob: float = Field(0.25, ge=0, le=1, description="share of targeted people who pay")
     plea_delay_min: tuple[float, float] = (1.0, 15.0)
     pay_delay_min: tuple[float, float] = (3.0, 90.0)
     cash_out_prob: float = 0.8
@@ -86,7 +86,7 @@ class PrizeScamConfig(TypologyConfig):
     """Prize/lottery and fake job/loan offers: the victim pays a "fee" (advance-fee fraud)."""
 
     name: ClassVar[str] = "prize_scam"
-    rate: float = 350.0
+    rate: float = 700.0
     success_prob: float = 0.12
     job_loan_share: float = Field(0.4, ge=0, le=1, description="offers dressed as jobs or loans")
     fee_median: float = 900
@@ -103,7 +103,7 @@ class ImpersonationScamConfig(TypologyConfig):
     """Staff or agent impersonation ("customer care", "your agent", "bank officer"): the victim pays."""
 
     name: ClassVar[str] = "impersonation_scam"
-    rate: float = 300.0
+    rate: float = 1_000.0
     success_prob: float = 0.15
     amount_median: float = 3_000
     amount_sigma: float = 0.9
@@ -118,7 +118,7 @@ class MuleNetworkConfig(TypologyConfig):
     """A ring collects from many victims (fake sellers, investment schemes), layers and cashes out fast."""
 
     name: ClassVar[str] = "mule_network"
-    rate: float = 4.0
+    rate: float = 12.0
     victims: tuple[int, int] = (6, 30)
     collect_hours: tuple[float, float] = (4.0, 40.0)
     amount_median: float = 1_500
@@ -136,9 +136,9 @@ class CompromisedAgentConfig(TypologyConfig):
     """An agent goes bad for a window of days: unauthorised withdrawals on visiting customers' accounts."""
 
     name: ClassVar[str] = "compromised_agent"
-    rate: float = 1.0  # per thousand agent-days
+    rate: float = 0.5  # per thousand agent-days
     window_days: tuple[int, int] = (3, 10)
-    victim_prob: float = Field(0.3, ge=0, le=1, description="share of the agent's customers hit")
+    victim_prob: float = Field(0.2, ge=0, le=1, description="share of the agent's customers hit")
     withdraw_share: tuple[float, float] = (0.2, 0.8)
     delay_min: tuple[float, float] = (20.0, 300.0)
     mule_cash_out_pull: float = Field(4.0, ge=1, description="how much more mules favour such an agent")
@@ -150,7 +150,7 @@ class CompromisedMerchantConfig(TypologyConfig):
     """A till goes bad for a window of days: paid from stolen accounts, many of its sales fraudulent."""
 
     name: ClassVar[str] = "compromised_merchant"
-    rate: float = 0.6  # per thousand merchant-days
+    rate: float = 0.35  # per thousand merchant-days
     window_days: tuple[int, int] = (2, 7)
     payments_per_day: tuple[int, int] = (2, 8)
     amount_median: float = 2_500
