@@ -21,6 +21,8 @@ ACCOUNT_COLUMNS = ("account_id", "kind", "region", "income_band", "opened_ms", "
 EVENT_COLUMNS = ("event_id", "account_id", "ts_ms", "kind")
 LABEL_COLUMNS = ("label_id", "txn_id", "is_fraud", "known_at_ms", "source", "typology")
 QUARANTINE_COLUMNS = ("source_key", "source", "row_number", "field", "reason", "raw", "created_ms")
+INGEST_RUN_COLUMNS = ("source_key", "source", "format", "started_ms", "finished_ms", "rows_read", "accepted",
+                      "quarantined", "duplicates")
 
 
 def label_id(txn_id: str, is_fraud: bool, known_at_ms: int, source: str) -> str:
@@ -83,6 +85,24 @@ def insert_quarantine(store: Store, source_key: str, source: str,
         for rn, field, reason, raw in rows
     ]
     return insert_rows(store, "quarantine", QUARANTINE_COLUMNS, ("source_key", "row_number"), data, cur)
+
+
+def record_ingest_run(store: Store, source_key: str, source: str, fmt: str, started_ms: int,
+                      finished_ms: int | None = None, counts: Sequence[int] | None = None, cur: Any = None) -> None:
+    """Create or overwrite the ``ingest_runs`` row of a source; ``counts`` = (read, accepted, quarantined,
+    duplicates). A row whose ``finished_ms`` is null is a run that has not finished (or was killed)."""
+    read, accepted, quarantined, duplicates = counts if counts is not None else (None, None, None, None)
+    sql = store.upsert("ingest_runs", INGEST_RUN_COLUMNS, ("source_key",))
+    row = (source_key, source, fmt, started_ms, finished_ms, read, accepted, quarantined, duplicates)
+    if cur is not None:
+        store.executemany_in(cur, sql, [row])
+    else:
+        store.executemany(sql, [row])
+
+
+def load_ingest_runs(store: Store) -> pd.DataFrame:
+    rows = store.query(f"SELECT {', '.join(INGEST_RUN_COLUMNS)} FROM ingest_runs ORDER BY started_ms, source_key")
+    return pd.DataFrame.from_records(rows, columns=list(INGEST_RUN_COLUMNS))
 
 
 def count(store: Store, table: str) -> int:

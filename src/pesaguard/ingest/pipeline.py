@@ -1,0 +1,256 @@
+"""``ingest_file``: a transaction file into the store, chunk by chunk, idempotent and crash-safe.
+
+Each chunk (``options.chunk_rows`` rows) is validated, then written in one database transaction:
+its new transactions, their labels and its quarantined rows. A run killed at any point leaves
+whole chunks behind; running the same command again re-derives the same ids and row numbers, so
+inserts that already happened are skipped (``ON CONFLICT DO NOTHING``) and nothing is lost or
+doubled. Counting: every data row is accepted (new), quarantined (invalid) or a duplicate (its id
+is already stored or came earlier in the file), so ``accepted + quarantined + duplicates == read``.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import itertools
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pesaguard.errors import InputError, UsageError
+from pesaguard.ingest.models import TXN_MAP_OPTIONAL, TXN_MAP_REQUIRED, Format, IngestOptions, IngestReport
+from pesaguard.ingest.readers import Chunk, Source
+from pesaguard.ingest.transactions import (
+    DAY_MS,
+    PAYSIM_COLUMNS,
+    PAYSIM_REQUIRED,
+    ContentIds,
+    Parsed,
+    is_paysim,
+    parse_generic,
+    parse_paysim,
+)
+from pesaguard.schema import TRANSACTION_COLUMNS
+from pesaguard.store import Store, core
+
+Progress = Callable[[int], None]
+
+#: Column names a generic file may use without ``--map`` (first match wins).
+_DEFAULT_NAMES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "txn_id"),
+    "time": ("time", "timestamp", "ts_ms"),
+    "payer": ("payer",),
+    "payee": ("payee",),
+    "amount": ("amount",),
+    **{k: (k,) for k in TXN_MAP_OPTIONAL},
+}
+
+
+def ingest_file(store: Store, path: str | Path, fmt: Format = "auto", column_map: Mapping[str, str] | None = None,
+                options: IngestOptions | None = None, progress: Progress | None = None) -> IngestReport:
+    """Ingest a CSV, ``.csv.gz`` or Parquet file of transactions; returns what happened.
+
+    Raises :class:`~pesaguard.errors.InputError` (naming the file, the column and the available
+    columns) when required columns are missing, before anything is written.
+    """
+    started = time.perf_counter()
+    options = options or IngestOptions()
+    src = Source(path)
+    fmt_used, mapping = resolve_format(src, fmt, column_map)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        key_future = pool.submit(source_key, src, fmt_used, mapping)
+        if fmt_used == "paysim":
+            wanted = [c for c in PAYSIM_COLUMNS if c in src.columns]
+        else:
+            wanted = list(dict.fromkeys(mapping.values()))
+        chunks = src.chunks(options.chunk_rows, wanted)
+        first = next(chunks, None)  # parse the first chunk while the file is hashed
+        key = key_future.result()
+    report = IngestReport(source=str(src.path), source_key=key, format=fmt_used)
+    started_ms = _now_ms()
+    core.record_ingest_run(store, key, str(src.path), fmt_used, started_ms)
+    writer = _ChunkWriter(store, key, src.path.name, fmt_used, options)
+    reasons: Counter[str] = Counter()
+    with _gc_paused():
+        for chunk in itertools.chain([first] if first is not None else [], chunks):
+            if fmt_used == "paysim":
+                parsed = parse_paysim(chunk.table, options)
+            else:
+                parsed = parse_generic(chunk.table, mapping, options, source=src.path.name)
+            counts = writer.write(chunk, parsed)
+            report.read += chunk.read
+            report.accepted += counts["accepted"]
+            report.quarantined += counts["quarantined"]
+            report.duplicates += counts["duplicates"]
+            report.labels += counts["labels"]
+            reasons.update(counts["fields"])
+            if progress is not None:
+                progress(chunk.read)
+    report.top_reasons = dict(reasons.most_common(10))
+    _finish(store, report, started, started_ms)
+    return report
+
+
+def resolve_format(src: Source, fmt: str, column_map: Mapping[str, str] | None) -> tuple[str, dict[str, str]]:
+    """The format to use and the complete column map; errors name what is missing and what exists."""
+    available = ", ".join(src.columns)
+    if fmt not in ("auto", "paysim", "generic"):
+        raise UsageError(f"unknown format {fmt!r}", hint="use auto, paysim or generic")
+    if fmt == "paysim" or (fmt == "auto" and not column_map and is_paysim(src.columns)):
+        missing = [c for c in PAYSIM_REQUIRED if c not in src.columns]
+        if missing:
+            raise InputError(f"PaySim column {missing[0]!r} is missing", file=src.path, field=missing[0],
+                             hint=f"the file's columns are: {available}; use --format generic --map ... "
+                                  "for other layouts")
+        return "paysim", {}
+    mapping = dict(column_map or {})
+    for k, names in _DEFAULT_NAMES.items():
+        if k not in mapping:
+            found = next((n for n in names if n in src.columns), None)
+            if found is not None:
+                mapping[k] = found
+    missing_keys = [k for k in TXN_MAP_REQUIRED if k not in mapping]
+    if missing_keys:
+        what = "is not PaySim and " if fmt == "auto" and not column_map else ""
+        raise InputError(
+            f"the file {what}has no column for {', '.join(missing_keys)}",
+            file=src.path, field=missing_keys[0],
+            hint=f"map them with --map id=COL,time=COL,payer=COL,payee=COL,amount=COL; "
+                 f"the file's columns are: {available}",
+        )
+    for k, col in mapping.items():
+        if col not in src.columns:
+            raise InputError(f"column {col!r} (--map {k}={col}) is not in the file", file=src.path, field=col,
+                             hint=f"the file's columns are: {available}")
+    return "generic", mapping
+
+
+def source_key(src: Source, fmt: str, mapping: Mapping[str, str]) -> str:
+    """sha256 over the file's bytes, the format and the column map: what identifies a run's input."""
+    h = hashlib.sha256()
+    h.update(src.content_sha256().encode())
+    h.update(f"\x1f{fmt}\x1f{json.dumps(dict(mapping), sort_keys=True)}".encode())
+    return h.hexdigest()
+
+
+class _ChunkWriter:
+    """Writes one validated chunk per database transaction and counts what happened."""
+
+    def __init__(self, store: Store, key: str, source: str, fmt: str, options: IngestOptions) -> None:
+        self.store, self.key, self.source, self.options = store, key, source, options
+        self.ids = ContentIds("ps") if fmt == "paysim" else None
+        self.label_source = options.label_source or ("paysim" if fmt == "paysim" else "file")
+        self.txn_sql = store.insert_ignore("transactions", TRANSACTION_COLUMNS, ("txn_id",))
+
+    def write(self, chunk: Chunk, parsed: Parsed) -> dict[str, Any]:
+        valid = parsed.valid
+        keep = pa.array(valid)
+        txn_ids: list[str] | None = None
+        if self.ids is not None and parsed.content is not None and parsed.steps is not None:
+            content = pc.cast(parsed.content.filter(keep), pa.binary()).to_pylist()
+            txn_ids = self.ids.ids(content, _pylist(parsed.steps.filter(keep)))
+        rows = _txn_rows(parsed, keep, txn_ids)
+        labels = self._label_rows(parsed, keep, rows)
+        quarantine = _quarantine_rows(chunk, parsed)
+        with self.store.transaction() as cur:
+            new = self.store.executemany_in(cur, self.txn_sql, rows) if rows else 0
+            new_labels = core.insert_rows(self.store, "labels", core.LABEL_COLUMNS, ("label_id",), labels, cur)
+            if quarantine:
+                core.insert_quarantine(self.store, self.key, self.source, quarantine, cur)
+        return {
+            "accepted": new,
+            "duplicates": len(rows) - new,
+            "quarantined": len(quarantine),
+            "labels": new_labels,
+            "fields": Counter(q[1] for q in quarantine),
+        }
+
+    def _label_rows(self, parsed: Parsed, keep: pa.Array, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        if parsed.is_fraud is None or self.options.labels == "none" or not rows:
+            return []
+        flags = parsed.is_fraud.filter(keep)
+        wanted = pc.fill_null(pc.equal(flags, 1), False) if self.options.labels == "fraud" else flags.is_valid()
+        idx = np.flatnonzero(np.asarray(wanted.to_numpy(zero_copy_only=False)))
+        if len(idx) == 0:
+            return []
+        delay = round(self.options.label_delay_days * DAY_MS)
+        known = _pylist(parsed.label_ms.filter(keep).take(pa.array(idx))) if parsed.label_ms is not None else None
+        typology = _pylist(parsed.typology.filter(keep).take(pa.array(idx))) if parsed.typology is not None else None
+        fraud = _pylist(flags.take(pa.array(idx)))
+        out = []
+        for j, i in enumerate(idx.tolist()):
+            txn_id, ts = rows[i][0], rows[i][1]
+            at = known[j] if known is not None and known[j] is not None else ts + delay
+            f = int(fraud[j])
+            typ = typology[j] if typology is not None else None
+            out.append((core.label_id(txn_id, bool(f), at, self.label_source), txn_id, f, at, self.label_source, typ))
+        return out
+
+
+def _txn_rows(parsed: Parsed, keep: pa.Array, txn_ids: list[str] | None) -> list[tuple[Any, ...]]:
+    """The valid rows as tuples in TRANSACTION_COLUMNS order, built column-wise from Arrow."""
+    count = int(pc.sum(keep.cast(pa.int64())).as_py() or 0)
+    if count == 0:
+        return []
+    cols: list[Any] = []
+    for name in TRANSACTION_COLUMNS:
+        v = txn_ids if name == "txn_id" and txn_ids is not None else parsed.columns.get(name)
+        if isinstance(v, pa.Array):
+            cols.append(_pylist(v.filter(keep)))
+        elif isinstance(v, list):
+            cols.append(v)
+        else:
+            cols.append(itertools.repeat(v, count))
+    return list(zip(*cols, strict=True))
+
+
+def _pylist(arr: pa.Array) -> list[Any]:
+    """Arrow -> Python values quickly (numpy for null-free integers)."""
+    if arr.null_count == 0 and pa.types.is_integer(arr.type):
+        return np.asarray(arr.to_numpy()).tolist()
+    return arr.to_pylist()
+
+
+def _quarantine_rows(chunk: Chunk, parsed: Parsed) -> list[tuple[int, str, str, dict[str, Any] | None]]:
+    out: list[tuple[int, str, str, dict[str, Any] | None]] = [(n, "row", r, raw) for n, r, raw in chunk.broken]
+    if parsed.errors:
+        idx = np.fromiter(parsed.errors, dtype=np.int64, count=len(parsed.errors))
+        raws = chunk.table.take(pa.array(idx)).to_pylist()
+        numbers = chunk.row_numbers[idx].tolist()
+        for i, n, raw in zip(idx.tolist(), numbers, raws, strict=True):
+            field, reason = parsed.errors[i]
+            out.append((n, field, reason, raw))
+    out.sort(key=lambda q: q[0])
+    return out
+
+
+def _finish(store: Store, report: IngestReport, started: float, started_ms: int) -> None:
+    report.elapsed = round(time.perf_counter() - started, 3)
+    report.rows_per_s = round(report.read / report.elapsed, 1) if report.elapsed > 0 else 0.0
+    counts = (report.read, report.accepted, report.quarantined, report.duplicates)
+    core.record_ingest_run(store, report.source_key, report.source, report.format, started_ms, _now_ms(), counts)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Building millions of row tuples makes the cyclic GC rescan them over and over; none are cycles."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()

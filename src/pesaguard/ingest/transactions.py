@@ -1,0 +1,285 @@
+"""Transaction files -> canonical columns: the PaySim reader, the generic column-map reader, ids.
+
+:func:`validate_transactions` is the entry point the live API and the simulator share with the
+file ingest: give it a pyarrow Table or pandas DataFrame and a column map, get the valid rows in
+:data:`pesaguard.schema.TRANSACTION_COLUMNS` and the rejected ones with their field and reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pesaguard.ingest.models import IngestOptions
+from pesaguard.ingest.validate import (
+    Checked,
+    canonical_type,
+    merge_errors,
+    parse_amount,
+    parse_currency,
+    parse_label,
+    parse_text,
+    parse_time,
+    parse_whole,
+)
+from pesaguard.schema import TRANSACTION_COLUMNS, to_ms
+
+PAYSIM_COLUMNS: tuple[str, ...] = (
+    "step", "type", "amount", "nameOrig", "oldbalanceOrg", "newbalanceOrig",
+    "nameDest", "oldbalanceDest", "newbalanceDest", "isFraud", "isFlaggedFraud",
+)
+#: A header with these columns is PaySim; the others are optional.
+PAYSIM_REQUIRED: tuple[str, ...] = ("step", "type", "amount", "nameOrig", "nameDest")
+_PAYSIM_BALANCES = {
+    "oldbalanceOrg": "payer_balance_before",
+    "newbalanceOrig": "payer_balance_after",
+    "oldbalanceDest": "payee_balance_before",
+    "newbalanceDest": "payee_balance_after",
+}
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
+
+Value: TypeAlias = pa.Array | str | int | None
+
+
+@dataclass
+class Parsed:
+    """One chunk after validation: canonical columns (full length, null where invalid) and errors.
+
+    ``columns`` holds each transaction column as an array, a constant, or None when absent.
+    ``content`` is set for files without ids (PaySim): the text the ids are derived from.
+    """
+
+    n: int
+    columns: dict[str, Value]
+    errors: dict[int, tuple[str, str]]
+    is_fraud: pa.Array | None = None
+    label_ms: pa.Array | None = None
+    typology: pa.Array | None = None
+    content: pa.Array | None = None
+    steps: pa.Array | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def valid(self) -> np.ndarray:
+        ok = np.ones(self.n, dtype=bool)
+        if self.errors:
+            ok[np.fromiter(self.errors, dtype=np.int64, count=len(self.errors))] = False
+        return ok
+
+
+def is_paysim(columns: list[str]) -> bool:
+    return set(PAYSIM_REQUIRED) <= set(columns)
+
+
+def parse_paysim(table: pa.Table, options: IngestOptions) -> Parsed:
+    """PaySim columns -> canonical columns; ``step`` counts hours from ``options.start``."""
+    names = set(table.column_names)
+    step = parse_whole(table["step"], "step")
+    checks: list[tuple[str, Checked]] = [
+        ("step", step),
+        ("type", parse_text(table["type"], "type")),
+        ("amount", parse_amount(table["amount"], "amount")),
+        ("nameOrig", parse_text(table["nameOrig"], "nameOrig")),
+        ("nameDest", parse_text(table["nameDest"], "nameDest")),
+    ]
+    balances: dict[str, Value] = {}
+    for col, target in _PAYSIM_BALANCES.items():
+        if col in names:
+            checked = parse_amount(table[col], col, minimum=None, required=False)
+            checks.append((col, checked))
+            balances[target] = checked.values
+    is_fraud = None
+    if "isFraud" in names:
+        label = parse_label(table["isFraud"], "isFraud")
+        checks.append(("isFraud", label))
+        is_fraud = label.values
+    start = to_ms(options.start)
+    ts = pc.add(pc.multiply(step.values, HOUR_MS), start)
+    columns: dict[str, Value] = {
+        "ts_ms": ts,
+        "payer": checks[3][1].values,
+        "payee": checks[4][1].values,
+        "amount_minor": checks[2][1].values,
+        "currency": options.currency,
+        "type": canonical_type(checks[1][1].values),
+        "source": "paysim",
+        **balances,
+    }
+    # Ids come from the row's content as parsed (so CSV and Parquet copies of the data agree).
+    parts = [step.values, checks[1][1].values, checks[2][1].values, checks[3][1].values]
+    parts += [balances.get(t) for t in ("payer_balance_before", "payer_balance_after")]
+    parts += [checks[4][1].values]
+    parts += [balances.get(t) for t in ("payee_balance_before", "payee_balance_after")]
+    parts += [is_fraud, table["isFlaggedFraud"] if "isFlaggedFraud" in names else None]
+    n = table.num_rows
+    text = [pc.cast(p, pa.string()) if p is not None else pa.nulls(n, pa.string()) for p in parts]
+    content = pc.binary_join_element_wise(*text, "\x1f", null_handling="replace", null_replacement="")
+    return Parsed(n, columns, merge_errors(checks), is_fraud=is_fraud, content=content, steps=step.values)
+
+
+def parse_generic(table: pa.Table, mapping: Mapping[str, str], options: IngestOptions,
+                  source: str | None = None) -> Parsed:
+    """Any transaction table with a column map (canonical key -> column name)."""
+    m = mapping
+    checks: list[tuple[str, Checked]] = [
+        (m["id"], parse_text(table[m["id"]], m["id"])),
+        (m["time"], parse_time(table[m["time"]], m["time"], unit=options.time_unit)),
+        (m["payer"], parse_text(table[m["payer"]], m["payer"])),
+        (m["payee"], parse_text(table[m["payee"]], m["payee"])),
+        (m["amount"], parse_amount(table[m["amount"]], m["amount"], unit=options.amount_unit)),
+    ]
+    columns: dict[str, Value] = {
+        "txn_id": checks[0][1].values,
+        "ts_ms": checks[1][1].values,
+        "payer": checks[2][1].values,
+        "payee": checks[3][1].values,
+        "amount_minor": checks[4][1].values,
+        "currency": options.currency,
+        "source": source,
+    }
+
+    def add(key: str, target: str, checked: Checked) -> None:
+        checks.append((m[key], checked))
+        columns[target] = checked.values
+
+    if "currency" in m:
+        add("currency", "currency", parse_currency(table[m["currency"]], options.currency))
+    if "type" in m:
+        columns["type"] = canonical_type(table[m["type"]])
+    for key, target in (("channel", "channel"), ("device", "device_id"), ("source", "source")):
+        if key in m:
+            add(key, target, parse_text(table[m[key]], m[key], required=False))
+    if "fee" in m:
+        add("fee", "fee_minor", parse_amount(table[m["fee"]], m["fee"], unit=options.amount_unit,
+                                             minimum=0, required=False))
+    for key in ("payer_balance_before", "payer_balance_after", "payee_balance_before", "payee_balance_after"):
+        if key in m:
+            add(key, key, parse_amount(table[m[key]], m[key], unit=options.amount_unit, minimum=None,
+                                       required=False))
+    parsed = Parsed(table.num_rows, columns, {})
+    if "label" in m:
+        label = parse_label(table[m["label"]], m["label"])
+        checks.append((m["label"], label))
+        parsed.is_fraud = label.values
+    if "label_time" in m:
+        lt = parse_time(table[m["label_time"]], m["label_time"], unit=options.time_unit, required=False)
+        checks.append((m["label_time"], lt))
+        parsed.label_ms = lt.values
+    if "typology" in m:
+        ty = parse_text(table[m["typology"]], m["typology"], required=False)
+        checks.append((m["typology"], ty))
+        parsed.typology = ty.values
+    parsed.errors = merge_errors(checks)
+    return parsed
+
+
+class ContentIds:
+    """Transaction ids for files without an id column, derived from each row's content.
+
+    Identical rows get ordinals 0, 1, 2, ... in file order, so they stay distinct transactions and a
+    re-ingest (under any file name) derives the same ids. The id starts with the PaySim step, which
+    keeps the primary-key index inserts nearly sequential. Memory: 8 bytes per distinct row.
+
+    >>> ids = ContentIds()
+    >>> a = ids.ids([b"x", b"y", b"x"], [1, 1, 1])
+    >>> a[0] != a[2] and a[0].startswith("ps-000001-")
+    True
+    >>> ContentIds().ids([b"x", b"y", b"x"], [1, 1, 1]) == a
+    True
+    """
+
+    def __init__(self, prefix: str = "ps") -> None:
+        self.prefix = prefix
+        self._seen = np.empty(0, dtype=np.uint64)
+        self._counts: dict[int, int] = {}
+
+    def ids(self, content: list[bytes], steps: list[int]) -> list[str]:
+        n = len(content)
+        if n == 0:
+            return []
+        blake = hashlib.blake2b
+        digests = [blake(c, digest_size=10).digest() for c in content]
+        keys = np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(n, 10)[:, :8].copy().view("<u8").ravel()
+        ordinal = self._ordinals(keys)
+        p = self.prefix
+        if not ordinal.any():
+            return [f"{p}-{s:06d}-{d.hex()}" for s, d in zip(steps, digests, strict=True)]
+        out = []
+        for s, d, o in zip(steps, digests, ordinal.tolist(), strict=True):
+            if o:
+                d = blake(d + o.to_bytes(8, "little"), digest_size=10).digest()
+            out.append(f"{p}-{s:06d}-{d.hex()}")
+        return out
+
+    def _ordinals(self, keys: np.ndarray) -> np.ndarray:
+        n = len(keys)
+        order = np.argsort(keys, kind="stable")
+        sk = keys[order]
+        first = np.empty(n, dtype=bool)
+        first[0] = True
+        first[1:] = sk[1:] != sk[:-1]
+        run_start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
+        ordinal = np.empty(n, dtype=np.int64)
+        ordinal[order] = np.arange(n) - run_start
+        pos = np.searchsorted(self._seen, keys)
+        hit = np.zeros(n, dtype=bool)
+        inside = pos < len(self._seen)
+        hit[inside] = self._seen[pos[inside]] == keys[inside]
+        if hit.any():
+            for i in np.flatnonzero(hit):
+                ordinal[i] += self._counts.get(int(keys[i]), 1)
+        repeated = np.flatnonzero(hit | (ordinal > 0))
+        for i in repeated:
+            k = int(keys[i])
+            self._counts[k] = max(self._counts.get(k, 1), int(ordinal[i]) + 1)
+        new = np.unique(keys[~hit])
+        self._seen = np.insert(self._seen, np.searchsorted(self._seen, new), new)
+        return ordinal
+
+
+def validate_transactions(data: pa.Table | pd.DataFrame, column_map: Mapping[str, str] | None = None,
+                          options: IngestOptions | None = None,
+                          source: str | None = None) -> tuple[pd.DataFrame, list[tuple[int, str, str]]]:
+    """Validate transactions held in memory: (valid rows as a DataFrame, [(row index, field, reason)]).
+
+    ``column_map`` maps canonical keys (id, time, payer, payee, amount, ...) to column names; keys
+    left out map to the column of the same name, so a table already named canonically needs none.
+    Rows without an id (PaySim tables) get content-derived ids.
+
+    >>> df = pd.DataFrame({"id": ["a", "b"], "time": ["2024-01-01T00:00Z", "x"],
+    ...                    "payer": ["p", "p"], "payee": ["q", "q"], "amount": ["1.50", "2"]})
+    >>> valid, bad = validate_transactions(df)
+    >>> valid["amount_minor"].tolist(), bad
+    ([150], [(1, 'time', "time 'x' is not a date")])
+    """
+    options = options or IngestOptions()
+    table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
+    if column_map is None and is_paysim(table.column_names):
+        parsed = parse_paysim(table, options)
+    else:
+        mapping = {k: k for k in ("id", "time", "payer", "payee", "amount")} | dict(column_map or {})
+        parsed = parse_generic(table, mapping, options, source)
+    rows = parsed_frame(parsed, ContentIds() if parsed.content is not None else None)
+    return rows, [(i, f, r) for i, (f, r) in parsed.errors.items()]
+
+
+def parsed_frame(parsed: Parsed, ids: ContentIds | None) -> pd.DataFrame:
+    """The valid rows of ``parsed`` as a DataFrame in TRANSACTION_COLUMNS order."""
+    keep = pa.array(parsed.valid)
+    out: dict[str, Any] = {}
+    count = int(parsed.valid.sum())
+    for col in TRANSACTION_COLUMNS:
+        v = parsed.columns.get(col)
+        out[col] = v.filter(keep).to_pandas() if isinstance(v, pa.Array) else pd.Series([v] * count, dtype=object)
+    if ids is not None and parsed.content is not None and parsed.steps is not None:
+        content = pc.cast(parsed.content.filter(keep), pa.binary()).to_pylist()
+        out["txn_id"] = pd.Series(ids.ids(content, parsed.steps.filter(keep).to_pylist()), dtype=object)
+    return pd.DataFrame(out)
