@@ -9,7 +9,6 @@ events before it plus its own fields; then it is added to the state. Feed online
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -18,6 +17,7 @@ import pandas as pd
 from pesaguard.errors import InputError
 from pesaguard.features import kernel as K
 from pesaguard.features.config import GROUPS, FeatureConfig, feature_names
+from pesaguard.features.memory import PendingLabels, TxnMemory
 from pesaguard.features.order import (
     ACCOUNT_EVENT_COLUMNS,
     LABEL_COLUMNS,
@@ -68,10 +68,10 @@ class FeatureEngine:
         self._s = KernelState(self.cfg)
         self._accts = Registry()
         self._pairs = Registry()
-        # label memory: txn_id -> [ts_ms, payer row, payee row, fraud applied]; waiting labels: txn_id -> (is_fraud, known_at)
-        self._txns: OrderedDict[str, list[Any]] = OrderedDict()
-        self._pending: OrderedDict[str, tuple[bool, int]] = OrderedDict()
+        self._txns = TxnMemory()
+        self._pending = PendingLabels()
         self._row = np.empty((1, len(self.names)), np.float64)
+        self._scratch = np.empty(len(self._colmap) + len(self.cfg.windows) + 5, np.float64)
         self._since_sweep = 0
 
     # -- ids -------------------------------------------------------------------------------------------
@@ -112,6 +112,7 @@ class FeatureEngine:
         K.txn_features(
             s.AI, s.AF, s.PI, s.OE, s.IE, s.FE, s.P, t, a, b, pr, amt, ok,
             num(txn.get("payer_balance_before")), type_code(txn.get("type")), self._colmap, self._row, 0,
+            self._scratch,
         )  # fmt: skip
         return dict(zip(self.names, self._row[0].tolist(), strict=True))
 
@@ -120,20 +121,23 @@ class FeatureEngine:
         t, payer, payee = self._required(txn)
         a, b = self._acct(payer), self._acct(payee)
         pr = self._pair(a, b)
-        feats = self._features(txn, t, a, b, pr)
-        s = self._s
         self._room(1, 0)
+        s = self._s
         amt, ok = self._amount(txn)
-        K.txn_update(s.AI, s.AF, s.PI, s.OE, s.IE, s.FE, s.meta, s.P, t, a, b, pr, amt, ok)
+        K.txn_score(
+            s.AI, s.AF, s.PI, s.OE, s.IE, s.FE, s.meta, s.P, t, a, b, pr, amt, ok,
+            num(txn.get("payer_balance_before")), type_code(txn.get("type")), self._colmap, self._row, 0,
+            self._scratch,
+        )  # fmt: skip
+        feats = dict(zip(self.names, self._row[0].tolist(), strict=True))
         self._tick()
         tid = txn.get("txn_id")
         if tid is not None:
             tid = str(tid)
-            self._txns.pop(tid, None)
-            self._txns[tid] = [t, a, b, False]
-            waiting = self._pending.pop(tid, None)
+            entry = self._txns.add(tid, t, a, b)
+            waiting = self._pending.pop(tid)
             if waiting is not None and waiting[0] and t - waiting[1] < self.cfg.horizon_ms:
-                self._apply_fraud(self._txns[tid])
+                self._apply_fraud(a, b, entry)
         self._maybe_sweep()
         return feats
 
@@ -142,18 +146,17 @@ class FeatureEngine:
         self._s.advance(int(known_at_ms))
         self._tick()
         tid = str(txn_id)
-        mem = self._txns.get(tid)
-        if mem is None:  # not seen yet (or forgotten): wait for it
-            self._pending.pop(tid, None)
-            self._pending[tid] = (bool(is_fraud), int(known_at_ms))
-        elif is_fraud and not mem[3]:
-            self._apply_fraud(mem)
+        hit = self._txns.get(tid, self._s.clock - self.cfg.horizon_ms)
+        if hit is None:  # not seen yet (or forgotten): wait for it
+            self._pending.put(tid, bool(is_fraud), int(known_at_ms))
+        elif is_fraud and not hit[3]:
+            self._apply_fraud(hit[1], hit[2], hit[4])
 
-    def _apply_fraud(self, mem: list[Any]) -> None:
-        mem[3] = True
-        s = self._s
+    def _apply_fraud(self, a: int, b: int, handle: Any) -> None:
+        TxnMemory.mark_applied(handle)
         self._room(0, 2)
-        K.fraud_step(s.AI, s.FE, s.meta, s.P, mem[1], mem[2])
+        s = self._s
+        K.fraud_step(s.AI, s.FE, s.meta, s.P, a, b)
 
     def add_account_event(self, account_id: str, ts_ms: int, kind: str) -> None:
         """A SIM swap or device change (other kinds only advance the clock)."""
@@ -171,11 +174,8 @@ class FeatureEngine:
     def _tick(self) -> None:
         """Forget remembered transactions and waiting labels older than the horizon."""
         cutoff = self._s.clock - self.cfg.horizon_ms
-        txns, pending = self._txns, self._pending
-        while txns and next(iter(txns.values()))[0] <= cutoff:
-            txns.popitem(last=False)
-        while pending and next(iter(pending.values()))[1] <= cutoff:
-            pending.popitem(last=False)
+        self._txns.evict(cutoff)
+        self._pending.evict(cutoff)
 
     def _room(self, payments: int, frauds: int) -> None:
         """Make room in the arenas: when one is full, sweep first and grow only if it stays over half full."""
@@ -206,11 +206,11 @@ class FeatureEngine:
 
     @property
     def n_accounts(self) -> int:
-        return len(self._accts.index)
+        return self._accts.count()
 
     @property
     def n_pairs(self) -> int:
-        return len(self._pairs.index)
+        return self._pairs.count()
 
     # -- state -----------------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
@@ -219,10 +219,10 @@ class FeatureEngine:
             "format": SNAPSHOT_FORMAT,
             "config": self.cfg.model_dump(),
             "arrays": self._s.trimmed(len(self._accts), len(self._pairs)),
-            "accounts": (list(self._accts.keys), list(self._accts.free)),
-            "pairs": (list(self._pairs.keys), list(self._pairs.free)),
-            "txns": [(k, *v) for k, v in self._txns.items()],
-            "pending": [(k, *v) for k, v in self._pending.items()],
+            "accounts": self._accts.state(),
+            "pairs": self._pairs.state(),
+            "txns": self._txns.state(),
+            "pending": [(k, *v) for k, v in self._pending.items.items()],
         }
 
     @classmethod
@@ -234,12 +234,11 @@ class FeatureEngine:
             )
         eng = cls(FeatureConfig(**state["config"]))
         eng._s.load(state["arrays"])
-        for reg, (keys, free) in ((eng._accts, state["accounts"]), (eng._pairs, state["pairs"])):
-            reg.keys = list(keys)
-            reg.free = list(free)
-            reg.index = {k: i for i, k in enumerate(keys) if k is not None}
-        eng._txns = OrderedDict((k, [t, a, b, f]) for k, t, a, b, f in state["txns"])
-        eng._pending = OrderedDict((k, (f, t)) for k, f, t in state["pending"])
+        eng._accts = Registry.from_state(state["accounts"])
+        eng._pairs = Registry.from_state(state["pairs"])
+        eng._txns = TxnMemory.from_state(state["txns"])
+        for k, f, t in state["pending"]:
+            eng._pending.put(k, f, t)
         eng._s.ensure_rows(len(eng._accts), len(eng._pairs))
         return eng
 

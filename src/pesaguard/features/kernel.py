@@ -41,7 +41,9 @@ LIMB = 1 << 62  # sums of squares are exact integers hi * LIMB + lo, 0 <= lo < L
 # PI columns
 P_LAST, P_RUN, P_OUT_EV, P_IN_EV = 0, 1, 2, 3
 PI_COLS = 4
-# arenas: OE = TS, AMT, NEXT, PAIR, MPREV[w]..., MNEXT[w]...; IE = TS, AMT, NEXT, PAIR; FE = TS, NEXT
+# arenas: OE = TS, AMT, NEXT, PAIR, MPREV[w]..., MNEXT[w]...; IE = TS, AMT, NEXT, PAIR; FE = TS, NEXT.
+# PAIR is the pair's row while the event is its pair's latest, -row-1 once a newer one exists: distinct
+# counts then expire without touching the pair table.
 E_TS, E_AMT, E_NEXT, E_PAIR, E_M0 = 0, 1, 2, 3, 4
 F_TS, F_NEXT = 0, 1
 # META
@@ -115,14 +117,14 @@ def _release(arena, meta, free, live, next_col, e):
     meta[live] -= 1
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _secs_since(t, last, horizon):
     if last == NONE or t - last >= horizon:
         return NAN
     return (t - last) / 1000.0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _ratio(a, b):
     if np.isnan(a) or np.isnan(b) or b <= 0:
         return NAN
@@ -183,7 +185,7 @@ def _add(h1, l1, h2, l2):
     return hi, lo
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _variance(n, s, hi, lo):
     """Population variance from n, the exact sum s and the exact sum of squares (hi, lo).
 
@@ -203,7 +205,7 @@ def _variance(n, s, hi, lo):
 
 
 # -- outgoing stream (payer role) ---------------------------------------------------------------------------
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _out_expire(AI, AF, PI, OE, meta, P, a, t):
     nw = P[PR_NW]
     for w in range(nw):
@@ -218,7 +220,7 @@ def _out_expire(AI, AF, PI, OE, meta, P, a, t):
                 cnt -= 1
                 s -= x
                 hi, lo = _sq_step(hi, lo, x, -1)
-                if PI[OE[p, E_PAIR], P_OUT_EV] == p:
+                if OE[p, E_PAIR] >= 0:  # still its pair's latest event
                     dist -= 1
                 p = OE[p, E_NEXT]
             AI[a, b], AI[a, b + 1], AI[a, b + 3], AI[a, b + 2] = cnt, s, dist, p
@@ -237,7 +239,7 @@ def _out_expire(AI, AF, PI, OE, meta, P, a, t):
     while h != -1 and OE[h, E_TS] <= cutoff:
         nxt = OE[h, E_NEXT]
         pr = OE[h, E_PAIR]
-        if PI[pr, P_OUT_EV] == h:
+        if pr >= 0:
             PI[pr, P_OUT_EV] = -1
         _release(OE, meta, O_FREE, O_LIVE, E_NEXT, h)
         h = nxt
@@ -246,7 +248,7 @@ def _out_expire(AI, AF, PI, OE, meta, P, a, t):
         AI[a, O_TAIL] = -1
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _out_read(AI, AF, PI, OE, P, a, t, w, res):
     """res <- (count, sum, variance, distinct, max) of window w as seen at t, without mutating."""
     nw = P[PR_NW]
@@ -260,7 +262,7 @@ def _out_read(AI, AF, PI, OE, P, a, t, w, res):
         cnt -= 1
         s -= x
         hi, lo = _sq_step(hi, lo, x, -1)
-        if PI[OE[p, E_PAIR], P_OUT_EV] == p:
+        if OE[p, E_PAIR] >= 0:
             dist -= 1
         p = OE[p, E_NEXT]
     f = AI[a, b + 4]
@@ -274,7 +276,7 @@ def _out_read(AI, AF, PI, OE, P, a, t, w, res):
     res[4] = OE[f, E_AMT] if f != -1 else NAN
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _out_add(AI, AF, PI, OE, meta, P, a, pr, t, x):
     nw = P[PR_NW]
     e = _alloc(OE, meta, O_FREE, O_USED, O_LIVE, E_NEXT)
@@ -310,11 +312,13 @@ def _out_add(AI, AF, PI, OE, meta, P, a, pr, t, x):
         OE[e, mprev] = k
         OE[e, mnext] = -1
         AI[a, b + 5] = e
+    if prev != -1:
+        OE[prev, E_PAIR] = -pr - 1  # superseded: no longer its pair's latest event
     PI[pr, P_OUT_EV] = e
 
 
 # -- incoming stream (payee role) ---------------------------------------------------------------------------
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _in_expire(AI, PI, IE, meta, P, a, t):
     nw = P[PR_NW]
     for w in range(nw):
@@ -326,7 +330,7 @@ def _in_expire(AI, PI, IE, meta, P, a, t):
             while p != -1 and IE[p, E_TS] <= cutoff:
                 cnt -= 1
                 s -= IE[p, E_AMT]
-                if PI[IE[p, E_PAIR], P_IN_EV] == p:
+                if IE[p, E_PAIR] >= 0:
                     dist -= 1
                 p = IE[p, E_NEXT]
             AI[a, b + 6], AI[a, b + 7], AI[a, b + 9], AI[a, b + 8] = cnt, s, dist, p
@@ -335,7 +339,7 @@ def _in_expire(AI, PI, IE, meta, P, a, t):
     while h != -1 and IE[h, E_TS] <= cutoff:
         nxt = IE[h, E_NEXT]
         pr = IE[h, E_PAIR]
-        if PI[pr, P_IN_EV] == h:
+        if pr >= 0:
             PI[pr, P_IN_EV] = -1
         _release(IE, meta, I_FREE, I_LIVE, E_NEXT, h)
         h = nxt
@@ -344,7 +348,7 @@ def _in_expire(AI, PI, IE, meta, P, a, t):
         AI[a, I_TAIL] = -1
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _in_read(AI, PI, IE, P, a, t, w, res):
     """res <- (count, sum, distinct) of window w as seen at t, without mutating."""
     b = AI_W0 + w * WB
@@ -354,7 +358,7 @@ def _in_read(AI, PI, IE, P, a, t, w, res):
     while p != -1 and IE[p, E_TS] <= cutoff:
         cnt -= 1
         s -= IE[p, E_AMT]
-        if PI[IE[p, E_PAIR], P_IN_EV] == p:
+        if IE[p, E_PAIR] >= 0:
             dist -= 1
         p = IE[p, E_NEXT]
     res[0] = cnt
@@ -362,7 +366,7 @@ def _in_read(AI, PI, IE, P, a, t, w, res):
     res[2] = dist
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _in_add(AI, PI, IE, meta, P, a, pr, t, x):
     e = _alloc(IE, meta, I_FREE, I_USED, I_LIVE, E_NEXT)
     IE[e, E_TS] = t
@@ -385,6 +389,8 @@ def _in_add(AI, PI, IE, meta, P, a, pr, t, x):
         AI[a, b + 9] += 1
         if AI[a, b + 8] == -1:
             AI[a, b + 8] = e
+    if prev != -1:
+        IE[prev, E_PAIR] = -pr - 1
     PI[pr, P_IN_EV] = e
 
 
@@ -415,7 +421,7 @@ def _fraud_expire(AI, FE, meta, P, a, t, role):
         AI[a, head_col + 1] = -1
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _fraud_read(AI, FE, P, a, t, role, ll):
     nw = P[PR_NW]
     b = AI_W0 + nw * WB + ll * LB + 2 * role
@@ -453,11 +459,16 @@ def _fraud_add(AI, FE, meta, P, a, t, role):
 
 # -- one transaction ---------------------------------------------------------------------------------------
 @numba.njit(cache=True)
-def txn_features(AI, AF, PI, OE, IE, FE, P, t, a, bb, pr, amt, amt_ok, bal, tcode, colmap, out, row):
-    """Write the features of a transaction (state untouched) into out[row, colmap[k]]."""
+def txn_features(AI, AF, PI, OE, IE, FE, P, t, a, bb, pr, amt, amt_ok, bal, tcode, colmap, out, row, scratch):
+    """Write the features of a transaction into out[row, colmap[k]], without changing the state.
+
+    ``scratch`` is a float64 work array of at least ``len(colmap) + nw + 5``.
+    """
     nw, nl, horizon = P[PR_NW], P[PR_NL], P[PR_HORIZON]
-    res = np.empty(5, np.float64)
-    vals = np.empty(colmap.shape[0], np.float64)
+    ncol = colmap.shape[0]
+    vals = scratch[:ncol]
+    in_counts = scratch[ncol : ncol + nw]
+    res = scratch[ncol + nw : ncol + nw + 5]
     amount = float(amt) if amt_ok else NAN
     k = 0
     vals[k] = amount
@@ -495,7 +506,6 @@ def txn_features(AI, AF, PI, OE, IE, FE, P, t, a, bb, pr, amt, amt_ok, bal, tcod
         vals[k + 2] = (amount - hist_mean) / max(hist_std, 1.0, 0.01 * abs(hist_mean))
     vals[k + 3] = _ratio(amount, hist_max)
     k += 4
-    in_counts = np.empty(nw, np.float64)
     for w in range(nw):
         _in_read(AI, PI, IE, P, bb, t, w, res)
         cnt = res[0]
@@ -541,6 +551,25 @@ def txn_features(AI, AF, PI, OE, IE, FE, P, t, a, bb, pr, amt, amt_ok, bal, tcod
         c = colmap[j]
         if c >= 0:
             out[row, c] = vals[j]
+
+
+@numba.njit(cache=True)
+def txn_expire(AI, AF, PI, OE, IE, meta, P, t, a, bb):
+    """Drop from the windows of ``a`` (outgoing) and ``bb`` (incoming) what left them by ``t``.
+
+    Invisible to values (reads skip expired events anyway); done before reading so that reads on the
+    scoring path have nothing to skip.
+    """
+    _out_expire(AI, AF, PI, OE, meta, P, a, t)
+    _in_expire(AI, PI, IE, meta, P, bb, t)
+
+
+@numba.njit(cache=True)
+def txn_score(AI, AF, PI, OE, IE, FE, meta, P, t, a, bb, pr, amt, amt_ok, bal, tcode, colmap, out, row, scratch):
+    """Features of a transaction from the state before it, then the transaction is added."""
+    txn_expire(AI, AF, PI, OE, IE, meta, P, t, a, bb)
+    txn_features(AI, AF, PI, OE, IE, FE, P, t, a, bb, pr, amt, amt_ok, bal, tcode, colmap, out, row, scratch)
+    txn_update(AI, AF, PI, OE, IE, FE, meta, P, t, a, bb, pr, amt, amt_ok)
 
 
 @numba.njit(cache=True)
@@ -619,6 +648,7 @@ def run(
     horizon = P[PR_HORIZON]
     n = ev_kind.shape[0]
     o_cap, i_cap, f_cap = OE.shape[0], IE.shape[0], FE.shape[0]
+    scratch = np.empty(colmap.shape[0] + P[PR_NW] + 5, np.float64)
     i = start
     while i < n:
         if meta[O_LIVE] >= o_cap or meta[I_LIVE] >= i_cap or meta[F_LIVE] + 2 > f_cap:
@@ -626,9 +656,8 @@ def run(
         k, r = ev_kind[i], ev_row[i]
         if k == EV_TXN:
             t = t_ts[r]
-            txn_features(AI, AF, PI, OE, IE, FE, P, t, t_a[r], t_b[r], t_pr[r], t_amt[r], t_ok[r],
-                         t_bal[r], t_type[r], colmap, out, r)
-            txn_update(AI, AF, PI, OE, IE, FE, meta, P, t, t_a[r], t_b[r], t_pr[r], t_amt[r], t_ok[r])
+            txn_score(AI, AF, PI, OE, IE, FE, meta, P, t, t_a[r], t_b[r], t_pr[r], t_amt[r], t_ok[r],
+                      t_bal[r], t_type[r], colmap, out, r, scratch)
             g_seen[r] = True
             if g_pend[r] != NONE:
                 if t - g_pend[r] < horizon and g_pend_fraud[r] and not g_applied[r]:

@@ -21,8 +21,18 @@ from pesaguard.features.order import TXN, event_order
 if TYPE_CHECKING:
     from pesaguard.features.engine import FeatureEngine
 
-#: First arena size for a replay; arenas then grow to twice what is live whenever they fill.
-INITIAL_ARENA = 1 << 16
+#: Cap on the first arena size (tests lower it to force growth); arenas grow to twice what is live
+#: whenever they fill.
+INITIAL_ARENA = 1 << 40
+
+
+def _arena_estimate(ts: np.ndarray, longest: int) -> int:
+    """Events likely live at once: the share of the batch inside the longest window, with slack."""
+    if not len(ts):
+        return 1
+    span = int(ts.max() - ts.min()) + 1
+    live = len(ts) * min(1.0, longest / span)
+    return max(1, min(int(1.25 * live) + 1024, INITIAL_ARENA))
 
 
 def _int_column(df: pd.DataFrame, col: str, what: str) -> np.ndarray:
@@ -80,38 +90,53 @@ def replay_frames(
     lab_ids: list[str] = []
     l_known_l: list[int] = []
     l_fraud_l: list[bool] = []
-    batch_pos = pd.Series(np.arange(n), index=txn_ids)
-    batch_pos = batch_pos[~batch_pos.index.duplicated(keep="last")]
-    for tid in [t for t in eng._pending if t in batch_pos.index]:
-        f, known = eng._pending.pop(tid)
-        lab_ids.append(tid)
-        l_known_l.append(known)
-        l_fraud_l.append(f)
     if labels is not None and len(labels):
-        lab_ids += list(_ids(labels["txn_id"]))
-        l_known_l += _int_column(labels, "known_at_ms", "labels").tolist()
-        l_fraud_l += labels["is_fraud"].fillna(False).astype(bool).tolist()
+        lab_ids = list(_ids(labels["txn_id"]))
+        l_known_l = _int_column(labels, "known_at_ms", "labels").tolist()
+        l_fraud_l = labels["is_fraud"].fillna(False).astype(bool).tolist()
+    target = np.zeros(0, np.int64)
+    if lab_ids or len(eng._pending):
+        index = pd.Index(txn_ids)
+        if not index.is_unique:
+            keep = ~index.duplicated(keep="last")
+            pos, index = np.flatnonzero(keep), index[keep]
+        else:
+            pos = np.arange(n)
+        waiting = list(eng._pending.items)
+        found = index.get_indexer(pd.Index(waiting)) if waiting else np.zeros(0, np.int64)
+        early = [tid for tid, j in zip(waiting, found, strict=True) if j >= 0]
+        for tid in early:
+            f, known = eng._pending.items.pop(tid)
+            lab_ids.insert(0, tid)
+            l_known_l.insert(0, known)
+            l_fraud_l.insert(0, f)
+        j = index.get_indexer(pd.Index(lab_ids))
+        target = np.where(j >= 0, pos[np.maximum(j, 0)], -1).astype(np.int64)
     l_known = np.array(l_known_l, np.int64)
     l_fraud = np.array(l_fraud_l, np.bool_)
-    target = batch_pos.reindex(lab_ids).to_numpy(dtype=np.float64, na_value=np.nan)
-    mem_ids = [lab_ids[i] for i in np.flatnonzero(np.isnan(target)) if lab_ids[i] in eng._txns]
-    mem_ids = list(dict.fromkeys(mem_ids))
-    mem_row = {tid: n + j for j, tid in enumerate(mem_ids)}
-    l_target = np.array(
-        [int(t) if not np.isnan(t) else mem_row.get(lab_ids[i], -1) for i, t in enumerate(target)], np.int64
-    )
+    # Labels for transactions remembered from before this batch: extra targets after the batch's rows.
+    mem_hits: dict[str, tuple[int, int, int, bool, object]] = {}
+    for i_lab in np.flatnonzero(target < 0).tolist():
+        tid = lab_ids[i_lab]
+        if tid not in mem_hits and (hit := eng._txns.get(tid, -(2**62))) is not None:
+            mem_hits[tid] = hit
+    mem_ids = list(mem_hits)
+    mem_row = {tid: n + k for k, tid in enumerate(mem_ids)}
+    for i_lab in np.flatnonzero(target < 0).tolist():
+        target[i_lab] = mem_row.get(lab_ids[i_lab], -1)
+    l_target = target
     m = len(mem_ids)
     g_seen = np.concatenate([np.zeros(n, np.bool_), np.ones(m, np.bool_)])
-    g_applied = np.concatenate([np.zeros(n, np.bool_), np.array([eng._txns[t][3] for t in mem_ids], np.bool_)])
-    g_ts = np.concatenate([ts, np.array([eng._txns[t][0] for t in mem_ids], np.int64)])
-    g_a = np.concatenate([t_a, np.array([eng._txns[t][1] for t in mem_ids], np.int64)])
-    g_b = np.concatenate([t_b, np.array([eng._txns[t][2] for t in mem_ids], np.int64)])
+    g_applied = np.concatenate([np.zeros(n, np.bool_), np.array([mem_hits[t][3] for t in mem_ids], np.bool_)])
+    g_ts = np.concatenate([ts, np.array([mem_hits[t][0] for t in mem_ids], np.int64)])
+    g_a = np.concatenate([t_a, np.array([mem_hits[t][1] for t in mem_ids], np.int64)])
+    g_b = np.concatenate([t_b, np.array([mem_hits[t][2] for t in mem_ids], np.int64)])
     g_pend = np.full(n + m, K.NONE, np.int64)
     g_pend_fraud = np.zeros(n + m, np.bool_)
 
     kind, row = event_order(ts, l_known, x_ts, s_ts)
-    out = np.full((n, len(eng.names)), np.nan, dtype=cfg.dtype)
-    s.ensure_arenas(min(max(n, 1), INITIAL_ARENA), 64)
+    out = np.zeros((n, len(eng.names)), dtype=cfg.dtype)  # every row is written; zeros maps pages fastest
+    s.ensure_arenas(_arena_estimate(ts, max(cfg.windows_ms)), min(len(l_known), INITIAL_ARENA) + 64)
     i = 0
     while True:
         i = K.run(
@@ -131,12 +156,11 @@ def replay_frames(
         s.ensure_arenas(live + 1024, int(s.meta[K.F_LIVE]) + 64)
 
     _remember(eng, kind, row, ts, txn_ids, t_a, t_b, g_applied)
-    for tid, j in mem_row.items():
-        eng._txns[tid][3] = bool(g_applied[j])
+    for tid, g in mem_row.items():
+        if g_applied[g]:
+            eng._txns.mark_applied(mem_hits[tid][4])
     for i_lab in np.flatnonzero(l_target < 0).tolist():
-        tid = lab_ids[i_lab]
-        eng._pending.pop(tid, None)
-        eng._pending[tid] = (bool(l_fraud[i_lab]), int(l_known[i_lab]))
+        eng._pending.put(lab_ids[i_lab], bool(l_fraud[i_lab]), int(l_known[i_lab]))
     eng.sweep()
     return pd.DataFrame(out, columns=eng.names, index=transactions.index)
 
@@ -154,6 +178,4 @@ def _remember(
     """Keep the batch's transactions within the horizon for labels that arrive later, in time order."""
     order = row[kind == TXN]
     order = order[ts[order] > eng._s.clock - eng.cfg.horizon_ms]
-    for r, tid in zip(order.tolist(), txn_ids[order].tolist(), strict=True):
-        eng._txns.pop(tid, None)
-        eng._txns[tid] = [int(ts[r]), int(t_a[r]), int(t_b[r]), bool(applied[r])]
+    eng._txns.add_batch(txn_ids[order], ts[order], t_a[order], t_b[order], applied[order].copy())

@@ -34,25 +34,35 @@ def _grow(a: np.ndarray, rows: int, fill: np.ndarray | float | int) -> np.ndarra
     if a.shape[0] >= rows:
         return a
     cap = max(rows, 2 * a.shape[0], 16)
-    out = np.empty((cap, *a.shape[1:]), a.dtype)
+    out = np.zeros((cap, *a.shape[1:]), a.dtype)  # zeros: fresh pages map far faster than empty+write here
     out[: a.shape[0]] = a
     out[a.shape[0] :] = fill
     return out
 
 
 class Registry:
-    """Ids <-> rows, with row 0 reserved and freed rows reused."""
+    """Ids <-> rows, with row 0 reserved and freed rows reused.
+
+    The id -> row dict is built on first use, so a one-off replay (training) never pays for it.
+    """
 
     def __init__(self) -> None:
-        self.index: dict[Any, int] = {}
+        self._index: dict[Any, int] | None = {}
         self.keys: list[Any] = [None]
         self.free: list[int] = []
+
+    @property
+    def index(self) -> dict[Any, int]:
+        if self._index is None:
+            self._index = {k: i for i, k in enumerate(self.keys) if k is not None}
+        return self._index
 
     def __len__(self) -> int:
         return len(self.keys)  # rows in use or freed, including row 0
 
     def get_or_add(self, key: Any) -> int:
-        row = self.index.get(key)
+        index = self.index
+        row = index.get(key)
         if row is None:
             if self.free:
                 row = self.free.pop()
@@ -60,25 +70,39 @@ class Registry:
             else:
                 row = len(self.keys)
                 self.keys.append(key)
-            self.index[key] = row
+            index[key] = row
         return row
 
     def add_many(self, uniques: list[Any]) -> np.ndarray:
         """Rows for ``uniques`` (distinct keys), adding the unknown ones."""
-        if not self.index and not self.free and len(self.keys) == 1:
-            start = len(self.keys)
+        if len(self.keys) == 1 and not self.free:  # fresh: rows in order, dict built lazily
             self.keys.extend(uniques)
-            self.index = dict(zip(uniques, range(start, start + len(uniques)), strict=True))
-            return np.arange(start, start + len(uniques), dtype=np.int64)
+            self._index = None
+            return np.arange(1, 1 + len(uniques), dtype=np.int64)
         return np.fromiter((self.get_or_add(k) for k in uniques), np.int64, len(uniques))
 
     def evict(self, rows: np.ndarray) -> None:
         for r in rows.tolist():
             key = self.keys[r]
             if key is not None:
-                del self.index[key]
+                if self._index is not None:
+                    del self._index[key]
                 self.keys[r] = None
                 self.free.append(r)
+
+    def count(self) -> int:
+        """Ids currently mapped."""
+        return len(self.keys) - 1 - len(self.free)
+
+    def state(self) -> tuple[list[Any], list[int]]:
+        return list(self.keys), list(self.free)
+
+    @classmethod
+    def from_state(cls, state: tuple[list[Any], list[int]]) -> Registry:
+        reg = cls()
+        reg.keys, reg.free = list(state[0]), list(state[1])
+        reg._index = None
+        return reg
 
 
 class KernelState:
