@@ -35,9 +35,20 @@ class MonitorConfig(BaseModel):
     ks_pvalue: float = Field(0.001, gt=0, le=1, description="...and only if its p-value is below this")
     alert_rate_change: float = Field(2.0, gt=1, description="alarm when the alert rate moves beyond this "
                                      "ratio of the reference rate (either direction)")
+    alert_rate_pvalue: float = Field(0.001, gt=0, le=1, description="...and only if a binomial test of the "
+                                     "window's alerts against the reference rate gives a p-value below this")
     min_samples: int = Field(500, ge=10, description="fewer decisions in the window: no drift verdict")
     max_ks_sample: int = Field(20_000, ge=100, description="subsample the current window for KS beyond this")
-    alarm_features: int = Field(1, ge=1, description="how many feature alarms make a drift alarm")
+    alarm_features: int = Field(3, ge=1, description="how many features at alarm level make a drift "
+                                "alarm (fewer: warnings; with dozens of features one alone is often noise)")
+    ignore_features: list[str] = Field(
+        default_factory=lambda: ["*_secs_since_*"],
+        description="glob patterns of features reported but never alarmed on; the default are recency "
+                    "features, censored by the length of history, so they drift by construction while "
+                    "history accumulates (up to the feature horizon)")
+    performance_drop: float = Field(0.5, gt=0, le=1, description="alarm when the latest matured window's "
+                                    "average precision falls below this share of the reference AP")
+    min_performance_frauds: int = Field(10, ge=1, description="matured frauds needed for a performance verdict")
     maturity_days: int = Field(14, ge=0, description="labels of decisions older than this count as mature")
     k: int = Field(100, ge=1, description="accounts investigated per day for account precision@k")
     disparity_ratio: float = Field(1.5, gt=1, description="flag a segment whose recall or false-positive "

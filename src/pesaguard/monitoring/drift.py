@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+from fnmatch import fnmatch
 from typing import Any
 
 import numpy as np
@@ -52,7 +53,8 @@ def ks(ref: ColumnReference, values: np.ndarray, max_sample: int = 20_000, seed:
         return float("nan"), float("nan")
     if len(v) > max_sample:
         v = np.random.default_rng(seed).choice(v, max_sample, replace=False)
-    res = ks_2samp(np.asarray(ref.sample), v)
+    # the asymptotic p-value: the exact one costs ~10 ms per column at these sizes and agrees to 1e-3
+    res = ks_2samp(np.asarray(ref.sample), v, method="asymp")
     return float(res.statistic), float(res.pvalue)
 
 
@@ -88,7 +90,8 @@ def drift_table(ref: Reference, current: pd.DataFrame, cfg: MonitorConfig) -> li
         stat, pvalue = ks(col, values, cfg.max_ks_sample)
         rows.append({"column": name, "psi": p, "ks": stat, "ks_pvalue": pvalue, "n": len(values),
                      "missing_share": float(np.isnan(values).mean()) if len(values) else None,
-                     "level": level(p, stat, pvalue, cfg) if enough else "insufficient"})
+                     "level": level(p, stat, pvalue, cfg) if enough else "insufficient",
+                     "ignored": any(fnmatch(name, pat) for pat in cfg.ignore_features)})
     rows.sort(key=lambda r: (r["column"] != SCORE, -float(r["psi"])))
     return rows
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binomtest
 
 from pesaguard.errors import NotFoundError
 from pesaguard.monitoring import drift, performance
@@ -55,9 +56,9 @@ def alarms(table: list[dict[str, Any]], alert_rate: float | None, ref: Reference
     out: list[dict[str, Any]] = []
     if n < cfg.min_samples:
         return out
-    feature_alarms = [r for r in table if r["level"] == "alarm" and r["column"] != SCORE]
+    feature_alarms = [r for r in table if r["level"] == "alarm" and r["column"] != SCORE and not r.get("ignored")]
     for r in table:
-        if r["level"] in ("warn", "alarm"):
+        if r["level"] in ("warn", "alarm") and not r.get("ignored"):
             lvl = r["level"]
             if r["column"] != SCORE and lvl == "alarm" and len(feature_alarms) < cfg.alarm_features:
                 lvl = "warn"
@@ -65,50 +66,92 @@ def alarms(table: list[dict[str, Any]], alert_rate: float | None, ref: Reference
                         "threshold": cfg.psi_alarm if lvl == "alarm" else cfg.psi_warn})
     if alert_rate is not None and ref.alert_rate > 0:
         ratio = alert_rate / ref.alert_rate
-        if ratio > cfg.alert_rate_change or ratio < 1 / cfg.alert_rate_change:
+        # a ratio alone is noise at a 1% alert rate and a few thousand decisions: also require that a
+        # binomial test rejects "the reference rate still holds"
+        p = binomtest(round(alert_rate * n), n, min(ref.alert_rate, 1.0)).pvalue
+        if (ratio > cfg.alert_rate_change or ratio < 1 / cfg.alert_rate_change) and p < cfg.alert_rate_pvalue:
             out.append({"kind": "alert_rate", "name": "alert_rate", "level": "alarm", "value": alert_rate,
-                        "reference": ref.alert_rate, "ratio": ratio, "threshold": cfg.alert_rate_change})
+                        "reference": ref.alert_rate, "ratio": ratio, "pvalue": float(p),
+                        "threshold": cfg.alert_rate_change})
     return out
 
 
-def compute(store: Store, ref: Reference, cfg: MonitorConfig, since_ms: int | None = None,
-            until_ms: int | None = None) -> dict[str, Any]:
-    """Everything the report shows and the alarms that follow from it (see the module contract)."""
+def load(store: Store, since_ms: int | None = None, until_ms: int | None = None
+         ) -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
+    """The prediction log of ``[since, until)`` (default: all of it), labels known before ``until``, and
+    the resolved bounds."""
     lo, hi = repo.decision_time_range(store)
     if lo is None or hi is None:
         raise NotFoundError("the prediction log is empty: no decisions to monitor",
                             hint="score transactions through the service (or the time-travel run) first")
     since = lo if since_ms is None else since_ms
     until = hi + 1 if until_ms is None else until_ms
-    log = repo.load_prediction_log(store, since, until)
+    return repo.load_prediction_log(store, since, until), load_labels(store, known_before_ms=until), since, until
+
+
+def compute(store: Store, ref: Reference, cfg: MonitorConfig, since_ms: int | None = None,
+            until_ms: int | None = None) -> dict[str, Any]:
+    """Everything the report shows and the alarms that follow from it (see the module contract)."""
+    log, labels, since, until = load(store, since_ms, until_ms)
+    return analyse(log, labels, ref, cfg, since, until)
+
+
+def analyse(log: pd.DataFrame, labels: pd.DataFrame, ref: Reference, cfg: MonitorConfig, since: int,
+            until: int, features: pd.DataFrame | None = None, light: bool = False) -> dict[str, Any]:
+    """:func:`compute` on frames already loaded: decisions in ``[since, until)``, labels known by ``until``.
+
+    ``features`` may hold :func:`drift.feature_frame` of ``log`` (same index) computed once for many
+    calls; ``light=True`` computes only what the alarms need (no daily series, no segments).
+    """
+    keep = ((log["ts_ms"] >= since) & (log["ts_ms"] < until)).to_numpy()
+    log = log[keep]
+    feats = features[keep] if features is not None else drift.feature_frame(log, list(ref.columns))
+    labels = labels[labels["known_at_ms"] < until] if len(labels) else labels
     window_start = max(since, until - cfg.window_days * DAY_MS)
-    cur_log = log[log["ts_ms"] >= window_start]
-    columns = list(ref.columns)
-    current = drift.feature_frame(cur_log, columns)
-    table = drift.drift_table(ref, current, cfg)
+    in_window = (log["ts_ms"] >= window_start).to_numpy()
+    cur_log = log[in_window]
+    table = drift.drift_table(ref, feats[in_window], cfg)
     n = len(cur_log)
     alert_rate = float(cur_log["action"].isin(("review", "block")).mean()) if n else None
-    found = alarms(table, alert_rate, ref, n, cfg)
-    top = [r["column"] for r in table if r["column"] != SCORE][:5]
-    all_feats = drift.feature_frame(log, [SCORE, *top])
-    labels = load_labels(store, known_before_ms=until)
     mat = performance.matured(log, labels, until, cfg.maturity_days)
-    overall = performance.metrics(mat, cfg.k, labels)
-    segments = performance.segment_table(mat, overall, cfg.disparity_ratio, cfg.min_segment_support)
+    recent = mat[mat["ts_ms"] >= until - (cfg.maturity_days + cfg.window_days) * DAY_MS]
+    recent_perf = performance.metrics(recent, cfg.k) if len(recent) else {}
+    found = alarms(table, alert_rate, ref, n, cfg) + performance_alarms(recent_perf, ref, cfg)
     level = max((a["level"] for a in found), key=LEVELS.index, default="ok")
-    models = log["model_version"].value_counts().to_dict() if len(log) else {}
-    return {
+    out: dict[str, Any] = {
         "period": {"since_ms": since, "until_ms": until, "since": _iso(since), "until": _iso(until)},
         "window": {"start_ms": window_start, "end_ms": until, "decisions": n, "days": cfg.window_days},
-        "decisions": len(log), "model_versions": {str(k): int(v) for k, v in models.items()},
+        "decisions": len(log), "alert_rate": alert_rate, "drift": table, "alarms": found, "level": level,
+        "performance": {"as_of_ms": until, "maturity_days": cfg.maturity_days, "recent": recent_perf},
+    }
+    if light:
+        return out
+    overall = performance.metrics(mat, cfg.k, labels)
+    top = [r["column"] for r in table if r["column"] != SCORE and not r.get("ignored")][:5]
+    models = log["model_version"].value_counts().to_dict() if len(log) else {}
+    out.update({
+        "model_versions": {str(k): int(v) for k, v in models.items()},
         "reference": {"rows": ref.rows, "alert_rate": ref.alert_rate, "review_threshold": ref.review_threshold,
                       **{k: v for k, v in ref.meta.items() if isinstance(v, str | int | float)}},
-        "alert_rate": alert_rate, "daily": daily_scores(log), "drift": table,
-        "daily_psi": drift.daily_psi(ref, log, all_feats, [SCORE, *top], cfg),
-        "performance": {"as_of_ms": until, "maturity_days": cfg.maturity_days, **overall,
-                        "weekly": performance.over_time(mat)},
-        "segments": segments, "alarms": found, "level": level, "config": cfg.model_dump(),
-    }
+        "daily": daily_scores(log), "daily_psi": drift.daily_psi(ref, log, feats, [SCORE, *top], cfg),
+        "segments": performance.segment_table(mat, overall, cfg.disparity_ratio, cfg.min_segment_support),
+        "config": cfg.model_dump(),
+    })
+    out["performance"].update({**overall, "weekly": performance.over_time(mat)})
+    return out
+
+
+def performance_alarms(recent: dict[str, Any], ref: Reference, cfg: MonitorConfig) -> list[dict[str, Any]]:
+    """An alarm when the latest matured window's average precision fell below ``performance_drop`` of
+    the reference's (the champion's out-of-time validation AP), given enough matured frauds."""
+    base = ref.meta.get("average_precision")
+    ap = recent.get("average_precision")
+    if base is None or ap is None or recent.get("frauds", 0) < cfg.min_performance_frauds:
+        return []
+    if ap < cfg.performance_drop * float(base):
+        return [{"kind": "performance", "name": "average_precision", "level": "alarm", "value": ap,
+                 "reference": float(base), "threshold": cfg.performance_drop * float(base)}]
+    return []
 
 
 def save(store: Store, result: dict[str, Any], now_ms: int | None = None) -> str:
