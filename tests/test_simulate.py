@@ -225,6 +225,9 @@ def test_summary_matches_the_files(run: dict[str, pd.DataFrame]) -> None:
     assert s["per_type"] == {k: int(v) for k, v in t["type"].value_counts().items()} | {
         k: 0 for k in s["per_type"] if k not in set(t["type"])}
     assert s["labels"] == len(run["labels"]) and s["sms"]["total"] == len(run["sms"])
+    for name, q in s["amount_quantiles_kes"].items():
+        kes = t.loc[t.type == name, "amount_minor"] / 100
+        assert q == {f"p{p}": float(np.quantile(kes, p / 100, method="inverted_cdf")) for p in (10, 50, 90, 99)}
 
 
 def test_ledger_rejects_overdrafts_and_settles_drains() -> None:

@@ -50,7 +50,6 @@ EVENT_SCHEMA = pa.schema([("event_id", pa.string()), ("account_id", pa.string())
                           ("kind", pa.string())])
 FILES = ("transactions.parquet", "labels.parquet", "accounts.parquet", "account_events.parquet", "sms.parquet",
          "summary.json")
-_HIST_EDGES = np.linspace(0, 7, 351)  # log10 of amounts in KES: 1 .. 10 million
 
 
 def _codes(values: tuple[str | None, ...], codes: np.ndarray) -> pa.Array:
@@ -67,24 +66,25 @@ def _defaults(cfg: SimConfig) -> tuple[str, str]:
 
 
 def accounts_table(w: World, salt: str) -> pa.Table:
-    n = len(w.kind)
     phones = (w.kind <= 1) & (w.msisdn > 0)  # customers and agents have phone numbers
     hashes = [msisdn_hash(f"254{int(m):09d}", salt) if p else None for m, p in zip(w.msisdn, phones, strict=True)]
     return pa.table({
         "account_id": w.ids, "kind": _codes(KINDS, w.kind), "region": _codes(REGIONS, w.region),
         "income_band": _codes((None, *INCOME_BANDS), w.band.astype(np.int64) + 1), "opened_ms": w.opened_ms,
         "device_id": w.device_str(w.device), "msisdn_hash": pa.array(hashes, pa.string()),
-    }) if n else pa.table({})
+    })
 
 
 class _Tally:
     """Counters for the summary, updated day by day."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_kes: int) -> None:
+        self.max_kes = max_kes
+        # counts of each whole-shilling amount per type: exact quantiles in fixed memory
+        self.amounts = np.zeros(len(TYPES) * (max_kes + 1), np.int64)
         self.per_type = np.zeros(len(TYPES), np.int64)
         self.per_typ = np.zeros(len(TYPOLOGY_NAMES) + 1, np.int64)
         self.fraud_amount = np.zeros(len(TYPOLOGY_NAMES) + 1, np.int64)
-        self.hist = np.zeros((len(TYPES), len(_HIST_EDGES) - 1), np.int64)
         self.rejected = 0
         self.first: int | None = None
         self.last: int | None = None
@@ -96,9 +96,8 @@ class _Tally:
         self.per_type += np.bincount(r.type, minlength=len(TYPES))
         self.per_typ += np.bincount(r.typology, minlength=len(self.per_typ))
         self.fraud_amount += np.bincount(r.typology, weights=r.amount / KES, minlength=len(self.per_typ)).astype(np.int64)
-        logs = np.log10(np.maximum(r.amount / KES, 1))
-        for t in range(len(TYPES)):
-            self.hist[t] += np.histogram(logs[r.type == t], _HIST_EDGES)[0]
+        kes = np.minimum(r.amount // KES, self.max_kes)
+        self.amounts += np.bincount(r.type.astype(np.int64) * (self.max_kes + 1) + kes, minlength=len(self.amounts))
         self.rejected += d.rejected
         if len(r):
             self.first = int(r.ts[0]) if self.first is None else self.first
@@ -110,15 +109,16 @@ class _Tally:
                 counts[key] = counts.get(key, 0) + 1
 
     def quantiles(self) -> dict[str, dict[str, float]]:
+        """Amount quantiles (KES) per type, exact: every amount is a whole number of shillings."""
         out = {}
-        mids = 10 ** ((_HIST_EDGES[:-1] + _HIST_EDGES[1:]) / 2)
         for t, name in enumerate(TYPES):
-            h = self.hist[t]
-            if h.sum() == 0:
-                continue
-            cdf = np.cumsum(h) / h.sum()
-            out[name] = {f"p{int(q * 100)}": round(float(mids[np.searchsorted(cdf, q)]), 0) for q in (0.1, 0.5, 0.9, 0.99)}
+            counts = self.amounts[t * (self.max_kes + 1):(t + 1) * (self.max_kes + 1)]
+            if counts.sum():
+                cdf = np.cumsum(counts) / counts.sum()
+                out[name] = {f"p{int(q * 100)}": float(np.searchsorted(cdf, q)) for q in (0.1, 0.5, 0.9, 0.99)}
         return out
+
+
 
 
 def simulate(config: SimConfig, out_dir: Path, progress: Callable[[int], None] | None = None) -> SimSummary:
@@ -140,7 +140,7 @@ def simulate(config: SimConfig, out_dir: Path, progress: Callable[[int], None] |
     fraud = Fraud(typologies, len(world.kind))
     ledger = Ledger(world.balance, world.kind, cfg.world.slot_minutes * 60_000, cfg.world.max_amount * KES)
     messenger = Messenger(world, sender_id, seed)
-    tally = _Tally()
+    tally = _Tally(cfg.world.max_amount)
     labels: list[pa.Table] = []
     events: list[tuple[int, int, str]] = []
     pending = Batch.empty()
@@ -226,8 +226,7 @@ def _sms_table(w: World, box: Inbox, seed: int, first: int) -> tuple[pa.Table, i
 
 
 def _write_events(w: World, events: list[tuple[int, int, str]], end_ms: int, seed: int, path: Path) -> dict[str, int]:
-    ev = sorted(e for e in events if e[1] < end_ms)
-    ev.sort(key=lambda e: (e[1], e[0], e[2]))
+    ev = sorted((e for e in events if e[1] < end_ms), key=lambda e: (e[1], e[0], e[2]))
     acct = np.array([e[0] for e in ev], dtype=np.int64)
     tab = pa.table({"event_id": serial_ids("EV", seed, np.arange(len(ev))), "account_id": w.ids.take(pa.array(acct)),
                     "ts_ms": pa.array([e[1] for e in ev], pa.int64()), "kind": pa.array([e[2] for e in ev], pa.string())},

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, time
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pesaguard.simulate.codes import BILLER, KINDS
 from pesaguard.simulate.config import SimConfig
@@ -82,7 +83,7 @@ class World:
         """Device id strings for device numbers (``-1``: null)."""
         ok = numbers >= 0
         out = device_ids(np.where(ok, numbers, 0), self.seed)
-        return pa.compute.if_else(pa.array(ok), out, pa.scalar(None, pa.string()))
+        return pc.if_else(pa.array(ok), out, pa.scalar(None, pa.string()))
 
     def new_devices(self, k: int) -> np.ndarray:
         out = np.arange(self.next_device, self.next_device + k, dtype=np.int64)
