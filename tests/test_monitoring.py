@@ -21,7 +21,7 @@ from pesaguard.store import monitoring as repo
 DAY = 86_400_000
 T0 = 1_704_067_200_000  # 2024-01-01
 NAMES = ["amount_z", "velocity"]
-CFG = MonitorConfig(window_days=3, min_samples=300, maturity_days=3, k=5, min_segment_support=5)
+CFG = MonitorConfig(window_days=3, min_samples=300, maturity_days=3, k=5, min_segment_support=5, alarm_features=2)
 
 
 def _world(rng: np.random.Generator, n: int, shift: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -93,7 +93,10 @@ def test_stable_period_raises_no_alarm_and_shift_does(store: Store) -> None:
     assert shifted["level"] == "alarm"
     kinds = {(a["kind"], a["name"]) for a in shifted["alarms"] if a["level"] == "alarm"}
     assert ("drift", "amount_z") in kinds and ("drift", "score") in kinds and ("alert_rate", "alert_rate") in kinds
-    assert "velocity" in {a["name"] for a in shifted["alarms"]}  # the exponential moved too
+    assert ("drift", "velocity") in kinds  # the exponential moved too
+    strict = snapshot.compute(store, ref, CFG.model_copy(update={"alarm_features": 3}), T0, T0 + 12 * DAY)
+    levels = {a["name"]: a["level"] for a in strict["alarms"]}
+    assert levels["amount_z"] == levels["velocity"] == "warn" and levels["score"] == "alarm"
     sid = snapshot.save(store, shifted)
     latest = repo.latest_snapshot(store)
     assert latest is not None and latest["snapshot_id"] == sid and latest["level"] == "alarm"
