@@ -110,4 +110,4 @@ Ranks mobile-money transactions by fraud risk for review and blocking, with reas
 are probabilities calibrated on the last slice of the training period; they drift as fraud and
 traffic change, so watch the monitoring reports and retrain. Labels arrive late: recent fraud is
 under-represented in training. Not a sole basis for action against a customer.
-"""
+{m.get("card_extra", "")}"""
