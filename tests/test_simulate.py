@@ -160,7 +160,11 @@ def test_sim_swap_fraud_follows_a_sim_swap_on_the_victims_account(run: dict[str,
 
 
 def test_accounts_table(run: dict[str, pd.DataFrame]) -> None:
-    acc = run["accounts"]
+    acc, t = run["accounts"], run["transactions"]
+    opened = acc.set_index("account_id")["opened_ms"]
+    assert (t["ts_ms"].to_numpy() >= opened.reindex(t["payer"]).to_numpy()).all()
+    assert (t["ts_ms"].to_numpy() >= opened.reindex(t["payee"]).to_numpy()).all()
+    assert (opened > START_DAY_MS).any()  # some accounts open during the run
     assert list(acc.columns) == list(ACCOUNT_COLUMNS)
     assert acc["account_id"].is_unique
     assert set(acc["kind"]) == {"customer", "agent", "merchant", "biller", "bank"}

@@ -23,7 +23,6 @@ class WorldConfig(_Frozen):
 
     customers_per_agent: int = Field(120, ge=10)
     customers_per_merchant: int = Field(40, ge=5)
-    billers: int = Field(24, ge=4)
     banks: int = Field(10, ge=2)
     activity: float = Field(0.62, gt=0, description="mean transactions per customer per day")
     salaried_share: float = Field(0.35, ge=0, le=1)

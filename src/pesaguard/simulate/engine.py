@@ -153,6 +153,8 @@ def simulate(config: SimConfig, out_dir: Path, progress: Callable[[int], None] |
             lb = legit.day(ctx)
             cand = Batch.concat([pending, lb, fraud.day(ctx, lb)])
             cand.ts = np.maximum(cand.ts, ctx.t0)
+            opened = np.maximum(world.opened_ms[cand.payer], world.opened_ms[cand.payee])
+            cand = cand.take(np.flatnonzero(cand.ts >= opened))  # nobody transacts before their account exists
             later = cand.ts >= ctx.t1
             pending, today = cand.take(np.flatnonzero(later)), cand.take(np.flatnonzero(~later))
             d = ledger.run_day(today)

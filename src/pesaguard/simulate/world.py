@@ -129,10 +129,12 @@ def build_world(cfg: SimConfig) -> World:
     opened = (t0 - age_days * DAY_MS).astype(np.int64)
     mule = np.zeros(total, dtype=bool)
     mule[:nc] = rng.random(nc) < w.mule_share
-    mule[rng.choice(nc, size=min(nc, 3), replace=False)] = True  # every world has a few mules
     fresh = np.zeros(total, dtype=bool)
     fresh[:nc] = (rng.random(nc) < w.new_account_share) | (mule[:nc] & (rng.random(nc) < 0.35))
     opened[fresh] = t0 + (rng.random(fresh.sum()) * min(cfg.days - 1, 20) * DAY_MS).astype(np.int64)
+    veteran = rng.choice(nc, size=min(nc, 3), replace=False)  # every world has a few mules from day 0
+    mule[veteran], fresh[veteran] = True, False
+    opened[veteran] = np.minimum(opened[veteran], t0 - 30 * DAY_MS)
     young_mule = mule & ~fresh & (rng.random(total) < 0.5)
     opened[young_mule] = t0 - (rng.random(young_mule.sum()) * 60 * DAY_MS).astype(np.int64)
 
