@@ -4,7 +4,8 @@ Idempotent on ``txn_id``: a repeated request (same canonical payload) gets the s
 without being scored again, so it never counts twice in feature state; the same id with a
 different payload is a :class:`ConflictError`. A request whose twin is still being committed waits
 for that commit rather than scoring again. Scoring runs on the event loop thread, which makes the
-scorer's feature state single-threaded by construction; the commit runs on the writer thread.
+scorer's feature state single-threaded by construction; commits are grouped per loop iteration
+(:mod:`pesaguard.decisions.writer`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pesaguard.decisions.policy import Policy, Scorer
-from pesaguard.decisions.writer import GroupCommitWriter
+from pesaguard.decisions.writer import GroupCommitter
 from pesaguard.errors import ConflictError
 from pesaguard.schema import TRANSACTION_COLUMNS, Transaction
 from pesaguard.store import Store
@@ -43,7 +44,7 @@ class DecisionService:
         self.scorer = scorer
         self.policy = policy
         self.metrics = metrics
-        self.writer = GroupCommitWriter(store, on_commit=self._observe_commit)
+        self.writer = GroupCommitter(store, on_commit=self._observe_commit)
         self._pending: dict[str, tuple[str, asyncio.Future[dict[str, Any]]]] = {}
 
     def _observe_commit(self, n: int) -> None:
@@ -96,13 +97,14 @@ class DecisionService:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[dict[str, Any]] = loop.create_future()
         self._pending[txn.txn_id] = (req_hash, fut)
-
-        def done(err: BaseException | None) -> None:
-            loop.call_soon_threadsafe(_settle, fut, row, err)
-
         try:
-            self.writer.submit(row, tuple(data_row(txn)), done)
-            return await asyncio.shield(fut)
+            await self.writer.submit(row, data_row(txn))
+            fut.set_result(row)
+            return row
+        except BaseException as exc:
+            fut.set_exception(exc)
+            fut.exception()  # retrieved: twins waiting on it re-raise it; nobody else must log it
+            raise
         finally:
             self._pending.pop(txn.txn_id, None)
 
@@ -124,15 +126,6 @@ class DecisionService:
 
 def data_row(txn: Transaction) -> list[Any]:
     return [getattr(txn, c) for c in TRANSACTION_COLUMNS]
-
-
-def _settle(fut: asyncio.Future[dict[str, Any]], row: dict[str, Any], err: BaseException | None) -> None:
-    if fut.done():
-        return
-    if err is not None:
-        fut.set_exception(err)
-    else:
-        fut.set_result(row)
 
 
 def _reason_text(reason: Any) -> str:

@@ -11,6 +11,7 @@ HTTP status. Keep business logic in the area package; a router only translates H
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -29,7 +30,7 @@ from pesaguard.errors import PesaguardError
 from pesaguard.service import errors
 from pesaguard.service.auth import KeyVerifier
 from pesaguard.service.metrics import Metrics, MetricsMiddleware
-from pesaguard.service.routers import cases, decisions, health, keys, labels, transactions
+from pesaguard.service.routers import assistant, cases, decisions, health, keys, labels, sms, transactions
 from pesaguard.store import open_store
 
 log = logging.getLogger("pesaguard.service")
@@ -77,6 +78,8 @@ def create_app(settings: Settings | None = None, **options: Any) -> FastAPI:
     app.include_router(decisions.router)
     app.include_router(labels.router)
     app.include_router(cases.router)
+    app.include_router(sms.router)
+    app.include_router(assistant.router)
     console.install(app)
     return app
 
@@ -104,9 +107,14 @@ def _start_decisions(app: FastAPI, settings: Settings, options: dict[str, Any]) 
     policy = options.get("policy") or load_policy(settings, options.get("rules_path"), scorer)
     if options.get("warm_up", True):
         warm_up(scorer, store)
+    # Everything loaded so far (libraries, model, warmed feature state) lives as long as the process.
+    # Without this, each full collection walks it all: measured 250-450 ms pauses under load, which
+    # is the whole p99 budget many times over. Frozen objects are never scanned again.
+    gc.collect()
+    gc.freeze()
     decider = DecisionService(store, scorer, policy, app.state.metrics)
     app.state.decider = decider
     app.state.shutdown_hooks.append(decider.close)
     app.state.ready_checks["model"] = lambda: "ok"
     metrics = app.state.metrics
-    metrics.queue_depth.set_function(decider.writer.qsize)
+    metrics.queue_depth.set_function(decider.writer.pending)

@@ -179,3 +179,18 @@ def load_decisions(store: Store, start_ms: int | None = None, end_ms: int | None
         f"SELECT {cols}, d.decision_id, d.action, d.score, d.features, d.rule_hits FROM decisions d "
         f"JOIN transactions t ON t.txn_id = d.txn_id{where} ORDER BY d.ts_ms, d.txn_id", params)
     return [_loads(r, ("features", "rule_hits")) for r in rows]
+
+
+# -- SQLite write-ahead log housekeeping (no-ops on PostgreSQL) -------------------------------
+
+
+def set_autocheckpoint(store: Store, pages: int) -> None:
+    """Automatic WAL checkpoints for this thread's connection (0 turns them off)."""
+    if store.dialect == "sqlite":
+        store.conn.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
+
+
+def checkpoint(store: Store) -> None:
+    """A passive WAL checkpoint on this thread's connection (never blocks writers)."""
+    if store.dialect == "sqlite":
+        store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
