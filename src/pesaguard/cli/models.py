@@ -20,6 +20,8 @@ app = typer.Typer(help="The model registry: list versions, promote one to champi
                   no_args_is_help=True)
 
 DATA_HELP = "Read a `pesaguard simulate` output directory instead of the store."
+CANDIDATES_HELP = ("Comma-separated model candidates to choose from (default: all of lgbm_31, lgbm_31_sqrt, "
+                   "lgbm_15_shallow, lgbm_63_slow, logreg, logreg_balanced).")
 
 
 def _date(text: str | None, option: str) -> date | None:
@@ -55,6 +57,7 @@ def train_cmd(
                                          "the last day of the data."),
     data: Path | None = typer.Option(None, "--data", help=DATA_HELP),
     promote: bool = typer.Option(False, "--promote", help="Make the new model champion (the first model always is)."),
+    candidates: str | None = typer.Option(None, "--candidates", help=CANDIDATES_HELP),
 ) -> None:
     """Choose, train, calibrate and register a scoring model on a time range of the stored data.
 
@@ -69,7 +72,10 @@ def train_cmd(
     s, e = _date(train_start, "--train-start"), _date(train_end, "--train-end")
     start = _day_ms(s) if s else None
     end = _day_ms(e) + DAY_MS if e else None
-    bundle = train_for_deployment(ds, get_settings(), start, end, promote=True if promote else None, say=say)
+    from pesaguard.models.estimators import pick
+
+    bundle = train_for_deployment(ds, get_settings(), start, end, promote=True if promote else None,
+                                  grid=pick(candidates), say=say)
     say(f"registered pesaguard-scoring version {bundle.version} ({bundle.meta['candidate']}, "
         f"{bundle.meta['train_rows']:,} rows, {bundle.meta['train_frauds']:,} known frauds)")
     if state.quiet:
@@ -87,6 +93,7 @@ def evaluate_cmd(
                                      "reviewed per day, for recall at a budget."),
     folds: int = typer.Option(2, "--folds", min=1, help="Prequential validation folds for model choice."),
     data: Path | None = typer.Option(None, "--data", help=DATA_HELP),
+    candidates: str | None = typer.Option(None, "--candidates", help=CANDIDATES_HELP),
     json_path: Path | None = typer.Option(None, "--json", help="Write the metrics as JSON here."),
     report: Path | None = typer.Option(None, "--report", help="Write an HTML report with PNG plots into this directory."),
 ) -> None:
@@ -95,13 +102,14 @@ def evaluate_cmd(
     Features use all history before each transaction and labels only once known; the model is chosen
     by prequential validation before the test period and trained on labels known at the test start.
     """
+    from pesaguard.models.estimators import pick
     from pesaguard.models.evaluate import evaluate
     from pesaguard.models.protocol import Window
 
     s, e = _date(train_start, "--train-start"), _date(train_end, "--train-end")
     assert s is not None and e is not None
     window = Window.from_dates(s, e, delay_days, test_days)
-    ev = evaluate(_dataset(data), window, n_folds=folds, alert_budget=alert_budget, say=say)
+    ev = evaluate(_dataset(data), window, grid=pick(candidates), n_folds=folds, alert_budget=alert_budget, say=say)
     if json_path:
         write_json(json_path, ev.summary)
     if report:
@@ -166,6 +174,9 @@ def list_cmd() -> None:
     from pesaguard.models.registry import list_versions
 
     rows = list_versions()
+    if not rows:
+        say("no model is registered yet: run `pesaguard train`")
+        return
     table = Table(title="pesaguard-scoring")
     for c in ("version", "champion", "model", "features", "trained on", "AP", "acct P@100"):
         table.add_column(c)

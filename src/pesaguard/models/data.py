@@ -98,23 +98,19 @@ def from_dir(directory: Path) -> Dataset:
 
 
 def sms_events(path: Path) -> pd.DataFrame | None:
-    """Scam SMS as the feature engine's events (``account_id, ts_ms, scam_type, score``), if present.
+    """Scam-SMS events (``account_id, ts_ms, scam_type, score``) as the SMS shield scored them.
 
-    Only messages the SMS shield would flag count; without a shield verdict the labelled type stands
-    in for it (a simulator convenience, stated in the evaluation output).
+    Only a file carrying the shield's ``score`` is used. The simulator's ground-truth ``scam_type``
+    alone would stand in for a perfect classifier and flatter the evaluation, so it is ignored.
     """
     if not path.exists():
         return None
     sms = pd.read_parquet(path)
-    if "recipient" not in sms.columns or "ts_ms" not in sms.columns:
+    if not {"recipient", "ts_ms", "score"} <= set(sms.columns):
         return None
-    label = sms.get("scam_type")
-    if label is None:
-        return None
-    scam = sms[label.notna() & (label.astype(str) != "")]
-    return pd.DataFrame({"account_id": scam["recipient"].to_numpy(), "ts_ms": scam["ts_ms"].to_numpy(),
-                         "scam_type": scam["scam_type"].to_numpy(),
-                         "score": scam["score"].to_numpy() if "score" in scam.columns else np.nan})
+    return pd.DataFrame({"account_id": sms["recipient"].to_numpy(), "ts_ms": sms["ts_ms"].to_numpy(),
+                         "scam_type": sms["scam_type"].to_numpy() if "scam_type" in sms.columns else None,
+                         "score": sms["score"].to_numpy(dtype=float)})
 
 
 def build_matrix(ds: Dataset, cfg: FeatureConfig | None = None) -> Matrix:

@@ -53,6 +53,21 @@ def default_grid() -> list[Candidate]:
     ]
 
 
+def pick(names: str | None) -> list[Candidate]:
+    """Grid points by comma-separated name (``None``: the whole default grid)."""
+    grid = default_grid()
+    if not names:
+        return grid
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    unknown = [n for n in wanted if n not in {c.name for c in grid}]
+    if unknown:
+        from pesaguard.errors import UsageError
+
+        raise UsageError(f"unknown model candidates {unknown}", field="--candidates",
+                         hint=f"choose from {', '.join(c.name for c in grid)}")
+    return [c for c in grid if c.name in wanted]
+
+
 def _pos_weight(y: np.ndarray, imbalance: str) -> float:
     pos = max(int(y.sum()), 1)
     neg = max(len(y) - pos, 1)
@@ -121,8 +136,13 @@ class LightGBMModel(Model):
                 "booster": self.booster.model_to_string()}
 
 
+def _slog(x: np.ndarray) -> np.ndarray:
+    """Signed log: counts, amounts and seconds are heavy-tailed, and a linear model needs them tamed."""
+    return np.sign(x) * np.log1p(np.abs(x))
+
+
 class LogRegModel(Model):
-    """Median imputation, standardisation, logistic regression; stored as plain coefficients."""
+    """Signed log, median imputation, standardisation, logistic regression; stored as coefficients."""
 
     kind = "logreg"
 
@@ -135,6 +155,7 @@ class LogRegModel(Model):
     @classmethod
     def fit(cls, x: np.ndarray, y: np.ndarray, names: list[str], cand: Candidate, seed: int = 7) -> LogRegModel:
         # keep_empty_features: an all-missing column (e.g. no SMS data) must not shift columns.
+        x = _slog(x)
         imp = SimpleImputer(strategy="median", keep_empty_features=True).fit(x)
         xi = imp.transform(x)
         sc = StandardScaler().fit(xi)
@@ -146,6 +167,7 @@ class LogRegModel(Model):
                    clf.coef_[0].astype(float), float(clf.intercept_[0]))
 
     def _z(self, x: np.ndarray) -> np.ndarray:
+        x = _slog(x)
         x = np.where(np.isnan(x), self.median, x)
         return (x - self.mean) / self.scale
 

@@ -58,6 +58,8 @@ def test_metrics(ds: Dataset, m: Matrix, window: Window, fitted: FittedModel, tr
     out: dict[str, Any] = {
         **mt.ranking_metrics(y, scores),
         f"account_precision_at_{k}": p_at_k,
+        # The best any ranking could do: days with fewer than k fraud accounts cap the precision.
+        f"account_precision_at_{k}_ceiling": mt.mean_or_none(min(d["fraud_accounts"], k) / k for d in per_day),
         **mt.recall_at_daily_budget(test, scores, alert_budget),
         **mt.money_at_thresholds(test, scores, fitted.thresholds),
         "test_rows": len(test), "test_frauds": int(y.sum()),

@@ -18,6 +18,7 @@ from pesaguard.errors import InputError
 from pesaguard.features import FeatureConfig
 from pesaguard.models.bundle import ModelBundle
 from pesaguard.models.data import Dataset, build_matrix, from_store
+from pesaguard.models.estimators import Candidate
 from pesaguard.models.evaluate import Evaluation, _iso, evaluate
 from pesaguard.models.metrics import DAY_MS
 from pesaguard.models.protocol import Window
@@ -50,7 +51,8 @@ def default_range(ds: Dataset, train_days: int = 14) -> tuple[int, int]:
 def train_for_deployment(ds: Dataset, settings: Settings, train_start: int | None = None,
                          train_end: int | None = None, delay_days: int = 7,
                          cfg: FeatureConfig | None = None, promote: bool | None = None,
-                         metrics: dict[str, Any] | None = None, say: Say | None = None) -> ModelBundle:
+                         metrics: dict[str, Any] | None = None, grid: list[Candidate] | None = None,
+                         say: Say | None = None) -> ModelBundle:
     """Choose, fit, calibrate and register a model on ``[train_start, train_end)``; returns its bundle."""
     from pesaguard.models.registry import register
 
@@ -63,7 +65,7 @@ def train_for_deployment(ds: Dataset, settings: Settings, train_start: int | Non
     if say:
         say(f"features: replaying {len(ds.transactions):,} transactions")
     m = build_matrix(ds.until(end), cfg)
-    cand, _ = select_candidate(m, window, say=say, labels_cutoff=None)
+    cand, _ = select_candidate(m, window, grid, say=say, labels_cutoff=None)
     if say:
         say(f"chosen by validation: {cand.name}; fitting")
     fitted = fit_final(m, window, cand, labels_cutoff=None)

@@ -83,24 +83,28 @@ def prequential_folds(window: Window, n_folds: int = 2, data_start_ms: int | Non
 
     Fold ``i`` tests on the ``test``-length block ending ``i`` blocks before ``train_end``, with
     the same delay before it and the same training length before that, so model choice never
-    sees the test period. Folds whose training would start before ``data_start_ms`` are dropped.
+    sees the test period. When the data's history (from ``data_start_ms``) is too short for that
+    shape, the fold keeps the proportions but shrinks to fit (whole days, at least one each), so a
+    month of data still gets a real validation fold; folds that do not fit at all are dropped.
     """
     train_len = window.train_end - window.train_start
     delay = window.test_start - window.train_end
     test_len = window.test_end - window.test_start
+    if data_start_ms is not None:
+        span = window.train_end - data_start_ms
+        need = train_len + delay + test_len
+        if span < need:
+            f = span / need
+            train_len, test_len = (max(DAY_MS, int(v * f) // DAY_MS * DAY_MS) for v in (train_len, test_len))
+            delay = int(delay * f) // DAY_MS * DAY_MS
     folds = []
     for i in range(n_folds):
         test_end = window.train_end - i * test_len
         test_start = test_end - test_len
         train_end = test_start - delay
         train_start = train_end - train_len
-        if test_start < window.train_start and i > 0:
-            break
         if data_start_ms is not None and train_start < data_start_ms:
-            # Shorter history than the protocol wants: keep the fold if at least a day remains.
-            train_start = data_start_ms
-            if train_end - train_start < DAY_MS:
-                continue
+            break
         folds.append(Window(train_start, train_end, test_start, test_end))
     return folds
 

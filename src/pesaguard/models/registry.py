@@ -142,12 +142,11 @@ def _fetch(client: Any, settings: Settings, version: str) -> Path:
     target = _cache(settings, version)
     if (target / BUNDLE_FILE).exists():
         return target
-    mv = client.get_model_version(MODEL_NAME, version)
     import mlflow.artifacts
 
     with tempfile.TemporaryDirectory() as tmp:
-        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"{mv.source}/artifacts/bundle", dst_path=tmp))
-        b = load_bundle(local)
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{MODEL_NAME}/{version}", dst_path=tmp))
+        b = load_bundle(local / "artifacts" / "bundle")
         b.version = version
         b.save(target)
     return target
