@@ -6,6 +6,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from pesaguard.config import Settings
 from pesaguard.decisions.policy import Policy, Scorer
 from pesaguard.decisions.rules import RuleSet, Thresholds, load_rules
@@ -81,4 +83,10 @@ def warm_up(scorer: Any, store: Store, days: float = 31.0) -> int:
             engine.replay(txns, labels=labels if len(labels) else None, account_events=events if len(events) else None)
     else:
         engine.replay(txns, labels=labels if len(labels) else None, account_events=events if len(events) else None)
+    peek = getattr(scorer, "peek", None)
+    if peek is not None and len(txns):
+        # score one transaction without changing state, so any lazily compiled single-row path is
+        # built now, at start-up, and not on the first live request
+        last = txns.iloc[-1]
+        peek({k: (None if pd.isna(v) else v) for k, v in last.items()})
     return len(txns)

@@ -39,9 +39,13 @@ def decision_id(txn_id: str) -> str:
 class DecisionService:
     """Owns the scorer, the policy and the writer; one per process."""
 
-    def __init__(self, store: Store, scorer: Scorer, policy: Policy, metrics: Any = None) -> None:
+    def __init__(self, store: Store, scorer: Scorer, policy: Policy, metrics: Any = None,
+                 shadow: Any = None) -> None:
         self.store = store
         self.scorer = scorer
+        # shadow mode (pesaguard.monitoring.shadow.ShadowRecorder): a second model scores each new
+        # decision after it is made; it never raises and never changes the decision row
+        self.shadow = shadow
         self.policy = policy
         self.metrics = metrics
         self.writer = GroupCommitter(store, on_commit=self._observe_commit)
@@ -53,6 +57,8 @@ class DecisionService:
 
     def close(self) -> None:
         self.writer.close()
+        if self.shadow is not None:
+            self.shadow.close()
 
     def _conflict(self, txn_id: str) -> ConflictError:
         return ConflictError(f"transaction {txn_id!r} was already decided with a different payload",
@@ -69,7 +75,7 @@ class DecisionService:
             self.metrics.decisions.labels(outcome.action).inc()
             for hit in outcome.rule_hits:
                 self.metrics.rule_hits.labels(hit["rule"]).inc()
-        return {
+        row = {
             "decision_id": decision_id(txn.txn_id), "txn_id": txn.txn_id, "request_hash": req_hash,
             "ts_ms": txn.ts_ms, "account_id": txn.payer, "amount_minor": txn.amount_minor,
             "action": outcome.action, "score": score, "reasons": outcome.reasons,
@@ -77,6 +83,9 @@ class DecisionService:
             "model_version": str(result.model_version), "policy_version": self.policy.version,
             "created_ms": int(time.time() * 1000),
         }
+        if self.shadow is not None:
+            self.shadow.observe(data, row)
+        return row
 
     async def decide(self, txn: Transaction) -> dict[str, Any]:
         """Decide one transaction; returns only after the decision is committed."""
@@ -112,9 +121,11 @@ class DecisionService:
         """Tell the live feature state about labels (txn_id, is_fraud, known_at_ms) just stored, so
         label-based features see them from now on, as they would after a restart's warm-up."""
         add = getattr(self.scorer, "add_label", None)
-        if add is not None:
-            for txn_id, is_fraud, known_at_ms in labels:
+        for txn_id, is_fraud, known_at_ms in labels:
+            if add is not None:
                 add(txn_id, is_fraud, known_at_ms)
+            if self.shadow is not None:
+                self.shadow.add_label(txn_id, is_fraud, known_at_ms)
 
     async def decide_many(self, txns: list[Transaction]) -> list[dict[str, Any] | Exception]:
         """Decide a batch in order (feature state sees them in that order); one failure does not
@@ -134,11 +145,12 @@ def _reason_text(reason: Any) -> str:
 
 
 def _jsonable(features: Mapping[str, Any]) -> dict[str, Any]:
+    """Feature values as JSON-safe Python scalars (NaN, which JSON lacks, becomes None)."""
     out: dict[str, Any] = {}
     for k, v in features.items():
-        if v is None or isinstance(v, str | bool | int):
+        if v is None or isinstance(v, str | bool):
             out[k] = v
         else:
             f = float(v)
-            out[k] = None if f != f else f  # NaN is not JSON
+            out[k] = f if f == f else None
     return out

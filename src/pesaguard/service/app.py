@@ -27,6 +27,8 @@ from pesaguard.console import routes as console
 from pesaguard.decisions.loader import load_policy, load_scorer, warm_up
 from pesaguard.decisions.service import DecisionService
 from pesaguard.errors import PesaguardError
+from pesaguard.monitoring.gauges import install as install_monitoring_gauges
+from pesaguard.monitoring.shadow import load_shadow
 from pesaguard.service import errors
 from pesaguard.service.auth import KeyVerifier
 from pesaguard.service.metrics import Metrics, MetricsMiddleware
@@ -64,6 +66,8 @@ def create_app(settings: Settings | None = None, **options: Any) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.metrics = metrics
+    # drift and alert-rate gauges, read from the latest stored monitoring snapshot (never recomputed)
+    app.state.monitoring_gauges = install_monitoring_gauges(metrics.registry, store)
     app.state.key_verifier = KeyVerifier(store)
     app.state.shutdown_hooks = []
     app.state.ready_checks = {"store": lambda: "ok" if store.scalar("SELECT 1") == 1 else "no answer"}
@@ -110,9 +114,11 @@ def _start_decisions(app: FastAPI, settings: Settings, options: dict[str, Any]) 
     # Everything loaded so far (libraries, model, warmed feature state) lives as long as the process.
     # Without this, each full collection walks it all: measured 250-450 ms pauses under load, which
     # is the whole p99 budget many times over. Frozen objects are never scanned again.
+    # shadow mode (PESAGUARD_SHADOW_MODEL): a second model scores next to the champion, logged apart
+    shadow = options.get("shadow") or load_shadow(store, settings, settings.shadow_model)
     gc.collect()
     gc.freeze()
-    decider = DecisionService(store, scorer, policy, app.state.metrics)
+    decider = DecisionService(store, scorer, policy, app.state.metrics, shadow=shadow)
     app.state.decider = decider
     app.state.shutdown_hooks.append(decider.close)
     app.state.ready_checks["model"] = lambda: "ok"

@@ -85,6 +85,11 @@ def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
+def _dumps(value: Any) -> str:
+    """The decision log's JSON: compact, key order as produced (the feature engine's order is fixed)."""
+    return json.dumps(value, separators=(",", ":"), allow_nan=False)
+
+
 def _loads(row: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
     for k in keys:
         if isinstance(row.get(k), str):
@@ -113,7 +118,7 @@ def write_decisions(store: Store, decisions: Sequence[dict[str, Any]], transacti
                              transactions)
         insert = store.sql(store.insert_ignore("decisions", DECISION_COLUMNS, ("txn_id",)))
         for d in decisions:
-            row = tuple(_json(d[c]) if c in _JSON_COLUMNS else d[c] for c in DECISION_COLUMNS)
+            row = tuple(_dumps(d[c]) if c in _JSON_COLUMNS else d[c] for c in DECISION_COLUMNS)
             cur.execute(insert, row)
             if cur.rowcount == 1 and d["action"] != "allow":
                 _open_or_update_case(store, cur, d)
