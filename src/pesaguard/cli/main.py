@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from pesaguard import __version__
-from pesaguard.cli import db, demo, ingest, keys, models, rules, serve, simulate
+from pesaguard.cli import db, demo, ingest, keys, models, rules, serve, simulate, sms
 from pesaguard.cli.common import state
 
 app = typer.Typer(
@@ -33,6 +33,7 @@ def main(
 
 
 app.add_typer(db.app, name="db")
+app.add_typer(sms.app, name="sms")
 app.command("ingest")(ingest.ingest_cmd)
 app.command("ingest-labels")(ingest.ingest_labels_cmd)
 app.command("demo")(demo.demo_cmd)

@@ -1,0 +1,199 @@
+"""The text classifier: character and word n-grams into a linear SVM, Platt-calibrated.
+
+Why this model and not the sentence-embedding one by default: ``benchmarks/bench_sms.py`` measures
+both, and their stack, on the same template-disjoint folds (figures in ``docs/benchmarks.md``); the
+n-gram model is as accurate within noise and more than ten times faster (well under the 5 ms p99
+budget). The embedding model (:mod:`pesaguard.sms.embed`) stays available for the benchmark.
+
+Placeholders carry no weight by construction: each genuine training text gets a copy with a phone
+number or link inserted, and each scam that has one gets a copy without it, so "has a number" is
+equally common in both classes and the model must learn from the words around it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.svm import LinearSVC
+
+from pesaguard.sms.normalize import PLACEHOLDERS
+
+MODEL_FORMAT = 1
+SCAM_THRESHOLD = 0.5
+SUSPICIOUS_THRESHOLD = 0.2
+DEFAULT_C = 0.5
+
+# Placeholders become upper-case words: the text is case-folded, so they can collide neither with a
+# real word ("phone") nor with each other's character n-grams.
+_PLACEHOLDER_RE = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS))
+_INSERTABLE = ("<phone>", "<phone>", "<url>")
+_REMOVABLE_RE = re.compile(r"\s*<(?:phone|url|email)>")
+
+
+def vector_text(norm: str) -> str:
+    """The normalised text as the vectorisers see it (``<phone>`` -> ``PHONE``)."""
+    return _PLACEHOLDER_RE.sub(lambda m: m.group()[1:-1].upper(), norm)
+
+
+def _count_vectorizers() -> list[tuple[str, CountVectorizer]]:
+    """char_wb 2-5 and word 1-2 counts (case already folded; placeholders upper-cased)."""
+    return [
+        ("char", CountVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, lowercase=False,
+                                 preprocessor=vector_text, dtype=np.float32)),
+        ("word", CountVectorizer(analyzer="word", ngram_range=(1, 2), min_df=2, lowercase=False,
+                                 preprocessor=vector_text, token_pattern=r"(?u)\b\w+\b", dtype=np.float32)),
+    ]
+
+
+def _classifier(c: float) -> LinearSVC:
+    # A linear SVM, then Platt scaling on out-of-fold margins: as accurate as L2 logistic regression
+    # on these corpora and five times faster to fit (benchmarks/bench_sms.py).
+    return LinearSVC(C=c, random_state=0)
+
+
+@dataclass
+class CountedCorpus:
+    """Texts (originals then augmented copies) counted once, so each fold only refits IDF and weights.
+
+    Counting is the slow step (pure-Python n-gram analysers); the vocabulary is fitted on all texts,
+    labels are not used, and IDF and the classifier are fitted on training rows only.
+    """
+
+    vectorizers: list[tuple[str, CountVectorizer]]
+    blocks: list[Any]  # one CSR count matrix per vectorizer
+    origin: np.ndarray  # the original each row was made from (originals: themselves)
+    y: np.ndarray
+    n_original: int
+
+    def fit(self, train: np.ndarray | None, c: float = DEFAULT_C) -> Pipeline:
+        """Sublinear TF-IDF + classifier fitted on the rows made from ``train`` originals (all if None)."""
+        rows = np.arange(len(self.y)) if train is None else np.flatnonzero(np.isin(self.origin, train))
+        parts, transformers = [], []
+        for (name, vec), block in zip(self.vectorizers, self.blocks, strict=True):
+            tt = TfidfTransformer(sublinear_tf=True).fit(block[rows])
+            transformers.append((name, Pipeline([("counts", vec), ("tfidf", tt)])))
+            parts.append(tt.transform(block[rows]))
+        clf = _classifier(c).fit(sparse.hstack(parts).tocsr(), self.y[rows])
+        return Pipeline([("features", FeatureUnion(transformers)), ("clf", clf)])
+
+    def decision(self, pipe: Pipeline, originals: np.ndarray) -> np.ndarray:
+        """Decision values of ``pipe`` for original rows, from the stored counts."""
+        feats: FeatureUnion = pipe.named_steps["features"]
+        parts = [step.named_steps["tfidf"].transform(block[originals])
+                 for (_, step), block in zip(feats.transformer_list, self.blocks, strict=True)]
+        return np.asarray(pipe.named_steps["clf"].decision_function(sparse.hstack(parts).tocsr()))
+
+
+def count_corpus(norm: Sequence[str], y: np.ndarray, *, augmented: bool = True, seed: int = 0) -> CountedCorpus:
+    texts, labels, origin = augment(norm, y, seed) if augmented else (list(norm), np.asarray(y), np.arange(len(y)))
+    vecs = _count_vectorizers()
+    blocks = [vec.fit_transform(texts).tocsr() for _, vec in vecs]
+    return CountedCorpus(vecs, blocks, origin, labels, len(norm))
+
+
+def build_ngram_pipeline(c: float = DEFAULT_C) -> Pipeline:
+    """The same model as an unfitted pipeline (for callers that fit on raw texts directly)."""
+    features = FeatureUnion([(name, Pipeline([("counts", vec), ("tfidf", TfidfTransformer(sublinear_tf=True))]))
+                             for name, vec in _count_vectorizers()])
+    return Pipeline([("features", features), ("clf", _classifier(c))])
+
+
+def augment(norm: Sequence[str], y: Sequence[int] | np.ndarray, seed: int = 0) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Originals plus minimal-pair copies that decorrelate placeholders from the label.
+
+    Returns texts, labels and, for each text, the index of the original it was made from.
+    """
+    rng = np.random.default_rng(seed)
+    texts, labels, origin = list(norm), list(y), list(range(len(norm)))
+    for i, (t, lab) in enumerate(zip(norm, y, strict=True)):
+        if lab == 0:
+            words = t.split()
+            pos = int(rng.integers(0, len(words) + 1))
+            words.insert(pos, _INSERTABLE[int(rng.integers(0, len(_INSERTABLE)))])
+            texts.append(" ".join(words))
+            labels.append(0)
+            origin.append(i)
+        elif _REMOVABLE_RE.search(t):
+            texts.append(_REMOVABLE_RE.sub("", t).strip())
+            labels.append(1)
+            origin.append(i)
+    return texts, np.asarray(labels, dtype=int), np.asarray(origin)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def splits(y: np.ndarray, groups: np.ndarray | None, k: int = 5, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """k folds, stratified; template-disjoint when ``groups`` is given."""
+    if groups is None:
+        groups = np.arange(len(y))
+    try:
+        cv: Any = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+        return list(cv.split(np.zeros(len(y)), y, groups))
+    except ValueError:
+        return list(GroupKFold(n_splits=k).split(np.zeros(len(y)), y, groups))
+
+
+def oof_scores(cc: CountedCorpus, folds: list[tuple[np.ndarray, np.ndarray]], c: float = DEFAULT_C) -> np.ndarray:
+    """Out-of-fold decision values of the n-gram model for the original texts."""
+    out = np.zeros(cc.n_original)
+    for train, test in folds:
+        out[test] = cc.decision(cc.fit(train, c), test)
+    return out
+
+
+@dataclass
+class TextModel:
+    """A fitted, calibrated text classifier (pickled with joblib under ``models_dir/sms``)."""
+
+    ngram: Pipeline
+    platt: LogisticRegression
+    scam_threshold: float = SCAM_THRESHOLD
+    suspicious_threshold: float = SUSPICIOUS_THRESHOLD
+    version: str = "unversioned"
+    card: dict[str, Any] = field(default_factory=dict)
+    format: int = MODEL_FORMAT
+
+    def score(self, norm: Sequence[str]) -> np.ndarray:
+        """Calibrated scam probability of each normalised text."""
+        d = self.ngram.decision_function(list(norm))
+        return self.platt.predict_proba(np.asarray(d, dtype=float).reshape(-1, 1))[:, 1]
+
+    def top_terms(self, norm: str, k: int = 3) -> list[str]:
+        """The words and word pairs of one text that push its score up the most (for reasons)."""
+        feats: FeatureUnion = self.ngram.named_steps["features"]
+        coef = np.asarray(self.ngram.named_steps["clf"].coef_).ravel()
+        x = feats.transform([norm]).tocsr()
+        names = feats.get_feature_names_out()
+        scored = [(float(v * coef[j]), str(names[j]).split("__", 1)[1])
+                  for j, v in zip(x.indices, x.data, strict=True) if str(names[j]).startswith("word__")]
+        scored.sort(reverse=True)
+        return [name for contrib, name in scored[:k] if contrib > 0]
+
+
+def fit_platt(decision: np.ndarray, y: np.ndarray) -> LogisticRegression:
+    return LogisticRegression(C=1e4).fit(np.asarray(decision, dtype=float).reshape(-1, 1), y)
+
+
+def fit_text_model(norm: Sequence[str], y: np.ndarray, groups: np.ndarray, c: float = DEFAULT_C,
+                   k: int = 5, seed: int = 0) -> tuple[TextModel, np.ndarray]:
+    """Fit the final model on everything; calibrate on template-disjoint out-of-fold scores.
+
+    Returns the model and the calibrated out-of-fold scores (for the model card's metrics).
+    """
+    cc = count_corpus(norm, y, seed=seed)
+    oof = oof_scores(cc, splits(y, groups, k, seed), c)
+    platt = fit_platt(oof, y)
+    model = TextModel(ngram=cc.fit(None, c), platt=platt)
+    return model, platt.predict_proba(oof.reshape(-1, 1))[:, 1]

@@ -1,0 +1,70 @@
+"""Repository functions for checked SMS: idempotent saves and scam events for account features.
+
+Texts arrive here already redacted (``pesaguard.sms.redact``) with a salted hash; this module never
+sees a raw message. Saving the same ``msg_id`` twice keeps the first version.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from pesaguard.store.base import Store
+
+SMS_COLUMNS = ("msg_id", "ts_ms", "sender", "recipient", "text_redacted", "text_hash", "label", "scam_type",
+               "verdict", "score")
+CHECK_COLUMNS = ("msg_id", "checked_ms", "model_version", "reasons", "claim_status", "claim_txn_id")
+SCAM_EVENT_COLUMNS = ("account_id", "ts_ms", "scam_type", "score")
+
+
+def save_checked_sms(store: Store, *, msg_id: str, ts_ms: int, sender: str, recipient: str | None,
+                     text_redacted: str, text_hash: str, verdict: str, score: float, scam_type: str | None,
+                     model_version: str, reasons: Sequence[str], claim_status: str,
+                     claim_txn_id: str | None = None, checked_ms: int | None = None,
+                     label: str | None = None) -> bool:
+    """Store one checked message and its check; returns False when ``msg_id`` was already stored."""
+    sms_row = (msg_id, ts_ms, sender, recipient, text_redacted, text_hash, label, scam_type, verdict, float(score))
+    check_row = (msg_id, checked_ms if checked_ms is not None else ts_ms, model_version,
+                 json.dumps(list(reasons), ensure_ascii=False), claim_status, claim_txn_id)
+    with store.transaction() as cur:
+        new = store.executemany_in(cur, store.insert_ignore("sms_messages", SMS_COLUMNS, ("msg_id",)), [sms_row])
+        store.executemany_in(cur, store.insert_ignore("sms_checks", CHECK_COLUMNS, ("msg_id",)), [check_row])
+    return new > 0
+
+
+def load_sms(store: Store, recipient: str | None = None) -> pd.DataFrame:
+    """Stored messages joined with their checks (reasons decoded), oldest first."""
+    cols = ", ".join(f"m.{c}" for c in SMS_COLUMNS)
+    sql = (f"SELECT {cols}, c.model_version, c.reasons, c.claim_status, c.claim_txn_id "
+           "FROM sms_messages m LEFT JOIN sms_checks c ON c.msg_id = m.msg_id")
+    params: tuple[Any, ...] = ()
+    if recipient is not None:
+        sql += " WHERE m.recipient = ?"
+        params = (recipient,)
+    rows = store.query(sql + " ORDER BY m.ts_ms, m.msg_id", params)
+    df = pd.DataFrame.from_records(
+        rows, columns=[*SMS_COLUMNS, "model_version", "reasons", "claim_status", "claim_txn_id"])
+    df["reasons"] = [json.loads(r) if r else [] for r in df["reasons"]]
+    return df
+
+
+def scam_sms_events(store: Store, since_ms: int | None = None, until_ms: int | None = None) -> pd.DataFrame:
+    """Messages judged ``scam`` that reached a known account, with ``since_ms <= ts_ms < until_ms``.
+
+    Columns: ``account_id, ts_ms, scam_type, score``, ordered by time. A feature may use an event only
+    from its ``ts_ms`` on (the time the message arrived and was checked).
+    """
+    clauses, params = ["verdict = 'scam'", "recipient IS NOT NULL"], []
+    if since_ms is not None:
+        clauses.append("ts_ms >= ?")
+        params.append(since_ms)
+    if until_ms is not None:
+        clauses.append("ts_ms < ?")
+        params.append(until_ms)
+    rows = store.query("SELECT recipient, ts_ms, scam_type, score FROM sms_messages WHERE "
+                       + " AND ".join(clauses) + " ORDER BY ts_ms, msg_id", params)
+    df = pd.DataFrame.from_records(rows, columns=list(SCAM_EVENT_COLUMNS))
+    return df.astype({"account_id": "string", "ts_ms": "int64", "scam_type": "string", "score": "float64"})

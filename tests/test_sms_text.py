@@ -1,0 +1,148 @@
+"""SMS text handling without a model: normalisation, redaction, cues, metrics and the honest protocol."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pesaguard.errors import InputError, NotFoundError
+from pesaguard.sms.cues import canonical_scam_type, find_cues, scam_type_of
+from pesaguard.sms.data import dedupe, read_labelled, template_groups
+from pesaguard.sms.metrics import recall_at_fpr, scam_metrics
+from pesaguard.sms.model import augment, splits, vector_text
+from pesaguard.sms.normalize import normalize
+from pesaguard.sms.redact import redact, salted_hash, text_hash
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("You have WON a prize", "you have won a prize"),
+    ("Y0U HAVE W0N A PRIZE", "you have won a prize"),
+    ("You   have\n won a\tprize", "you have won a prize"),
+    ("Yоu hаve wоn а рrize", "you have won a prize"),  # Cyrillic о, а, р
+    ("Υou have wοn a prize", "you have won a prize"),  # Greek Υ, ο
+    ("Y\u200bou have won a prize", "you have won a prize"),  # zero-width space
+    ("f r e e entry now", "free entry now"),
+    ("Utanitumia kwa hîi namba", "utanitumia kwa hii namba"),
+])
+def test_normalisation_erases_case_spacing_and_lookalikes(a: str, b: str) -> None:
+    assert normalize(a) == normalize(b)
+
+
+@pytest.mark.parametrize(("text", "placeholder"), [
+    ("call 0712345678 now", "<phone>"), ("call +254 712 345 678 now", "<phone>"),
+    ("piga 255754123456", "<phone>"), ("visit bit.ly/abc1", "<url>"), ("go to https://x.co.ke/a?b=1", "<url>"),
+    ("send Ksh5,000.00", "<amount>"), ("tuma Tsh 20,000/=", "<amount>"), ("win £250 cash", "<amount>"),
+    ("dial *334#", "<ussd>"), ("text WIN to 87121", "<shortcode>"), ("QK12AB34CD Confirmed.", "<code>"),
+    ("on 3/1/24 at 2:15 PM", "<date>"), ("on 3/1/24 at 2:15 PM", "<time>"), ("mail a@b.com", "<email>"),
+])
+def test_structured_tokens_become_placeholders(text: str, placeholder: str) -> None:
+    out = normalize(text)
+    assert placeholder in out
+    assert not any(ch.isdigit() for ch in out), out
+
+
+def test_placeholders_do_not_collide_with_words() -> None:
+    assert vector_text("call <phone> phone") == "call PHONE phone"
+
+
+def test_redaction_removes_numbers_names_and_codes() -> None:
+    raw = ("QK12AB34CD Confirmed. You have received Ksh5,000.00 from JOHN DOE 0712345678 on 3/1/24 at 2:15 PM. "
+           "Umepokea Tsh 20,000 kutoka kwa Amina Juma +255 754 123 456, akaunti 99887766")
+    out = redact(raw)
+    for secret in ("QK12AB34CD", "JOHN", "DOE", "0712345678", "Amina", "Juma", "754 123 456", "99887766"):
+        assert secret not in out, (secret, out)
+    assert "Ksh5,000.00" in out and "Tsh 20,000" in out  # amounts stay readable
+
+
+def test_salted_hashes_depend_on_the_salt_and_ignore_case() -> None:
+    assert salted_hash("x", "a") != salted_hash("x", "b")
+    assert text_hash("Hello  WORLD", "s") == text_hash("hello world", "s")
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("Nimekosea kutuma pesa kwako, tafadhali nirudishie", "reversal"),
+    ("I sent you Ksh 2,000 by mistake, please send it back", "reversal"),
+    ("Hongera! Umeshinda Tsh 1,000,000 kwenye droo ya Vodacom", "prize"),
+    ("Congratulations you have won a prize in our promotion", "prize"),
+    ("Mimi ni wakala wa M-PESA, laini yako itafungwa leo", "impersonation"),
+    ("Habari, mimi ni mwenye nyumba wako, hii namba yangu mpya", "impersonation"),
+    ("Tuma namba yako ya siri ili tuthibitishe akaunti", "pin_phishing"),
+    ("Please send your M-PESA PIN to verify your account", "pin_phishing"),
+    ("Mkopo wa haraka bila dhamana, lipa ada ya usajili kwanza", "job_loan"),
+    ("We are hiring! Salary 40,000 a week, pay the registration fee", "job_loan"),
+    ("Mpigie Mzee Juma kwa tiba asili, utajiri na nyota", "other"),
+])
+def test_cues_name_the_scam_type(text: str, kind: str) -> None:
+    cues = find_cues(normalize(text))
+    assert cues and all(c.reason for c in cues)
+    assert scam_type_of(cues) == kind
+
+
+def test_advice_about_pins_is_not_phishing() -> None:
+    assert scam_type_of(find_cues(normalize("Safaricom will never ask for your PIN. Usimpe mtu PIN yako"))) != \
+        "pin_phishing"
+
+
+def test_scam_type_aliases() -> None:
+    assert canonical_scam_type("phishing") == "pin_phishing"
+    assert canonical_scam_type("reversal") == "reversal"
+    assert canonical_scam_type("something new") == "other"
+    assert canonical_scam_type(None) is None
+
+
+def test_metrics_on_a_known_case() -> None:
+    m = scam_metrics([0, 0, 0, 1, 1], [0.1, 0.2, 0.6, 0.7, 0.9], threshold=0.5)
+    assert (m["precision"], m["recall"], m["pr_auc"]) == (pytest.approx(2 / 3), 1.0, 1.0)
+    y = np.array([0] * 100 + [1] * 4)
+    s = np.concatenate([np.arange(100) / 100, [0.985, 0.995, 0.5, 0.2]])
+    # at 1% FPR one genuine message (0.99) may score above the threshold (0.98): two scams are caught
+    assert recall_at_fpr(y, s, 0.01) == 0.5
+
+
+def test_dedupe_after_normalisation_and_conflicts_dropped() -> None:
+    df = pd.DataFrame({"text": ["Call 0712345678 NOW", "call 0799999999 now", "hi", "hi ", "x", "X"],
+                       "label": [1, 1, 0, 0, 0, 1], "source": ["a"] * 6})
+    out = dedupe(df)
+    assert sorted(out["norm"]) == ["call <phone> now", "hi"]
+
+
+def test_template_groups_join_near_duplicates_and_folds_keep_them_apart() -> None:
+    templates = ["tuma pesa kwenye namba hii jina litakuja {}", "umeshinda zawadi ya milioni kutoka {} piga sasa",
+                 "nimefika salama nyumbani {} asante sana", "tutaonana kesho asubuhi kanisani {} ndugu"]
+    names = ["juma", "amina", "peter", "halima", "ally", "zawadi", "musa", "neema"]
+    texts = [t.format(n) for t in templates for n in names]
+    y = np.array([1] * 16 + [0] * 16)
+    groups = template_groups(texts)
+    assert len(set(groups)) == 4
+    for train, test in splits(y, groups, k=2):
+        assert not set(groups[train]) & set(groups[test])
+
+
+def test_augmentation_makes_placeholders_uninformative() -> None:
+    norm = ["habari yako", "tuma pesa <phone>", "karibu nyumbani", "piga <phone> sasa"]
+    texts, labels, origin = augment(norm, np.array([0, 1, 0, 1]))
+    with_phone = np.array(["<phone>" in t or "<url>" in t for t in texts])
+    assert with_phone[labels == 0].mean() == pytest.approx(0.5)
+    assert with_phone[labels == 1].mean() == pytest.approx(0.5)
+    assert list(origin[:4]) == [0, 1, 2, 3] and set(origin[4:]) == {0, 1, 2, 3}
+
+
+def test_read_labelled_errors_name_file_and_columns(tmp_path: Path) -> None:
+    f = tmp_path / "x.csv"
+    f.write_text("body,klass\nhello,ham\nwin now,spam\n")
+    with pytest.raises(InputError) as e:
+        read_labelled(f, "text", "klass", ["spam"])
+    assert "x.csv" in str(e.value) and "'text'" in str(e.value) and "body, klass" in str(e.value)
+    with pytest.raises(InputError, match="labels seen: ham, spam"):
+        read_labelled(f, "body", "klass", ["scam"])
+    with pytest.raises(NotFoundError):
+        read_labelled(tmp_path / "missing.csv", "a", "b", ["x"])
+    tsv = tmp_path / "y.tsv"
+    tsv.write_text("spam\tWIN a prize\nham\thi there\n")
+    df = read_labelled(tsv, 1, 0, ["spam"])
+    assert list(df["label"]) == [1, 0] and list(df["text"]) == ["WIN a prize", "hi there"]
+    with pytest.raises(InputError, match="available columns: 0, 1"):
+        read_labelled(tsv, 2, 0, ["spam"])
