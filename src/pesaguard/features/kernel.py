@@ -185,7 +185,7 @@ def _add(h1, l1, h2, l2):
     return hi, lo
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def _variance(n, s, hi, lo):
     """Population variance from n, the exact sum s and the exact sum of squares (hi, lo).
 
@@ -205,7 +205,7 @@ def _variance(n, s, hi, lo):
 
 
 # -- outgoing stream (payer role) ---------------------------------------------------------------------------
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def _out_expire(AI, AF, PI, OE, meta, P, a, t):
     nw = P[PR_NW]
     for w in range(nw):
@@ -248,7 +248,7 @@ def _out_expire(AI, AF, PI, OE, meta, P, a, t):
         AI[a, O_TAIL] = -1
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def _out_read(AI, AF, PI, OE, P, a, t, w, res):
     """res <- (count, sum, variance, distinct, max) of window w as seen at t, without mutating."""
     nw = P[PR_NW]
@@ -276,7 +276,7 @@ def _out_read(AI, AF, PI, OE, P, a, t, w, res):
     res[4] = OE[f, E_AMT] if f != -1 else NAN
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def _out_add(AI, AF, PI, OE, meta, P, a, pr, t, x):
     nw = P[PR_NW]
     e = _alloc(OE, meta, O_FREE, O_USED, O_LIVE, E_NEXT)
@@ -318,7 +318,7 @@ def _out_add(AI, AF, PI, OE, meta, P, a, pr, t, x):
 
 
 # -- incoming stream (payee role) ---------------------------------------------------------------------------
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def _in_expire(AI, PI, IE, meta, P, a, t):
     nw = P[PR_NW]
     for w in range(nw):
@@ -348,7 +348,7 @@ def _in_expire(AI, PI, IE, meta, P, a, t):
         AI[a, I_TAIL] = -1
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def _in_read(AI, PI, IE, P, a, t, w, res):
     """res <- (count, sum, distinct) of window w as seen at t, without mutating."""
     b = AI_W0 + w * WB
@@ -366,7 +366,7 @@ def _in_read(AI, PI, IE, P, a, t, w, res):
     res[2] = dist
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def _in_add(AI, PI, IE, meta, P, a, pr, t, x):
     e = _alloc(IE, meta, I_FREE, I_USED, I_LIVE, E_NEXT)
     IE[e, E_TS] = t
@@ -421,7 +421,7 @@ def _fraud_expire(AI, FE, meta, P, a, t, role):
         AI[a, head_col + 1] = -1
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def _fraud_read(AI, FE, P, a, t, role, ll):
     nw = P[PR_NW]
     b = AI_W0 + nw * WB + ll * LB + 2 * role
