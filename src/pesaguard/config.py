@@ -51,6 +51,11 @@ class Settings(BaseSettings):
         description="MLflow tracking URI; defaults to SQLite under HOME/mlflow.",
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
+    shadow_model: str | None = Field(
+        default=None,
+        description="Registered model version (or `challenger`: the newest non-champion version) the service "
+        "scores next to the champion in shadow mode, logged to shadow_scores; unset = off.",
+    )
 
     @field_validator("currency")
     @classmethod
