@@ -159,13 +159,17 @@ def verdict(champion: dict[str, Any], challenger: dict[str, Any], segments: list
 
 
 def compare(champion: ModelBundle, challenger: ModelBundle, m: Matrix, periods: Periods, gate: GateConfig,
-            accounts: pd.DataFrame | None = None) -> GateResult:
-    """Measure both bundles on the same holdout and apply the gate."""
+            accounts: pd.DataFrame | None = None, m_champion: Matrix | None = None) -> GateResult:
+    """Measure both bundles on the same holdout and apply the gate.
+
+    ``m_champion`` is the same history replayed with the champion's feature configuration, when it
+    differs from the challenger's (same transactions, same row order).
+    """
     df, rows = holdout_frame(m, periods, accounts)
     if df["is_fraud"].sum() == 0:
         raise InputError("the holdout holds no known fraud, so the gate cannot compare the models",
                          setting="gate.holdout_days", hint="lengthen the holdout or wait for labels to mature")
-    a, b = score_bundle(champion, m, rows), score_bundle(challenger, m, rows)
+    a, b = score_bundle(champion, m_champion or m, rows), score_bundle(challenger, m, rows)
     ca = {"version": champion.version, **measure(df, a, m.labels, gate.k, periods.as_of)}
     cb = {"version": challenger.version, **measure(df, b, m.labels, gate.k, periods.as_of)}
     segs = segment_comparison(df, a, b, gate)

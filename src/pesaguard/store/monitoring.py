@@ -122,6 +122,10 @@ def insert_retrain_run(store: Store, run: dict[str, Any]) -> None:
     store.execute(store.insert_ignore("retrain_runs", RUN_COLUMNS, ("run_id",)), row)
 
 
+def mark_promoted(store: Store, run_id: str) -> int:
+    return store.execute("UPDATE retrain_runs SET promoted = 1 WHERE run_id = ?", (run_id,))
+
+
 def list_retrain_runs(store: Store, limit: int = 20) -> list[dict[str, Any]]:
     rows = store.query_dicts(
         f"SELECT {', '.join(RUN_COLUMNS)} FROM retrain_runs ORDER BY created_ms DESC, run_id DESC LIMIT ?",
