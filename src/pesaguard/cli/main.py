@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from pesaguard import __version__
-from pesaguard.cli import db, demo, ingest, keys, models, rules, serve, simulate, sms
+from pesaguard.cli import db, demo, ingest, keys, models, monitor, rules, serve, simulate, sms
 from pesaguard.cli.common import state
 
 app = typer.Typer(
@@ -47,6 +47,8 @@ app.command("train")(models.train_cmd)
 app.command("evaluate")(models.evaluate_cmd)
 app.command("score")(models.score_cmd)
 app.add_typer(models.app, name="models")
+app.add_typer(monitor.app, name="monitor")
+app.command("retrain")(monitor.retrain_cmd)
 
 if __name__ == "__main__":  # pragma: no cover
     app()
