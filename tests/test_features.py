@@ -103,6 +103,38 @@ def test_label_delay_is_respected() -> None:
     assert X.loc[2, "payee_fraud_rate_7d"] == 0.5
 
 
+def test_fraud_share_counts_each_labelled_transaction_once() -> None:
+    eng = FeatureEngine()
+    for i in range(4):
+        eng.score_and_update(txn(i, i * H, payer=f"C{i}", payee="T1"))
+    eng.add_label("t0", True, 5 * H)
+    eng.add_label("t0", True, 5 * H)  # a repeated label changes nothing
+    eng.add_label("t1", False, 5 * H)
+    eng.add_label("t2", False, 5 * H)
+    f = eng.peek(txn(9, 6 * H, payer="C9", payee="T1"))
+    assert f["payee_fraud_count_24h"] == 1.0
+    assert f["payee_fraud_share_24h"] == pytest.approx(1 / 3)
+    assert f["payee_fraud_rate_24h"] == 0.25  # one known fraud per four payments
+    assert math.isnan(eng.peek(txn(9, 6 * H, payee="T2"))["payee_fraud_share_24h"])
+
+
+def test_separate_payee_ids_keep_customer_5_and_terminal_5_apart() -> None:
+    shared, separate = FeatureEngine(), FeatureEngine(FeatureConfig(payee_id_space="separate"))
+    for eng in (shared, separate):
+        eng.score_and_update(txn(1, 0, payer="7", payee="5", amount=900))
+    probe = txn(2, H, payer="5", payee="8", amount=900)
+    assert shared.peek(probe)["payer_secs_since_last_in"] == 3600.0  # "5" received money an hour ago
+    assert math.isnan(separate.peek(probe)["payer_secs_since_last_in"])  # terminal 5 is not customer 5
+
+
+def test_low_score_sms_is_not_a_scam_sms() -> None:
+    eng = FeatureEngine()
+    eng.add_sms_event("C1", 0, None, 0.1)
+    assert math.isnan(eng.peek(txn(1, H))["payer_secs_since_scam_sms"])
+    eng.add_sms_event("C1", 0, "reversal", None)
+    assert eng.peek(txn(1, H))["payer_secs_since_scam_sms"] == 3600.0
+
+
 def test_label_known_before_its_transaction_waits_for_it() -> None:
     eng = FeatureEngine()
     eng.add_label("t1", True, 0)

@@ -27,7 +27,11 @@ D = 24 * H
 SMALL = FeatureConfig(
     windows=("1h", "24h", "7d"), label_windows=("24h", "7d"), history_window="7d", recent_window="24h", horizon="10d"
 )
-CONFIGS = {"default": FeatureConfig(), "small": SMALL}
+CONFIGS = {
+    "default": FeatureConfig(),
+    "small": SMALL,
+    "separate_ids": SMALL.model_copy(update={"payee_id_space": "separate", "sms_min_score": 0.3}),
+}
 # The kernel's std uses running sums of squared deviations (float64); the reference recomputes exactly.
 LOOSE = ("_std_", "_zscore_")
 

@@ -57,7 +57,7 @@ class FeatureConfig(BaseModel):
         default=("1h", "24h", "7d", "30d"), description="sliding time windows for payer/payee aggregates"
     )
     label_windows: tuple[str, ...] = Field(
-        default=("7d", "30d"),
+        default=("24h", "7d", "30d"),
         description="windows (by the time a label became known) for fraud counts and rates; each must be in windows",
     )
     history_window: str = Field(default="30d", description="window the amount is compared with; one of windows")
@@ -72,6 +72,16 @@ class FeatureConfig(BaseModel):
         description="nothing older than this affects a feature; idle entities are evicted after it",
     )
     groups: tuple[str, ...] = Field(default=GROUPS, description="feature groups to compute, any of GROUPS")
+    sms_min_score: float = Field(
+        default=0.5, ge=0.0, le=1.0,
+        description="an SMS event counts as a scam SMS if its score is at least this (or has no score)",
+    )
+    payee_id_space: Literal["shared", "separate"] = Field(
+        default="shared",
+        description="'shared': payer and payee ids name the same accounts (mobile money: who received money "
+        "later sends it); 'separate': payee ids are their own namespace (card data: customer ids and "
+        "terminal ids that may coincide as numbers). Account and SMS events refer to payer-side ids.",
+    )
     dtype: Literal["float64", "float32"] = "float64"
 
     @field_validator("windows", "label_windows")
@@ -128,7 +138,7 @@ class FeatureConfig(BaseModel):
 
 
 #: Bump when a feature's meaning changes without a config change, so model registries notice.
-SEMANTICS_VERSION = 1
+SEMANTICS_VERSION = 2
 
 
 def feature_names(cfg: FeatureConfig | None = None) -> list[str]:
@@ -154,7 +164,8 @@ def feature_names(cfg: FeatureConfig | None = None) -> list[str]:
         out += ["pair_prior_count", "pair_is_new", "pair_secs_since_last"]
     if "labels" in g:
         for w in cfg.label_windows:
-            out += [f"payee_fraud_count_{w}", f"payee_fraud_rate_{w}", f"payer_fraud_count_{w}"]
+            out += [f"payee_fraud_count_{w}", f"payee_fraud_rate_{w}", f"payee_fraud_share_{w}"]
+            out += [f"payer_fraud_count_{w}"]
     if "account_events" in g:
         out += ["payer_secs_since_sim_swap", "payer_secs_since_device_change", "payee_secs_since_sim_swap"]
     if "mobile" in g:

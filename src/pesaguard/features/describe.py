@@ -61,6 +61,7 @@ _PATTERNS: list[tuple[str, str]] = [
     (r"payee_distinct_payers_(\w+)", "payee received money from {value:.0f} different payers in the last {span}"),
     (r"payee_fraud_count_(\w+)", "{value:.0f} frauds involving this payee became known in the last {span}"),
     (r"payee_fraud_rate_(\w+)", "known frauds per payment to this payee over the last {span}: {value:.1%}"),
+    (r"payee_fraud_share_(\w+)", "{value:.0%} of this payee's payments labelled in the last {span} were fraud"),
     (r"payer_fraud_count_(\w+)", "{value:.0f} frauds involving this payer became known in the last {span}"),
     (r"inflow_cashout_share_(\w+)", "moves out {value:.0%} of what the payer received in the last {span}"),
     (r"scam_sms_new_payee_(\w+)", "a new payee within {span} of a scam SMS"),

@@ -26,7 +26,7 @@ from pesaguard.features.order import (
     require,
     transactions_required,
 )
-from pesaguard.features.reference import num, type_code
+from pesaguard.features.reference import PAYEE_PREFIX, num, type_code
 from pesaguard.features.state import KernelState, Registry
 from pesaguard.schema import TRANSACTION_TYPES
 
@@ -85,12 +85,14 @@ class FeatureEngine:
         self._s.ensure_rows(len(self._accts), len(self._pairs))
         return r
 
-    @staticmethod
-    def _required(txn: dict[str, Any]) -> tuple[int, str, str]:
+    def _required(self, txn: dict[str, Any]) -> tuple[int, str, str]:
         for f in ("ts_ms", "payer", "payee"):
             if txn.get(f) is None:
                 raise InputError(f"transaction has no {f}", field=f, hint="ts_ms, payer and payee are required")
-        return int(txn["ts_ms"]), str(txn["payer"]), str(txn["payee"])
+        payee = str(txn["payee"])
+        if self.cfg.payee_id_space == "separate":
+            payee = PAYEE_PREFIX + payee
+        return int(txn["ts_ms"]), str(txn["payer"]), payee
 
     @staticmethod
     def _amount(txn: dict[str, Any]) -> tuple[int, bool]:
@@ -136,8 +138,8 @@ class FeatureEngine:
             tid = str(tid)
             entry = self._txns.add(tid, t, a, b)
             waiting = self._pending.pop(tid)
-            if waiting is not None and waiting[0] and t - waiting[1] < self.cfg.horizon_ms:
-                self._apply_fraud(a, b, entry)
+            if waiting is not None and t - waiting[1] < self.cfg.horizon_ms:
+                self._apply_label(a, b, waiting[0], False, False, entry)
         self._maybe_sweep()
         return feats
 
@@ -149,14 +151,16 @@ class FeatureEngine:
         hit = self._txns.get(tid, self._s.clock - self.cfg.horizon_ms)
         if hit is None:  # not seen yet (or forgotten): wait for it
             self._pending.put(tid, bool(is_fraud), int(known_at_ms))
-        elif is_fraud and not hit[3]:
-            self._apply_fraud(hit[1], hit[2], hit[4])
+        else:
+            self._apply_label(hit[1], hit[2], bool(is_fraud), hit[3], hit[4], hit[5])
 
-    def _apply_fraud(self, a: int, b: int, handle: Any) -> None:
-        TxnMemory.mark_applied(handle)
-        self._room(0, 2)
+    def _apply_label(self, a: int, b: int, is_fraud: bool, applied: bool, labelled: bool, handle: Any) -> None:
+        if labelled and (applied or not is_fraud):
+            return  # nothing new: each transaction counts once as labelled and once as fraud
+        self._room(0, K.N_ROLES)
         s = self._s
-        K.fraud_step(s.AI, s.FE, s.meta, s.P, a, b)
+        applied, labelled = K.label_step(s.AI, s.FE, s.meta, s.P, a, b, is_fraud, applied, labelled)
+        TxnMemory.set_flags(handle, applied, labelled)
 
     def add_account_event(self, account_id: str, ts_ms: int, kind: str) -> None:
         """A SIM swap or device change (other kinds only advance the clock)."""
@@ -166,9 +170,11 @@ class FeatureEngine:
         self._tick()
 
     def add_sms_event(self, account_id: str, ts_ms: int, scam_type: str | None, score: float | None) -> None:
-        """A scam SMS received by ``account_id`` (``score`` may be None)."""
-        a = self._acct(account_id)
-        K.sms_step(self._s.AI, self._s.AF, self._s.meta, a, int(ts_ms), num(score))
+        """A scam SMS received by ``account_id`` (``score`` may be None; below ``sms_min_score`` it is ignored)."""
+        sc = num(score)
+        counts = math.isnan(sc) or sc >= self.cfg.sms_min_score
+        a = self._acct(account_id) if counts else 0
+        K.sms_step(self._s.AI, self._s.AF, self._s.meta, a, int(ts_ms), sc, counts)
         self._tick()
 
     def _tick(self) -> None:

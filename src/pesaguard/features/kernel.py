@@ -31,9 +31,13 @@ NAN = np.nan
 # AI fixed columns
 O_HEAD, O_TAIL, O_LAST, I_HEAD, I_TAIL, I_LAST, I_FIRST, LAST_ANY = 0, 1, 2, 3, 4, 5, 6, 7
 SIM, DEV, SMS_TS, SMS_SCORE_TS, FP_HEAD, FP_TAIL, FQ_HEAD, FQ_TAIL = 8, 9, 10, 11, 12, 13, 14, 15
-AI_W0 = 16
+FL_HEAD, FL_TAIL = 16, 17
+AI_W0 = 18
 WB = 12  # per window: O_CNT, O_SUM, O_PTR, O_DIST, O_MF, O_MB, I_CNT, I_SUM, I_PTR, I_DIST, O_SQ_HI, O_SQ_LO
-LB = 4  # per label window: FP_CNT, FP_PTR, FQ_CNT, FQ_PTR
+LB = 6  # per label window: FP_CNT, FP_PTR, FQ_CNT, FQ_PTR, FL_CNT, FL_PTR
+# label streams (count only): fraud as payer, fraud as payee, labelled as payee
+ROLE_FRAUD_PAYER, ROLE_FRAUD_PAYEE, ROLE_LABELLED_PAYEE = 0, 1, 2
+N_ROLES = 3
 # AF columns
 SMS_SCORE = 0
 AF_COLS = 1
@@ -65,14 +69,14 @@ def ai_cols(nw: int, nl: int) -> int:
 def ai_default_row(nw: int, nl: int) -> np.ndarray:
     """An account row with no history: pointers -1, times NONE, counts 0."""
     row = np.zeros(ai_cols(nw, nl), np.int64)
-    row[[O_HEAD, O_TAIL, I_HEAD, I_TAIL, FP_HEAD, FP_TAIL, FQ_HEAD, FQ_TAIL]] = -1
+    row[[O_HEAD, O_TAIL, I_HEAD, I_TAIL, FP_HEAD, FP_TAIL, FQ_HEAD, FQ_TAIL, FL_HEAD, FL_TAIL]] = -1
     row[[O_LAST, I_LAST, I_FIRST, LAST_ANY, SIM, DEV, SMS_TS, SMS_SCORE_TS]] = NONE
     for w in range(nw):
         b = AI_W0 + w * WB
         row[[b + 2, b + 4, b + 5, b + 8]] = -1
     for ll in range(nl):
         b = AI_W0 + nw * WB + ll * LB
-        row[[b + 1, b + 3]] = -1
+        row[[b + 1, b + 3, b + 5]] = -1
     return row
 
 
@@ -394,7 +398,7 @@ def _in_add(AI, PI, IE, meta, P, a, pr, t, x):
     PI[pr, P_IN_EV] = e
 
 
-# -- fraud-label streams (count only; role 0 = as payer, 1 = as payee) --------------------------------------
+# -- label streams (count only; see ROLE_*) ------------------------------------------------------------------
 @numba.njit(cache=True)
 def _fraud_expire(AI, FE, meta, P, a, t, role):
     nw, nl = P[PR_NW], P[PR_NL]
@@ -409,7 +413,7 @@ def _fraud_expire(AI, FE, meta, P, a, t, role):
             AI[a, b] -= 1
             p = FE[p, F_NEXT]
         AI[a, b + 1] = p
-    head_col = FP_HEAD if role == 0 else FQ_HEAD
+    head_col = FP_HEAD + 2 * role
     cutoff = t - longest
     h = AI[a, head_col]
     while h != -1 and FE[h, F_TS] <= cutoff:
@@ -443,7 +447,7 @@ def _fraud_add(AI, FE, meta, P, a, t, role):
     e = _alloc(FE, meta, F_FREE, F_USED, F_LIVE, F_NEXT)
     FE[e, F_TS] = t
     FE[e, F_NEXT] = -1
-    head_col = FP_HEAD if role == 0 else FQ_HEAD
+    head_col = FP_HEAD + 2 * role
     tail = AI[a, head_col + 1]
     if tail == -1:
         AI[a, head_col] = e
@@ -526,11 +530,12 @@ def txn_features(AI, AF, PI, OE, IE, FE, P, t, a, bb, pr, amt, amt_ok, bal, tcod
     vals[k + 2] = _secs_since(t, plast, horizon)
     k += 3
     for ll in range(nl):
-        nq = float(_fraud_read(AI, FE, P, bb, t, 1, ll))
+        nq = float(_fraud_read(AI, FE, P, bb, t, ROLE_FRAUD_PAYEE, ll))
         vals[k] = nq
         vals[k + 1] = _ratio(nq, in_counts[P[PR_W0 + nw + ll]])
-        vals[k + 2] = float(_fraud_read(AI, FE, P, a, t, 0, ll))
-        k += 3
+        vals[k + 2] = _ratio(nq, float(_fraud_read(AI, FE, P, bb, t, ROLE_LABELLED_PAYEE, ll)))
+        vals[k + 3] = float(_fraud_read(AI, FE, P, a, t, ROLE_FRAUD_PAYER, ll))
+        k += 4
     vals[k] = _secs_since(t, AI[a, SIM], horizon)
     vals[k + 1] = _secs_since(t, AI[a, DEV], horizon)
     vals[k + 2] = _secs_since(t, AI[bb, SIM], horizon)
@@ -596,13 +601,23 @@ def txn_update(AI, AF, PI, OE, IE, FE, meta, P, t, a, bb, pr, amt, amt_ok):
 
 
 @numba.njit(cache=True)
-def fraud_step(AI, FE, meta, P, a, bb):
-    """Attribute one fraud to payer ``a`` and payee ``bb`` at the current clock."""
+def label_step(AI, FE, meta, P, a, bb, is_fraud, applied, labelled):
+    """Apply a label of a transaction from payer ``a`` to payee ``bb`` at the current clock.
+
+    ``applied``/``labelled`` say what earlier labels of the same transaction already counted; returns
+    the new pair (each transaction counts once as labelled and once as fraud).
+    """
     t = meta[CLOCK]
-    _fraud_add(AI, FE, meta, P, a, t, 0)
-    _fraud_add(AI, FE, meta, P, bb, t, 1)
+    if not labelled:
+        _fraud_add(AI, FE, meta, P, bb, t, ROLE_LABELLED_PAYEE)
+        labelled = True
+    if is_fraud and not applied:
+        _fraud_add(AI, FE, meta, P, a, t, ROLE_FRAUD_PAYER)
+        _fraud_add(AI, FE, meta, P, bb, t, ROLE_FRAUD_PAYEE)
+        applied = True
     AI[a, LAST_ANY] = max(AI[a, LAST_ANY], t)
     AI[bb, LAST_ANY] = max(AI[bb, LAST_ANY], t)
+    return applied, labelled
 
 
 @numba.njit(cache=True)
@@ -619,9 +634,12 @@ def account_step(AI, meta, a, t, kind):
 
 
 @numba.njit(cache=True)
-def sms_step(AI, AF, meta, a, t, score):
+def sms_step(AI, AF, meta, a, t, score, counts):
+    """A scam SMS for ``a`` (``counts`` False: below the score threshold, only the clock moves)."""
     if t > meta[CLOCK]:
         meta[CLOCK] = t
+    if not counts:
+        return
     AI[a, SMS_TS] = t
     if not np.isnan(score):
         AI[a, SMS_SCORE_TS] = t
@@ -635,10 +653,10 @@ def run(
     AI, AF, PI, OE, IE, FE, meta, P, colmap,
     ev_kind, ev_row, start,
     t_ts, t_a, t_b, t_pr, t_amt, t_ok, t_bal, t_type, out,
-    g_seen, g_applied, g_pend, g_pend_fraud, g_ts, g_a, g_b,
+    g_seen, g_applied, g_labelled, g_pend, g_pend_fraud, g_ts, g_a, g_b,
     l_target, l_known, l_fraud,
     x_acct, x_ts, x_kind,
-    s_acct, s_ts, s_score,
+    s_acct, s_ts, s_score, s_counts,
 ):
     """Process events ev[start:] in order; return the index reached (short of the end when an arena is full).
 
@@ -651,7 +669,7 @@ def run(
     scratch = np.empty(colmap.shape[0] + P[PR_NW] + 5, np.float64)
     i = start
     while i < n:
-        if meta[O_LIVE] >= o_cap or meta[I_LIVE] >= i_cap or meta[F_LIVE] + 2 > f_cap:
+        if meta[O_LIVE] >= o_cap or meta[I_LIVE] >= i_cap or meta[F_LIVE] + N_ROLES > f_cap:
             return i
         k, r = ev_kind[i], ev_row[i]
         if k == EV_TXN:
@@ -660,9 +678,10 @@ def run(
                       t_bal[r], t_type[r], colmap, out, r, scratch)
             g_seen[r] = True
             if g_pend[r] != NONE:
-                if t - g_pend[r] < horizon and g_pend_fraud[r] and not g_applied[r]:
-                    g_applied[r] = True
-                    fraud_step(AI, FE, meta, P, g_a[r], g_b[r])
+                if t - g_pend[r] < horizon:
+                    g_applied[r], g_labelled[r] = label_step(
+                        AI, FE, meta, P, g_a[r], g_b[r], g_pend_fraud[r], g_applied[r], g_labelled[r]
+                    )
                 g_pend[r] = NONE
         elif k == EV_LABEL:
             tk = l_known[r]
@@ -673,13 +692,14 @@ def run(
                 if not g_seen[g]:
                     g_pend[g] = tk
                     g_pend_fraud[g] = l_fraud[r]
-                elif g_ts[g] > meta[CLOCK] - horizon and l_fraud[r] and not g_applied[g]:
-                    g_applied[g] = True
-                    fraud_step(AI, FE, meta, P, g_a[g], g_b[g])
+                elif g_ts[g] > meta[CLOCK] - horizon:
+                    g_applied[g], g_labelled[g] = label_step(
+                        AI, FE, meta, P, g_a[g], g_b[g], l_fraud[r], g_applied[g], g_labelled[g]
+                    )
         elif k == EV_ACCOUNT:
             account_step(AI, meta, x_acct[r], x_ts[r], x_kind[r])
         else:
-            sms_step(AI, AF, meta, s_acct[r], s_ts[r], s_score[r])
+            sms_step(AI, AF, meta, s_acct[r], s_ts[r], s_score[r], s_counts[r])
         i += 1
     return i
 
@@ -697,8 +717,8 @@ def sweep(AI, AF, PI, OE, IE, FE, meta, P, n_acct, n_pair, ai_default, af_defaul
     for a in range(1, n_acct):
         _out_expire(AI, AF, PI, OE, meta, P, a, t)
         _in_expire(AI, PI, IE, meta, P, a, t)
-        _fraud_expire(AI, FE, meta, P, a, t, 0)
-        _fraud_expire(AI, FE, meta, P, a, t, 1)
+        for role in range(N_ROLES):
+            _fraud_expire(AI, FE, meta, P, a, t, role)
     if not evict:
         return
     for a in range(1, n_acct):

@@ -1,7 +1,7 @@
 """Transactions remembered for labels that arrive later, and labels waiting for their transaction.
 
 A fraud label names a transaction; it counts for that transaction's payer and payee, so the engine keeps
-``txn_id -> (ts_ms, payer row, payee row, applied)`` for ``horizon``. Online transactions go to an
+``txn_id -> (ts_ms, payer row, payee row, fraud applied, labelled)`` for ``horizon``. Online transactions go to an
 ordered dict; a replayed batch is kept whole as one columnar segment (its id index is built on the first
 lookup), so replaying millions of rows costs no per-row Python work.
 """
@@ -16,8 +16,10 @@ import pandas as pd
 
 
 class _Segment:
-    def __init__(self, ids: np.ndarray, ts: np.ndarray, a: np.ndarray, b: np.ndarray, applied: np.ndarray) -> None:
-        self.ids, self.ts, self.a, self.b, self.applied = ids, ts, a, b, applied
+    def __init__(
+        self, ids: np.ndarray, ts: np.ndarray, a: np.ndarray, b: np.ndarray, applied: np.ndarray, labelled: np.ndarray
+    ) -> None:
+        self.ids, self.ts, self.a, self.b, self.applied, self.labelled = ids, ts, a, b, applied, labelled
         self.max_ts = int(ts.max()) if len(ts) else -(2**62)
         self._index: pd.Index | None = None
 
@@ -31,11 +33,11 @@ class _Segment:
         return -1 if j < 0 else int(self._pos[j])
 
     def state(self) -> tuple[Any, ...]:
-        return (self.ids, self.ts, self.a, self.b, self.applied)
+        return (self.ids, self.ts, self.a, self.b, self.applied, self.labelled)
 
 
 class TxnMemory:
-    """``txn_id -> [ts_ms, payer row, payee row, fraud applied]`` for transactions newer than a cutoff."""
+    """``txn_id -> [ts_ms, payer row, payee row, fraud applied, labelled]`` for transactions after a cutoff."""
 
     def __init__(self) -> None:
         self.recent: OrderedDict[str, list[Any]] = OrderedDict()
@@ -46,16 +48,18 @@ class TxnMemory:
 
     def add(self, tid: str, ts: int, a: int, b: int) -> list[Any]:
         self.recent.pop(tid, None)
-        entry = [ts, a, b, False]
+        entry = [ts, a, b, False, False]
         self.recent[tid] = entry
         return entry
 
-    def add_batch(self, ids: np.ndarray, ts: np.ndarray, a: np.ndarray, b: np.ndarray, applied: np.ndarray) -> None:
+    def add_batch(
+        self, ids: np.ndarray, ts: np.ndarray, a: np.ndarray, b: np.ndarray, applied: np.ndarray, labelled: np.ndarray
+    ) -> None:
         """Remember a replayed batch (rows in processing order). Later rows shadow earlier ones."""
         if len(ids):
             # the batch is newer than anything remembered online
             self._spill_recent()
-            self.segments.append(_Segment(ids, ts, a, b, applied))
+            self.segments.append(_Segment(ids, ts, a, b, applied, labelled))
 
     def _spill_recent(self) -> None:
         if self.recent:
@@ -67,30 +71,32 @@ class TxnMemory:
                     np.array([v[1] for _, v in items], np.int64),
                     np.array([v[2] for _, v in items], np.int64),
                     np.array([v[3] for _, v in items], np.bool_),
+                    np.array([v[4] for _, v in items], np.bool_),
                 )
             )
             self.recent = OrderedDict()
 
-    def get(self, tid: str, cutoff: int) -> tuple[int, int, int, bool, Any] | None:
-        """(ts, payer row, payee row, applied, handle) if ``tid`` was seen after ``cutoff``, else None."""
+    def get(self, tid: str, cutoff: int) -> tuple[int, int, int, bool, bool, Any] | None:
+        """(ts, payer row, payee row, applied, labelled, handle) if ``tid`` was seen after ``cutoff``."""
         entry = self.recent.get(tid)
         if entry is not None:
-            return (entry[0], entry[1], entry[2], entry[3], entry) if entry[0] > cutoff else None
+            return (entry[0], entry[1], entry[2], entry[3], entry[4], entry) if entry[0] > cutoff else None
         for seg in reversed(self.segments):
             j = seg.find(tid)
             if j >= 0:
                 if seg.ts[j] <= cutoff:
                     return None
-                return int(seg.ts[j]), int(seg.a[j]), int(seg.b[j]), bool(seg.applied[j]), (seg, j)
+                return (int(seg.ts[j]), int(seg.a[j]), int(seg.b[j]), bool(seg.applied[j]),
+                        bool(seg.labelled[j]), (seg, j))
         return None
 
     @staticmethod
-    def mark_applied(handle: Any) -> None:
+    def set_flags(handle: Any, applied: bool, labelled: bool) -> None:
         if isinstance(handle, list):
-            handle[3] = True
+            handle[3], handle[4] = applied, labelled
         else:
             seg, j = handle
-            seg.applied[j] = True
+            seg.applied[j], seg.labelled[j] = applied, labelled
 
     def evict(self, cutoff: int) -> None:
         """Forget transactions at or before ``cutoff``."""
@@ -105,7 +111,7 @@ class TxnMemory:
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> TxnMemory:
         m = cls()
-        m.recent = OrderedDict((k, [t, a, b, f]) for k, t, a, b, f in state["recent"])
+        m.recent = OrderedDict((k, [t, a, b, f, lab]) for k, t, a, b, f, lab in state["recent"])
         m.segments = [_Segment(*s) for s in state["segments"]]
         return m
 

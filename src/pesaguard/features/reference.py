@@ -8,10 +8,13 @@ Definitions shared by both engines (see ``docs/architecture.md``, "Feature seman
 
 * A transaction's features use only events processed before it, then it is added to the state.
 * Nothing older than ``horizon`` affects a value, so evicting idle entities never changes one.
-* A fraud label for transaction X counts for X's payer and payee from ``max(known_at_ms, clock)`` on,
-  once per transaction, if X was seen less than ``horizon`` before; a label for a transaction not
-  seen yet waits (bounded by ``horizon``) and is applied right after X is added.
+* A label for transaction X counts from ``max(known_at_ms, clock)`` on, once per transaction, if X was
+  seen less than ``horizon`` before: every label as "labelled" for X's payee, a fraud label as a fraud
+  for X's payer and payee. A label for a transaction not seen yet waits (bounded by ``horizon``) and is
+  applied right after X is added.
 * Label windows are by the time the label became known.
+* An SMS event counts as a scam SMS unless its score is below ``sms_min_score``.
+* With ``payee_id_space="separate"`` payee ids are a namespace of their own.
 * ``pair_prior_count`` counts the pair's transactions since its last idle gap of ``horizon``.
 * A transaction without an amount stays out of the amount windows (counts, sums, distinct counts).
 """
@@ -39,6 +42,8 @@ from pesaguard.features.config import FeatureConfig, feature_names, parse_durati
 from pesaguard.schema import TRANSACTION_TYPES
 
 NAN = float("nan")
+#: Internal prefix of payee ids when ``payee_id_space="separate"``.
+PAYEE_PREFIX = "\x1f"
 _TYPE_CODE = {t: float(i) for i, t in enumerate(TRANSACTION_TYPES)}
 
 
@@ -121,19 +126,20 @@ class ReferenceEngine:
         self.pair_count = keyed(RunCount(horizon=h), ("payer", "payee"))
         self.pair_last = keyed(TimeSinceLast(horizon=h), ("payer", "payee"))
         self.fraud_payee = {w: keyed(Count(window=w), "account") for w in cfg.label_windows}
+        self.labelled_payee = {w: keyed(Count(window=w), "account") for w in cfg.label_windows}
         self.fraud_payer = {w: keyed(Count(window=w), "account") for w in cfg.label_windows}
         self.sim_swap = keyed(TimeSinceLast(horizon=h), "account")
         self.device_change = keyed(TimeSinceLast(horizon=h), "account")
         self.sms_last = keyed(TimeSinceLast(horizon=h), "account")
         self.sms_score = keyed(Last("score", horizon=h), "account")
-        # txn_id -> [ts_ms, payer, payee, fraud_applied]; pending labels: txn_id -> (is_fraud, known_at_ms)
+        # txn_id -> [ts_ms, payer, payee, fraud applied, labelled]; pending: txn_id -> (is_fraud, known_at_ms)
         self.txns: OrderedDict[str, list[Any]] = OrderedDict()
         self.pending: OrderedDict[str, tuple[bool, int]] = OrderedDict()
 
     # -- reading -------------------------------------------------------------------------------------
     def peek(self, txn: dict[str, Any]) -> dict[str, float]:
         cfg, t = self.cfg, int(txn["ts_ms"])
-        payer, payee = txn.get("payer"), txn.get("payee")
+        payer, payee = self._ids(txn)
         amount = num(txn.get("amount_minor"))
         xo = {"ts_ms": t, "payer": payer, "payee": payee}
         acct_payer, acct_payee = {"ts_ms": t, "account": payer}, {"ts_ms": t, "account": payee}
@@ -165,6 +171,7 @@ class ReferenceEngine:
             n = self.fraud_payee[w].get(acct_payee)
             f[f"payee_fraud_count_{w}"] = n
             f[f"payee_fraud_rate_{w}"] = ratio(n, self.inn[w]["count"].get(xo))
+            f[f"payee_fraud_share_{w}"] = ratio(n, self.labelled_payee[w].get(acct_payee))
             f[f"payer_fraud_count_{w}"] = self.fraud_payer[w].get(acct_payer)
         f["payer_secs_since_sim_swap"] = self.sim_swap.get(acct_payer)
         f["payer_secs_since_device_change"] = self.device_change.get(acct_payer)
@@ -181,6 +188,12 @@ class ReferenceEngine:
         f[f"scam_sms_new_payee_{rw}"] = float(recent and f["pair_is_new"] == 1.0)
         return {k: f[k] for k in self.names}
 
+    def _ids(self, txn: dict[str, Any]) -> tuple[Any, Any]:
+        payer, payee = txn.get("payer"), txn.get("payee")
+        if self.cfg.payee_id_space == "separate" and payee is not None:
+            payee = PAYEE_PREFIX + str(payee)
+        return payer, payee
+
     # -- writing -------------------------------------------------------------------------------------
     def _tick(self, t: int) -> None:
         self.clock = max(self.clock, t)
@@ -193,7 +206,8 @@ class ReferenceEngine:
     def update(self, txn: dict[str, Any]) -> None:
         t = int(txn["ts_ms"])
         self._tick(t)
-        x = {"ts_ms": t, "payer": txn.get("payer"), "payee": txn.get("payee")}
+        payer, payee = self._ids(txn)
+        x = {"ts_ms": t, "payer": payer, "payee": payee}
         amount = num(txn.get("amount_minor"))
         if not math.isnan(amount):  # a transaction without an amount stays out of the amount windows
             x["amount"] = amount
@@ -206,7 +220,7 @@ class ReferenceEngine:
         if tid is not None:
             tid = str(tid)
             self.txns.pop(tid, None)
-            self.txns[tid] = [t, x["payer"], x["payee"], False]
+            self.txns[tid] = [t, x["payer"], x["payee"], False, False]
             waiting = self.pending.pop(tid, None)
             if waiting is not None:
                 self.add_label(tid, *waiting)
@@ -224,13 +238,16 @@ class ReferenceEngine:
             self.pending.pop(txn_id, None)
             self.pending[txn_id] = (bool(is_fraud), int(known_at_ms))
             return
-        if not is_fraud or mem[3]:
-            return
-        mem[3] = True
         t = self.clock
-        for w in self.cfg.label_windows:
-            self.fraud_payer[w].update({"ts_ms": t, "account": mem[1]})
-            self.fraud_payee[w].update({"ts_ms": t, "account": mem[2]})
+        if not mem[4]:
+            mem[4] = True
+            for w in self.cfg.label_windows:
+                self.labelled_payee[w].update({"ts_ms": t, "account": mem[2]})
+        if is_fraud and not mem[3]:
+            mem[3] = True
+            for w in self.cfg.label_windows:
+                self.fraud_payer[w].update({"ts_ms": t, "account": mem[1]})
+                self.fraud_payee[w].update({"ts_ms": t, "account": mem[2]})
 
     def add_account_event(self, account_id: str, ts_ms: int, kind: str) -> None:
         self._tick(int(ts_ms))
@@ -242,6 +259,8 @@ class ReferenceEngine:
 
     def add_sms_event(self, account_id: str, ts_ms: int, scam_type: str | None, score: float | None) -> None:
         self._tick(int(ts_ms))
+        if score is not None and not math.isnan(score) and score < self.cfg.sms_min_score:
+            return  # not a scam SMS
         x = {"ts_ms": int(ts_ms), "account": account_id, "score": score}
         self.sms_last.update(x)
         self.sms_score.update(x)

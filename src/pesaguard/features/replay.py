@@ -17,6 +17,7 @@ from pesaguard.errors import InputError
 from pesaguard.features import kernel as K
 from pesaguard.features.engine import _KIND, _ids, _type_codes
 from pesaguard.features.order import TXN, event_order
+from pesaguard.features.reference import PAYEE_PREFIX
 
 if TYPE_CHECKING:
     from pesaguard.features.engine import FeatureEngine
@@ -69,7 +70,10 @@ def replay_frames(
     # Accounts of every stream share one id space.
     acc = account_events if account_events is not None else pd.DataFrame({"account_id": [], "ts_ms": [], "kind": []})
     sms = sms_events if sms_events is not None else pd.DataFrame({"account_id": [], "ts_ms": [], "score": []})
-    id_parts = [_ids(transactions["payer"]), _ids(transactions["payee"])]
+    payees = _ids(transactions["payee"])
+    if cfg.payee_id_space == "separate":
+        payees = (PAYEE_PREFIX + pd.Series(payees, dtype=object)).to_numpy(dtype=object)
+    id_parts = [_ids(transactions["payer"]), payees]
     id_parts += [_ids(acc["account_id"]), _ids(sms["account_id"])] if len(acc) or len(sms) else []
     codes, uniques = pd.factorize(np.concatenate(id_parts) if id_parts else np.array([], object))
     rows = eng._accts.add_many(list(uniques))[codes] if len(uniques) else np.zeros(0, np.int64)
@@ -84,6 +88,7 @@ def replay_frames(
     x_kind = acc["kind"].map(_KIND).fillna(-1).to_numpy(np.int64) if len(acc) else np.zeros(0, np.int64)
     s_ts = _int_column(sms, "ts_ms", "SMS events") if len(sms) else np.zeros(0, np.int64)
     s_score = _float_column(sms, "score")
+    s_counts = np.isnan(s_score) | (s_score >= cfg.sms_min_score)
 
     # Labels: targets are this batch's transactions, then remembered ones; labels waiting from before
     # for a transaction of this batch are replayed first.
@@ -115,7 +120,7 @@ def replay_frames(
     l_known = np.array(l_known_l, np.int64)
     l_fraud = np.array(l_fraud_l, np.bool_)
     # Labels for transactions remembered from before this batch: extra targets after the batch's rows.
-    mem_hits: dict[str, tuple[int, int, int, bool, object]] = {}
+    mem_hits: dict[str, tuple[int, int, int, bool, bool, object]] = {}
     for i_lab in np.flatnonzero(target < 0).tolist():
         tid = lab_ids[i_lab]
         if tid not in mem_hits and (hit := eng._txns.get(tid, -(2**62))) is not None:
@@ -128,6 +133,7 @@ def replay_frames(
     m = len(mem_ids)
     g_seen = np.concatenate([np.zeros(n, np.bool_), np.ones(m, np.bool_)])
     g_applied = np.concatenate([np.zeros(n, np.bool_), np.array([mem_hits[t][3] for t in mem_ids], np.bool_)])
+    g_labelled = np.concatenate([np.zeros(n, np.bool_), np.array([mem_hits[t][4] for t in mem_ids], np.bool_)])
     g_ts = np.concatenate([ts, np.array([mem_hits[t][0] for t in mem_ids], np.int64)])
     g_a = np.concatenate([t_a, np.array([mem_hits[t][1] for t in mem_ids], np.int64)])
     g_b = np.concatenate([t_b, np.array([mem_hits[t][2] for t in mem_ids], np.int64)])
@@ -143,10 +149,10 @@ def replay_frames(
             s.AI, s.AF, s.PI, s.OE, s.IE, s.FE, s.meta, s.P, eng._colmap,
             kind, row, i,
             ts, t_a, t_b, t_pr, amt, ok, bal, tcode, out,
-            g_seen, g_applied, g_pend, g_pend_fraud, g_ts, g_a, g_b,
+            g_seen, g_applied, g_labelled, g_pend, g_pend_fraud, g_ts, g_a, g_b,
             l_target, l_known, l_fraud,
             x_acct, x_ts, x_kind,
-            s_acct, s_ts, s_score,
+            s_acct, s_ts, s_score, s_counts,
         )  # fmt: skip
         if i >= len(kind):
             break
@@ -155,10 +161,9 @@ def replay_frames(
         live = int(max(s.meta[K.O_LIVE], s.meta[K.I_LIVE]))
         s.ensure_arenas(live + 1024, int(s.meta[K.F_LIVE]) + 64)
 
-    _remember(eng, kind, row, ts, txn_ids, t_a, t_b, g_applied)
+    _remember(eng, kind, row, ts, txn_ids, t_a, t_b, g_applied, g_labelled)
     for tid, g in mem_row.items():
-        if g_applied[g]:
-            eng._txns.mark_applied(mem_hits[tid][4])
+        eng._txns.set_flags(mem_hits[tid][5], bool(g_applied[g]), bool(g_labelled[g]))
     for i_lab in np.flatnonzero(l_target < 0).tolist():
         eng._pending.put(lab_ids[i_lab], bool(l_fraud[i_lab]), int(l_known[i_lab]))
     eng.sweep()
@@ -174,8 +179,9 @@ def _remember(
     t_a: np.ndarray,
     t_b: np.ndarray,
     applied: np.ndarray,
+    labelled: np.ndarray,
 ) -> None:
     """Keep the batch's transactions within the horizon for labels that arrive later, in time order."""
     order = row[kind == TXN]
     order = order[ts[order] > eng._s.clock - eng.cfg.horizon_ms]
-    eng._txns.add_batch(txn_ids[order], ts[order], t_a[order], t_b[order], applied[order].copy())
+    eng._txns.add_batch(txn_ids[order], ts[order], t_a[order], t_b[order], applied[order], labelled[order])
