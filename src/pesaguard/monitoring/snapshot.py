@@ -118,21 +118,21 @@ def analyse(log: pd.DataFrame, labels: pd.DataFrame, ref: Reference, cfg: Monito
     recent_perf = performance.metrics(recent, cfg.k) if len(recent) else {}
     found = alarms(table, alert_rate, ref, n, cfg) + performance_alarms(recent_perf, ref, cfg)
     level = max((a["level"] for a in found), key=LEVELS.index, default="ok")
+    models = log["model_version"].value_counts().to_dict() if len(log) else {}
     out: dict[str, Any] = {
         "period": {"since_ms": since, "until_ms": until, "since": _iso(since), "until": _iso(until)},
         "window": {"start_ms": window_start, "end_ms": until, "decisions": n, "days": cfg.window_days},
         "decisions": len(log), "alert_rate": alert_rate, "drift": table, "alarms": found, "level": level,
         "performance": {"as_of_ms": until, "maturity_days": cfg.maturity_days, "recent": recent_perf},
+        "model_versions": {str(k): int(v) for k, v in models.items()},
+        "reference": {"rows": ref.rows, "alert_rate": ref.alert_rate, "review_threshold": ref.review_threshold,
+                      **{k: v for k, v in ref.meta.items() if isinstance(v, str | int | float)}},
     }
     if light:
         return out
     overall = performance.metrics(mat, cfg.k, labels)
     top = [r["column"] for r in table if r["column"] != SCORE and not r.get("ignored")][:5]
-    models = log["model_version"].value_counts().to_dict() if len(log) else {}
     out.update({
-        "model_versions": {str(k): int(v) for k, v in models.items()},
-        "reference": {"rows": ref.rows, "alert_rate": ref.alert_rate, "review_threshold": ref.review_threshold,
-                      **{k: v for k, v in ref.meta.items() if isinstance(v, str | int | float)}},
         "daily": daily_scores(log), "daily_psi": drift.daily_psi(ref, log, feats, [SCORE, *top], cfg),
         "segments": performance.segment_table(mat, overall, cfg.disparity_ratio, cfg.min_segment_support),
         "config": cfg.model_dump(),
