@@ -1,0 +1,149 @@
+"""Scoring-model speed and accuracy: one transaction in-process, batch scoring, and the honest
+evaluation on the simulator. Prints markdown tables for ``docs/benchmarks.md`` (## Scoring models).
+
+    .venv/bin/python benchmarks/bench_models.py [--accounts 10000] [--days 30] [--skip-eval]
+
+Single-transaction latency is features + model (+ reasons when asked), through ``Scorer.score``;
+the peer in the same run is the same model through ``lightgbm.Booster.predict`` on a 1-row array.
+Batch throughput is what ``pesaguard score`` does: replay the features of a file, then predict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from pesaguard.features import FeatureConfig
+from pesaguard.models.data import Dataset, build_matrix, from_dir
+from pesaguard.models.estimators import pick
+from pesaguard.models.evaluate import evaluate
+from pesaguard.models.pipeline import demo_window, make_bundle
+from pesaguard.models.protocol import Window
+from pesaguard.models.scorer import Scorer, predict_matrix
+from pesaguard.models.train import fit_final
+
+
+def _pct(xs: list[float]) -> tuple[float, float, float]:
+    a = np.asarray(xs) * 1e6
+    return float(np.percentile(a, 50)), float(np.percentile(a, 99)), float(np.percentile(a, 99.9))
+
+
+def simulate(accounts: int, days: int, out: Path) -> Dataset:
+    from pesaguard.simulate import SimConfig
+    from pesaguard.simulate import simulate as run
+
+    run(SimConfig(accounts=accounts, days=days, seed=7), out)
+    return from_dir(out)
+
+
+def latency(ds: Dataset, candidate: str, n: int = 5000) -> list[tuple[str, float, float, float]]:
+    """Per-call latency (µs) of scoring live transactions after warming up on the history."""
+    txns = ds.transactions
+    split = len(txns) - n
+    cut = int(txns["ts_ms"].iloc[split])
+    first = int(txns["ts_ms"].min())
+    m = build_matrix(Dataset(txns.iloc[:split], ds.labels, ds.account_events))
+    w = Window(first, cut, cut, cut + 1)
+    bundle = make_bundle(fit_final(m, w, pick(candidate)[0], labels_cutoff=None), FeatureConfig())
+    live = [{k: (None if (isinstance(v, float) and np.isnan(v)) else v) for k, v in r.items()}
+            for r in txns.iloc[split:].drop(columns=["is_fraud", "typology"], errors="ignore").to_dict("records")]
+    rows = []
+    for mode in ("never", "auto", "always"):
+        scorer = Scorer(bundle, explain=mode)  # type: ignore[arg-type]
+        scorer.engine.replay(txns.iloc[:split], labels=ds.labels[ds.labels["known_at_ms"] < cut][
+            ["txn_id", "is_fraud", "known_at_ms"]], account_events=ds.account_events)
+        ts = []
+        for t in live:
+            t0 = time.perf_counter()
+            scorer.score(t)
+            ts.append(time.perf_counter() - t0)
+        rows.append((f"`Scorer.score` {candidate}, reasons {mode}", *_pct(ts)))
+    # Peers: the model alone, through the fast C path and through Booster.predict.
+    if bundle.model.kind == "lightgbm":
+        x = m.x[-n:]
+        scorer = Scorer(bundle)
+        assert scorer._fast is not None
+        ts = []
+        for i in range(len(x)):
+            t0 = time.perf_counter()
+            scorer._fast.margin(x[i])
+            ts.append(time.perf_counter() - t0)
+        rows.append(("model only: LightGBM fast single-row C API", *_pct(ts)))
+        booster = bundle.model.booster  # type: ignore[attr-defined]
+        ts = []
+        for i in range(min(len(x), 2000)):
+            t0 = time.perf_counter()
+            booster.predict(x[i : i + 1], raw_score=True, num_threads=1)
+            ts.append(time.perf_counter() - t0)
+        rows.append(("model only: `Booster.predict` on a 1-row array (peer)", *_pct(ts)))
+        ts = []
+        for i in range(min(len(x), 1000)):
+            t0 = time.perf_counter()
+            booster.predict(x[i : i + 1], pred_contrib=True, num_threads=1)
+            ts.append(time.perf_counter() - t0)
+        rows.append(("model only: `Booster.predict(pred_contrib=True)` 1 row (reasons)", *_pct(ts)))
+    return rows
+
+
+def throughput(ds: Dataset, candidate: str) -> list[tuple[str, int, float, float]]:
+    """Transactions per second for features replay + predict over the whole file."""
+    txns = ds.transactions.drop(columns=["is_fraud", "typology"], errors="ignore")
+    m = build_matrix(ds)
+    first, last = int(txns["ts_ms"].min()), int(txns["ts_ms"].max())
+    bundle = make_bundle(fit_final(m, Window(first, last, last, last + 1), pick(candidate)[0],
+                                   labels_cutoff=None), FeatureConfig())
+    scorer = Scorer(bundle)
+    t0 = time.perf_counter()
+    x = scorer.engine.replay(txns)[scorer.names].to_numpy(dtype=np.float64)
+    t1 = time.perf_counter()
+    predict_matrix(bundle, x)
+    t2 = time.perf_counter()
+    return [(f"features replay + predict ({candidate})", len(txns), len(txns) / (t2 - t0), (t2 - t1) / (t2 - t0))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--accounts", type=int, default=10_000)
+    ap.add_argument("--days", type=int, default=30)
+    ap.add_argument("--skip-eval", action="store_true")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        ds = simulate(args.accounts, args.days, Path(tmp))
+    print(f"simulated {len(ds.transactions):,} transactions, {int(ds.transactions['is_fraud'].sum())} frauds\n")
+    print("| single transaction, in-process | p50 µs | p99 µs | p99.9 µs |\n|---|---|---|---|")
+    for cand in ("lgbm_15_shallow", "lgbm_31"):
+        for name, p50, p99, p999 in latency(ds, cand):
+            print(f"| {name} | {p50:.0f} | {p99:.0f} | {p999:.0f} |")
+    print("\n| batch scoring | transactions | per second | share in predict |\n|---|---|---|---|")
+    for name, n, rate, share in throughput(ds, "lgbm_31"):
+        print(f"| {name} | {n:,} | {rate:,.0f} | {share:.0%} |")
+    if args.skip_eval:
+        return
+    w = demo_window(ds)
+    t0 = time.perf_counter()
+    ev = evaluate(ds, w)
+    s = ev.summary
+    print(f"\nevaluation (7 days train, 7 delay, 7 test) took {time.perf_counter() - t0:.0f} s; "
+          f"chosen {s['model']}\n")
+    b = s["baseline"]
+    print("| model | ROC AUC | AP | account P@100 (ceiling) | account recall @100/day |\n|---|---|---|---|---|")
+    print(f"| {s['model']} (chosen) | {s['roc_auc']:.3f} | {s['average_precision']:.3f} | "
+          f"{s['account_precision_at_100']:.3f} ({s['account_precision_at_100_ceiling']:.3f}) | "
+          f"{s['account_recall_at_budget']:.3f} |")
+    print(f"| {b['candidate']} (baseline) | {b['roc_auc']:.3f} | {b['average_precision']:.3f} | "
+          f"{b['account_precision_at_100']:.3f} | {b['account_recall_at_budget']:.3f} |")
+    print("\n| typology | test frauds | recall at review threshold | mean score |\n|---|---|---|---|")
+    for name, d in s.get("typology_recall_at_review", {}).items():
+        print(f"| {name} | {d['count']} | {d['recall']:.2f} | {d['mean_score']:.3f} |")
+    print(f"\nmoney: {s['fraud_amount_minor'] / 100:,.0f} KES of fraud in the test week; blocked "
+          f"{s['blocked_fraud_amount_minor'] / 100:,.0f}, queued for review {s['reviewed_fraud_amount_minor'] / 100:,.0f}, "
+          f"missed {s['missed_fraud_amount_minor'] / 100:,.0f}; {s['review_count']} reviews, "
+          f"{s['blocked_genuine_count']} genuine blocked")
+
+
+if __name__ == "__main__":
+    main()
