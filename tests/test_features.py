@@ -180,6 +180,19 @@ def test_peek_is_pure_and_snapshot_restores() -> None:
     assert same(eng2.peek(probe), eng.peek(probe))
 
 
-def test_missing_required_column_is_a_clear_error() -> None:
-    with pytest.raises(InputError, match="payee"):
+def test_missing_required_inputs_are_clear_errors() -> None:
+    with pytest.raises(InputError, match="payee") as e:
         FeatureEngine().replay(pd.DataFrame({"txn_id": ["a"], "ts_ms": [0], "payer": ["C"], "amount_minor": [1]}))
+    assert e.value.field == "payee"
+    with pytest.raises(InputError, match="ts_ms"):
+        FeatureEngine().score_and_update({"txn_id": "a", "payer": "C", "payee": "M", "amount_minor": 1})
+    with pytest.raises(InputError, match="known_at_ms"):
+        FeatureEngine().replay(pd.DataFrame([txn(1, 0)]), labels=pd.DataFrame({"txn_id": ["t1"], "is_fraud": [True]}))
+    with pytest.raises(InputError, match="payer"):
+        FeatureEngine().replay(pd.DataFrame([txn(1, 0), txn(2, 1, payer=None)]))
+
+
+def test_empty_inputs() -> None:
+    empty = pd.DataFrame({c: [] for c in ("txn_id", "ts_ms", "payer", "payee", "amount_minor")})
+    X = FeatureEngine().replay(empty, labels=pd.DataFrame({"txn_id": [], "is_fraud": [], "known_at_ms": []}))
+    assert X.shape == (0, len(feature_names(FeatureConfig())))

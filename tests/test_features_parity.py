@@ -136,17 +136,27 @@ def test_random_streams_replay_equals_online(rng: random.Random, n: int, n_acct:
     assert_rows_equal(online(ReferenceEngine(SMALL), w), X, loose=True)
 
 
-def test_replay_shuffled_input_keeps_input_order() -> None:
+def test_replay_processes_in_time_order_and_answers_in_input_order() -> None:
     w = world(random.Random(7))
+    tx = w["transactions"]
+    tx["ts_ms"] = tx["ts_ms"] + np.arange(len(tx))  # distinct times, so any input order means one stream
     X = FeatureEngine(SMALL).replay(**w)
-    shuffled = w["transactions"].sample(frac=1.0, random_state=1)
-    # a stable sort of the shuffled frame would break ties differently; keep ties in original order
-    shuffled = shuffled.sort_values("ts_ms", kind="stable").loc[w["transactions"].index].sample(frac=1.0, random_state=2)
-    ties = shuffled["ts_ms"].duplicated(keep=False)
-    if ties.any():
-        shuffled = pd.concat([shuffled[~ties], w["transactions"][w["transactions"]["ts_ms"].isin(shuffled["ts_ms"][ties])]])
+    shuffled = tx.sample(frac=1.0, random_state=1)
     Y = FeatureEngine(SMALL).replay(**{**w, "transactions": shuffled})
+    assert Y.index.equals(shuffled.index)
     assert_rows_equal([dict(zip(X.columns, r, strict=True)) for r in X.loc[Y.index].to_numpy()], Y)
+
+
+def test_group_subsets_and_float32_give_the_same_values() -> None:
+    w = world(random.Random(8))
+    full = FeatureEngine(SMALL).replay(**w)
+    part_cfg = SMALL.model_copy(update={"groups": ("payee", "labels", "sms")})
+    part = FeatureEngine(part_cfg).replay(**w)
+    assert list(part.columns) == feature_names(part_cfg)
+    assert_rows_equal([dict(zip(part.columns, r, strict=True)) for r in full[part.columns].to_numpy()], part)
+    f32 = FeatureEngine(SMALL.model_copy(update={"dtype": "float32"})).replay(**w)
+    assert (f32.dtypes == np.float32).all()
+    np.testing.assert_allclose(f32.to_numpy(np.float64), full.to_numpy(), rtol=1e-6, equal_nan=True)
 
 
 def test_replay_in_parts_and_restored_snapshots_continue_exactly() -> None:
