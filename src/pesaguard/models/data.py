@@ -64,15 +64,17 @@ class Dataset:
 
 
 def from_store(store: Store) -> Dataset:
-    """Everything the store holds (SMS verdicts are not used: the store keeps no scored SMS stream)."""
+    """Everything the store holds, with the SMS shield's scam verdicts (``pesaguard sms scan``) as events."""
     from pesaguard.store.core import load_account_events, load_labels, load_transactions
+    from pesaguard.store.sms import scam_sms_events
 
     txns = load_transactions(store)
     if txns.empty:
         raise NotFoundError("the store holds no transactions",
                             hint="run `pesaguard simulate --ingest` or `pesaguard ingest FILE` first")
     events = load_account_events(store)
-    return Dataset(txns, load_labels(store), events if len(events) else None, None)
+    sms = scam_sms_events(store)
+    return Dataset(txns, load_labels(store), events if len(events) else None, sms if len(sms) else None)
 
 
 def _read(path: Path) -> pd.DataFrame:

@@ -60,6 +60,9 @@ def test_metrics(ds: Dataset, m: Matrix, window: Window, fitted: FittedModel, tr
         f"account_precision_at_{k}": p_at_k,
         # The best any ranking could do: days with fewer than k fraud accounts cap the precision.
         f"account_precision_at_{k}_ceiling": mt.mean_or_none(min(d["fraud_accounts"], k) / k for d in per_day),
+        # The published card-precision@k variant: only accounts found by earlier test days leave the
+        # ranking (labels known before the test are not used), for comparison with published results.
+        f"account_precision_at_{k}_published_variant": mt.account_precision_at_k(test, scores, k, None)[0],
         **mt.recall_at_daily_budget(test, scores, alert_budget),
         **mt.money_at_thresholds(test, scores, fitted.thresholds),
         "test_rows": len(test), "test_frauds": int(y.sum()),
