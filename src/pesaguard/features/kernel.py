@@ -33,7 +33,10 @@ O_HEAD, O_TAIL, O_LAST, I_HEAD, I_TAIL, I_LAST, I_FIRST, LAST_ANY = 0, 1, 2, 3, 
 SIM, DEV, SMS_TS, SMS_SCORE_TS, FP_HEAD, FP_TAIL, FQ_HEAD, FQ_TAIL = 8, 9, 10, 11, 12, 13, 14, 15
 FL_HEAD, FL_TAIL = 16, 17
 AI_W0 = 18
-WB = 12  # per window: O_CNT, O_SUM, O_PTR, O_DIST, O_MF, O_MB, I_CNT, I_SUM, I_PTR, I_DIST, O_SQ_HI, O_SQ_LO
+# per window, outgoing block (the payer's fields together, then the payee's):
+OB = 8  # O_CNT, O_SUM, O_PTR, O_DIST, O_MF (max deque front), O_MB (back), O_SQ_HI, O_SQ_LO
+IB = 4  # I_CNT, I_SUM, I_PTR, I_DIST
+WB = OB + IB
 LB = 6  # per label window: FP_CNT, FP_PTR, FQ_CNT, FQ_PTR, FL_CNT, FL_PTR
 # label streams (count only): fraud as payer, fraud as payee, labelled as payee
 ROLE_FRAUD_PAYER, ROLE_FRAUD_PAYEE, ROLE_LABELLED_PAYEE = 0, 1, 2
@@ -72,8 +75,9 @@ def ai_default_row(nw: int, nl: int) -> np.ndarray:
     row[[O_HEAD, O_TAIL, I_HEAD, I_TAIL, FP_HEAD, FP_TAIL, FQ_HEAD, FQ_TAIL, FL_HEAD, FL_TAIL]] = -1
     row[[O_LAST, I_LAST, I_FIRST, LAST_ANY, SIM, DEV, SMS_TS, SMS_SCORE_TS]] = NONE
     for w in range(nw):
-        b = AI_W0 + w * WB
-        row[[b + 2, b + 4, b + 5, b + 8]] = -1
+        b = AI_W0 + w * OB
+        row[[b + 2, b + 4, b + 5]] = -1
+        row[AI_W0 + nw * OB + w * IB + 2] = -1
     for ll in range(nl):
         b = AI_W0 + nw * WB + ll * LB
         row[[b + 1, b + 3, b + 5]] = -1
@@ -213,12 +217,12 @@ def _variance(n, s, hi, lo):
 def _out_expire(AI, AF, PI, OE, meta, P, a, t):
     nw = P[PR_NW]
     for w in range(nw):
-        b = AI_W0 + w * WB
+        b = AI_W0 + w * OB
         cutoff = t - P[PR_W0 + w]
         p = AI[a, b + 2]
         if p != -1 and OE[p, E_TS] <= cutoff:
             cnt, s, dist = AI[a, b], AI[a, b + 1], AI[a, b + 3]
-            hi, lo = AI[a, b + 10], AI[a, b + 11]
+            hi, lo = AI[a, b + 6], AI[a, b + 7]
             while p != -1 and OE[p, E_TS] <= cutoff:
                 x = OE[p, E_AMT]
                 cnt -= 1
@@ -228,7 +232,7 @@ def _out_expire(AI, AF, PI, OE, meta, P, a, t):
                     dist -= 1
                 p = OE[p, E_NEXT]
             AI[a, b], AI[a, b + 1], AI[a, b + 3], AI[a, b + 2] = cnt, s, dist, p
-            AI[a, b + 10], AI[a, b + 11] = hi, lo
+            AI[a, b + 6], AI[a, b + 7] = hi, lo
         f = AI[a, b + 4]
         mnext = E_M0 + nw + w
         while f != -1 and OE[f, E_TS] <= cutoff:
@@ -256,10 +260,10 @@ def _out_expire(AI, AF, PI, OE, meta, P, a, t):
 def _out_read(AI, AF, PI, OE, P, a, t, w, res):
     """res <- (count, sum, variance, distinct, max) of window w as seen at t, without mutating."""
     nw = P[PR_NW]
-    b = AI_W0 + w * WB
+    b = AI_W0 + w * OB
     cutoff = t - P[PR_W0 + w]
     cnt, s, dist = AI[a, b], AI[a, b + 1], AI[a, b + 3]
-    hi, lo = AI[a, b + 10], AI[a, b + 11]
+    hi, lo = AI[a, b + 6], AI[a, b + 7]
     p = AI[a, b + 2]
     while p != -1 and OE[p, E_TS] <= cutoff:
         x = OE[p, E_AMT]
@@ -296,10 +300,10 @@ def _out_add(AI, AF, PI, OE, meta, P, a, pr, t, x):
     AI[a, O_TAIL] = e
     prev = PI[pr, P_OUT_EV]
     for w in range(nw):
-        b = AI_W0 + w * WB
+        b = AI_W0 + w * OB
         AI[a, b] += 1
         AI[a, b + 1] += x
-        AI[a, b + 10], AI[a, b + 11] = _sq_step(AI[a, b + 10], AI[a, b + 11], x, 1)
+        AI[a, b + 6], AI[a, b + 7] = _sq_step(AI[a, b + 6], AI[a, b + 7], x, 1)
         if prev != -1 and OE[prev, E_TS] > t - P[PR_W0 + w]:
             AI[a, b + 3] -= 1
         AI[a, b + 3] += 1
@@ -326,18 +330,18 @@ def _out_add(AI, AF, PI, OE, meta, P, a, pr, t, x):
 def _in_expire(AI, PI, IE, meta, P, a, t):
     nw = P[PR_NW]
     for w in range(nw):
-        b = AI_W0 + w * WB
+        b = AI_W0 + nw * OB + w * IB
         cutoff = t - P[PR_W0 + w]
-        p = AI[a, b + 8]
+        p = AI[a, b + 2]
         if p != -1 and IE[p, E_TS] <= cutoff:
-            cnt, s, dist = AI[a, b + 6], AI[a, b + 7], AI[a, b + 9]
+            cnt, s, dist = AI[a, b], AI[a, b + 1], AI[a, b + 3]
             while p != -1 and IE[p, E_TS] <= cutoff:
                 cnt -= 1
                 s -= IE[p, E_AMT]
                 if IE[p, E_PAIR] >= 0:
                     dist -= 1
                 p = IE[p, E_NEXT]
-            AI[a, b + 6], AI[a, b + 7], AI[a, b + 9], AI[a, b + 8] = cnt, s, dist, p
+            AI[a, b], AI[a, b + 1], AI[a, b + 3], AI[a, b + 2] = cnt, s, dist, p
     cutoff = t - P[PR_W0 + nw - 1]
     h = AI[a, I_HEAD]
     while h != -1 and IE[h, E_TS] <= cutoff:
@@ -355,10 +359,10 @@ def _in_expire(AI, PI, IE, meta, P, a, t):
 @numba.njit(cache=True)
 def _in_read(AI, PI, IE, P, a, t, w, res):
     """res <- (count, sum, distinct) of window w as seen at t, without mutating."""
-    b = AI_W0 + w * WB
+    b = AI_W0 + P[PR_NW] * OB + w * IB
     cutoff = t - P[PR_W0 + w]
-    cnt, s, dist = AI[a, b + 6], AI[a, b + 7], AI[a, b + 9]
-    p = AI[a, b + 8]
+    cnt, s, dist = AI[a, b], AI[a, b + 1], AI[a, b + 3]
+    p = AI[a, b + 2]
     while p != -1 and IE[p, E_TS] <= cutoff:
         cnt -= 1
         s -= IE[p, E_AMT]
@@ -384,15 +388,16 @@ def _in_add(AI, PI, IE, meta, P, a, pr, t, x):
         IE[tail, E_NEXT] = e
     AI[a, I_TAIL] = e
     prev = PI[pr, P_IN_EV]
-    for w in range(P[PR_NW]):
-        b = AI_W0 + w * WB
-        AI[a, b + 6] += 1
-        AI[a, b + 7] += x
+    nw = P[PR_NW]
+    for w in range(nw):
+        b = AI_W0 + nw * OB + w * IB
+        AI[a, b] += 1
+        AI[a, b + 1] += x
         if prev != -1 and IE[prev, E_TS] > t - P[PR_W0 + w]:
-            AI[a, b + 9] -= 1
-        AI[a, b + 9] += 1
-        if AI[a, b + 8] == -1:
-            AI[a, b + 8] = e
+            AI[a, b + 3] -= 1
+        AI[a, b + 3] += 1
+        if AI[a, b + 2] == -1:
+            AI[a, b + 2] = e
     if prev != -1:
         IE[prev, E_PAIR] = -pr - 1
     PI[pr, P_IN_EV] = e
@@ -579,13 +584,11 @@ def txn_score(AI, AF, PI, OE, IE, FE, meta, P, t, a, bb, pr, amt, amt_ok, bal, t
 
 @numba.njit(cache=True)
 def txn_update(AI, AF, PI, OE, IE, FE, meta, P, t, a, bb, pr, amt, amt_ok):
-    """Add a transaction to the state (after its features were read)."""
+    """Add a transaction to the state, after ``txn_expire`` at ``t`` (and reading its features)."""
     horizon = P[PR_HORIZON]
     if t > meta[CLOCK]:
         meta[CLOCK] = t
     if amt_ok:
-        _out_expire(AI, AF, PI, OE, meta, P, a, t)
-        _in_expire(AI, PI, IE, meta, P, bb, t)
         _out_add(AI, AF, PI, OE, meta, P, a, pr, t, amt)
         _in_add(AI, PI, IE, meta, P, bb, pr, t, amt)
     AI[a, O_LAST] = t
