@@ -196,3 +196,12 @@ def test_empty_inputs() -> None:
     empty = pd.DataFrame({c: [] for c in ("txn_id", "ts_ms", "payer", "payee", "amount_minor")})
     X = FeatureEngine().replay(empty, labels=pd.DataFrame({"txn_id": [], "is_fraud": [], "known_at_ms": []}))
     assert X.shape == (0, len(feature_names(FeatureConfig())))
+
+
+def test_feature_catalogue_in_docs_is_current() -> None:
+    from pathlib import Path
+
+    from pesaguard.features.describe import catalog
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "features.md"
+    assert doc.read_text() == catalog(), "regenerate: python -c 'from pesaguard.features.describe import catalog; open(\"docs/features.md\",\"w\").write(catalog())'"

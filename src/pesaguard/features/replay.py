@@ -166,7 +166,7 @@ def replay_frames(
         eng._txns.set_flags(mem_hits[tid][5], bool(g_applied[g]), bool(g_labelled[g]))
     for i_lab in np.flatnonzero(l_target < 0).tolist():
         eng._pending.put(lab_ids[i_lab], bool(l_fraud[i_lab]), int(l_known[i_lab]))
-    eng.sweep()
+    eng._tick()  # idle entities are evicted by the online path's next sweep (values never depend on it)
     return pd.DataFrame(out, columns=eng.names, index=transactions.index)
 
 
