@@ -134,3 +134,21 @@ def test_the_scoring_path_imports_neither_torch_nor_mlflow() -> None:
     code = ("import sys; import pesaguard.models.scorer; "
             "bad = [m for m in ('torch', 'mlflow') if m in sys.modules]; assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_warm_up_from_the_store_gives_the_context_of_a_full_replay(trained: dict[str, ModelBundle],
+                                                                   stream: pd.DataFrame, store: object) -> None:
+    from pesaguard.store.core import insert_transactions
+
+    insert_transactions(store, stream.assign(currency="KES"))  # type: ignore[arg-type]
+    warm = Scorer(trained["lightgbm"])
+    assert warm.warm_up(store) == len(stream)
+    replayed = Scorer(trained["lightgbm"])
+    replayed.score_frame(stream.sort_values(["ts_ms", "txn_id"], kind="stable"))
+    last = stream.iloc[-1]
+    probe = {"txn_id": "p", "ts_ms": int(stream["ts_ms"].max()) + 1, "payer": last["payer"],
+             "payee": last["payee"], "amount_minor": 5_000}
+    a, b = warm.peek(probe).features, replayed.peek(probe).features
+    assert a.keys() == b.keys()
+    np.testing.assert_array_equal(np.array(list(a.values())), np.array([b[k] for k in a]))
+    assert warm.peek(probe).features["payer_count_24h"] > 0

@@ -132,6 +132,26 @@ class Scorer:
                                    sms_events=sms_events)
         return predict_matrix(self.bundle, x[self.names].to_numpy(dtype=np.float64))
 
+    def warm_up(self, store: Any, until_ms: int | None = None) -> int:
+        """Replay the stored history (within the feature horizon before ``until_ms``) into the live
+        state, so a freshly started service scores its first transaction with full context.
+        Returns the number of transactions replayed."""
+        from pesaguard.store.core import load_account_events, load_labels, load_transactions
+        from pesaguard.store.sms import scam_sms_events
+
+        end = until_ms if until_ms is not None else int(store.scalar("SELECT MAX(ts_ms) FROM transactions") or 0) + 1
+        start = end - self.engine.cfg.horizon_ms
+        txns = load_transactions(store, start, end)
+        if txns.empty:
+            return 0
+        labels = load_labels(store, known_before_ms=end)[["txn_id", "is_fraud", "known_at_ms"]]
+        events = load_account_events(store)
+        events = events[(events["ts_ms"] >= start) & (events["ts_ms"] < end)]
+        sms = scam_sms_events(store, start, end)
+        self.score_frame(txns, labels if len(labels) else None, events if len(events) else None,
+                         sms if len(sms) else None)
+        return len(txns)
+
     def explain_frame(self, x: np.ndarray) -> list[list[Reason]]:
         """Reasons for each row of a feature matrix (batch TreeSHAP)."""
         contrib = self.bundle.model.contributions(x)
