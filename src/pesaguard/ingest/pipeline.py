@@ -15,10 +15,11 @@ import hashlib
 import itertools
 import json
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +67,8 @@ def ingest_file(store: Store, path: str | Path, fmt: Format = "auto", column_map
     options = options or IngestOptions()
     src = Source(path)
     fmt_used, mapping = resolve_format(src, fmt, column_map)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        key_future = pool.submit(source_key, src, fmt_used, mapping)
+    with ThreadPoolExecutor(max_workers=1) as hasher:
+        key_future = hasher.submit(source_key, src, fmt_used, mapping)
         if fmt_used == "paysim":
             wanted = [c for c in PAYSIM_COLUMNS if c in src.columns]
         else:
@@ -80,21 +81,32 @@ def ingest_file(store: Store, path: str | Path, fmt: Format = "auto", column_map
     core.record_ingest_run(store, key, str(src.path), fmt_used, started_ms)
     writer = _ChunkWriter(store, key, src.path.name, fmt_used, options)
     reasons: Counter[str] = Counter()
-    with _gc_paused():
+
+    def tally(counts: dict[str, Any]) -> None:
+        report.read += counts["read"]
+        report.accepted += counts["accepted"]
+        report.quarantined += counts["quarantined"]
+        report.duplicates += counts["duplicates"]
+        report.labels += counts["labels"]
+        reasons.update(counts["fields"])
+        if progress is not None:
+            progress(counts["read"])
+
+    # One writer thread commits chunk k while this thread validates chunk k+1 (SQLite and psycopg
+    # release the GIL while they work); at most one chunk waits, so memory stays bounded.
+    with _gc_paused(), _writer_pool(store) as pool:
+        pending: deque[Future[dict[str, Any]]] = deque()
         for chunk in itertools.chain([first] if first is not None else [], chunks):
             if fmt_used == "paysim":
                 parsed = parse_paysim(chunk.table, options)
             else:
                 parsed = parse_generic(chunk.table, mapping, options, source=src.path.name)
-            counts = writer.write(chunk, parsed)
-            report.read += chunk.read
-            report.accepted += counts["accepted"]
-            report.quarantined += counts["quarantined"]
-            report.duplicates += counts["duplicates"]
-            report.labels += counts["labels"]
-            reasons.update(counts["fields"])
-            if progress is not None:
-                progress(chunk.read)
+            batch = writer.prepare(chunk, parsed)
+            if pending:
+                tally(pending.popleft().result())
+            pending.append(pool.submit(writer.commit, batch))
+        while pending:
+            tally(pending.popleft().result())
     report.top_reasons = dict(reasons.most_common(10))
     _finish(store, report, started, started_ms)
     return report
@@ -142,6 +154,40 @@ def source_key(src: Source, fmt: str, mapping: Mapping[str, str]) -> str:
     return h.hexdigest()
 
 
+@dataclass
+class _Batch:
+    read: int
+    rows: list[tuple[Any, ...]]
+    labels: list[tuple[Any, ...]]
+    quarantine: list[tuple[int, str, str, dict[str, Any] | None]]
+
+
+@contextmanager
+def _writer_pool(store: Store) -> Iterator[Executor]:
+    """A one-thread pool whose thread owns its own connection, closed at the end.
+
+    An in-memory SQLite store has a single shared connection, so it is written inline instead.
+    """
+    if store.dialect == "sqlite" and store.url in ("sqlite:///", "sqlite:///:memory:"):
+        yield _InlineExecutor()
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as pool:
+        try:
+            yield pool
+        finally:
+            pool.submit(store.close).result()  # closes the writer thread's connection only
+
+
+class _InlineExecutor(Executor):
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        fut: Future[Any] = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            fut.set_exception(exc)
+        return fut
+
+
 class _ChunkWriter:
     """Writes one validated chunk per database transaction and counts what happened."""
 
@@ -151,22 +197,28 @@ class _ChunkWriter:
         self.label_source = options.label_source or ("paysim" if fmt == "paysim" else "file")
         self.txn_sql = store.insert_ignore("transactions", TRANSACTION_COLUMNS, ("txn_id",))
 
-    def write(self, chunk: Chunk, parsed: Parsed) -> dict[str, Any]:
+    def prepare(self, chunk: Chunk, parsed: Parsed) -> _Batch:
+        """Everything but the database: ids, row tuples, labels and quarantine entries."""
         valid = parsed.valid
         keep = pa.array(valid)
         txn_ids: list[str] | None = None
         if self.ids is not None and parsed.content is not None and parsed.steps is not None:
             content = pc.cast(parsed.content.filter(keep), pa.binary()).to_pylist()
-            txn_ids = self.ids.ids(content, _pylist(parsed.steps.filter(keep)))
+            txn_ids = self.ids.ids(content, np.asarray(parsed.steps.filter(keep).to_numpy(zero_copy_only=False)))
         rows = _txn_rows(parsed, keep, txn_ids)
         labels = self._label_rows(parsed, keep, rows)
-        quarantine = _quarantine_rows(chunk, parsed)
+        return _Batch(chunk.read, rows, labels, _quarantine_rows(chunk, parsed))
+
+    def commit(self, batch: _Batch) -> dict[str, Any]:
+        """One database transaction: the chunk's transactions, labels and quarantine rows, or nothing."""
+        rows, labels, quarantine = batch.rows, batch.labels, batch.quarantine
         with self.store.transaction() as cur:
             new = self.store.executemany_in(cur, self.txn_sql, rows) if rows else 0
             new_labels = core.insert_rows(self.store, "labels", core.LABEL_COLUMNS, ("label_id",), labels, cur)
             if quarantine:
                 core.insert_quarantine(self.store, self.key, self.source, quarantine, cur)
         return {
+            "read": batch.read,
             "accepted": new,
             "duplicates": len(rows) - new,
             "quarantined": len(quarantine),

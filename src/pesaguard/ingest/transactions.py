@@ -8,7 +8,7 @@ file ingest: give it a pyarrow Table or pandas DataFrame and a column map, get t
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -201,25 +201,23 @@ class ContentIds:
         self._seen = np.empty(0, dtype=np.uint64)
         self._counts: dict[int, int] = {}
 
-    def ids(self, content: list[bytes], steps: list[int]) -> list[str]:
+    def ids(self, content: list[bytes], steps: Sequence[int] | np.ndarray) -> list[str]:
         n = len(content)
         if n == 0:
             return []
         blake = hashlib.blake2b
-        digests = [blake(c, digest_size=10).digest() for c in content]
-        keys = np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(n, 10)[:, :8].copy().view("<u8").ravel()
-        ordinal = self._ordinals(keys)
-        p = self.prefix
-        if not ordinal.any():
-            return [f"{p}-{s:06d}-{d.hex()}" for s, d in zip(steps, digests, strict=True)]
-        out = []
-        for s, d, o in zip(steps, digests, ordinal.tolist(), strict=True):
-            if o:
-                d = blake(d + o.to_bytes(8, "little"), digest_size=10).digest()
-            out.append(f"{p}-{s:06d}-{d.hex()}")
-        return out
+        raw = np.frombuffer(b"".join([blake(c, digest_size=10).digest() for c in content]), dtype=np.uint8)
+        raw = raw.reshape(n, 10)
+        ordinal = self._ordinals(raw[:, :8].copy().view("<u8").ravel())
+        if ordinal.any():
+            raw = raw.copy()
+            for i in np.flatnonzero(ordinal).tolist():
+                salted = raw[i].tobytes() + int(ordinal[i]).to_bytes(8, "little")
+                raw[i] = np.frombuffer(blake(salted, digest_size=10).digest(), dtype=np.uint8)
+        return format_ids(self.prefix, np.asarray(steps, dtype=np.int64), raw)
 
     def _ordinals(self, keys: np.ndarray) -> np.ndarray:
+        """How many earlier rows (this chunk and all before) had each row's key."""
         n = len(keys)
         order = np.argsort(keys, kind="stable")
         sk = keys[order]
@@ -227,22 +225,51 @@ class ContentIds:
         first[0] = True
         first[1:] = sk[1:] != sk[:-1]
         run_start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
-        ordinal = np.empty(n, dtype=np.int64)
-        ordinal[order] = np.arange(n) - run_start
-        pos = np.searchsorted(self._seen, keys)
-        hit = np.zeros(n, dtype=bool)
+        ordinal_sorted = np.arange(n) - run_start
+        pos = np.searchsorted(self._seen, sk)  # sorted needles: cache-friendly
+        hit_sorted = np.zeros(n, dtype=bool)
         inside = pos < len(self._seen)
-        hit[inside] = self._seen[pos[inside]] == keys[inside]
-        if hit.any():
-            for i in np.flatnonzero(hit):
-                ordinal[i] += self._counts.get(int(keys[i]), 1)
-        repeated = np.flatnonzero(hit | (ordinal > 0))
-        for i in repeated:
+        hit_sorted[inside] = self._seen[pos[inside]] == sk[inside]
+        ordinal = np.empty(n, dtype=np.int64)
+        ordinal[order] = ordinal_sorted
+        hit = np.empty(n, dtype=bool)
+        hit[order] = hit_sorted
+        for i in np.flatnonzero(hit).tolist():
+            ordinal[i] += self._counts.get(int(keys[i]), 1)
+        for i in np.flatnonzero(hit | (ordinal > 0)).tolist():
             k = int(keys[i])
             self._counts[k] = max(self._counts.get(k, 1), int(ordinal[i]) + 1)
-        new = np.unique(keys[~hit])
+        new = sk[first & ~hit_sorted]
         self._seen = np.insert(self._seen, np.searchsorted(self._seen, new), new)
         return ordinal
+
+
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+
+def format_ids(prefix: str, steps: np.ndarray, digests: np.ndarray) -> list[str]:
+    """``{prefix}-{step:06d}-{hex digest}`` for every row, built as one byte matrix.
+
+    >>> format_ids("ps", np.array([7]), np.arange(10, dtype=np.uint8).reshape(1, 10))
+    ['ps-000007-00010203040506070809']
+    """
+    n = len(steps)
+    if n and (steps.min() < 0 or steps.max() > 999_999):
+        return [f"{prefix}-{s:06d}-{d.tobytes().hex()}" for s, d in zip(steps.tolist(), digests, strict=True)]
+    hexed = np.empty((n, 2 * digests.shape[1]), dtype=np.uint8)
+    hexed[:, 0::2] = _HEX[digests >> 4]
+    hexed[:, 1::2] = _HEX[digests & 15]
+    digits = np.empty((n, 6), dtype=np.uint8)
+    rest = steps.astype(np.int64)
+    for k in range(5, -1, -1):
+        digits[:, k] = 48 + rest % 10
+        rest = rest // 10
+    head = np.frombuffer(f"{prefix}-".encode(), dtype=np.uint8)
+    matrix = np.concatenate(
+        [np.broadcast_to(head, (n, len(head))), digits, np.full((n, 1), ord("-"), dtype=np.uint8), hexed], axis=1)
+    width = matrix.shape[1]
+    fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), n, [None, pa.py_buffer(matrix.tobytes())])
+    return list(fixed.cast(pa.binary()).cast(pa.string()).to_pylist())
 
 
 def validate_transactions(data: pa.Table | pd.DataFrame, column_map: Mapping[str, str] | None = None,
@@ -281,5 +308,6 @@ def parsed_frame(parsed: Parsed, ids: ContentIds | None) -> pd.DataFrame:
         out[col] = v.filter(keep).to_pandas() if isinstance(v, pa.Array) else pd.Series([v] * count, dtype=object)
     if ids is not None and parsed.content is not None and parsed.steps is not None:
         content = pc.cast(parsed.content.filter(keep), pa.binary()).to_pylist()
-        out["txn_id"] = pd.Series(ids.ids(content, parsed.steps.filter(keep).to_pylist()), dtype=object)
+        steps = np.asarray(parsed.steps.filter(keep).to_numpy(zero_copy_only=False))
+        out["txn_id"] = pd.Series(ids.ids(content, steps), dtype=object)
     return pd.DataFrame(out)

@@ -9,8 +9,8 @@ so the file ingest, the live API (one-row tables) and the simulator share them.
 Money is parsed exactly: the text is checked with a pattern and cast to a decimal, never a float.
 
 >>> c = parse_amount(["12.50", "abc", "0", ""], "amount")
->>> c.values.to_pylist(), c.errors
-([1250, None, None, None], {1: "amount 'abc' is not a number", 2: 'amount must be > 0', 3: 'amount is empty'})
+>>> c.values.to_pylist(), sorted(c.errors.items())
+([1250, None, None, None], [(1, "amount 'abc' is not a number"), (2, 'amount must be > 0'), (3, 'amount is empty')])
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def _show(raw: Any) -> str:
 
 def _empty(text: pa.Array) -> np.ndarray:
     """Null or '' (after trimming)."""
-    return np.asarray(pc.fill_null(pc.equal(pc.utf8_length(text), 0), True).to_numpy(zero_copy_only=False))
+    return np.asarray(pc.fill_null(pc.equal(pc.binary_length(text), 0), True).to_numpy(zero_copy_only=False))
 
 
 def _mask(expr: pa.Array) -> np.ndarray:
@@ -125,7 +125,9 @@ def parse_text(values: ColumnLike, name: str, *, required: bool = True, max_len:
     errors: dict[int, str] = {}
     if required:
         errors.update({int(i): f"{name} is empty" for i in np.flatnonzero(empty)})
-    too_long = _mask(pc.greater(pc.utf8_length(text), max_len))
+    too_long = _mask(pc.greater(pc.binary_length(text), max_len))  # bytes >= characters: a cheap filter
+    if too_long.any():
+        too_long = _mask(pc.greater(pc.utf8_length(text), max_len))
     errors.update({int(i): f"{name} is longer than {max_len} characters" for i in np.flatnonzero(too_long)})
     return Checked(_null_where(text, empty | too_long), errors)
 
@@ -140,7 +142,7 @@ def parse_amount(values: ColumnLike, name: str, *, unit: str = "major", minimum:
     empty = _empty(text)
     ok = _mask(pc.match_substring_regex(text, _MAJOR_OK if unit == "major" else _MINOR_OK)) & ~empty
     if unit == "major":
-        dec = pc.if_else(pa.array(ok), text, pa.scalar("0")).cast(pa.decimal128(18, 2))
+        dec = (text if ok.all() else pc.if_else(pa.array(ok), text, pa.scalar("0"))).cast(pa.decimal128(18, 2))
         buf = np.frombuffer(dec.buffers()[1], dtype=np.int64).reshape(-1, 2)
         minor = buf[dec.offset : dec.offset + len(dec), 0].copy()
     else:

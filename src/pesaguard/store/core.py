@@ -6,12 +6,15 @@ re-running an ingest or replaying a batch after a crash adds nothing twice.
 
 from __future__ import annotations
 
+import gc
 import hashlib
+import itertools
 import json
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pesaguard.schema import TRANSACTION_COLUMNS
@@ -32,11 +35,48 @@ def label_id(txn_id: str, is_fraud: bool, known_at_ms: int, source: str) -> str:
 
 
 def _rows(df: pd.DataFrame, columns: Sequence[str]) -> list[tuple[Any, ...]]:
-    """DataFrame -> list of tuples with Python scalars and None for missing values."""
-    out = df.reindex(columns=list(columns))
-    obj = out.astype(object)
-    obj = obj.mask(out.isna(), None)
-    return list(obj.itertuples(index=False, name=None))
+    """DataFrame -> list of tuples with Python scalars and None for missing values.
+
+    Built column by column: ``numpy.tolist()`` turns a null-free numeric column into Python scalars
+    in one C loop, and only columns that hold nulls are patched, which is several times faster than
+    ``astype(object)`` plus ``itertuples`` on wide frames.
+
+    >>> _rows(pd.DataFrame({"a": [1, 2], "b": ["x", None]}), ["a", "b", "c"])
+    [(1, 'x', None), (2, None, None)]
+    """
+    n = len(df)
+    if n == 0:
+        return []
+    cols = [_values(df[c]) if c in df.columns else itertools.repeat(None, n) for c in columns]
+    was = gc.isenabled()
+    gc.disable()  # a million fresh tuples would trigger full collections that find no cycles
+    try:
+        return list(zip(*cols, strict=True))
+    finally:
+        if was:
+            gc.enable()
+
+
+def _values(s: pd.Series) -> list[Any]:
+    """One column as a list of Python scalars, None where missing."""
+    kind = s.dtype.kind
+    if kind in "iub":
+        return s.to_numpy().tolist()
+    if kind == "f":
+        arr = s.to_numpy()
+        nulls = np.isnan(arr)
+        values: list[Any] = arr.tolist()
+        for i in np.flatnonzero(nulls).tolist():
+            values[i] = None
+        return values
+    if isinstance(s.dtype, pd.api.extensions.ExtensionDtype) or kind in "mM":
+        return [None if pd.isna(v) else v for v in s.astype(object).tolist()]
+    values = s.tolist()
+    nulls = pd.isna(s).to_numpy()
+    if nulls.any():
+        for i in np.flatnonzero(nulls).tolist():
+            values[i] = None
+    return values
 
 
 def insert_rows(store: Store, table: str, columns: Sequence[str], key: Sequence[str],

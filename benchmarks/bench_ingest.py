@@ -1,0 +1,145 @@
+"""End-to-end `pesaguard ingest` of a PaySim-shaped CSV into SQLite vs pandas.read_csv + DataFrame.to_sql.
+
+Generates ~1M PaySim-shaped rows with numpy in a temp dir, then in the same run times:
+
+* ``pesaguard ingest FILE`` as a subprocess (reading, validating, ids, labels, quarantine, commits);
+* the same pipeline with the database writes left out (what the Python side costs on its own);
+* the obvious peer: ``pandas.read_csv`` + ``DataFrame.to_sql`` into the same migrated schema
+  (no validation, no ids, no idempotency: a floor for "just load it").
+
+The target is >= 200,000 rows/s end to end.
+
+    python benchmarks/bench_ingest.py [--rows 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pesaguard.ingest.models import IngestOptions
+from pesaguard.ingest.pipeline import _gc_paused, _txn_rows
+from pesaguard.ingest.readers import Source
+from pesaguard.ingest.transactions import PAYSIM_COLUMNS, ContentIds, parse_paysim
+from pesaguard.store import Store
+
+
+def paysim_csv(path: Path, n: int, seed: int = 0) -> None:
+    """PaySim's shape: 744 hourly steps, five types, lognormal amounts with 2 decimals, ~0.13% fraud."""
+    rng = np.random.default_rng(seed)
+    types = np.array(["CASH_IN", "CASH_OUT", "TRANSFER", "PAYMENT", "DEBIT"])
+    amount = np.round(rng.lognormal(9, 1.5, n), 2) + 0.01
+    old = np.round(rng.lognormal(10, 2, n), 2)
+    df = pd.DataFrame({
+        "step": np.sort(rng.integers(1, 744, n)),
+        "type": types[rng.integers(0, 5, n)],
+        "amount": amount,
+        "nameOrig": np.char.add("C", rng.integers(10**8, 2 * 10**9, n).astype(str)),
+        "oldbalanceOrg": old,
+        "newbalanceOrig": np.maximum(old - amount, 0).round(2),
+        "nameDest": np.char.add("M", rng.integers(10**8, 2 * 10**9, n).astype(str)),
+        "oldbalanceDest": np.round(rng.lognormal(10, 2, n), 2),
+        "newbalanceDest": np.round(rng.lognormal(10, 2, n), 2),
+        "isFraud": (rng.random(n) < 0.0013).astype(int),
+        "isFlaggedFraud": 0,
+    })
+    assert list(df.columns) == list(PAYSIM_COLUMNS)
+    df.to_csv(path, index=False, float_format="%.2f")
+
+
+def bench_cli(path: Path, home: Path) -> dict[str, float]:
+    out = home / "report.json"
+    env = {**os.environ, "PESAGUARD_HOME": str(home)}
+    env.pop("PESAGUARD_DATABASE_URL", None)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "pesaguard.cli.main", "--quiet", "ingest", str(path), "--json", str(out)],
+                   env=env, check=True)
+    secs = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    report = json.loads(out.read_text())
+    assert report["accepted"] == report["read"], report
+    return {"seconds": secs, "cpu": cpu, "rows": report["read"]}
+
+
+def bench_no_writes(path: Path) -> dict[str, float]:
+    """Read, validate, derive ids and build the row tuples, without touching a database."""
+    t, c = time.perf_counter(), time.process_time()
+    src, ids, opts = Source(path), ContentIds(), IngestOptions()
+    with _gc_paused():
+        rows = _no_writes(src, ids, opts)
+    return {"seconds": time.perf_counter() - t, "cpu": time.process_time() - c, "rows": rows}
+
+
+def _no_writes(src: Source, ids: ContentIds, opts: IngestOptions) -> int:
+    rows = 0
+    for chunk in src.chunks(50_000):
+        parsed = parse_paysim(chunk.table, opts)
+        keep = pa.array(parsed.valid)
+        content = pc.cast(parsed.content.filter(keep), pa.binary()).to_pylist()  # type: ignore[union-attr]
+        txn_ids = ids.ids(content, parsed.steps.filter(keep).to_numpy())
+        rows += len(_txn_rows(parsed, keep, txn_ids))
+    return rows
+
+
+def bench_pandas(path: Path, db: Path) -> dict[str, float]:
+    import sqlalchemy as sa
+
+    Store(f"sqlite:///{db}").migrate()
+    engine = sa.create_engine(f"sqlite:///{db}")
+    t, c = time.perf_counter(), time.process_time()
+    df = pd.read_csv(path)
+    out = pd.DataFrame({
+        "txn_id": [f"ps{i}" for i in range(len(df))],
+        "ts_ms": 1_704_067_200_000 + df["step"] * 3_600_000,
+        "payer": df["nameOrig"], "payee": df["nameDest"],
+        "amount_minor": (df["amount"] * 100).round().astype("int64"),  # float rounding: what ingest avoids
+        "currency": "KES", "type": df["type"].str.lower(),
+    })
+    with engine.begin() as conn:
+        out.to_sql("transactions", conn, if_exists="append", index=False, chunksize=50_000)
+    secs, cpu = time.perf_counter() - t, time.process_time() - c
+    engine.dispose()
+    return {"seconds": secs, "cpu": cpu, "rows": len(df)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        path = tmp / "paysim.csv"
+        paysim_csv(path, args.rows)
+        size = path.stat().st_size / 1e6
+        print(f"file: {args.rows:,} PaySim-shaped rows, {size:.0f} MB CSV")
+        results = {
+            "pesaguard ingest (CLI, end to end, SQLite)": bench_cli(path, tmp / "home"),
+            "  the same pipeline without database writes": bench_no_writes(path),
+            "pandas.read_csv + DataFrame.to_sql (SQLite, same schema)": bench_pandas(path, tmp / "pandas.db"),
+        }
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+    print("\n| contender (same run) | wall s | rows/s (wall) | CPU s | rows/s (CPU) |\n|---|---:|---:|---:|---:|")
+    for name, r in results.items():
+        rows = r["rows"]
+        print(f"| {name} | {r['seconds']:.2f} | {rows / r['seconds']:,.0f} | {r['cpu']:.2f} | {rows / r['cpu']:,.0f} |")
+    ours = next(iter(results.values()))
+    print(f"\ntarget >= 200,000 rows/s end to end: {ours['rows'] / ours['seconds']:,.0f} wall, "
+          f"{ours['rows'] / ours['cpu']:,.0f} CPU")
+
+
+if __name__ == "__main__":
+    main()
