@@ -95,3 +95,13 @@ def test_cli_models_commands(ds: Dataset, env_home: Path, tmp_path: Path) -> Non
     assert (out["model_version"] == "1").all()
     flagged = out[out["action"] != "allow"]
     assert len(flagged) and (flagged["reasons"].str.len() > 0).all()
+    # Without a file, the store's transactions are scored.
+    from pesaguard.config import get_settings
+    from pesaguard.store import open_store
+    from pesaguard.store.core import insert_transactions
+
+    with open_store(get_settings()) as store:
+        insert_transactions(store, ds.transactions.iloc[:500])
+    res = runner.invoke(app, ["score", "--out", str(tmp_path / "store.csv")])
+    assert res.exit_code == 0, res.output
+    assert len(pd.read_csv(tmp_path / "store.csv")) == 500

@@ -129,21 +129,33 @@ def evaluate_cmd(
 
 @handle_errors
 def score_cmd(
-    file: Path = typer.Argument(..., help="Transactions (CSV or Parquet) in canonical columns, time-ordered."),
+    file: Path | None = typer.Argument(None, help="Transactions (CSV or Parquet) in canonical columns; "
+                                       "omit to score the store's transactions."),
     out: Path = typer.Option(..., "--out", help="Output file (.csv or .parquet): txn_id, score, action, reasons."),
     model_dir: Path | None = typer.Option(None, "--model-dir", help="A model bundle directory instead of the champion."),
     reasons: bool = typer.Option(True, "--reasons/--no-reasons", help="Reason codes for rows at or above review."),
 ) -> None:
-    """Score a transaction file in batch with the champion model (features are replayed from the file)."""
+    """Score a transaction file (or the store) in batch with the champion model.
+
+    Features are replayed from the scored transactions themselves, in time order.
+    """
     import numpy as np
     import pandas as pd
 
     from pesaguard.errors import InputError
     from pesaguard.models.scorer import Scorer
 
-    if not file.exists():
+    if file is None:
+        from pesaguard.config import get_settings
+        from pesaguard.store import open_store
+        from pesaguard.store.core import load_transactions
+
+        with open_store(get_settings()) as store:
+            df = load_transactions(store)
+    elif not file.exists():
         raise InputError(f"no such file {file}", file=file, hint="check the path")
-    df = pd.read_parquet(file) if file.suffix == ".parquet" else pd.read_csv(file)
+    else:
+        df = pd.read_parquet(file) if file.suffix == ".parquet" else pd.read_csv(file)
     scorer = Scorer.from_dir(model_dir) if model_dir else Scorer.from_champion()
     t0 = time.perf_counter()
     df = df.sort_values("ts_ms", kind="stable").reset_index(drop=True) if "ts_ms" in df else df
