@@ -190,13 +190,14 @@ def list_cmd() -> None:
         say("no model is registered yet: run `pesaguard train`")
         return
     table = Table(title="pesaguard-scoring")
-    for c in ("version", "champion", "model", "features", "trained on", "AP", "acct P@100"):
+    for c in ("version", "champion", "model", "features", "trained on", "val AP", "test AP", "acct P@100"):
         table.add_column(c)
     for r in rows:
         fmt = (lambda v: "-" if v is None else f"{v:.3f}")  # noqa: E731
         table.add_row(r["version"], "*" if r["champion"] else "", str(r["candidate"]), str(r["feature_version"]),
                       f"{str(r['train_start'])[:10]} .. {str(r['train_end'])[:10]}",
-                      fmt(r["average_precision"]), fmt(r["account_precision_at_100"]))
+                      fmt(r["validation_average_precision"]), fmt(r["average_precision"]),
+                      fmt(r["account_precision_at_100"]))
     console.print(table)
 
 

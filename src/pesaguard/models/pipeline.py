@@ -65,7 +65,12 @@ def train_for_deployment(ds: Dataset, settings: Settings, train_start: int | Non
     if say:
         say(f"features: replaying {len(ds.transactions):,} transactions")
     m = build_matrix(ds.until(end), cfg)
-    cand, _ = select_candidate(m, window, grid, say=say, labels_cutoff=None)
+    cand, selection = select_candidate(m, window, grid, say=say, labels_cutoff=None)
+    aps = [r["average_precision"] for r in selection
+           if r.get("candidate") == cand.name and r.get("average_precision") is not None]
+    metrics = dict(metrics or {})
+    if aps:
+        metrics["validation_average_precision"] = sum(aps) / len(aps)
     if say:
         say(f"chosen by validation: {cand.name}; fitting")
     fitted = fit_final(m, window, cand, labels_cutoff=None)

@@ -205,6 +205,7 @@ def list_versions(settings: Settings | None = None) -> list[dict[str, Any]]:
             "created_ms": int(mv.creation_timestamp), "candidate": p.get("candidate"),
             "feature_version": mv.tags.get("feature_version"), "train_start": p.get("train_start"),
             "train_end": p.get("train_end"), "average_precision": m.get("average_precision"),
+            "validation_average_precision": m.get("validation_average_precision"),
             "account_precision_at_100": m.get("account_precision_at_100"),
         })
     return sorted(out, key=lambda r: -int(r["version"]))
