@@ -112,3 +112,37 @@ def test_unreachable_postgres_is_a_store_error() -> None:
     with pytest.raises(StoreError) as exc:
         s.migrate()
     assert exc.value.exit_code == 74 and exc.value.http_status == 503
+
+
+def _index_names(store: Store) -> set[str]:
+    if store.dialect == "sqlite":
+        rows = store.query("SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='transactions'")
+    else:
+        rows = store.query("SELECT indexname FROM pg_indexes WHERE tablename='transactions' "
+                           "AND schemaname = current_schema()")
+    return {r[0] for r in rows}
+
+
+def test_dropped_secondary_indexes_are_rebuilt_by_migrate(store: Store) -> None:
+    wanted = {"ix_transactions_ts", "ix_transactions_payer", "ix_transactions_payee"}
+    assert wanted <= _index_names(store)
+    store.drop_indexes("transactions")  # as a bulk load killed half-way would leave them
+    assert not wanted & _index_names(store)
+    store.migrate()
+    assert wanted <= _index_names(store)
+
+
+def test_bulk_load_suspends_indexes_only_for_large_loads_into_small_tables(store: Store) -> None:
+    wanted = {"ix_transactions_ts", "ix_transactions_payer", "ix_transactions_payee"}
+    with core.bulk_load(store, "transactions", expected_rows=10) as suspended:
+        assert not suspended and wanted <= _index_names(store)
+    with core.bulk_load(store, "transactions", expected_rows=core.BULK_MIN_ROWS) as suspended:
+        assert suspended == (store.dialect == "sqlite")
+        core.insert_transactions(store, _txns(100))
+        if suspended:
+            assert not wanted & _index_names(store)
+    assert wanted <= _index_names(store)
+    with pytest.raises(RuntimeError), core.bulk_load(store, "transactions", core.BULK_MIN_ROWS):
+        raise RuntimeError("load failed")
+    assert wanted <= _index_names(store)  # rebuilt on error too
+    assert core.count(store, "transactions") == 100

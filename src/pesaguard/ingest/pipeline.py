@@ -94,7 +94,9 @@ def ingest_file(store: Store, path: str | Path, fmt: Format = "auto", column_map
 
     # One writer thread commits chunk k while this thread validates chunk k+1 (SQLite and psycopg
     # release the GIL while they work); at most one chunk waits, so memory stays bounded.
-    with _gc_paused(), _writer_pool(store) as pool:
+    # A large load into a small table suspends the random-key secondary indexes and rebuilds them
+    # once at the end (see store.core.bulk_load; a kill -9 in between is healed by the next open).
+    with _gc_paused(), core.bulk_load(store, "transactions", src.estimated_rows()), _writer_pool(store) as pool:
         pending: deque[Future[dict[str, Any]]] = deque()
         for chunk in itertools.chain([first] if first is not None else [], chunks):
             if fmt_used == "paysim":

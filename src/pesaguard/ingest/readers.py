@@ -91,9 +91,24 @@ class Source:
         return h.hexdigest()
 
     def estimated_rows(self) -> int | None:
+        """Data rows: exact for Parquet; for CSV, the file's (uncompressed) size over the mean length
+        of the first MiB's lines. Used to decide on a bulk load, never for counting."""
         if self.kind == "parquet":
             return int(pq.ParquetFile(self.path).metadata.num_rows)
-        return None
+        gz = self.path.name.lower().endswith(".gz")
+        if gz:
+            with open(self.path, "rb") as fh:  # gzip's trailer holds the uncompressed size mod 2**32
+                fh.seek(-4, 2)
+                size = int.from_bytes(fh.read(4), "little")
+        else:
+            size = self.path.stat().st_size
+        opener = gzip.open if gz else open
+        with opener(self.path, "rb") as fh:
+            sample = fh.read(1 << 20)
+        lines = sample.count(b"\n")
+        if lines <= 1 or not sample:
+            return max(lines - 1, 0)
+        return max(int(size / (len(sample) / lines)) - 1, 0)
 
     # -- chunks --------------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from pesaguard.errors import ConfigError, StoreError
 Dialect = Literal["sqlite", "postgresql"]
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+_INDEX_DEF = re.compile(r"CREATE INDEX IF NOT EXISTS (\w+) ON (\w+)", re.IGNORECASE)
 
 # Types that differ between the two dialects, substituted into migration files.
 _TYPES: dict[Dialect, dict[str, str]] = {
@@ -46,6 +47,19 @@ def _migrations() -> list[tuple[int, str, str]]:
     versions = [v for v, _, _ in found]
     if len(versions) != len(set(versions)):
         raise StoreError("two migrations share a version number", hint="renumber the newest migration file")
+    return found
+
+
+def repeatable_indexes() -> list[tuple[str, str, str]]:
+    """The secondary indexes of ``migrations/indexes.sql`` as (name, table, statement)."""
+    text = resources.files("pesaguard.store.migrations").joinpath("indexes.sql").read_text(encoding="utf-8")
+    found = []
+    for stmt in _split_sql(text):
+        m = _INDEX_DEF.match(stmt)
+        if m is None:
+            raise StoreError(f"indexes.sql holds a statement that is not CREATE INDEX IF NOT EXISTS: {stmt[:60]}",
+                             hint="keep only idempotent index definitions in indexes.sql")
+        found.append((m.group(1), m.group(2), stmt))
     return found
 
 
@@ -260,7 +274,23 @@ class Store:
                         f"migration {version:04d}_{name} failed: {exc}",
                         hint="restore the database from backup or report this with the message above",
                     ) from exc
+            self.ensure_indexes()
         return self.schema_version()
+
+    def ensure_indexes(self, table: str | None = None) -> None:
+        """(Re)create the repeatable secondary indexes (of one table, or all); a no-op when present."""
+        for _name, tbl, stmt in repeatable_indexes():
+            if table is None or tbl == table:
+                self.execute(stmt)
+
+    def drop_indexes(self, table: str) -> list[str]:
+        """Drop the repeatable secondary indexes of ``table``; :meth:`ensure_indexes` brings them back."""
+        dropped = []
+        for name, tbl, _stmt in repeatable_indexes():
+            if tbl == table:
+                self.execute(f"DROP INDEX IF EXISTS {name}")
+                dropped.append(name)
+        return dropped
 
     def tables(self) -> list[str]:
         if self.dialect == "sqlite":

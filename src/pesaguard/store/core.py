@@ -12,6 +12,7 @@ import itertools
 import json
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -86,6 +87,36 @@ def insert_rows(store: Store, table: str, columns: Sequence[str], key: Sequence[
     if cur is not None:
         return store.executemany_in(cur, sql, rows)
     return store.executemany(sql, rows)
+
+
+#: A bulk load suspends the secondary indexes when it brings at least this many rows and at
+#: least half as many as the table already holds (rebuilding is O(table), so small loads into a
+#: big table keep their indexes).
+BULK_MIN_ROWS = 100_000
+
+
+@contextmanager
+def bulk_load(store: Store, table: str, expected_rows: int | None) -> Iterator[bool]:
+    """Load a large batch into ``table`` with its secondary indexes suspended; yields whether they were.
+
+    Random-key indexes such as (payer, ts) cost SQLite most of an insert's CPU; building them once
+    after the load sorts the keys instead (``benchmarks/bench_store.py`` measures both). The indexes
+    are rebuilt when the block ends, also on error; if the process is killed in between, the next
+    :meth:`Store.migrate` (run by every ``open_store``) rebuilds them, so nothing is lost but time.
+    Only SQLite suspends: PostgreSQL readers keep their indexes during a load.
+    """
+    suspend = False
+    if store.dialect == "sqlite" and expected_rows is not None and expected_rows >= BULK_MIN_ROWS:
+        # MAX(rowid) reads one B-tree path: a cheap upper bound on the row count.
+        held = int(store.scalar(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}") or 0)
+        suspend = expected_rows * 2 >= held
+    if suspend:
+        store.drop_indexes(table)
+    try:
+        yield suspend
+    finally:
+        if suspend:
+            store.ensure_indexes(table)
 
 
 def insert_transactions(store: Store, df: pd.DataFrame, cur: Any = None) -> int:
