@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -88,6 +89,13 @@ def test_swahili_template_disjoint_cross_validation_alone() -> None:
     oof = oof_scores(count_corpus(list(df["norm"]), y), folds)
     p = fit_platt(oof, y).predict_proba(oof.reshape(-1, 1))[:, 1]
     assert scam_metrics(y, p)["f1"] >= 0.95  # measured 0.98 without the other corpora
+
+
+def test_single_message_path_matches_the_pipeline(model: TextModel) -> None:
+    norm = [normalize(t) for t in GENUINE + SCAMS]
+    batch = model.score(norm)  # the sklearn pipeline
+    one_by_one = np.array([model.score([t])[0] for t in norm])  # the hand-rolled single-message path
+    np.testing.assert_allclose(one_by_one, batch, rtol=0, atol=1e-9)
 
 
 def test_unseen_messages(model: TextModel) -> None:
@@ -195,3 +203,25 @@ def test_api_check(settings: Settings, sms_model_dir: Path) -> None:  # noqa: F8
         assert client.post("/v1/sms/check", json={"text": "hi"}).status_code == 401
         r = client.post("/v1/sms/check", json={"text": "", "extra": 1}, headers=key)
         assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_input"
+
+
+def test_scan_stores_a_run_idempotently(model: TextModel, settings: Settings, store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from pesaguard.sms.scan import scan_file
+    from pesaguard.store.sms import load_sms, scam_sms_events
+
+    texts = GENUINE + SCAMS
+    frame = pd.DataFrame({"msg_id": [f"m{i}" for i in range(len(texts))], "ts_ms": [1000 + i for i in range(len(texts))],
+                          "sender": ["+254700000001"] * len(texts), "recipient": [f"C{i % 3}" for i in range(len(texts))],
+                          "text": texts, "label": ["genuine"] * len(GENUINE) + ["scam"] * len(SCAMS)})
+    frame.to_parquet(tmp_path / "sms.parquet")
+    shield = Shield(model, settings)
+    counts = scan_file(shield, store, tmp_path, chunk_rows=7)
+    assert counts["messages"] == counts["new"] == len(texts)
+    assert counts["scam"] + counts["suspicious"] + counts["genuine"] == len(texts)
+    assert scan_file(shield, store, tmp_path / "sms.parquet")["new"] == 0
+    saved = load_sms(store)
+    assert not saved["text_redacted"].str.contains("0722334455").any()
+    assert (saved["label"] == frame["label"]).all()
+    assert (saved.loc[saved["label"] == "genuine", "verdict"] != "scam").all()
+    events = scam_sms_events(store, 0, 10_000)
+    assert len(events) == counts["scam"] >= 7 and set(events["account_id"]) <= {"C0", "C1", "C2"}

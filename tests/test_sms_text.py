@@ -146,3 +146,10 @@ def test_read_labelled_errors_name_file_and_columns(tmp_path: Path) -> None:
     assert list(df["label"]) == [1, 0] and list(df["text"]) == ["WIN a prize", "hi there"]
     with pytest.raises(InputError, match="available columns: 0, 1"):
         read_labelled(tsv, 2, 0, ["spam"])
+
+
+def test_read_labelled_accepts_latin1_exports(tmp_path: Path) -> None:
+    f = tmp_path / "export.csv"
+    f.write_bytes("text,label\nCafé ni nzuri,ham\nwin now,spam\n".encode("latin-1"))
+    df = read_labelled(f, "text", "label", ["spam"])
+    assert list(df["text"]) == ["Café ni nzuri", "win now"]

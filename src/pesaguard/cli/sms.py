@@ -128,3 +128,21 @@ def evaluate(
     for key in ("precision", "recall", "f1", "mcc", "pr_auc", "recall_at_1pct_fpr"):
         table.add_row(key, f"{metrics[key]:.4f}")
     say(table)
+
+
+@app.command()
+@handle_errors
+def scan(
+    file: Path = typer.Argument(..., help="A simulator run's --out folder or sms.parquet, or a CSV with msg_id, "
+                                          "ts_ms, text (sender, recipient, label optional)."),
+) -> None:
+    """Check every message of a file and store the redacted results (scam messages become account features)."""
+    from pesaguard.sms.scan import scan_file
+    from pesaguard.sms.shield import get_shield
+    from pesaguard.store import open_store
+
+    settings = get_settings()
+    shield = get_shield(settings)
+    with open_store(settings) as store, progress("checking messages") as advance:
+        counts = scan_file(shield, store, file, progress=advance)
+    say(", ".join(f"{k} {v:,}" for k, v in counts.items()))

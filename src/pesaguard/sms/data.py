@@ -56,8 +56,7 @@ def read_labelled(path: Path, text_col: str | int, label_col: str | int,
             df = pd.read_parquet(path)
         else:
             sep = "\t" if suffix in (".tsv", ".tab") else None
-            df = pd.read_csv(path, sep=sep, engine="python", header=None if positional else "infer",
-                             dtype=str, keep_default_na=False, quoting=3 if sep == "\t" else 0)
+            df = _read_text_table(path, sep, positional)
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise InputError(f"cannot read {path.name}: {exc}", file=path,
                          hint="give a CSV or TSV file with a header row, or integer column positions") from exc
@@ -79,6 +78,16 @@ def read_labelled(path: Path, text_col: str | int, label_col: str | int,
         "source": source or path.stem,
     })
     return out[out["text"].str.strip() != ""].reset_index(drop=True)
+
+
+def _read_text_table(path: Path, sep: str | None, positional: bool) -> pd.DataFrame:
+    for encoding in ("utf-8", "latin-1"):  # files exported from spreadsheets are often Windows-1252
+        try:
+            return pd.read_csv(path, sep=sep, engine="python", header=None if positional else "infer", dtype=str,
+                               keep_default_na=False, quoting=3 if sep == "\t" else 0, encoding=encoding)
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes any byte")  # pragma: no cover
 
 
 def load_uci(data_dir: Path) -> pd.DataFrame:

@@ -153,6 +153,42 @@ def oof_scores(cc: CountedCorpus, folds: list[tuple[np.ndarray, np.ndarray]], c:
     return out
 
 
+class _FastScorer:
+    """The fitted pipeline's decision function for one text, without sklearn's per-call overhead.
+
+    Same arithmetic as CountVectorizer -> TfidfTransformer(sublinear_tf, l2) -> linear model; a test
+    checks it against the pipeline. Measured: ~0.3 ms against ~3 ms for ``decision_function``.
+    """
+
+    def __init__(self, pipe: Pipeline) -> None:
+        clf = pipe.named_steps["clf"]
+        coef = np.asarray(clf.coef_, dtype=float).ravel()
+        self.intercept = float(np.asarray(clf.intercept_).ravel()[0])
+        self.blocks = []
+        offset = 0
+        for _, step in pipe.named_steps["features"].transformer_list:
+            vec: CountVectorizer = step.named_steps["counts"]
+            idf = np.asarray(step.named_steps["tfidf"].idf_, dtype=float)
+            self.blocks.append((vec.build_analyzer(), vec.vocabulary_, idf, coef[offset:offset + len(idf)]))
+            offset += len(idf)
+
+    def decision(self, text: str) -> float:
+        total = self.intercept
+        for analyze, vocab, idf, coef in self.blocks:
+            counts: dict[int, int] = {}
+            for gram in analyze(text):
+                j = vocab.get(gram)
+                if j is not None:
+                    counts[j] = counts.get(j, 0) + 1
+            if not counts:
+                continue
+            idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            tf = np.fromiter(counts.values(), dtype=float, count=len(counts))
+            w = (np.log(tf) + 1.0) * idf[idx]
+            total += float(w @ coef[idx]) / float(np.sqrt(w @ w))
+        return total
+
+
 @dataclass
 class TextModel:
     """A fitted, calibrated text classifier (pickled with joblib under ``models_dir/sms``)."""
@@ -167,19 +203,45 @@ class TextModel:
 
     def score(self, norm: Sequence[str]) -> np.ndarray:
         """Calibrated scam probability of each normalised text."""
-        d = self.ngram.decision_function(list(norm))
-        return self.platt.predict_proba(np.asarray(d, dtype=float).reshape(-1, 1))[:, 1]
+        if len(norm) <= 4:  # the one-message path: sklearn's per-call validation costs more than the maths
+            d = np.array([self._fast().decision(t) for t in norm])
+        else:
+            d = np.asarray(self.ngram.decision_function(list(norm)), dtype=float)
+        a, b = float(self.platt.coef_.ravel()[0]), float(self.platt.intercept_[0])
+        return 1.0 / (1.0 + np.exp(-(a * d + b)))
+
+    def _fast(self) -> _FastScorer:
+        fast = self.__dict__.get("_fast_cache")
+        if fast is None:
+            fast = self.__dict__["_fast_cache"] = _FastScorer(self.ngram)
+        return fast
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if not k.endswith("_cache")}
 
     def top_terms(self, norm: str, k: int = 3) -> list[str]:
         """The words and word pairs of one text that push its score up the most (for reasons)."""
-        feats: FeatureUnion = self.ngram.named_steps["features"]
-        coef = np.asarray(self.ngram.named_steps["clf"].coef_).ravel()
-        x = feats.transform([norm]).tocsr()
-        names = feats.get_feature_names_out()
-        scored = [(float(v * coef[j]), str(names[j]).split("__", 1)[1])
-                  for j, v in zip(x.indices, x.data, strict=True) if str(names[j]).startswith("word__")]
-        scored.sort(reverse=True)
+        words, names, weights = self._word_block()
+        x = words.transform([norm]).tocsr()
+        scored = sorted(((float(v * weights[j]), str(names[j])) for j, v in zip(x.indices, x.data, strict=True)),
+                        reverse=True)
         return [name for contrib, name in scored[:k] if contrib > 0]
+
+    def _word_block(self) -> tuple[Pipeline, np.ndarray, np.ndarray]:
+        """The word pipeline, its feature names and its classifier weights (computed once, then cached:
+        sklearn rebuilds the name list on every ``get_feature_names_out`` call)."""
+        cached = self.__dict__.get("_word_cache")
+        if cached is None:
+            blocks = dict(self.ngram.named_steps["features"].transformer_list)
+            words = blocks["word"]
+            n_char = len(blocks["char"].named_steps["counts"].vocabulary_)
+            vocab = words.named_steps["counts"].vocabulary_
+            names = np.empty(len(vocab), dtype=object)
+            for term, j in vocab.items():
+                names[j] = term
+            coef = np.asarray(self.ngram.named_steps["clf"].coef_).ravel()[n_char:]
+            cached = self.__dict__["_word_cache"] = (words, names, coef)
+        return cached
 
 
 def fit_platt(decision: np.ndarray, y: np.ndarray) -> LogisticRegression:

@@ -21,6 +21,7 @@ import logging
 import time
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from pesaguard.config import Settings
@@ -93,7 +94,18 @@ class Shield:
               received_ms: int | None = None, store: Any = None, msg_id: str | None = None) -> SmsCheckResult:
         """Check one message. ``store`` enables the ledger check (with ``to``, the recipient account)."""
         norm = normalize(text)
-        score = float(self.model.score([norm])[0])
+        return self._decide(text, norm, float(self.model.score([norm])[0]), sender, to, received_ms, store, msg_id)
+
+    def check_many(self, texts: list[str], *, senders: list[str | None], tos: list[str | None],
+                   received_ms: list[int | None], msg_ids: list[str | None], store: Any = None) -> list[SmsCheckResult]:
+        """Check a batch: one vectorised model call, then the per-message rules."""
+        norms = [normalize(t) for t in texts]
+        scores = self.model.score(norms) if norms else np.zeros(0)
+        return [self._decide(t, n, float(sc), se, to, r, store, m)
+                for t, n, sc, se, to, r, m in zip(texts, norms, scores, senders, tos, received_ms, msg_ids, strict=True)]
+
+    def _decide(self, text: str, norm: str, score: float, sender: str | None, to: str | None,
+                received_ms: int | None, store: Any, msg_id: str | None) -> SmsCheckResult:
         verdict: Verdict = ("scam" if score >= self.model.scam_threshold
                             else "suspicious" if score >= self.model.suspicious_threshold else "genuine")
         claim_out = self._claim(text, sender, to, received_ms, store)
@@ -110,8 +122,8 @@ class Shield:
             cues = find_cues(norm)
             scam_type = forced_type or scam_type_of(cues)
             reasons.extend(dict.fromkeys(c.reason for c in cues))
-            terms = [_term(t) for t in self.model.top_terms(normalize(redact(text)))]
             if score >= self.model.suspicious_threshold:
+                terms = [_term(t) for t in self.model.top_terms(normalize(redact(text)))]
                 wording = f"wording resembles known scam messages (score {score:.2f}"
                 reasons.append(wording + (f"; words: {', '.join(terms)})" if terms else ")"))
         else:
@@ -122,8 +134,9 @@ class Shield:
             verdict=verdict, score=round(score, 4), scam_type=scam_type, reasons=reasons,
             claim_check=claim_out, model_version=self.model.version,
         )
-        log.info("sms checked hash=%s verdict=%s score=%.3f type=%s claim=%s",
-                 text_hash(text, self.settings.redaction_salt)[:12], verdict, score, scam_type, claim_out.status)
+        if log.isEnabledFor(logging.INFO):
+            log.info("sms checked hash=%s verdict=%s score=%.3f type=%s claim=%s",
+                     text_hash(text, self.settings.redaction_salt)[:12], verdict, score, scam_type, claim_out.status)
         return result
 
     def _claim(self, text: str, sender: str | None, to: str | None, received_ms: int | None,
@@ -165,17 +178,25 @@ def get_shield(settings: Settings) -> Shield:
 _SHIELDS: dict[tuple[int, int], Shield] = {}
 
 
-def record(store: Any, shield: Shield, result: SmsCheckResult, text: str, *, sender: str | None,
-           to: str | None, received_ms: int | None) -> bool:
-    """Save a checked message, redacted and hashed; idempotent on ``msg_id``."""
-    from pesaguard.store.sms import save_checked_sms
+def stored_rows(shield: Shield, result: SmsCheckResult, text: str, *, sender: str | None, to: str | None,
+                received_ms: int | None, label: str | None = None) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """The ``sms_messages`` and ``sms_checks`` rows of a checked message: redacted and hashed."""
+    import json
 
     redacted, digest = shield.redacted(text)
     now = int(time.time() * 1000)
-    return save_checked_sms(
-        store, msg_id=result.msg_id, ts_ms=received_ms if received_ms is not None else now,
-        sender=redact(sender) if sender else "unknown", recipient=to, text_redacted=redacted, text_hash=digest,
-        verdict=result.verdict, score=result.score, scam_type=result.scam_type,
-        model_version=result.model_version, reasons=result.reasons, claim_status=result.claim_check.status,
-        claim_txn_id=result.claim_check.matched_txn_id, checked_ms=now,
-    )
+    sms_row = (result.msg_id, received_ms if received_ms is not None else now,
+               redact(sender) if sender else "unknown", to, redacted, digest, label, result.scam_type,
+               result.verdict, float(result.score))
+    check_row = (result.msg_id, now, result.model_version, json.dumps(result.reasons, ensure_ascii=False),
+                 result.claim_check.status, result.claim_check.matched_txn_id)
+    return sms_row, check_row
+
+
+def record(store: Any, shield: Shield, result: SmsCheckResult, text: str, *, sender: str | None,
+           to: str | None, received_ms: int | None) -> bool:
+    """Save a checked message, redacted and hashed; idempotent on ``msg_id``."""
+    from pesaguard.store.sms import save_checked_sms_many
+
+    sms_row, check_row = stored_rows(shield, result, text, sender=sender, to=to, received_ms=received_ms)
+    return save_checked_sms_many(store, [sms_row], [check_row]) > 0

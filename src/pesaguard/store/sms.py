@@ -20,6 +20,15 @@ CHECK_COLUMNS = ("msg_id", "checked_ms", "model_version", "reasons", "claim_stat
 SCAM_EVENT_COLUMNS = ("account_id", "ts_ms", "scam_type", "score")
 
 
+def save_checked_sms_many(store: Store, sms_rows: Sequence[Sequence[Any]], check_rows: Sequence[Sequence[Any]]) -> int:
+    """Bulk form of :func:`save_checked_sms`: rows in :data:`SMS_COLUMNS` and :data:`CHECK_COLUMNS`
+    order (reasons as a JSON list); one transaction; returns how many messages were new."""
+    with store.transaction() as cur:
+        new = store.executemany_in(cur, store.insert_ignore("sms_messages", SMS_COLUMNS, ("msg_id",)), sms_rows)
+        store.executemany_in(cur, store.insert_ignore("sms_checks", CHECK_COLUMNS, ("msg_id",)), check_rows)
+    return new
+
+
 def save_checked_sms(store: Store, *, msg_id: str, ts_ms: int, sender: str, recipient: str | None,
                      text_redacted: str, text_hash: str, verdict: str, score: float, scam_type: str | None,
                      model_version: str, reasons: Sequence[str], claim_status: str,
@@ -29,10 +38,7 @@ def save_checked_sms(store: Store, *, msg_id: str, ts_ms: int, sender: str, reci
     sms_row = (msg_id, ts_ms, sender, recipient, text_redacted, text_hash, label, scam_type, verdict, float(score))
     check_row = (msg_id, checked_ms if checked_ms is not None else ts_ms, model_version,
                  json.dumps(list(reasons), ensure_ascii=False), claim_status, claim_txn_id)
-    with store.transaction() as cur:
-        new = store.executemany_in(cur, store.insert_ignore("sms_messages", SMS_COLUMNS, ("msg_id",)), [sms_row])
-        store.executemany_in(cur, store.insert_ignore("sms_checks", CHECK_COLUMNS, ("msg_id",)), [check_row])
-    return new > 0
+    return save_checked_sms_many(store, [sms_row], [check_row]) > 0
 
 
 def load_sms(store: Store, recipient: str | None = None) -> pd.DataFrame:
