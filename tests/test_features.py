@@ -205,3 +205,15 @@ def test_feature_catalogue_in_docs_is_current() -> None:
 
     doc = Path(__file__).resolve().parents[1] / "docs" / "features.md"
     assert doc.read_text() == catalog(), "regenerate: python -c 'from pesaguard.features.describe import catalog; open(\"docs/features.md\",\"w\").write(catalog())'"
+
+
+def test_datetime_times_and_text_labels_are_understood() -> None:
+    df = pd.DataFrame([txn(1, 0, payee="M1"), txn(2, 2 * D, payer="C2", payee="M1")])
+    as_dt = df.assign(ts_ms=pd.to_datetime(df["ts_ms"], unit="ms", utc=True))
+    labels = pd.DataFrame({"txn_id": ["t1", "t2"], "is_fraud": ["1", "0"], "known_at_ms": [D, D]})
+    X = FeatureEngine().replay(df, labels=labels)
+    Y = FeatureEngine().replay(as_dt, labels=labels)
+    assert X.equals(Y)
+    assert X["payee_fraud_count_7d"].tolist() == [0.0, 1.0]
+    no = labels.assign(is_fraud=["no", "false"])
+    assert FeatureEngine().replay(df, labels=no)["payee_fraud_count_7d"].tolist() == [0.0, 0.0]

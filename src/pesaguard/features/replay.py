@@ -37,10 +37,26 @@ def _arena_estimate(ts: np.ndarray, longest: int) -> int:
 
 
 def _int_column(df: pd.DataFrame, col: str, what: str) -> np.ndarray:
+    """An integer (epoch milliseconds) column; datetimes are converted, gaps are an error."""
     s = df[col]
     if s.isna().any():
         raise InputError(f"{what} has {int(s.isna().sum())} rows without {col}", field=col)
-    return s.to_numpy(dtype=np.int64)
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return (s.dt.tz_convert("UTC") if s.dt.tz is not None else s).to_numpy("datetime64[ms]").astype(np.int64)
+    try:
+        return s.to_numpy(dtype=np.int64)
+    except (TypeError, ValueError) as e:
+        raise InputError(f"{what}: {col} is not integer epoch milliseconds", field=col) from e
+
+
+_TRUE = {"1", "true", "t", "yes", "y", "fraud", "1.0"}
+
+
+def _bool_column(s: pd.Series) -> np.ndarray:
+    """Labels as booleans: numbers are true when non-zero, strings when they say so ("1", "true", "fraud")."""
+    if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+        return pd.to_numeric(s, errors="coerce").fillna(0).to_numpy() != 0
+    return s.astype("string").str.strip().str.lower().isin(_TRUE).fillna(False).to_numpy(dtype=bool)
 
 
 def _float_column(df: pd.DataFrame, col: str) -> np.ndarray:
@@ -98,7 +114,7 @@ def replay_frames(
     if labels is not None and len(labels):
         lab_ids = list(_ids(labels["txn_id"]))
         l_known_l = _int_column(labels, "known_at_ms", "labels").tolist()
-        l_fraud_l = labels["is_fraud"].fillna(False).astype(bool).tolist()
+        l_fraud_l = _bool_column(labels["is_fraud"]).tolist()
     target = np.zeros(0, np.int64)
     if lab_ids or len(eng._pending):
         index = pd.Index(txn_ids)
