@@ -66,6 +66,8 @@ class GateResult:
     segments: list[dict[str, Any]]
     periods: Periods
     extra: dict[str, Any] = field(default_factory=dict)
+    #: holdout scores per model (not serialised): the challenger's become its reference score sample
+    scores: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"passed": self.passed, "reasons": self.reasons, "champion": self.champion,
@@ -174,7 +176,7 @@ def compare(champion: ModelBundle, challenger: ModelBundle, m: Matrix, periods: 
     cb = {"version": challenger.version, **measure(df, b, m.labels, gate.k, periods.as_of)}
     segs = segment_comparison(df, a, b, gate)
     passed, reasons = verdict(ca, cb, segs, gate)
-    return GateResult(passed, reasons, ca, cb, segs, periods)
+    return GateResult(passed, reasons, ca, cb, segs, periods, scores={"champion": a, "challenger": b})
 
 
 def bundle_from_fit(fitted: FittedModel, cfg: FeatureConfig, periods: Periods, version: str = "challenger") -> ModelBundle:

@@ -84,14 +84,18 @@ def summarise(values: np.ndarray, bins: int = 10, sample_size: int = SAMPLE_SIZE
 
 def build_reference(x: np.ndarray, names: list[str], scores: np.ndarray, review_threshold: float,
                     bins: int = 10, meta: dict[str, Any] | None = None) -> Reference:
-    """A reference from a feature matrix (columns ``names``) and the model's scores on it."""
+    """A reference from a feature matrix (columns ``names``) and the model's scores.
+
+    ``scores`` need not describe the same rows as ``x``: the score reference is best taken out of
+    time (see :func:`pesaguard.monitoring.gate.out_of_time_scores`).
+    """
     if len(scores) == 0:
         raise InputError("the reference window holds no transactions",
                          hint="choose a training window that contains data")
     cols = {name: summarise(x[:, i], bins, seed=i) for i, name in enumerate(names)}
     cols[SCORE] = summarise(np.asarray(scores, dtype=float), bins, seed=len(names))
     rate = float(np.mean(np.asarray(scores) >= review_threshold))
-    return Reference(cols, rate, float(review_threshold), len(scores), dict(meta or {}))
+    return Reference(cols, rate, float(review_threshold), len(x), dict(meta or {}))
 
 
 def reference_from_store(store: Any, bundle: Any, start_ms: int, end_ms: int, bins: int = 10) -> Reference:

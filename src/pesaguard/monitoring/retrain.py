@@ -109,7 +109,9 @@ def retrain(store: Store, settings: Settings, gate: GateConfig, as_of_ms: int | 
     challenger.meta["gate"] = {"passed": result.passed, "champion_version": champ.version}
     challenger.meta["card_extra"] = gate_mod.card_section(result)
     rows = m.rows(periods.train_start, periods.holdout_start)
-    ref = build_reference(m.x[rows], m.feature_names, gate_mod.score_bundle(challenger, m, rows),
+    # the score reference: the challenger's own out-of-sample scores on the holdout (in-sample scores
+    # of a boosted model are sharper than anything it will see in service)
+    ref = build_reference(m.x[rows], m.feature_names, result.scores["challenger"],
                           challenger.thresholds.review,
                           meta={"start_ms": periods.train_start, "end_ms": periods.holdout_start,
                                 "average_precision": result.challenger.get("average_precision")})

@@ -57,11 +57,16 @@ class TimeTravel:
     base_intensity: float = 10.0
     scaled: tuple[str, ...] = ("sim_swap_ato", "reversal_scam", "prize_scam", "impersonation_scam")
     new_intensity: float = 150.0
+    #: the shop owner, not the paying customer, notices a swapped till: reports are likelier and faster
+    #: than for scams whose victims stay silent; fake tills live for a few days
+    new_report_prob: float = 0.3
+    new_report_delay_days: float = 6.0
+    new_duration_days: tuple[int, int] = (2, 6)
     customers_per_merchant: int = 15
     monitor: MonitorConfig = field(default_factory=lambda: MonitorConfig(
         window_days=7, maturity_days=7, k=10, min_samples=500))
     gate: GateConfig = field(default_factory=lambda: GateConfig(
-        train_days=30, holdout_days=5, maturity_days=5, k=10, min_segment_frauds=10))
+        train_days=30, holdout_days=5, maturity_days=5, k=10))
     candidate: str = "lgbm_15_shallow"
     check_every: int = 1
 
@@ -94,7 +99,11 @@ def simulate_world(tt: TimeTravel, out: Path) -> dict[str, Any]:
     typ = cfg.typologies
     scaled = {name: c.model_copy(update={"intensity": c.intensity * tt.base_intensity})
               for name, c in typ if name in tt.scaled}
-    scaled["till_swap"] = typ.till_swap.model_copy(update={"intensity": tt.new_intensity, "diverted_share": 0.8})
+    till = typ.till_swap
+    scaled["till_swap"] = till.model_copy(update={
+        "intensity": tt.new_intensity, "diverted_share": 0.8, "duration_days": tt.new_duration_days,
+        "labels": till.labels.model_copy(update={"victim_report_prob": tt.new_report_prob,
+                                                 "victim_delay_median_days": tt.new_report_delay_days})})
     cfg = cfg.model_copy(update={"typologies": typ.model_copy(update=scaled)})
     return simulate(cfg, out).model_dump()
 
@@ -158,8 +167,10 @@ def run(tt: TimeTravel, store: Store, workdir: Path, say: Say | None = None) -> 
     m = build_matrix(from_store(store), cfg)
     periods = gate_mod.Periods(day0, t_train, t_train, t_train)
     one = GateConfig(candidates=[tt.candidate])
-    champion = gate_mod.bundle_from_fit(gate_mod.train_challenger(m, periods, one), cfg, periods, "champion-day30")
+    fitted0 = gate_mod.train_challenger(m, periods, one)
+    champion = gate_mod.bundle_from_fit(fitted0, cfg, periods, "champion-day30")
     rows = m.rows(day0, t_train)
+    # no holdout before the first deployment: the score reference is in sample (see docs/monitoring.md)
     ref = build_reference(m.x[rows], m.feature_names, gate_mod.score_bundle(champion, m, rows),
                           champion.thresholds.review, tt.monitor.psi_bins,
                           {"model_version": champion.version, "start_ms": day0, "end_ms": t_train,
@@ -186,7 +197,37 @@ def run(tt: TimeTravel, store: Store, workdir: Path, say: Say | None = None) -> 
     result = gate_mod.compare(champion, challenger, m, periods, tt.gate, core.load_accounts(store))
     out.challenger, out.gate, out.promoted = challenger, result.to_dict(), result.passed
     say(f"gate {'passed' if result.passed else 'failed'}: " + "; ".join(result.reasons))
+    if tt.after_days > 0:
+        hold = m.rows(periods.holdout_start, periods.holdout_end)
+        new_ref = build_reference(m.x[m.rows(periods.train_start, periods.holdout_start)], m.feature_names,
+                                  result.scores["challenger"], challenger.thresholds.review, tt.monitor.psi_bins,
+                                  {"model_version": challenger.version, "holdout_rows": int(hold.sum()),
+                                   "average_precision": result.challenger.get("average_precision")})
+        winner, winner_ref = (challenger, new_ref) if result.passed else (champion, ref)
+        _after(tt, out, store, txns, labels, events, winner, winner_ref, say)
     return out
+
+
+def _after(tt: TimeTravel, out: Outcome, store: Store, txns: pd.DataFrame, labels: pd.DataFrame,
+           events: pd.DataFrame, winner: ModelBundle, winner_ref: Reference, say: Say) -> None:
+    """Score the days after the retrain with the gate's winner; monitor those days against the winner's
+    reference (checks), and the whole period's matured performance (report)."""
+    t_retrain = out.day_ms(tt.retrain_day)
+    t_end = out.day_ms(tt.retrain_day + tt.after_days)
+    scorer = _warm_scorer(winner, txns, labels, events, t_retrain)
+    later = txns[(txns["ts_ms"] >= t_retrain) & (txns["ts_ms"] < t_end)]
+    n = score_period(store, scorer, later, labels[labels["known_at_ms"] >= t_retrain],
+                     events[events["ts_ms"] >= t_retrain])
+    say(f"scored {n:,} more transactions with {winner.version}")
+    t_train = out.day_ms(tt.train_end_day)
+    log, all_labels, _, _ = snapshot.load(store, t_train, t_end)
+    feats = feature_frame(log, list(out.reference.columns))
+    new_feats = feature_frame(log, list(winner_ref.columns))
+    for d in range(tt.retrain_day + tt.monitor.window_days, tt.retrain_day + tt.after_days + 1, tt.check_every):
+        # only the winner's decisions: its window starts at the retrain
+        r = snapshot.analyse(log, all_labels, winner_ref, tt.monitor, t_retrain, out.day_ms(d), new_feats, light=True)
+        out.checks.append(check_row(d, r))
+    out.report = snapshot.analyse(log, all_labels, out.reference, tt.monitor, t_train, t_end, feats)
 
 
 def check_row(day: int, r: dict[str, Any]) -> dict[str, Any]:
