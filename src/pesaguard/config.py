@@ -56,6 +56,14 @@ class Settings(BaseSettings):
         description="Registered model version (or `challenger`: the newest non-champion version) the service "
         "scores next to the champion in shadow mode, logged to shadow_scores; unset = off.",
     )
+    assistant_llm_url: str | None = Field(
+        default=None,
+        description="Base URL of an OpenAI-compatible chat API for the assistant (e.g. http://127.0.0.1:11434/v1 "
+        "for Ollama); unset = extractive answers, no model.",
+    )
+    assistant_llm_model: str = Field(default="llama3.2", description="Model name sent to the assistant's chat API.")
+    assistant_llm_api_key: str | None = Field(default=None, description="Bearer key for the assistant's chat API.")
+    assistant_llm_timeout_s: float = Field(default=30.0, gt=0, description="Timeout of one chat API call, seconds.")
 
     @field_validator("currency")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from pesaguard import __version__
-from pesaguard.cli import db, demo, ingest, keys, models, monitor, rules, serve, simulate, sms
+from pesaguard.cli import assistant, db, demo, ingest, keys, models, monitor, rules, serve, simulate, sms
 from pesaguard.cli.common import state
 
 app = typer.Typer(
@@ -33,6 +33,9 @@ def main(
 
 
 app.add_typer(db.app, name="db")
+app.command("ask")(assistant.ask)
+app.add_typer(assistant.kb_app, name="kb")
+app.command("triage")(assistant.triage)
 app.add_typer(sms.app, name="sms")
 app.command("ingest")(ingest.ingest_cmd)
 app.command("ingest-labels")(ingest.ingest_labels_cmd)

@@ -1,0 +1,55 @@
+"""Repository functions for the assistant: triaged messages awaiting a case, and account activity
+for the analyst's lookup tool."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from pesaguard.store.base import Store
+
+TRIAGE_COLUMNS = ("message_id", "received_ms", "account_id", "channel", "lang", "text", "urgency", "sentiment",
+                  "urgent_prob", "cues", "status", "created_ms")
+
+
+def open_triage_case(store: Store, *, message_id: str, received_ms: int, text: str, lang: str, urgency: str,
+                     sentiment: str, urgent_prob: float, cues: list[str], account_id: str | None = None,
+                     channel: str | None = None) -> bool:
+    """Record an urgent message with status 'open'; returns False if the message id was already there."""
+    row = (message_id, received_ms, account_id, channel, lang, text, urgency, sentiment, float(urgent_prob),
+           json.dumps(cues), "open", int(time.time() * 1000))
+    return store.execute(store.insert_ignore("triage_messages", TRIAGE_COLUMNS, ("message_id",)), row) == 1
+
+
+def get_triage_message(store: Store, message_id: str) -> dict[str, Any] | None:
+    rows = store.query_dicts(f"SELECT {', '.join(TRIAGE_COLUMNS)} FROM triage_messages WHERE message_id = ?",
+                             (message_id,))
+    if not rows:
+        return None
+    row = rows[0]
+    row["cues"] = json.loads(row["cues"])
+    return row
+
+
+def list_triage_messages(store: Store, status: str = "open", limit: int = 100) -> list[dict[str, Any]]:
+    """Messages with ``status``, oldest first (the order a case queue should take them in)."""
+    rows = store.query_dicts(f"SELECT {', '.join(TRIAGE_COLUMNS)} FROM triage_messages WHERE status = ? "
+                             "ORDER BY received_ms, message_id LIMIT ?", (status, limit))
+    for r in rows:
+        r["cues"] = json.loads(r["cues"])
+    return rows
+
+
+def recent_account_activity(store: Store, account_id: str, limit: int = 20) -> dict[str, Any]:
+    """The account's latest transactions (as payer or payee) with their newest label, and its events."""
+    txns = store.query_dicts(
+        "SELECT t.txn_id, t.ts_ms, t.payer, t.payee, t.amount_minor, t.currency, t.type, t.channel, "
+        "(SELECT l.is_fraud FROM labels l WHERE l.txn_id = t.txn_id ORDER BY l.known_at_ms DESC LIMIT 1) AS is_fraud, "
+        "(SELECT l.typology FROM labels l WHERE l.txn_id = t.txn_id ORDER BY l.known_at_ms DESC LIMIT 1) AS typology "
+        "FROM transactions t WHERE t.payer = ? OR t.payee = ? ORDER BY t.ts_ms DESC, t.txn_id LIMIT ?",
+        (account_id, account_id, limit))
+    events = store.query_dicts(
+        "SELECT event_id, ts_ms, kind FROM account_events WHERE account_id = ? ORDER BY ts_ms DESC LIMIT ?",
+        (account_id, limit))
+    return {"account_id": account_id, "transactions": txns, "events": events}

@@ -1,0 +1,122 @@
+"""The assistant's fronts: ``POST /v1/assistant/ask``, ``POST /v1/messages/triage`` on the real app
+(API keys, roles, the error envelope) and ``pesaguard ask | kb | triage``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from pesaguard.cli.main import app as cli
+from pesaguard.config import Settings
+from pesaguard.service.app import create_app
+from pesaguard.service.auth import create_key
+from pesaguard.store import open_store
+from pesaguard.store.assistant import get_triage_message
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    settings = Settings(home=tmp_path_factory.mktemp("api") / "home")
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def _key(client: TestClient, role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {create_key(client.app.state.store, role)}"}  # type: ignore[attr-defined]
+
+
+def test_ask_returns_a_cited_answer(client: TestClient) -> None:
+    r = client.post("/v1/assistant/ask", headers=_key(client, "scorer"),
+                    json={"question": "Nimetumiwa pesa kimakosa na mtu anataka nimrudishie. Nifanye nini?"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["lang"] == "sw" and not body["abstained"] and body["citations"]
+    assert set(body["citations"][0]) == {"n", "title", "heading", "path", "chunk_id", "lang", "audience"}
+    assert all(s["supported"] for s in body["sentences"])
+
+
+def test_ask_abstains_out_of_scope(client: TestClient) -> None:
+    r = client.post("/v1/assistant/ask", headers=_key(client, "scorer"),
+                    json={"question": "What's the weather in Mombasa?", "lang": "en"})
+    assert r.status_code == 200
+    assert r.json()["abstained"] and r.json()["handoff"] and r.json()["citations"] == []
+
+
+def test_ask_roles_and_validation(client: TestClient) -> None:
+    assert client.post("/v1/assistant/ask", json={"question": "PIN?"}).status_code == 401
+    scorer = _key(client, "scorer")
+    r = client.post("/v1/assistant/ask", headers=scorer, json={"question": "mule indicators", "audience": "analyst"})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+    r = client.post("/v1/assistant/ask", headers=_key(client, "analyst"),
+                    json={"question": "What are the indicators of a mule account?", "audience": "analyst"})
+    assert r.status_code == 200 and any(c["audience"] == "analyst" for c in r.json()["citations"])
+    r = client.post("/v1/assistant/ask", headers=scorer, json={"question": "", "lang": "fr"})
+    assert r.status_code == 422 and "error" in r.json()
+    r = client.post("/v1/assistant/ask", headers=scorer, json={"question": "x", "extra": 1})
+    assert r.status_code == 422
+
+
+def test_triage_opens_one_case_per_message(client: TestClient) -> None:
+    key = _key(client, "scorer")
+    body = {"message_id": "wa-123", "text": "nimetapeliwa, elfu ishirini zimeenda!", "channel": "whatsapp",
+            "received_at": "2024-06-01T10:00:00+03:00"}
+    first = client.post("/v1/messages/triage", headers=key, json=body)
+    assert first.status_code == 200, first.text
+    assert first.json()["urgency"] == "urgent" and first.json()["case_opened"] is True
+    again = client.post("/v1/messages/triage", headers=key, json=body)
+    assert again.status_code == 200 and again.json()["case_opened"] is False
+    row = get_triage_message(client.app.state.store, "wa-123")  # type: ignore[attr-defined]
+    assert row is not None and row["status"] == "open" and row["channel"] == "whatsapp"
+    assert row["received_ms"] == 1717225200000
+    low = client.post("/v1/messages/triage", headers=key, json={"message_id": "wa-124", "text": "Asante sana!"})
+    assert low.json()["urgency"] == "low" and low.json()["sentiment"] == "positive"
+    assert client.post("/v1/messages/triage", json=body).status_code == 401
+    assert client.post("/v1/messages/triage", headers=key, json={"message_id": "x"}).status_code == 422
+
+
+def test_openapi_lists_the_routes(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "/v1/assistant/ask" in paths and "/v1/messages/triage" in paths
+
+
+# -- CLI ----------------------------------------------------------------------------------------
+
+
+def test_cli_ask_kb_and_triage(env_home: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    r = runner.invoke(cli, ["ask", "Can an agent ask for my PIN?", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert not out["abstained"] and out["citations"][0]["path"] == "en/agent-rules.md"
+
+    r = runner.invoke(cli, ["ask", "Wakala anaweza kuniomba PIN yangu?"])
+    assert r.exit_code == 0 and "[1]" in r.output and "sw/agent-rules.md" in r.output
+
+    docs = tmp_path / "ops"
+    docs.mkdir()
+    (docs / "hotline.md").write_text(
+        "---\ntitle: Fraud hotline\nlang: en\naudience: customer\ntags: [hotline]\n---\n# Fraud hotline\n\n"
+        "## Opening hours\n\nThe fraud hotline of Example Money answers every day from 6 am to 11 pm.\n",
+        encoding="utf-8")
+    r = runner.invoke(cli, ["kb", "add", str(docs)])
+    assert r.exit_code == 0 and "1 embedded" in r.output, r.output
+    r = runner.invoke(cli, ["ask", "When does the Example Money fraud hotline answer?", "--json"])
+    assert json.loads(r.output)["citations"][0]["title"] == "Fraud hotline"
+    r = runner.invoke(cli, ["kb", "list", "--json"])
+    listed = json.loads(r.output)
+    assert any(d["title"] == "Fraud hotline" for d in listed["documents"]) and len(listed["sources"]) == 1
+    r = runner.invoke(cli, ["kb", "rebuild"])
+    assert r.exit_code == 0 and "0 embedded" in r.output
+
+    r = runner.invoke(cli, ["triage", "Someone has my PIN and is emptying my account right now!", "--id", "c1"])
+    assert r.exit_code == 0 and "urgent" in r.output and "case opened" in r.output
+    with open_store(Settings(home=env_home)) as store:
+        assert get_triage_message(store, "c1") is not None
+
+    r = runner.invoke(cli, ["ask", "PIN?", "--lang", "fr"])
+    assert r.exit_code == 64 and "--lang" in r.output
