@@ -18,42 +18,13 @@ from pesaguard.errors import InputError
 from pesaguard.features import kernel as K
 from pesaguard.features.config import GROUPS, FeatureConfig, feature_names
 from pesaguard.features.memory import PendingLabels, TxnMemory
-from pesaguard.features.order import (
-    ACCOUNT_EVENT_COLUMNS,
-    LABEL_COLUMNS,
-    SMS_COLUMNS,
-    event_order,
-    require,
-    transactions_required,
-)
 from pesaguard.features.reference import PAYEE_PREFIX, num, type_code
-from pesaguard.features.state import KernelState, Registry
-from pesaguard.schema import TRANSACTION_TYPES
+from pesaguard.features.replay import replay_frames
+from pesaguard.features.state import KernelState, Registry, pair_key
 
 SNAPSHOT_FORMAT = 2
 #: Online: sweep expired windows and idle entities after this many events (values never change).
 SWEEP_EVERY = 200_000
-_KIND = {"sim_swap": K.K_SIM_SWAP, "device_change": K.K_DEVICE_CHANGE}
-_PAIR_SHIFT = np.int64(1 << 32)
-
-
-def _ids(s: pd.Series) -> np.ndarray:
-    """Ids as strings (the online path receives JSON), without converting columns already of strings."""
-    if s.isna().any():
-        raise InputError(f"{s.isna().sum()} rows have no {s.name}", field=str(s.name), hint="drop or fix them")
-    if s.dtype == object and isinstance(s.iloc[0] if len(s) else "", str):
-        return s.to_numpy()
-    return s.astype(str).to_numpy()
-
-
-def _type_codes(s: pd.Series | None, n: int) -> np.ndarray:
-    if s is None:
-        return np.full(n, np.nan)
-    codes = pd.Series(s).astype("string").str.lower()
-    mapping = {t: float(i) for i, t in enumerate(TRANSACTION_TYPES)}
-    out = codes.map(mapping).astype(float).to_numpy()
-    out[np.isnan(out) & codes.notna().to_numpy()] = float(len(TRANSACTION_TYPES))
-    return out
 
 
 class FeatureEngine:
@@ -81,7 +52,7 @@ class FeatureEngine:
         return r
 
     def _pair(self, a: int, b: int) -> int:
-        r = self._pairs.get_or_add(int(a) * (1 << 32) + int(b))
+        r = self._pairs.get_or_add(pair_key(int(a), int(b)))
         self._s.ensure_rows(len(self._accts), len(self._pairs))
         return r
 
@@ -105,7 +76,7 @@ class FeatureEngine:
         t, payer, payee = self._required(txn)
         a = self._accts.index.get(payer, 0)
         b = self._accts.index.get(payee, 0)
-        pr = self._pairs.index.get(a * (1 << 32) + b, 0) if a and b else 0
+        pr = self._pairs.index.get(pair_key(a, b), 0) if a and b else 0
         return self._features(txn, t, a, b, pr)
 
     def _features(self, txn: dict[str, Any], t: int, a: int, b: int, pr: int) -> dict[str, float]:
@@ -164,7 +135,7 @@ class FeatureEngine:
 
     def add_account_event(self, account_id: str, ts_ms: int, kind: str) -> None:
         """A SIM swap or device change (other kinds only advance the clock)."""
-        code = _KIND.get(kind, -1)
+        code = K.KIND_CODES.get(kind, -1)
         a = self._acct(account_id) if code >= 0 else 0
         K.account_step(self._s.AI, self._s.meta, a, int(ts_ms), code)
         self._tick()
@@ -184,7 +155,7 @@ class FeatureEngine:
         self._pending.evict(cutoff)
 
     def _room(self, payments: int, frauds: int) -> None:
-        """Make room in the arenas: when one is full, sweep first and grow only if it stays over half full."""
+        """Make room in the arenas: when one is full, sweep first, then grow to twice what stays live."""
         s, m = self._s, self._s.meta
         full = (
             m[K.O_LIVE] + payments > s.OE.shape[0]
@@ -194,8 +165,7 @@ class FeatureEngine:
         if not full:
             return
         self.sweep()
-        s.ensure_arenas(int(max(m[K.O_LIVE], m[K.I_LIVE])) + payments, int(m[K.F_LIVE]) + frauds)
-        s.ensure_arenas(int(max(m[K.O_LIVE], m[K.I_LIVE])) * 2, int(m[K.F_LIVE]) * 2)
+        s.ensure_arenas(int(max(m[K.O_LIVE], m[K.I_LIVE])) + payments + 16, int(m[K.F_LIVE]) + frauds + 16)
 
     def _maybe_sweep(self) -> None:
         self._since_sweep += 1
@@ -262,24 +232,7 @@ class FeatureEngine:
         warm up by replaying and then score live traffic. Ties in ``ts_ms`` are processed in input
         order: sort by ``(ts_ms, txn_id)`` first for a canonical order.
         """
-        from pesaguard.features.replay import replay_frames
-
         return replay_frames(self, transactions, labels, account_events, sms_events)
 
-    def _check_inputs(
-        self,
-        transactions: pd.DataFrame,
-        labels: pd.DataFrame | None,
-        account_events: pd.DataFrame | None,
-        sms_events: pd.DataFrame | None,
-    ) -> None:
-        transactions_required(transactions)
-        if labels is not None:
-            require(labels, LABEL_COLUMNS, "labels")
-        if account_events is not None:
-            require(account_events, ACCOUNT_EVENT_COLUMNS, "account events")
-        if sms_events is not None:
-            require(sms_events, SMS_COLUMNS, "SMS events")
 
-
-__all__ = ["FeatureEngine", "event_order"]
+__all__ = ["FeatureEngine"]

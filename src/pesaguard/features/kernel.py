@@ -59,8 +59,9 @@ META_COLS = 10
 # params (int64 vector)
 PR_NW, PR_NL, PR_HORIZON, PR_HIST, PR_RECENT, PR_OFFSET, PR_NIGHT_S, PR_NIGHT_E, PR_W0 = range(9)
 
-# account event kinds
+# account event kinds (others only advance the clock)
 K_SIM_SWAP, K_DEVICE_CHANGE = 0, 1
+KIND_CODES = {"sim_swap": K_SIM_SWAP, "device_change": K_DEVICE_CHANGE}
 # replay event kinds (same codes as pesaguard.features.order)
 EV_LABEL, EV_ACCOUNT, EV_SMS, EV_TXN = 0, 1, 2, 3
 

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from pesaguard.errors import InputError
-from pesaguard.schema import REQUIRED_TRANSACTION_COLUMNS
 
 LABEL, ACCOUNT_EVENT, SMS, TXN = 0, 1, 2, 3
 
@@ -54,6 +53,3 @@ def event_order(
     o = np.lexsort((row, kind, ts))
     return kind[o], row[o]
 
-
-def transactions_required(df: pd.DataFrame) -> None:
-    require(df, REQUIRED_TRANSACTION_COLUMNS, "transactions")

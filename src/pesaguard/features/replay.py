@@ -15,9 +15,17 @@ import pandas as pd
 
 from pesaguard.errors import InputError
 from pesaguard.features import kernel as K
-from pesaguard.features.engine import _KIND, _ids, _type_codes
-from pesaguard.features.order import TXN, event_order
+from pesaguard.features.order import (
+    ACCOUNT_EVENT_COLUMNS,
+    LABEL_COLUMNS,
+    SMS_COLUMNS,
+    TXN,
+    event_order,
+    require,
+)
 from pesaguard.features.reference import PAYEE_PREFIX
+from pesaguard.features.state import pair_key
+from pesaguard.schema import REQUIRED_TRANSACTION_COLUMNS, TRANSACTION_TYPES
 
 if TYPE_CHECKING:
     from pesaguard.features.engine import FeatureEngine
@@ -25,6 +33,41 @@ if TYPE_CHECKING:
 #: Cap on the first arena size (tests lower it to force growth); arenas grow to twice what is live
 #: whenever they fill.
 INITIAL_ARENA = 1 << 40
+
+
+def _ids(s: pd.Series) -> np.ndarray:
+    """Ids as strings (the online path receives JSON), without converting columns already of strings."""
+    if s.isna().any():
+        raise InputError(f"{s.isna().sum()} rows have no {s.name}", field=str(s.name), hint="drop or fix them")
+    if s.dtype == object and isinstance(s.iloc[0] if len(s) else "", str):
+        return s.to_numpy()
+    return s.astype(str).to_numpy()
+
+
+def _type_codes(s: pd.Series | None, n: int) -> np.ndarray:
+    """Canonical type index, ``len(TRANSACTION_TYPES)`` for other types, NaN when absent."""
+    if s is None:
+        return np.full(n, np.nan)
+    codes = pd.Series(s).astype("string").str.lower()
+    mapping = {t: float(i) for i, t in enumerate(TRANSACTION_TYPES)}
+    out = codes.map(mapping).astype(float).to_numpy()
+    out[np.isnan(out) & codes.notna().to_numpy()] = float(len(TRANSACTION_TYPES))
+    return out
+
+
+def _check_inputs(
+    transactions: pd.DataFrame,
+    labels: pd.DataFrame | None,
+    account_events: pd.DataFrame | None,
+    sms_events: pd.DataFrame | None,
+) -> None:
+    require(transactions, REQUIRED_TRANSACTION_COLUMNS, "transactions")
+    if labels is not None:
+        require(labels, LABEL_COLUMNS, "labels")
+    if account_events is not None:
+        require(account_events, ACCOUNT_EVENT_COLUMNS, "account events")
+    if sms_events is not None:
+        require(sms_events, SMS_COLUMNS, "SMS events")
 
 
 def _arena_estimate(ts: np.ndarray, longest: int) -> int:
@@ -72,7 +115,7 @@ def replay_frames(
     account_events: pd.DataFrame | None,
     sms_events: pd.DataFrame | None,
 ) -> pd.DataFrame:
-    eng._check_inputs(transactions, labels, account_events, sms_events)
+    _check_inputs(transactions, labels, account_events, sms_events)
     cfg, s = eng.cfg, eng._s
     n = len(transactions)
     ts = _int_column(transactions, "ts_ms", "transactions")
@@ -96,12 +139,12 @@ def replay_frames(
     t_a, t_b = rows[:n], rows[n : 2 * n]
     x_acct = rows[2 * n : 2 * n + len(acc)] if len(acc) else np.zeros(0, np.int64)
     s_acct = rows[2 * n + len(acc) :] if len(sms) else np.zeros(0, np.int64)
-    pcodes, puniques = pd.factorize(t_a * (1 << 32) + t_b)
+    pcodes, puniques = pd.factorize(pair_key(t_a, t_b))
     t_pr = eng._pairs.add_many(puniques.tolist())[pcodes] if n else np.zeros(0, np.int64)
     s.ensure_rows(len(eng._accts), len(eng._pairs))
 
     x_ts = _int_column(acc, "ts_ms", "account events") if len(acc) else np.zeros(0, np.int64)
-    x_kind = acc["kind"].map(_KIND).fillna(-1).to_numpy(np.int64) if len(acc) else np.zeros(0, np.int64)
+    x_kind = acc["kind"].map(K.KIND_CODES).fillna(-1).to_numpy(np.int64) if len(acc) else np.zeros(0, np.int64)
     s_ts = _int_column(sms, "ts_ms", "SMS events") if len(sms) else np.zeros(0, np.int64)
     s_score = _float_column(sms, "score")
     s_counts = np.isnan(s_score) | (s_score >= cfg.sms_min_score)

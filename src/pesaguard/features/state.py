@@ -30,6 +30,11 @@ def params(cfg: FeatureConfig) -> np.ndarray:
     return np.array(head + list(cfg.windows_ms) + [w.index(x) for x in cfg.label_windows], np.int64)
 
 
+def pair_key(a: Any, b: Any) -> Any:
+    """The registry key of the pair (payer row, payee row); works on ints and int64 arrays alike."""
+    return a * (1 << 32) + b
+
+
 def _grow(a: np.ndarray, rows: int, fill: np.ndarray | float | int) -> np.ndarray:
     if a.shape[0] >= rows:
         return a
