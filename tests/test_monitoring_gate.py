@@ -49,7 +49,8 @@ def test_segment_comparison_marks_regressions_beyond_tolerance() -> None:
     y = df["is_fraud"].to_numpy()
     champ = y + rng.normal(0, 0.3, n)
     chall = np.where(df["region"] == "rift", rng.random(n), y + rng.normal(0, 0.3, n))  # blind in rift
-    rows = {(r["segment"], r["value"]): r for r in gate_mod.segment_comparison(df, champ, chall, GateConfig())}
+    cfg = GateConfig(min_segment_frauds=10)
+    rows = {(r["segment"], r["value"]): r for r in gate_mod.segment_comparison(df, champ, chall, cfg)}
     assert rows[("region", "rift")]["regressed"] and not rows[("region", "coast")]["regressed"]
     assert rows[("type", "p2p")]["frauds"] == int(y.sum())
 
