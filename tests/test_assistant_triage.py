@@ -3,6 +3,7 @@ single messages, and the idempotent case table on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, f1_score, recall_score
 
@@ -19,6 +20,12 @@ def model() -> t.TriageModel:
     return t.train(default_embedder())
 
 
+@pytest.fixture(scope="module")
+def held_out() -> tuple[list[dict[str, str]], np.ndarray]:
+    rows = load_jsonl("triage.jsonl")
+    return rows, default_embedder().passages([r["text"] for r in rows])
+
+
 def test_the_sets_are_separate_and_big_enough() -> None:
     train = t.load_labelled(t.TRAIN_FILE)
     held_out = load_jsonl("triage.jsonl")
@@ -29,17 +36,18 @@ def test_the_sets_are_separate_and_big_enough() -> None:
         assert len({r[labels] for r in held_out}) == 3
 
 
-def test_held_out_figures(model: t.TriageModel) -> None:
-    rows = load_jsonl("triage.jsonl")
-    pred = model.predict([r["text"] for r in rows])
+def test_held_out_figures(model: t.TriageModel, held_out: tuple[list[dict[str, str]], np.ndarray]) -> None:
+    rows, vecs = held_out
+    pred = model.predict([r["text"] for r in rows], vecs)
     yu, pu = [r["urgency"] for r in rows], [p.urgency for p in pred]
     ys, ps = [r["sentiment"] for r in rows], [p.sentiment for p in pred]
-    # measured: urgency accuracy 0.90, macro-F1 0.89, urgent recall 0.95; sentiment accuracy 0.90, macro-F1 0.92
-    assert accuracy_score(yu, pu) >= 0.86
-    assert f1_score(yu, pu, average="macro") >= 0.85
-    assert recall_score(yu, pu, labels=["urgent"], average="macro") >= 0.92
+    # measured: urgency accuracy 0.911, macro-F1 0.905, urgent recall 0.983; sentiment accuracy 0.892,
+    # macro-F1 0.914 (docs/benchmarks.md)
+    assert accuracy_score(yu, pu) >= 0.88
+    assert f1_score(yu, pu, average="macro") >= 0.87
+    assert recall_score(yu, pu, labels=["urgent"], average="macro") >= 0.95
     assert accuracy_score(ys, ps) >= 0.86
-    assert f1_score(ys, ps, average="macro") >= 0.88
+    assert f1_score(ys, ps, average="macro") >= 0.89
     for lang in ("en", "sw"):
         idx = [i for i, r in enumerate(rows) if r["lang"] == lang]
         assert recall_score([yu[i] for i in idx], [pu[i] for i in idx], labels=["urgent"], average="macro") >= 0.9
@@ -60,18 +68,18 @@ def test_single_messages(model: t.TriageModel, text: str, urgency: str, sentimen
     assert abs(sum(r.probabilities["urgency"].values()) - 1) < 1e-6
 
 
-def test_the_model_beats_keywords_alone_and_embeddings_alone(model: t.TriageModel,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    rows = load_jsonl("triage.jsonl")
+def test_the_model_beats_keywords_alone_and_embeddings_alone(
+        model: t.TriageModel, held_out: tuple[list[dict[str, str]], np.ndarray], monkeypatch: pytest.MonkeyPatch) -> None:
+    rows, vecs = held_out
     texts, yu = [r["text"] for r in rows], [r["urgency"] for r in rows]
 
     def f1(pred: list[str]) -> float:
         return float(f1_score(yu, pred, average="macro"))
 
-    combined = f1([p.urgency for p in model.predict(texts)])
+    combined = f1([p.urgency for p in model.predict(texts, vecs)])
     keywords = f1([t.keyword_baseline(x)[0] for x in texts])
     monkeypatch.setattr(t, "CUE_WEIGHT", 0.0)
-    embeddings = f1([p.urgency for p in t.train(default_embedder()).predict(texts)])
+    embeddings = f1([p.urgency for p in t.train(default_embedder()).predict(texts, vecs)])
     assert combined > keywords + 0.2 and combined > embeddings + 0.01, (combined, keywords, embeddings)
     assert t.cue_names("Nimetapeliwa, elfu ishirini zimeenda!") == ["money_lost", "amount"]
     assert "pin_shared" in t.cue_names("I gave him my PIN")
