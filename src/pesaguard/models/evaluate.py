@@ -120,7 +120,7 @@ def _best_other(chosen: Candidate, grid: list[Candidate], selection: list[dict[s
     others = [c for c in grid if c.kind != chosen.kind]
     if not others:
         return None
-    ap = pd.DataFrame([r for r in selection if "average_precision" in r])
+    ap = pd.DataFrame([r for r in selection if "average_precision" in r and "fold" in r])
     if ap.empty:
         return others[0]
     means = ap.groupby("candidate")["average_precision"].mean()
@@ -129,10 +129,15 @@ def _best_other(chosen: Candidate, grid: list[Candidate], selection: list[dict[s
 
 def _validation_summary(selection: list[dict[str, Any]]) -> dict[str, Any]:
     rows = [r for r in selection if "average_precision" in r]
+    notes = [r["note"] for r in selection if "note" in r]
     if not rows:
-        return {"note": selection[0].get("note") if selection else "no validation"}
+        return {"note": notes[0] if notes else "no validation"}
     df = pd.DataFrame(rows)
     agg = df.groupby("candidate", sort=False).agg(average_precision=("average_precision", "mean"),
                                                   roc_auc=("roc_auc", "mean"))
-    return {"folds": int(df["fold"].nunique()),
-            "mean_by_candidate": {c: {k: float(v) for k, v in r.items()} for c, r in agg.iterrows()}}
+    out: dict[str, Any] = {
+        "folds": int(df["fold"].nunique()), "frauds": int(df.drop_duplicates("fold")["frauds"].sum()),
+        "mean_by_candidate": {c: {k: float(v) for k, v in r.items()} for c, r in agg.iterrows()}}
+    if notes:
+        out["note"] = notes[0]
+    return out

@@ -27,6 +27,9 @@ from pesaguard.store.base import Store
 
 Say = Callable[[str], None]
 
+#: Days at the start of the data used only as feature history, never as training rows.
+WARMUP_DAYS = 7
+
 
 def make_bundle(fitted: FittedModel, cfg: FeatureConfig, metrics: dict[str, Any] | None = None,
                 labels_known_before: str = "now") -> ModelBundle:
@@ -67,7 +70,8 @@ def train_for_deployment(ds: Dataset, settings: Settings, train_start: int | Non
     m = build_matrix(ds.until(end), cfg)
     cand, selection = select_candidate(m, window, grid, say=say, labels_cutoff=None)
     aps = [r["average_precision"] for r in selection
-           if r.get("candidate") == cand.name and r.get("average_precision") is not None]
+           if r.get("candidate") == cand.name and r.get("average_precision") is not None
+           and not pd.isna(r.get("average_precision"))]
     metrics = dict(metrics or {})
     if aps:
         metrics["validation_average_precision"] = sum(aps) / len(aps)
@@ -83,7 +87,7 @@ def train_for_deployment(ds: Dataset, settings: Settings, train_start: int | Non
 
 def demo_window(ds: Dataset, delay_days: int = 7, test_days: int = 7, train_days: int | None = None) -> Window:
     """7 days of label delay and 7 test days ending at the data's last whole day; training on every
-    earlier day (``train_days=None``) or the last ``train_days`` of them.
+    earlier day after a warm-up week (``train_days=None``) or the last ``train_days`` of them.
 
     Why all earlier days by default: a simulated month of a modest network holds a few dozen known
     frauds a week, too few to learn from in one week. A partial last day is not used for testing.
@@ -93,7 +97,11 @@ def demo_window(ds: Dataset, delay_days: int = 7, test_days: int = 7, train_days
     test_end = last  # exclude the (possibly partial) last day
     test_start = test_end - test_days * DAY_MS
     train_end = test_start - delay_days * DAY_MS
-    train_start = first if train_days is None else max(train_end - train_days * DAY_MS, first)
+    if train_days is None:
+        # Skip a warm-up week when there is room: the first days' features have no history yet.
+        train_start = first + WARMUP_DAYS * DAY_MS if train_end - first >= 2 * WARMUP_DAYS * DAY_MS else first
+    else:
+        train_start = max(train_end - train_days * DAY_MS, first)
     if train_end - train_start < DAY_MS:
         raise InputError(f"the data spans {(last - first) // DAY_MS} days: too short for "
                          f"{train_days}+{delay_days}+{test_days} days of train, delay and test",

@@ -26,6 +26,8 @@ Progress = Callable[[str], None]
 
 #: A fold needs at least this many known frauds in training to say anything about a candidate.
 MIN_POSITIVES = 5
+#: Fewer frauds than this in the validation test blocks: keep the first (default) grid point.
+MIN_VALIDATION_FRAUDS = 30
 #: Relative validation-AP margin within which the cheaper candidate is preferred.
 TOLERANCE = 0.02
 
@@ -75,7 +77,8 @@ def select_candidate(
     """Pick the grid point with the best mean average precision over prequential folds.
 
     Folds lie wholly before ``window.test_start`` and use only labels known by then; if none is
-    usable (too little history or no frauds), the first grid point is returned and the table says so.
+    usable (too little history or no frauds), or the folds hold fewer than ``MIN_VALIDATION_FRAUDS``
+    frauds in all, the first grid point is returned and the table says so.
     ``labels_cutoff`` is when the choice is made (default ``window.test_start``; ``None``: now, all labels).
     """
     grid = grid or default_grid()
@@ -95,14 +98,22 @@ def select_candidate(
                 say(f"fold {fi + 1}: {cand.name}")
             model = fit_candidate(m.x[tr], y_tr, m.feature_names, cand)
             met = ranking_metrics(y_te, model.margin(m.x[te]))
-            rows.append({"fold": fi, "candidate": cand.name, **met, **fold.to_dict()})
+            rows.append({"fold": fi, "candidate": cand.name, "frauds": int(y_te.sum()), **met, **fold.to_dict()})
     if not rows:
         return grid[0], [{"candidate": grid[0].name, "note": "no usable validation fold; default chosen"}]
     table = pd.DataFrame(rows)
+    frauds = int(table.drop_duplicates("fold")["frauds"].sum())
+    if frauds < MIN_VALIDATION_FRAUDS:
+        # AP measured on a handful of frauds is mostly noise; it must not override the default.
+        note = f"only {frauds} validation frauds (< {MIN_VALIDATION_FRAUDS}); default kept"
+        return grid[0], [*rows, {"candidate": grid[0].name, "note": note}]
     mean_ap = table.groupby("candidate", sort=False)["average_precision"].mean()
     # Differences of a percent or two in validation AP are noise at these fraud counts, while a
     # smaller model scores faster: take the cheapest candidate within TOLERANCE of the best.
-    near = [c for c in grid if c.name in mean_ap.index and mean_ap[c.name] >= (1 - TOLERANCE) * mean_ap.max()]
+    # Only settings of the winning family compete on cost: a family switch needs a real difference.
+    top = next(c for c in grid if c.name == str(mean_ap.idxmax()))
+    near = [c for c in grid if c.kind == top.kind and c.name in mean_ap.index
+            and mean_ap[c.name] >= (1 - TOLERANCE) * mean_ap.max()]
     best = min(near, key=lambda c: (cost(c), -mean_ap[c.name]))
     return best, rows
 
