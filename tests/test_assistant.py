@@ -139,8 +139,10 @@ def test_index_updates_incrementally_and_persists(tmp_path: Path) -> None:
     assert index.search("Beta text", k=1, audience="analyst", mode="bm25")[0].chunk.heading == "Two"
 
     emb.embedded.clear()
+    written = (tmp_path / "kb" / "manifest.json").stat().st_mtime_ns
     again = index.update()
     assert (again.embedded, again.removed) == (0, 0) and emb.embedded == []  # nothing changed: nothing embedded
+    assert (tmp_path / "kb" / "manifest.json").stat().st_mtime_ns == written  # ... and nothing rewritten
 
     (docs / "one.md").write_text("# One\n\nAlpha text here.\n\n## Two\n\nBeta text changed.\n", encoding="utf-8")
     (docs / "gone.md").unlink()

@@ -59,6 +59,8 @@ def test_ask_roles_and_validation(client: TestClient) -> None:
     assert r.status_code == 422 and "error" in r.json()
     r = client.post("/v1/assistant/ask", headers=scorer, json={"question": "x", "extra": 1})
     assert r.status_code == 422
+    r = client.post("/v1/assistant/ask", headers=scorer, json={"question": "PIN safety?", "generator": "llm"})
+    assert r.status_code == 400 and "PESAGUARD_ASSISTANT_LLM_URL" in r.json()["error"]["hint"]
 
 
 def test_triage_opens_one_case_per_message(client: TestClient) -> None:

@@ -19,7 +19,7 @@ from pesaguard.assistant.index import Hit, KnowledgeIndex, open_index
 from pesaguard.assistant.text import detect_language, tokens
 from pesaguard.assistant.tools import REGISTRY, ToolResult
 from pesaguard.config import Settings, get_settings
-from pesaguard.errors import ForbiddenError, InputError
+from pesaguard.errors import ForbiddenError, InputError, UsageError
 
 Lang = Literal["en", "sw"]
 Audience = Literal["customer", "analyst"]
@@ -131,8 +131,9 @@ class Assistant:
         self._extractive = make_generator("extractive", url=None, model="")
 
     def ask(self, question: str, *, lang: str = "auto", audience: str = "customer", message: str | None = None,
-            account_id: str | None = None, generator: str | None = None) -> Answer:
-        """Answer ``question`` for ``audience`` in ``lang`` (``auto`` detects en/sw)."""
+            account_id: str | None = None, generator: str | None = None, store: Any = None) -> Answer:
+        """Answer ``question`` for ``audience`` in ``lang`` (``auto`` detects en/sw). ``store`` is
+        what the tools read (default: the configured store, opened for the call)."""
         t0 = time.perf_counter()
         question = " ".join(question.split())
         if not question:
@@ -150,7 +151,7 @@ class Assistant:
         hits = self.index.search(question, qvec, k=10, audience=audience, lang=qlang)
         conf = confidence(question, hits)
         t2 = time.perf_counter()
-        results = self._run_tools(question, audience, message, account_id)
+        results = self._run_tools(question, message, account_id, store)
         gen = self.generator if generator is None else self._pick(generator)
         drafts, gen_name = self._draft(gen, question, qlang, hits[:TOP_K], qvec) if conf >= CONFIDENCE_MIN else ([], gen.name)
         kept, dropped, cites = self._check(drafts, hits[:TOP_K])
@@ -169,6 +170,9 @@ class Assistant:
             return self._extractive
         if kind == "llm" and self.generator.name != "extractive":
             return self.generator
+        if kind == "llm" and not self.settings.assistant_llm_url:
+            raise UsageError("no chat API is configured for the assistant", field="generator",
+                             hint="ask with generator extractive, or set PESAGUARD_ASSISTANT_LLM_URL")
         return make_generator(kind, url=self.settings.assistant_llm_url, model=self.settings.assistant_llm_model,
                               api_key=self.settings.assistant_llm_api_key,
                               timeout_s=self.settings.assistant_llm_timeout_s)
@@ -217,14 +221,14 @@ class Assistant:
                  for pos, n in sorted(numbering.items(), key=lambda kv: kv[1])]
         return kept, dropped, cites
 
-    def _run_tools(self, question: str, audience: str, message: str | None,
-                   account_id: str | None) -> list[ToolResult]:
+    def _run_tools(self, question: str, message: str | None, account_id: str | None,
+                   store: Any) -> list[ToolResult]:
         out = []
         text = message or pasted_message(question)
         if text:
-            out.append(REGISTRY["sms_check"].run(self.settings, text=text, account_id=account_id))
+            out.append(REGISTRY["sms_check"].run(self.settings, text=text, account_id=account_id, store=store))
         if account_id:
-            out.append(REGISTRY["account_activity"].run(self.settings, account_id=account_id))
+            out.append(REGISTRY["account_activity"].run(self.settings, account_id=account_id, store=store))
         return out
 
 
@@ -245,7 +249,8 @@ def get_assistant(settings: Settings | None = None) -> Assistant:
 
 
 def answer(question: str, *, lang: str = "auto", audience: str = "customer", settings: Settings | None = None,
-           message: str | None = None, account_id: str | None = None, generator: str | None = None) -> Answer:
+           message: str | None = None, account_id: str | None = None, generator: str | None = None,
+           store: Any = None) -> Answer:
     """Answer a fraud-help question with citations, or abstain and offer a human hand-off.
 
     ``message`` is an SMS to run the scam check on; ``account_id`` (analysts) adds the account's
@@ -253,4 +258,4 @@ def answer(question: str, *, lang: str = "auto", audience: str = "customer", set
     used when ``assistant_llm_url`` is set.
     """
     return get_assistant(settings).ask(question, lang=lang, audience=audience, message=message,
-                                       account_id=account_id, generator=generator)
+                                       account_id=account_id, generator=generator, store=store)

@@ -130,7 +130,7 @@ class KnowledgeIndex:
         self.root.mkdir(parents=True, exist_ok=True)
 
         def put(name: str, write: Callable[[Path], None]) -> None:
-            tmp = self.root / f".{name}.tmp"
+            tmp = self.root / f".{name}.{os.getpid()}.{threading.get_ident()}.tmp"  # writers never share one
             write(tmp)
             os.replace(tmp, self.root / name)
 
@@ -217,9 +217,12 @@ class KnowledgeIndex:
                 chunks.extend(new)
                 docs[doc_id] = {"path": doc.path, "title": doc.title, "lang": doc.lang, "audience": doc.audience,
                                 "signature": sig, "chunks": len(new)}
+            before = ([c.chunk_id for c in self.chunks], self.manifest.get("docs"), self.manifest.get("sources"))
             stats = self._embed(chunks, reuse=not full, progress=progress)
             self.manifest.update(format=FORMAT, embedder=embedder.name, docs=docs)
-            self._save()
+            after = ([c.chunk_id for c in self.chunks], docs, self.manifest.get("sources"))
+            if full or before != after or stats.embedded or not self.exists:
+                self._save()
             return stats
 
     def _embed(self, chunks: list[Chunk], *, reuse: bool,

@@ -6,7 +6,8 @@ area is not installed reports itself unavailable instead of inventing a result.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,18 @@ class Tool:
     run: Callable[..., ToolResult]
 
 
+@contextmanager
+def _store(settings: Settings, store: Any) -> Iterator[Any]:
+    """The caller's store, or the configured one opened (and closed) for this call."""
+    if store is not None:
+        yield store
+        return
+    from pesaguard.store import open_store
+
+    with open_store(settings) as opened:
+        yield opened
+
+
 def _shield_factory() -> Callable[..., Any] | None:
     """``pesaguard.sms.shield.get_shield`` if the SMS shield is installed."""
     try:
@@ -43,7 +56,8 @@ def _shield_factory() -> Callable[..., Any] | None:
     return fn if callable(fn) else None
 
 
-def sms_check(settings: Settings, text: str, account_id: str | None = None, **_: Any) -> ToolResult:
+def sms_check(settings: Settings, text: str, account_id: str | None = None, store: Any = None,
+              **_: Any) -> ToolResult:
     """The SMS shield's verdict on ``text``; with ``account_id`` its money-received claim is also
     checked against that account's ledger."""
     get_shield = _shield_factory()
@@ -52,10 +66,8 @@ def sms_check(settings: Settings, text: str, account_id: str | None = None, **_:
     try:
         shield = get_shield(settings)
         if account_id:
-            from pesaguard.store import open_store
-
-            with open_store(settings) as store:
-                result = shield.check(text, to=account_id, store=store)
+            with _store(settings, store) as s:
+                result = shield.check(text, to=account_id, store=s)
         else:
             result = shield.check(text)
     except PesaguardError as exc:  # typically no SMS model trained yet: say so, never guess
@@ -69,13 +81,13 @@ def sms_check(settings: Settings, text: str, account_id: str | None = None, **_:
     return ToolResult(tool="sms_check", ok=True, summary=summary + ".", data=data)
 
 
-def account_activity(settings: Settings, account_id: str, limit: int = 20, **_: Any) -> ToolResult:
+def account_activity(settings: Settings, account_id: str, limit: int = 20, store: Any = None,
+                     **_: Any) -> ToolResult:
     """Recent transactions of an account (either side) with their fraud labels, and account events."""
-    from pesaguard.store import open_store
     from pesaguard.store.assistant import recent_account_activity
 
-    with open_store(settings) as store:
-        act = recent_account_activity(store, account_id, limit=limit)
+    with _store(settings, store) as s:
+        act = recent_account_activity(s, account_id, limit=limit)
     txns, events = act["transactions"], act["events"]
     if not txns and not events:
         return ToolResult(tool="account_activity", ok=True, summary=f"No activity found for account {account_id}.",

@@ -46,13 +46,13 @@ class TriageIn(BaseModel):
 
 @router.post("/v1/assistant/ask", response_model=Answer,
              summary="Answer a fraud-help question with citations, or abstain and offer a person")
-def ask(body: AskIn, settings: Settings = Depends(get_settings_dep),
+def ask(body: AskIn, settings: Settings = Depends(get_settings_dep), store: Store = Depends(get_store),
         who: Principal = Depends(require_role("scorer"))) -> Answer:
     if (body.audience == "analyst" or body.account_id) and not who.has("analyst"):
         raise ForbiddenError("analyst answers and account look-ups need the analyst role",
                              hint="use a key created with `pesaguard keys create --role analyst`")
     return get_assistant(settings).ask(body.question, lang=body.lang, audience=body.audience, message=body.sms,
-                                       account_id=body.account_id, generator=body.generator)
+                                       account_id=body.account_id, generator=body.generator, store=store)
 
 
 @router.post("/v1/messages/triage", response_model=TriageResult,
