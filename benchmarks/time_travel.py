@@ -115,6 +115,8 @@ def main() -> None:
     summary = {"scenario": {k: v for k, v in tt.__dict__.items() if k not in ("monitor", "gate")},
                "monitor": tt.monitor.model_dump(), "gate_config": tt.gate.model_dump(),
                "simulation": {k: out.sim[k] for k in ("transactions", "fraud_transactions", "per_typology")},
+               "reference": {"alert_rate": out.reference.alert_rate,
+                             "average_precision": out.reference.meta.get("average_precision")},
                "champion_train_frauds": out.champion.meta["train_frauds"],
                "challenger_train_frauds": out.challenger.meta["train_frauds"],
                "checks": out.checks, "gate": out.gate, "promoted": out.promoted,
