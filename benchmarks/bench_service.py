@@ -119,12 +119,13 @@ def bench_pesaguard(home: Path, env: dict[str, str], conns: list[int], duration:
                             stdout=subprocess.DEVNULL)
     t0 = time.perf_counter()
     rows = []
+    warm = {"requests": 0.0}
     try:
         url = f"http://127.0.0.1:{port}"
         wait_ready(f"{url}/readyz", proc)
         startup = time.perf_counter() - t0
         run = f"b{int(time.time())}"
-        run_wrk(url, LUA, conns[0], 3, [key, f"{run}w", str(base), *payers])  # warm-up, not reported
+        warm = run_wrk(url, LUA, conns[0], 3, [key, f"{run}w", str(base), *payers])  # warm-up, not reported
         for i, c in enumerate(conns):
             # each run starts a day later so feature windows see a plausible, increasing clock
             res = run_wrk(url, LUA, c, duration, [key, f"{run}c{c}", str(base + (i + 1) * 86_400_000), *payers])
@@ -134,7 +135,7 @@ def bench_pesaguard(home: Path, env: dict[str, str], conns: list[int], duration:
     with sqlite3.connect(db) as c:
         stored = int(c.execute("SELECT COUNT(*) FROM decisions").fetchone()[0]) - before
         dupes = int(c.execute("SELECT COUNT(*) - COUNT(DISTINCT txn_id) FROM decisions").fetchone()[0])
-    sent = sum(r["requests"] for r in rows)
+    sent = warm["requests"] + sum(r["requests"] for r in rows)
     return rows, {"startup_s": startup, "stored_minus_acknowledged": stored - sent, "duplicates": dupes}
 
 
