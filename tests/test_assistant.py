@@ -160,6 +160,12 @@ def test_index_updates_incrementally_and_persists(tmp_path: Path) -> None:
     assert not any("gone.md" in c.path for c in reopened.chunks)
     assert reopened.sources == [{"path": str(docs.resolve()), "audience": "analyst"}]
 
+    (docs / "new.md").write_text("# New\n\nGamma text.\n", encoding="utf-8")
+    assert not reopened.reload_if_changed()
+    index.update()  # another process adds a document ...
+    assert reopened.reload_if_changed()  # ... and a running server sees it on its next question
+    assert any(c.path.endswith("new.md") for c in reopened.chunks)
+
 
 def test_audience_and_language_filter(tmp_path: Path) -> None:
     index = KnowledgeIndex(tmp_path / "kb", CountingEmbedder())

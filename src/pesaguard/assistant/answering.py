@@ -146,6 +146,7 @@ class Assistant:
         qlang = detect_language(question) if lang == "auto" else lang
         if qlang not in ("en", "sw"):
             raise InputError(f"language {lang!r} is not auto, en or sw", field="lang")
+        self.index.reload_if_changed()
         qvec = self.embedder.query(question)
         t1 = time.perf_counter()
         hits = self.index.search(question, qvec, k=10, audience=audience, lang=qlang)

@@ -84,6 +84,7 @@ class KnowledgeIndex:
         self.sentence_vectors = np.zeros((0, 384), dtype=np.float32)
         self.sentence_offsets = np.zeros(1, dtype=np.int64)  # chunk i owns rows [off[i], off[i+1])
         self._bm25: bm25s.BM25 | None = None
+        self._loaded: tuple[int, int] | None = None  # (inode, mtime) of the manifest this object reflects
         self._load()
 
     # -- persistence ---------------------------------------------------------------------------
@@ -113,6 +114,24 @@ class KnowledgeIndex:
             return  # an older layout: the next update re-reads everything
         self.manifest, self.chunks = manifest, chunks
         self._set_vectors(cv, sv)
+        self._loaded = self._manifest_mtime()
+
+    def _manifest_mtime(self) -> tuple[int, int] | None:
+        # every save replaces the file, so its inode changes even within one timestamp tick
+        try:
+            st = (self.root / "manifest.json").stat()
+        except FileNotFoundError:
+            return None
+        return st.st_ino, st.st_mtime_ns
+
+    def reload_if_changed(self) -> bool:
+        """Pick up an update written by another process (`pesaguard kb add` next to a running
+        server); one stat call when nothing changed."""
+        if self._manifest_mtime() == self._loaded:
+            return False
+        with self._lock:
+            self._load()
+        return True
 
     def _set_vectors(self, cv: np.ndarray, sv: np.ndarray) -> None:
         self.chunk_vectors, self.sentence_vectors = cv, sv
@@ -149,6 +168,7 @@ class KnowledgeIndex:
 
         put("chunks.json", text([c.to_dict() for c in self.chunks]))
         put("manifest.json", text(self.manifest, indent=1))  # last: its presence marks a complete index
+        self._loaded = self._manifest_mtime()
 
     # -- sources and updates -------------------------------------------------------------------
 
