@@ -192,7 +192,7 @@ def dashboard(request: Request, user: User) -> HTMLResponse:
 
 @router.get("/chat", response_class=HTMLResponse)
 def chat_page(request: Request, user: User) -> HTMLResponse:
-    return _page(request, "chat.html", user, question="", answer=None)
+    return _page(request, "chat.html", user, question="", answer=None, error=None)
 
 
 @router.post("/chat", response_class=HTMLResponse)
@@ -200,8 +200,13 @@ def chat_ask(request: Request, user: User, question: Annotated[str, Form(min_len
              csrf: Annotated[str, Form()] = "") -> HTMLResponse:
     check_csrf(request, csrf)
     answer_fn = assistant_answer()
-    answer = answer_fn(question) if answer_fn is not None else None
-    return _page(request, "chat.html", user, question=question, answer=answer)
+    answer, error = None, None
+    if answer_fn is not None:
+        try:
+            answer = answer_fn(question, audience="analyst", settings=request.app.state.settings)
+        except PesaguardError as exc:
+            error = str(exc)
+    return _page(request, "chat.html", user, question=question, answer=answer, error=error)
 
 
 def _safe_next(target: str) -> str:
