@@ -254,9 +254,11 @@ class Store:
         import time
 
         with self._write_lock:
-            current = self.schema_version()
+            # Every version not yet recorded is applied, in order: a migration that lands after a
+            # higher-numbered one (parallel branches) is not skipped.
+            applied = {int(r[0]) for r in self.query("SELECT version FROM schema_migrations")}
             for version, name, text in _migrations():
-                if version <= current:
+                if version in applied:
                     continue
                 body = text.format(**_TYPES[self.dialect])
                 try:
