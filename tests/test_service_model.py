@@ -1,0 +1,71 @@
+"""The decision service with the real champion-model scorer (``pesaguard.models.scorer.Scorer``, a
+LightGBM bundle fitted here on synthetic data): feature values and reasons are logged, a retry
+does not count twice, and a restart rebuilds the live feature state from the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from models_synth import DAY_MS, T0, synth
+from pesaguard.config import Settings
+from pesaguard.features import FeatureConfig
+from pesaguard.models.bundle import ModelBundle
+from pesaguard.models.data import Dataset, build_matrix
+from pesaguard.models.estimators import pick
+from pesaguard.models.pipeline import make_bundle
+from pesaguard.models.protocol import Window
+from pesaguard.models.scorer import Scorer
+from pesaguard.models.train import fit_final
+from pesaguard.service.app import create_app
+from pesaguard.service.auth import create_key
+
+
+@pytest.fixture(scope="module")
+def bundle() -> ModelBundle:
+    tx, lab = synth(accounts=200, seed=5, days=16)
+    window = Window(T0 + 5 * DAY_MS, T0 + 15 * DAY_MS, T0 + 15 * DAY_MS, T0 + 16 * DAY_MS)
+    (cand,) = pick("lgbm_15_shallow")
+    return make_bundle(fit_final(build_matrix(Dataset(tx, lab)), window, cand, labels_cutoff=None), FeatureConfig())
+
+
+def _stream() -> list[dict[str, object]]:
+    tx, _ = synth(accounts=40, days=2, seed=9, minimal=True)
+    recs = tx.sort_values("ts_ms").to_dict("records")
+    return [{k: (int(v) if isinstance(v, np.integer) else v) for k, v in r.items() if not pd.isna(v)} for r in recs]
+
+
+def test_real_scorer_decisions_survive_a_restart_with_the_same_feature_state(bundle: ModelBundle,
+                                                                              tmp_path: Path) -> None:
+    stream = _stream()
+    head, tail = stream[:-10], stream[-10:]
+    settings = Settings(home=tmp_path / "home")
+
+    # reference: one uninterrupted scorer sees the whole stream
+    reference = Scorer(bundle)
+    expected = {t["txn_id"]: reference.score(dict(t)).features for t in stream}
+
+    app = create_app(settings, scorer=Scorer(bundle))
+    with TestClient(app) as client:
+        key = {"X-API-Key": create_key(app.state.store, "scorer")}
+        analyst = {"X-API-Key": create_key(app.state.store, "analyst")}
+        first = client.post("/v1/transactions", json=head[0], headers=key).json()
+        assert first["model_version"] == bundle.version and 0 <= first["score"] <= 1
+        for t in head[1:]:
+            assert client.post("/v1/transactions", json=t, headers=key).status_code == 200
+        assert client.post("/v1/transactions", json=head[-1], headers=key).status_code == 200  # a retry
+        logged = client.get(f"/v1/decisions/{first['decision_id']}", headers=analyst).json()
+        assert set(logged["features"]) == set(bundle.feature_names)
+
+    # a new process: a fresh scorer whose state comes only from the store (warm-up replay)
+    app = create_app(settings, scorer=Scorer(bundle))
+    with TestClient(app) as client:
+        for t in tail:
+            d = client.post("/v1/transactions", json=t, headers=key).json()
+            got = client.get(f"/v1/decisions/{d['decision_id']}", headers=analyst).json()["features"]
+            want = {k: (None if v != v else v) for k, v in expected[t["txn_id"]].items()}
+            assert got == pytest.approx(want, nan_ok=True), t["txn_id"]
