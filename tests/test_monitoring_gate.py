@@ -124,3 +124,16 @@ def test_a_passing_run_without_promotion_is_promoted_later(world, tmp_path: Path
         assert repo.list_retrain_runs(store)[0]["promoted"] is True
     else:
         assert out["action"] == "none" and load_bundle(registry.champion_dir(settings)).version == before
+
+
+def test_shadow_mode_loads_the_newest_challenger_from_the_registry(world) -> None:
+    from pesaguard.monitoring.shadow import load_shadow, resolve_version
+
+    store, settings, _ = world
+    versions = registry.list_versions(settings)
+    newest_other = next(v["version"] for v in versions if not v["champion"])
+    assert resolve_version("challenger", settings) == newest_other
+    recorder = load_shadow(store, settings, "challenger")
+    assert recorder is not None and recorder.model_version == newest_other
+    recorder.close()
+    assert load_shadow(store, settings, None) is None
