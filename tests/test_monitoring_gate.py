@@ -3,6 +3,7 @@ with `models rollback` (promotions by the gate are ordinary promotions, so rollb
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -137,3 +138,31 @@ def test_shadow_mode_loads_the_newest_challenger_from_the_registry(world) -> Non
     assert recorder is not None and recorder.model_version == newest_other
     recorder.close()
     assert load_shadow(store, settings, None) is None
+
+
+def test_retrain_and_promote_from_the_cli(world, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from pesaguard.cli.main import app
+    from pesaguard.config import get_settings
+
+    _, settings, _ = world
+    monkeypatch.setenv("PESAGUARD_HOME", str(settings.home))
+    monkeypatch.setenv("PESAGUARD_DATABASE_URL", settings.resolved_database_url)
+    get_settings.cache_clear()
+    cfg = tmp_path / "m.yaml"
+    cfg.write_text("gate:\n  train_days: 20\n  holdout_days: 5\n  maturity_days: 5\n  k: 10\n"
+                   "  min_segment_frauds: 8\n  candidates: [lgbm_15_shallow]\n")
+    try:
+        before = load_bundle(registry.champion_dir(settings)).version
+        r = CliRunner().invoke(app, ["retrain", "--config", str(cfg), "--no-promote", "--json", str(tmp_path / "r.json")])
+        assert r.exit_code == 0, r.output
+        run = json.loads((tmp_path / "r.json").read_text())
+        assert run["promoted"] is False and "gate" in r.output
+        assert load_bundle(registry.champion_dir(settings)).version == before
+        r = CliRunner().invoke(app, ["monitor", "promote"])
+        assert r.exit_code == 0, r.output
+        expected = run["challenger_version"] if run["comparison"]["passed"] else before
+        assert load_bundle(registry.champion_dir(settings)).version == expected
+    finally:
+        get_settings.cache_clear()
