@@ -166,3 +166,20 @@ def test_retrain_and_promote_from_the_cli(world, monkeypatch: pytest.MonkeyPatch
         assert load_bundle(registry.champion_dir(settings)).version == expected
     finally:
         get_settings.cache_clear()
+
+
+def test_champion_reference_is_loaded_or_recomputed_from_the_training_window(world) -> None:
+    import shutil
+
+    from pesaguard.monitoring.retrain import champion_reference
+
+    store, settings, _ = world
+    bundle = load_bundle(registry.champion_dir(settings))
+    shutil.rmtree(reference_dir(settings, bundle.version), ignore_errors=True)
+    ref = champion_reference(store, settings)  # recomputed by replaying the recorded training window
+    assert ref.meta["model_version"] == bundle.version
+    assert ref.meta["start_ms"] == bundle.meta["train_start_ms"] and ref.rows > 1000
+    assert set(bundle.feature_names) | {"score"} == set(ref.columns)
+    again = champion_reference(store, settings)  # now saved with the model
+    assert (reference_dir(settings, bundle.version) / "reference.json").exists()
+    assert again.columns["score"].counts == ref.columns["score"].counts
