@@ -82,7 +82,9 @@ class MonitoringCollector(Collector):
                     counts[a["kind"]] = counts.get(a["kind"], 0) + 1
             for kind in ("drift", "alert_rate", "performance"):
                 alarms.add_metric([kind], counts.get(kind, 0))
-            value = (summary.get("performance") or {}).get("average_precision")
+            perf = summary.get("performance") or {}
+            # a report stores the whole matured period's AP, a check only the latest matured window's
+            value = perf.get("average_precision", (perf.get("recent") or {}).get("average_precision"))
             if value is not None:
                 ap.add_metric([], float(value))
             ts.add_metric([], int(snap["created_ms"]) / 1000)
