@@ -86,9 +86,15 @@ def online(eng: Any, w: dict[str, pd.DataFrame]) -> list[dict[str, float]]:
             stream.append((int(rec[tcol]), rank, i, name, {k: clean(v) for k, v in rec.items()}))
     stream.sort(key=lambda e: e[:3])
     out: dict[int, dict[str, float]] = {}
-    for _, _, i, name, rec in stream:
+    for k, (_, _, i, name, rec) in enumerate(stream):
+        if isinstance(eng, FeatureEngine) and k == len(stream) // 2:  # a service restart mid-stream
+            eng = FeatureEngine.restore(pickle.loads(pickle.dumps(eng.snapshot())))
         if name == "transactions":
+            before = eng.peek(rec) if isinstance(eng, FeatureEngine) else None
             out[i] = eng.score_and_update(rec)
+            if before is not None:  # the read-only path and the scoring path agree exactly
+                assert before.keys() == out[i].keys()
+                assert all(before[f] == out[i][f] or (math.isnan(before[f]) and math.isnan(out[i][f])) for f in before)
         elif name == "labels":
             eng.add_label(rec["txn_id"], rec["is_fraud"], rec["known_at_ms"])
         elif name == "account_events":
@@ -204,3 +210,23 @@ def test_idle_entities_are_evicted_and_memory_is_bounded() -> None:
     assert len(eng._txns) <= 4 * horizon_days + 1
     snap = eng.snapshot()
     assert len(snap["arrays"]["OE"]) < 200  # arena slots are reused, not appended forever
+
+
+def test_a_sweep_while_scoring_never_leaks_state_into_reused_rows() -> None:
+    eng = FeatureEngine(SMALL)  # horizon 10 days
+    eng._s.OE, eng._s.IE = eng._s.OE[:2], eng._s.IE[:2]  # full after two payments: the next one sweeps
+
+    def pay(i: int, t: int, payer: str, payee: str) -> dict[str, float]:
+        return eng.score_and_update({"txn_id": f"x{i}", "ts_ms": t, "payer": payer, "payee": payee, "amount_minor": 5})
+
+    pay(1, 0, "A", "B")
+    pay(2, 0, "C", "D")
+    eng.add_sms_event("Z", 11 * D, "reversal", 0.9)  # the clock moves on: A to D are idle past the horizon
+    back = pay(3, 11 * D, "A", "B")  # this call's sweep evicts A to D and their pairs
+    assert back["pair_is_new"] == 1.0 and math.isnan(back["payer_secs_since_last"])
+    for i, (payer, payee) in enumerate((("E", "F"), ("G", "H"), ("I", "J"))):  # they take every freed row
+        fresh = pay(4 + i, 11 * D + 1, payer, payee)
+        assert fresh["pair_is_new"] == 1.0 and fresh["pair_prior_count"] == 0.0
+        assert math.isnan(fresh["payer_secs_since_last"]) and math.isnan(fresh["payee_secs_since_last"])
+    again = pay(9, 12 * D, "A", "B")
+    assert again["pair_prior_count"] == 1.0 and again["payer_secs_since_last"] == 86_400.0

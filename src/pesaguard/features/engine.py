@@ -92,9 +92,9 @@ class FeatureEngine:
     def score_and_update(self, txn: dict[str, Any]) -> dict[str, float]:
         """Features of ``txn`` from the state before it, then ``txn`` is added to the state."""
         t, payer, payee = self._required(txn)
+        self._room(1, 0)  # before resolving rows: a sweep may free rows of idle entities
         a, b = self._acct(payer), self._acct(payee)
         pr = self._pair(a, b)
-        self._room(1, 0)
         s = self._s
         amt, ok = self._amount(txn)
         K.txn_score(
@@ -128,6 +128,7 @@ class FeatureEngine:
     def _apply_label(self, a: int, b: int, is_fraud: bool, applied: bool, labelled: bool, handle: Any) -> None:
         if labelled and (applied or not is_fraud):
             return  # nothing new: each transaction counts once as labelled and once as fraud
+        # A sweep here cannot free rows a or b: they moved money less than the horizon ago.
         self._room(0, K.N_ROLES)
         s = self._s
         applied, labelled = K.label_step(s.AI, s.FE, s.meta, s.P, a, b, is_fraud, applied, labelled)
