@@ -95,7 +95,9 @@ def test_single_message_path_matches_the_pipeline(model: TextModel) -> None:
     norm = [normalize(t) for t in GENUINE + SCAMS]
     batch = model.score(norm)  # the sklearn pipeline
     one_by_one = np.array([model.score([t])[0] for t in norm])  # the hand-rolled single-message path
-    np.testing.assert_allclose(one_by_one, batch, rtol=0, atol=1e-9)
+    # Sparse dot products sum in a different order on the two paths (seen: 1.4e-8 apart in CI);
+    # verdict thresholds sit two decimals apart, so 1e-6 still proves the paths are the same model.
+    np.testing.assert_allclose(one_by_one, batch, rtol=0, atol=1e-6)
 
 
 def test_unseen_messages(model: TextModel) -> None:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pesaguard.assistant import Answer, TriageResult, get_assistant, triage
 from pesaguard.config import Settings
-from pesaguard.errors import ForbiddenError
+from pesaguard.errors import ForbiddenError, UsageError
 from pesaguard.schema import to_ms
 from pesaguard.service.auth import Principal
 from pesaguard.service.deps import get_settings_dep, get_store, require_role
@@ -51,6 +51,10 @@ def ask(body: AskIn, settings: Settings = Depends(get_settings_dep), store: Stor
     if (body.audience == "analyst" or body.account_id) and not who.has("analyst"):
         raise ForbiddenError("analyst answers and account look-ups need the analyst role",
                              hint="use a key created with `pesaguard keys create --role analyst`")
+    if body.generator == "llm" and not settings.assistant_llm_url:
+        # The server's configuration, not the request, lacks a chat API: the client can retry extractively.
+        raise UsageError("this server has no chat API configured, so generator 'llm' is unavailable",
+                         field="generator", hint="omit generator or send 'extractive'")
     return get_assistant(settings).ask(body.question, lang=body.lang, audience=body.audience, message=body.sms,
                                        account_id=body.account_id, generator=body.generator, store=store)
 
