@@ -93,6 +93,12 @@ def catalog(cfg: FeatureConfig | None = None) -> str:
         "`docs/architecture.md`, \"Features: one compiled kernel drives replay and live scoring\". A "
         "feature whose input field is absent is NaN; counts over an empty history are 0; *x* is the value.",
         "",
+        "Use: `FeatureEngine(cfg).replay(transactions, labels=, account_events=, sms_events=)` for training "
+        "and batch scoring (one row per transaction, input order); live, `score_and_update(txn)`, `peek(txn)`, "
+        "`add_label(txn_id, is_fraud, known_at_ms)`, `add_account_event(account_id, ts_ms, kind)`, "
+        "`add_sms_event(account_id, ts_ms, scam_type, score)`; `snapshot()` / `FeatureEngine.restore(state)` "
+        "across restarts; `describe(name)` for reason codes.",
+        "",
         "| feature | group | reads as |",
         "|---|---|---|",
     ]

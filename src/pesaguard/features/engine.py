@@ -28,7 +28,10 @@ SWEEP_EVERY = 200_000
 
 
 class FeatureEngine:
-    """Streaming feature state plus the two ways to drive it (replay and one event at a time)."""
+    """Streaming feature state plus the two ways to drive it (replay and one event at a time).
+
+    Not thread-safe: serialise calls (``pesaguard.models.scorer.Scorer`` holds a lock).
+    """
 
     def __init__(self, cfg: FeatureConfig | None = None) -> None:
         self.cfg = cfg or FeatureConfig()
