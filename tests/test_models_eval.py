@@ -108,3 +108,21 @@ def test_evaluate_cli_names_the_problem_when_the_test_period_is_empty(env_home: 
     res = CliRunner().invoke(app, ["evaluate", "--train-start", "2024-03-01", "--train-end", "2024-03-07"])
     assert res.exit_code == 65
     assert "no transactions in the test period" in res.output
+
+
+def test_thin_validation_keeps_the_default_candidate(data: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    from pesaguard.models.train import MIN_VALIDATION_FRAUDS, select_candidate
+
+    tx, lab = data
+    m = build_matrix(Dataset(tx, lab))
+    grid = pick("logreg,lgbm_15_shallow")[::-1]  # logreg first: the first grid point is the default
+    one_day = Window(T0 + 9 * DAY_MS, T0 + 16 * DAY_MS, T0 + 16 * DAY_MS, T0 + 17 * DAY_MS)
+    chosen, rows = select_candidate(m, one_day, grid)
+    frauds = rows[0]["frauds"]
+    assert frauds < MIN_VALIDATION_FRAUDS
+    assert chosen.name == "logreg" and "default kept" in rows[-1]["note"]
+    week = Window(T0 + 9 * DAY_MS, T0 + 16 * DAY_MS, T0 + 16 * DAY_MS, T0 + 23 * DAY_MS)
+    chosen, rows = select_candidate(m, week, grid)  # enough frauds: validation decides
+    assert rows[0]["frauds"] >= MIN_VALIDATION_FRAUDS and not any("note" in r for r in rows)
+    means = pd.DataFrame(rows).groupby("candidate")["average_precision"].mean()
+    assert chosen.name == means.idxmax()
