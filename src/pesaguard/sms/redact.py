@@ -30,7 +30,7 @@ _NAME_WORD = r"[A-Z][A-Za-z'’.-]+"
 # A name is one to four words after an introducing word; capitalised words only (how senders and
 # operators write them), so "from today" or "kutoka kazini" are left alone.
 _NAME_RE = re.compile(
-    rf"(?P<lead>(?:\b(?:from|From|FROM|by|kutoka kwa|kutoka|Kutoka kwa|Kutoka|KUTOKA KWA|KUTOKA|na|jina|Jina|JINA"
+    rf"(?P<lead>(?:\b(?:from|From|FROM|by|By|BY|kutoka kwa|kutoka|Kutoka kwa|Kutoka|KUTOKA KWA|KUTOKA|na|jina|Jina|JINA"
     rf"|Mzee|MZEE|Mr|Mrs|Ms|Dr|Bw|Bi)|<phone>\)?\s*-)"
     rf"(?:\s+(?:litakuja|lije|litoke|ni|litaonyesha|italeta))?[\s:(-]+)"
     rf"(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,3}})"
