@@ -12,7 +12,7 @@ from pesaguard.cli.common import handle_errors, progress, say
 
 @handle_errors
 def demo_cmd(
-    accounts: int = typer.Option(5000, "--accounts", min=50, help="Customer accounts in the simulated network."),
+    accounts: int = typer.Option(10000, "--accounts", min=50, help="Customer accounts in the simulated network."),
     days: int = typer.Option(30, "--days", min=22, help="Days of history to store and learn from."),
     live_days: int = typer.Option(3, "--live-days", min=1, help="Further days streamed in as live traffic."),
     seed: int = typer.Option(7, "--seed", min=0, help="Random seed of the simulated world."),
