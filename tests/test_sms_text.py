@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from pesaguard.errors import InputError, NotFoundError
-from pesaguard.sms.cues import canonical_scam_type, find_cues, scam_type_of
+from pesaguard.sms.cues import find_cues, scam_type_of
 from pesaguard.sms.data import dedupe, read_labelled, template_groups
 from pesaguard.sms.metrics import recall_at_fpr, scam_metrics
 from pesaguard.sms.model import augment, splits, vector_text
@@ -84,13 +84,6 @@ def test_cues_name_the_scam_type(text: str, kind: str) -> None:
 def test_advice_about_pins_is_not_phishing() -> None:
     assert scam_type_of(find_cues(normalize("Safaricom will never ask for your PIN. Usimpe mtu PIN yako"))) != \
         "pin_phishing"
-
-
-def test_scam_type_aliases() -> None:
-    assert canonical_scam_type("phishing") == "pin_phishing"
-    assert canonical_scam_type("reversal") == "reversal"
-    assert canonical_scam_type("something new") == "other"
-    assert canonical_scam_type(None) is None
 
 
 def test_metrics_on_a_known_case() -> None:

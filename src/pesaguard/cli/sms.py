@@ -18,12 +18,6 @@ app = typer.Typer(help="SMS scam shield: check messages, train and evaluate the 
 DATA_HELP = "Folder with the training corpora (uci_sms_spam_collection.tsv, swahili_bongo_scam.csv)."
 
 
-def _data_dir(data: Path | None) -> Path:
-    from pesaguard.sms.data import default_data_dir
-
-    return data if data is not None else default_data_dir()
-
-
 def _parse_time(value: str | None) -> int | None:
     """ISO 8601 (naive means UTC) or epoch milliseconds."""
     if value is None:
@@ -82,6 +76,7 @@ def train(
     json_out: Path | None = typer.Option(None, "--json", help="Also write the model card to this file."),
 ) -> None:
     """Train the SMS model and save it with its model card under HOME/models/sms."""
+    from pesaguard.sms.data import default_data_dir
     from pesaguard.sms.train import model_dir, save_model, train_model
 
     settings = get_settings()
@@ -89,7 +84,7 @@ def train(
         def step(msg: str) -> None:
             advance(1)
 
-        model = train_model(_data_dir(data), sim, simulate=simulate, step=step)
+        model = train_model(data or default_data_dir(), sim, simulate=simulate, step=step)
         path = save_model(model, model_dir(settings))
         advance(1)
     if json_out is not None:

@@ -161,8 +161,9 @@ def _currency(groups: dict[str, str | None], fmt: ClaimFormat, default: str) -> 
 def _when(date: str | None, time: str | None, fmt: ClaimFormat) -> int | None:
     if not date:
         return None
-    parts = [int(p) for p in re.split(r"[/.-]", date)]
-    if len(parts[0].__str__()) == 4 or parts[0] > 31 or fmt.date_order == "ymd":
+    raw = re.split(r"[/.-]", date)
+    parts = [int(p) for p in raw]
+    if len(raw[0]) == 4 or fmt.date_order == "ymd":
         y, m, d = parts
     elif fmt.date_order == "mdy":
         m, d, y = parts

@@ -17,16 +17,6 @@ from dataclasses import dataclass
 
 SCAM_TYPES: tuple[str, ...] = ("reversal", "prize", "impersonation", "pin_phishing", "job_loan", "other")
 
-#: Names other components (the simulator, operators) may use for the same types.
-SCAM_TYPE_ALIASES: dict[str, str] = {
-    "wrong_number": "reversal", "fake_reversal": "reversal", "reversal_scam": "reversal",
-    "lottery": "prize", "prize_lottery": "prize", "promotion": "prize",
-    "staff_impersonation": "impersonation", "agent_impersonation": "impersonation", "impostor": "impersonation",
-    "otp": "pin_phishing", "pin": "pin_phishing", "phishing": "pin_phishing", "otp_phishing": "pin_phishing",
-    "fake_job": "job_loan", "fake_loan": "job_loan", "loan": "job_loan", "job": "job_loan",
-}
-
-
 @dataclass(frozen=True)
 class Cue:
     scam_type: str
@@ -132,13 +122,3 @@ def scam_type_of(cues: list[Cue]) -> str:
     if not totals:
         return "other"
     return max(SCAM_TYPES, key=lambda t: (totals.get(t, 0.0), -SCAM_TYPES.index(t)))
-
-
-def canonical_scam_type(name: str | None) -> str | None:
-    """Map another component's scam-type name onto :data:`SCAM_TYPES` (unknown names -> ``other``)."""
-    if name is None or name == "" or name != name:  # None, empty or NaN
-        return None
-    key = str(name).strip().lower().replace("-", "_").replace(" ", "_")
-    if key in SCAM_TYPES:
-        return key
-    return SCAM_TYPE_ALIASES.get(key, "other")

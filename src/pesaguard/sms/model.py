@@ -100,13 +100,6 @@ def count_corpus(norm: Sequence[str], y: np.ndarray, *, augmented: bool = True, 
     return CountedCorpus(vecs, blocks, origin, labels, len(norm))
 
 
-def build_ngram_pipeline(c: float = DEFAULT_C) -> Pipeline:
-    """The same model as an unfitted pipeline (for callers that fit on raw texts directly)."""
-    features = FeatureUnion([(name, Pipeline([("counts", vec), ("tfidf", TfidfTransformer(sublinear_tf=True))]))
-                             for name, vec in _count_vectorizers()])
-    return Pipeline([("features", features), ("clf", _classifier(c))])
-
-
 def augment(norm: Sequence[str], y: Sequence[int] | np.ndarray, seed: int = 0) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Originals plus minimal-pair copies that decorrelate placeholders from the label.
 
@@ -127,11 +120,6 @@ def augment(norm: Sequence[str], y: Sequence[int] | np.ndarray, seed: int = 0) -
             labels.append(1)
             origin.append(i)
     return texts, np.asarray(labels, dtype=int), np.asarray(origin)
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
 
 
 def splits(y: np.ndarray, groups: np.ndarray | None, k: int = 5, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -103,7 +103,3 @@ def normalize(text: str, *, placeholders: bool = True) -> str:
         text = _PUNCT_SPACE_RE.sub(" ", text)
     return _WS_RE.sub(" ", text).strip()
 
-
-def has_placeholder(normalized: str, name: str) -> bool:
-    """Whether a normalised text contains ``<name>``."""
-    return f"<{name}>" in normalized
