@@ -54,7 +54,8 @@ def ask(body: AskIn, settings: Settings = Depends(get_settings_dep), store: Stor
     if body.generator == "llm" and not settings.assistant_llm_url:
         # The server's configuration, not the request, lacks a chat API: the client can retry extractively.
         raise UsageError("this server has no chat API configured, so generator 'llm' is unavailable",
-                         field="generator", hint="omit generator or send 'extractive'")
+                         field="generator", hint="omit generator or send 'extractive'; the operator enables "
+                         "the chat path with PESAGUARD_ASSISTANT_LLM_URL")
     return get_assistant(settings).ask(body.question, lang=body.lang, audience=body.audience, message=body.sms,
                                        account_id=body.account_id, generator=body.generator, store=store)
 
