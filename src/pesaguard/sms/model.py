@@ -161,20 +161,22 @@ class _FastScorer:
             offset += len(idf)
 
     def decision(self, text: str) -> float:
-        total = self.intercept
-        for analyze, vocab, idf, coef in self.blocks:
-            counts: dict[int, int] = {}
-            for gram in analyze(text):
-                j = vocab.get(gram)
-                if j is not None:
-                    counts[j] = counts.get(j, 0) + 1
-            if not counts:
-                continue
-            idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-            tf = np.fromiter(counts.values(), dtype=float, count=len(counts))
-            w = (np.log(tf) + 1.0) * idf[idx]
-            total += float(w @ coef[idx]) / float(np.sqrt(w @ w))
-        return total
+        return self.intercept + sum(float(self.contributions(text, b)[1].sum()) for b in range(len(self.blocks)))
+
+    def contributions(self, text: str, block: int) -> tuple[np.ndarray, np.ndarray]:
+        """Feature indices of one block present in ``text`` and their terms in the decision value."""
+        analyze, vocab, idf, coef = self.blocks[block]
+        counts: dict[int, int] = {}
+        for gram in analyze(text):
+            j = vocab.get(gram)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        if not counts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=float, count=len(counts))
+        w = (np.log(tf) + 1.0) * idf[idx]
+        return idx, w * coef[idx] / float(np.sqrt(w @ w))
 
 
 @dataclass
@@ -209,27 +211,21 @@ class TextModel:
 
     def top_terms(self, norm: str, k: int = 3) -> list[str]:
         """The words and word pairs of one text that push its score up the most (for reasons)."""
-        words, names, weights = self._word_block()
-        x = words.transform([norm]).tocsr()
-        scored = sorted(((float(v * weights[j]), str(names[j])) for j, v in zip(x.indices, x.data, strict=True)),
-                        reverse=True)
-        return [name for contrib, name in scored[:k] if contrib > 0]
+        idx, contrib = self._fast().contributions(norm, 1)  # block 1: words
+        names = self._word_names()
+        return [str(names[idx[i]]) for i in np.argsort(-contrib)[:k] if contrib[i] > 0]
 
-    def _word_block(self) -> tuple[Pipeline, np.ndarray, np.ndarray]:
-        """The word pipeline, its feature names and its classifier weights (computed once, then cached:
-        sklearn rebuilds the name list on every ``get_feature_names_out`` call)."""
-        cached = self.__dict__.get("_word_cache")
-        if cached is None:
+    def _word_names(self) -> np.ndarray:
+        """Word feature names by index (cached: sklearn rebuilds its list on every call)."""
+        names = self.__dict__.get("_names_cache")
+        if names is None:
             blocks = dict(self.ngram.named_steps["features"].transformer_list)
-            words = blocks["word"]
-            n_char = len(blocks["char"].named_steps["counts"].vocabulary_)
-            vocab = words.named_steps["counts"].vocabulary_
+            vocab = blocks["word"].named_steps["counts"].vocabulary_
             names = np.empty(len(vocab), dtype=object)
             for term, j in vocab.items():
                 names[j] = term
-            coef = np.asarray(self.ngram.named_steps["clf"].coef_).ravel()[n_char:]
-            cached = self.__dict__["_word_cache"] = (words, names, coef)
-        return cached
+            self.__dict__["_names_cache"] = names
+        return names
 
 
 def fit_platt(decision: np.ndarray, y: np.ndarray) -> LogisticRegression:

@@ -73,7 +73,8 @@ def _max_verdict(a: Verdict, b: Verdict) -> Verdict:
 
 
 def _term(name: str) -> str:
-    return _PLACEHOLDER_NAMES.get(name, name)
+    """A model feature as a reader sees it: ``PHONE jina`` -> ``<phone> jina``."""
+    return " ".join(_PLACEHOLDER_NAMES.get(w, w) for w in name.split())
 
 
 def message_id(settings: Settings, text: str, sender: str | None, to: str | None, received_ms: int | None) -> str:
