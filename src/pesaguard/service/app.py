@@ -31,6 +31,7 @@ from pesaguard.monitoring.gauges import install as install_monitoring_gauges
 from pesaguard.monitoring.shadow import load_shadow
 from pesaguard.service import errors
 from pesaguard.service.auth import KeyVerifier
+from pesaguard.service.fastpath import FastDecisions
 from pesaguard.service.metrics import Metrics, MetricsMiddleware
 from pesaguard.service.routers import assistant, cases, decisions, health, keys, labels, sms, transactions
 from pesaguard.store import open_store
@@ -74,6 +75,8 @@ def create_app(settings: Settings | None = None, **options: Any) -> FastAPI:
     app.state.decider = None
     app.state.decider_error = None
     errors.install(app)
+    # inside the metrics middleware (so decisions are counted), outside FastAPI's routing
+    app.add_middleware(FastDecisions, state=app.state)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
     app.include_router(health.router)

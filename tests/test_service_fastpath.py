@@ -1,0 +1,72 @@
+"""POST /v1/transactions answers the same through the lean path and the FastAPI route."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pesaguard.config import Settings
+from pesaguard.service import fastpath
+from pesaguard.service.app import create_app
+from pesaguard.service.auth import create_key
+from service_support import TinyScorer, txn
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[tuple[TestClient, str]]:
+    app = create_app(Settings(home=tmp_path / "home"), scorer=TinyScorer())
+    with TestClient(app) as client:
+        yield client, create_key(app.state.store, "scorer")
+
+
+def _post(client: TestClient, body: Any, headers: dict[str, str]) -> tuple[int, Any]:
+    r = client.post("/v1/transactions", content=body if isinstance(body, bytes) else json.dumps(body).encode(),
+                    headers=headers)
+    return r.status_code, r.json()
+
+
+def test_lean_path_serves_valid_requests_with_either_key_header(env, monkeypatch: pytest.MonkeyPatch) -> None:
+    client, key = env
+    taken = []
+    original = fastpath.FastDecisions._admissible
+
+    def spy(self: fastpath.FastDecisions, scope: Any, body: bytes) -> Any:
+        got = original(self, scope, body)
+        taken.append(got is not None)
+        return got
+
+    monkeypatch.setattr(fastpath.FastDecisions, "_admissible", spy)
+    ct = {"Content-Type": "application/json"}
+    a = _post(client, txn("f1"), {**ct, "X-API-Key": key})
+    b = _post(client, txn("f2"), {**ct, "Authorization": f"Bearer {key}"})
+    assert a[0] == b[0] == 200 and taken == [True, True]
+    assert set(a[1]) == {"decision_id", "txn_id", "action", "score", "reasons", "rule_hits", "model_version",
+                         "policy_version"}
+    assert _post(client, txn("f1"), {**ct, "X-API-Key": key}) == a  # idempotent retry
+    metrics = client.get("/metrics").text
+    assert 'method="POST",route="/v1/transactions",status="200"} 3.0' in metrics
+    status, body = _post(client, txn("f1", amount=7), {**ct, "X-API-Key": key})
+    assert status == 409 and body["error"]["code"] == "conflict" and body["error"]["field"] == "txn_id"
+
+
+@pytest.mark.parametrize(("headers", "body", "status", "field"), [
+    ({"Content-Type": "application/json"}, None, 401, None),                        # no key
+    ({"Content-Type": "application/json", "X-API-Key": "pgk_x_y"}, None, 401, None),  # unknown key
+    ({"Content-Type": "application/json", "Authorization": "Basic abc"}, None, 401, None),
+    ({"Content-Type": "text/plain", "X-API-Key": "KEY"}, None, 422, "body"),
+    ({"Content-Type": "application/json", "X-API-Key": "KEY"}, b"{not json", 422, "[1]"),
+    ({"Content-Type": "application/json", "X-API-Key": "KEY"}, {"txn_id": "x"}, 422, "ts_ms"),
+    ({"Content-Type": "application/json", "X-API-Key": "KEY"}, {**txn("z"), "amount_minor": -1}, 422, "amount_minor"),
+])
+def test_everything_else_gets_the_routes_own_error_envelope(env, headers: dict[str, str], body: Any, status: int,
+                                                            field: str | None) -> None:
+    client, key = env
+    headers = {k: v.replace("KEY", key) for k, v in headers.items()}
+    got_status, got = _post(client, txn("e1") if body is None else body, headers)
+    assert got_status == status, got
+    assert set(got) == {"error"} and got["error"]["field"] == field
