@@ -25,8 +25,12 @@ from pesaguard.models.bundle import ModelBundle, load_bundle
 from pesaguard.models.estimators import LightGBMModel
 from pesaguard.models.explain import Reason, top_reasons
 from pesaguard.models.fastpredict import FastBooster
+from pesaguard.models.pathcontrib import compile_paths
 
 Explain = Literal["auto", "always", "never"]
+#: How reason codes attribute the margin to features: exact TreeSHAP, or path attribution (Saabas,
+#: :mod:`pesaguard.models.pathcontrib`), ~75x cheaper per row; the decision service uses "path".
+Attribution = Literal["tree_shap", "path"]
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,7 @@ class Scorer:
     """Scores transactions with one model bundle and one feature engine."""
 
     def __init__(self, bundle: ModelBundle, engine: FeatureEngine | None = None,
-                 explain: Explain = "auto", top_k: int = 3) -> None:
+                 explain: Explain = "auto", top_k: int = 3, attribution: Attribution = "tree_shap") -> None:
         self.bundle = bundle
         cfg = FeatureConfig(**bundle.feature_config)
         if cfg.version != bundle.feature_version:
@@ -61,7 +65,12 @@ class Scorer:
         self.names = bundle.feature_names
         self.explain: Explain = explain
         self.top_k = top_k
-        self._fast = FastBooster(bundle.model.booster) if isinstance(bundle.model, LightGBMModel) else None
+        model = bundle.model
+        self._fast = FastBooster(model.booster) if isinstance(model, LightGBMModel) else None
+        # None (TreeSHAP) also when the model has categorical splits, which the path walk lacks
+        self._paths = (compile_paths(model.booster) if isinstance(model, LightGBMModel) and attribution == "path"
+                       else None)
+        self.attribution: Attribution = "path" if self._paths is not None else "tree_shap"
         self._lock = threading.Lock()
 
     @classmethod
@@ -86,6 +95,8 @@ class Scorer:
         return float(self.bundle.model.margin(row[None, :])[0])
 
     def _contrib(self, row: np.ndarray) -> np.ndarray:
+        if self._paths is not None:
+            return self._paths.contributions(row)
         if self._fast is not None:
             return self._fast.contributions(row)
         return self.bundle.model.contributions(row[None, :])[0]
