@@ -149,6 +149,8 @@ def test_claim_rules_set_the_verdict(store: Store, settings: Settings) -> None:
     assert spoofed.verdict == "suspicious" and spoofed.claim_check.sender_is_operator is False
     unchecked = shield.check(text, sender="0799111222")
     assert unchecked.verdict == "suspicious" and unchecked.claim_check.status == "not_checked"
+    plea = shield.check(text + " Sorry I sent to the wrong number, please reverse it", sender="MPESA")
+    assert (plea.verdict, plea.scam_type) == ("scam", "reversal")  # no operator notice asks for it back
     plain = shield.check("See you at church tomorrow", sender="0799111222", to="C1", store=store)
     assert plain.verdict == "genuine" and plain.claim_check.status == "not_a_claim"
 

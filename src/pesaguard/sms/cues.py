@@ -63,7 +63,8 @@ CUES: tuple[Cue, ...] = (
                           rf"|usalama|care)\b",
          "uses an operator's name to sound official", 1.0),
     _cue("impersonation", r"\b(?:mwenye nyumba|landlord|namba yangu mpya|namba mpya|new number|my new line"
-                          r"|laini (?:yangu )?mpya|nimeazima simu|borrowed (?:a )?phone|hii (?:ni )?namba yangu (?:mpya|ya))\b",
+                          r"|laini (?:yangu )?mpya|nimeazima simu|borrowed (?:a )?phone|hii (?:ni )?namba yangu (?:mpya|ya)"
+                          r"|changed my (?:number|line)|nimebadilisha namba)\b",
          "says the sender is someone you know writing from a new number", 1.5),
     _cue("impersonation", r"\b(?:account|akaunti|line|laini|sim(?:card)?)\b.{0,30}\b(?:blocked|suspended|closed"
                           r"|deactivated|itafungwa|imefungwa|imesimamishwa|itazimwa|will be (?:blocked|closed))\b",

@@ -6,7 +6,8 @@ How a verdict is reached, in order:
    model's scam threshold, ``suspicious`` at or above its suspicious threshold, else ``genuine``.
 2. A money-received notification that does not come from one of ``settings.operator_sender_ids``
    is at least ``suspicious``.
-3. When the recipient account is known and a store is at hand, the claim is checked against the
+3. A money-received notification that also asks for the money back is a ``scam`` (``reversal``).
+   When the recipient account is known and a store is at hand, the claim is checked against the
    ledger: no such incoming transaction makes it a ``scam`` (type ``reversal``: the fake notice
    precedes "I sent it by mistake, send it back"); a match from an operator sender makes it
    ``genuine``.
@@ -113,14 +114,18 @@ class Shield:
         forced_type: str | None = None
         if claim_out.status != "not_a_claim" and claim_out.sender_is_operator is False:
             verdict = _max_verdict(verdict, "suspicious")
+        cues = find_cues(norm)
+        if claim_out.status != "not_a_claim" and any(c.scam_type == "reversal" for c in cues):
+            # An operator's notice never asks for the money back (none of 963 genuine notices in the
+            # training corpora does): this is the fake-notice-then-"reverse it" scam.
+            verdict, score, forced_type = "scam", max(score, self.model.scam_threshold), "reversal"
         if claim_out.status == "no_match":
             verdict, score, forced_type = "scam", max(score, 0.99), "reversal"
-        elif claim_out.status == "verified" and claim_out.sender_is_operator is not False:
+        elif claim_out.status == "verified" and claim_out.sender_is_operator is not False and forced_type is None:
             verdict, score = "genuine", min(score, 0.01)
         reasons: list[str] = []
         scam_type: str | None = None
         if verdict != "genuine":
-            cues = find_cues(norm)
             scam_type = forced_type or scam_type_of(cues)
             reasons.extend(dict.fromkeys(c.reason for c in cues))
             if score >= self.model.suspicious_threshold:
