@@ -174,6 +174,13 @@ def test_cli_check_and_evaluate(home: Path, tmp_path: Path) -> None:
     assert set(m) >= {"precision", "recall", "f1", "mcc", "pr_auc", "recall_at_1pct_fpr"}
     r = runner.invoke(cli, ["sms", "evaluate", str(f), "--text-col", "text", "--label-col", "kind", "--positive", "x"])
     assert r.exit_code == 65 and "mine.csv" in r.output and "message, kind" in r.output
+    only = tmp_path / "scams_only.csv"
+    only.write_text("text,label\n" + "".join(f'"{t}",scam\n' for t in SCAMS))
+    r = runner.invoke(cli, ["sms", "evaluate", str(only), "--text-col", "text", "--label-col", "label",
+                            "--positive", "scam", "--json", str(tmp_path / "only.json")])
+    assert r.exit_code == 0, r.output
+    m = json.loads((tmp_path / "only.json").read_text())  # strict JSON: no NaN
+    assert m["recall"] >= 0.85 and m["mcc"] is None and m["pr_auc"] is None
     tsv = tmp_path / "uci_like.tsv"
     tsv.write_text("".join(f"ham\t{t}\n" for t in GENUINE) + "".join(f"spam\t{t}\n" for t in SCAMS))
     r = runner.invoke(cli, ["sms", "evaluate", str(tsv), "--text-col", "1", "--label-col", "0", "--positive", "spam"])

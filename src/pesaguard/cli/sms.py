@@ -121,7 +121,7 @@ def evaluate(
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key in ("precision", "recall", "f1", "mcc", "pr_auc", "recall_at_1pct_fpr"):
-        table.add_row(key, f"{metrics[key]:.4f}")
+        table.add_row(key, "n/a (one class only)" if metrics[key] is None else f"{metrics[key]:.4f}")
     say(table)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ def evaluate_file(model: TextModel, path: Path, text_col: str | int, label_col: 
         df = df.drop_duplicates("norm").reset_index(drop=True)
     scores = model.score(list(df["norm"]))
     out = scam_metrics(df["label"].to_numpy(), scores, model.scam_threshold)
+    # With one class only (a file of scams), MCC, PR-AUC and recall at 1% FPR are undefined: null in JSON.
+    out = {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in out.items()}
     out.update({"file": str(path), "model_version": model.version, "deduplicated": dedupe,
                 "suspicious_threshold": model.suspicious_threshold})
     return out
