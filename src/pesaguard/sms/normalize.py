@@ -47,13 +47,13 @@ _SPACED_RE = re.compile(r"\b(?:[a-z] ){3,}[a-z]\b")
 _WS_RE = re.compile(r"\s+")
 
 # M-PESA-style transaction codes: 10 upper-case letters and digits, at least two of each.
-_CODE_RE = re.compile(r"\b(?=(?:[A-Z0-9]*\d){2})(?=(?:[A-Z0-9]*[A-Z]){2})[A-Z][A-Z0-9]{9}\b")
+CODE_RE = re.compile(r"\b(?=(?:[A-Z0-9]*\d){2})(?=(?:[A-Z0-9]*[A-Z]){2})[A-Z][A-Z0-9]{9}\b")
 _URL_RE = re.compile(
     r"(?:https?://|www\.)\S+"
     r"|\b(?:[a-z0-9-]+\.)+(?:com|net|org|info|biz|xyz|top|io|ly|me|co|ke|tz|ug|rw|uk|gl|cc|ws|site|online|link)"
     r"\b(?:/\S*)?"
 )
-_EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _CUR = r"(?:ksh|kes|kshs|tsh|tshs|tzs|ugx|ush|ushs|rwf|usd|eur|gbp|shs?|sh\.|[$£€])"
 _NUMBER = r"\d{1,3}(?:[,\s]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _AMOUNT_RE = re.compile(
@@ -75,13 +75,13 @@ _PUNCT_SPACE_RE = re.compile(r"(?<=[>])(?=[^\s.,;:)])|(?<=[^\s(])(?=<(?:" + "|".
 def _fold(text: str, placeholders: bool = True) -> str:
     """NFKC, casefold, drop diacritics and invisible characters, map look-alikes to Latin."""
     text = unicodedata.normalize("NFKC", html.unescape(text))
-    text = _CODE_RE.sub(" <code> ", text)
+    text = CODE_RE.sub(" <code> ", text)
     text = text.translate(_UPPER_HOMOGLYPHS).casefold()
     text = "".join(ch for ch in unicodedata.normalize("NFKD", text)
                    if not unicodedata.combining(ch) and unicodedata.category(ch) not in ("Cf", "Co", "Cs"))
     text = text.translate(_HOMOGLYPHS)
     if placeholders:  # before the digit/symbol mapping, which would read "a@b.com" as "aab.com"
-        text = _URL_RE.sub(" <url> ", _EMAIL_RE.sub(" <email> ", text))
+        text = _URL_RE.sub(" <url> ", EMAIL_RE.sub(" <email> ", text))
     text = _LEET_RE.sub(lambda m: "".join(_LEET[c] for c in m.group()), text)
     return text
 

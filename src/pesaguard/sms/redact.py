@@ -16,10 +16,8 @@ import hashlib
 import hmac
 import re
 
-from pesaguard.sms.normalize import normalize
+from pesaguard.sms.normalize import CODE_RE, EMAIL_RE, normalize
 
-_CODE_RE = re.compile(r"\b(?=(?:[A-Z0-9]*\d){2})(?=(?:[A-Z0-9]*[A-Z]){2})[A-Z][A-Z0-9]{9}\b")
-_EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _PHONE_RE = re.compile(r"(?<![\w.,])(?:\+|0|2[5-6]\d)[\d\s-]{6,16}\d(?![\w,]|\.\d)")
 _DATE_LIKE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}-\d{2,4}")
 _ACCOUNT_RE = re.compile(
@@ -54,8 +52,8 @@ def _redact_phone(m: re.Match[str]) -> str:
 
 def redact(text: str) -> str:
     """The text with phone numbers, names after "from"/"kutoka kwa", codes and account numbers replaced."""
-    text = _CODE_RE.sub("<code>", text)
-    text = _EMAIL_RE.sub("<email>", text)
+    text = CODE_RE.sub("<code>", text)
+    text = EMAIL_RE.sub("<email>", text)
     text = _ACCOUNT_RE.sub(r"\g<lead><account>", text)
     text = _PHONE_RE.sub(_redact_phone, text)
     text = _NUMBER_RE.sub("<number>", text)

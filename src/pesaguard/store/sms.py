@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from pesaguard.store.base import Store
+from pesaguard.store.core import _range
 
 SMS_COLUMNS = ("msg_id", "ts_ms", "sender", "recipient", "text_redacted", "text_hash", "label", "scam_type",
                "verdict", "score")
@@ -63,14 +64,9 @@ def scam_sms_events(store: Store, since_ms: int | None = None, until_ms: int | N
     Columns: ``account_id, ts_ms, scam_type, score``, ordered by time. A feature may use an event only
     from its ``ts_ms`` on (the time the message arrived and was checked).
     """
-    clauses, params = ["verdict = 'scam'", "recipient IS NOT NULL"], []
-    if since_ms is not None:
-        clauses.append("ts_ms >= ?")
-        params.append(since_ms)
-    if until_ms is not None:
-        clauses.append("ts_ms < ?")
-        params.append(until_ms)
-    rows = store.query("SELECT recipient, ts_ms, scam_type, score FROM sms_messages WHERE "
-                       + " AND ".join(clauses) + " ORDER BY ts_ms, msg_id", params)
+    where, params = _range(since_ms, until_ms)
+    where = (where + " AND" if where else " WHERE") + " verdict = 'scam' AND recipient IS NOT NULL"
+    rows = store.query(f"SELECT recipient, ts_ms, scam_type, score FROM sms_messages{where} ORDER BY ts_ms, msg_id",
+                       params)
     df = pd.DataFrame.from_records(rows, columns=list(SCAM_EVENT_COLUMNS))
     return df.astype({"account_id": "string", "ts_ms": "int64", "scam_type": "string", "score": "float64"})
