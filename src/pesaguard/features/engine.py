@@ -16,7 +16,6 @@ import pandas as pd
 
 from pesaguard.errors import InputError
 from pesaguard.features import kernel as K
-from pesaguard.features import layout as L
 from pesaguard.features.config import GROUPS, FeatureConfig, feature_names
 from pesaguard.features.memory import PendingLabels, TxnMemory
 from pesaguard.features.reference import PAYEE_PREFIX, num, type_code
@@ -133,14 +132,14 @@ class FeatureEngine:
         if labelled and (applied or not is_fraud):
             return  # nothing new: each transaction counts once as labelled and once as fraud
         # A sweep here cannot free rows a or b: they moved money less than the horizon ago.
-        self._room(0, L.N_ROLES)
+        self._room(0, K.N_ROLES)
         s = self._s
         applied, labelled = K.label_step(s.AI, s.FE, s.meta, s.P, a, b, is_fraud, applied, labelled)
         TxnMemory.set_flags(handle, applied, labelled)
 
     def add_account_event(self, account_id: str, ts_ms: int, kind: str) -> None:
         """A SIM swap or device change (other kinds only advance the clock)."""
-        code = L.KIND_CODES.get(kind, -1)
+        code = K.KIND_CODES.get(kind, -1)
         a = self._acct(account_id) if code >= 0 else 0
         K.account_step(self._s.AI, self._s.meta, a, int(ts_ms), code)
         self._tick()
@@ -163,14 +162,14 @@ class FeatureEngine:
         """Make room in the arenas: when one is full, sweep first, then grow to twice what stays live."""
         s, m = self._s, self._s.meta
         full = (
-            m[L.O_LIVE] + payments > s.OE.shape[0]
-            or m[L.I_LIVE] + payments > s.IE.shape[0]
-            or m[L.F_LIVE] + frauds > s.FE.shape[0]
+            m[K.O_LIVE] + payments > s.OE.shape[0]
+            or m[K.I_LIVE] + payments > s.IE.shape[0]
+            or m[K.F_LIVE] + frauds > s.FE.shape[0]
         )
         if not full:
             return
         self.sweep()
-        s.ensure_arenas(int(max(m[L.O_LIVE], m[L.I_LIVE])) + payments + 16, int(m[L.F_LIVE]) + frauds + 16)
+        s.ensure_arenas(int(max(m[K.O_LIVE], m[K.I_LIVE])) + payments + 16, int(m[K.F_LIVE]) + frauds + 16)
 
     def _maybe_sweep(self) -> None:
         self._since_sweep += 1

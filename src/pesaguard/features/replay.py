@@ -15,7 +15,6 @@ import pandas as pd
 
 from pesaguard.errors import InputError
 from pesaguard.features import kernel as K
-from pesaguard.features import layout as L
 from pesaguard.features.order import (
     ACCOUNT_EVENT_COLUMNS,
     LABEL_COLUMNS,
@@ -145,7 +144,7 @@ def replay_frames(
     s.ensure_rows(len(eng._accts), len(eng._pairs))
 
     x_ts = _int_column(acc, "ts_ms", "account events") if len(acc) else np.zeros(0, np.int64)
-    x_kind = acc["kind"].map(L.KIND_CODES).fillna(-1).to_numpy(np.int64) if len(acc) else np.zeros(0, np.int64)
+    x_kind = acc["kind"].map(K.KIND_CODES).fillna(-1).to_numpy(np.int64) if len(acc) else np.zeros(0, np.int64)
     s_ts = _int_column(sms, "ts_ms", "SMS events") if len(sms) else np.zeros(0, np.int64)
     s_score = _float_column(sms, "score")
     s_counts = np.isnan(s_score) | (s_score >= cfg.sms_min_score)
@@ -197,7 +196,7 @@ def replay_frames(
     g_ts = np.concatenate([ts, np.array([mem_hits[t][0] for t in mem_ids], np.int64)])
     g_a = np.concatenate([t_a, np.array([mem_hits[t][1] for t in mem_ids], np.int64)])
     g_b = np.concatenate([t_b, np.array([mem_hits[t][2] for t in mem_ids], np.int64)])
-    g_pend = np.full(n + m, L.NONE, np.int64)
+    g_pend = np.full(n + m, K.NONE, np.int64)
     g_pend_fraud = np.zeros(n + m, np.bool_)
 
     kind, row = event_order(ts, l_known, x_ts, s_ts)
@@ -218,8 +217,8 @@ def replay_frames(
             break
         # An arena is full: free what left the windows, then grow to twice what is live.
         s.sweep(len(eng._accts), len(eng._pairs), evict=False)
-        live = int(max(s.meta[L.O_LIVE], s.meta[L.I_LIVE]))
-        s.ensure_arenas(live + 1024, int(s.meta[L.F_LIVE]) + 64)
+        live = int(max(s.meta[K.O_LIVE], s.meta[K.I_LIVE]))
+        s.ensure_arenas(live + 1024, int(s.meta[K.F_LIVE]) + 64)
 
     _remember(eng, kind, row, ts, txn_ids, t_a, t_b, g_applied, g_labelled)
     for tid, g in mem_row.items():

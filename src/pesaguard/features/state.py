@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 
 from pesaguard.features import kernel as K
-from pesaguard.features import layout as L
 from pesaguard.features.config import FeatureConfig
 
 
@@ -117,24 +116,24 @@ class KernelState:
     def __init__(self, cfg: FeatureConfig) -> None:
         self.P = params(cfg)
         self.nw, self.nl = len(cfg.windows), len(cfg.label_windows)
-        self.ai_default = L.ai_default_row(self.nw, self.nl)
-        self.af_default = L.af_default_row(self.nw)
-        self.pi_default = L.pi_default_row()
+        self.ai_default = K.ai_default_row(self.nw, self.nl)
+        self.af_default = K.af_default_row(self.nw)
+        self.pi_default = K.pi_default_row()
         self.AI = np.tile(self.ai_default, (16, 1))
         self.AF = np.tile(self.af_default, (16, 1))
         self.PI = np.tile(self.pi_default, (16, 1))
-        self.OE = np.zeros((1024, L.oe_cols(self.nw)), np.int64)
+        self.OE = np.zeros((1024, K.oe_cols(self.nw)), np.int64)
         self.IE = np.zeros((1024, 4), np.int64)
         self.FE = np.zeros((64, 2), np.int64)
-        self.meta = L.meta_new()
+        self.meta = K.meta_new()
 
     @property
     def clock(self) -> int:
-        return int(self.meta[L.CLOCK])
+        return int(self.meta[K.CLOCK])
 
     def advance(self, t: int) -> None:
-        if t > self.meta[L.CLOCK]:
-            self.meta[L.CLOCK] = t
+        if t > self.meta[K.CLOCK]:
+            self.meta[K.CLOCK] = t
 
     def ensure_rows(self, n_acct: int, n_pair: int) -> None:
         if self.AI.shape[0] < n_acct:
@@ -147,12 +146,12 @@ class KernelState:
         """Room for ``extra_out`` more events in the payment arenas and ``extra_fraud`` in the label one."""
         m = self.meta
         # Allocation takes a freed slot first, else the next unused one, so capacity minus live is free.
-        if m[L.O_LIVE] + extra_out > self.OE.shape[0]:
-            self.OE = _grow(self.OE, int(m[L.O_LIVE] + extra_out), 0)
-        if m[L.I_LIVE] + extra_out > self.IE.shape[0]:
-            self.IE = _grow(self.IE, int(m[L.I_LIVE] + extra_out), 0)
-        if m[L.F_LIVE] + extra_fraud > self.FE.shape[0]:
-            self.FE = _grow(self.FE, int(m[L.F_LIVE] + extra_fraud), 0)
+        if m[K.O_LIVE] + extra_out > self.OE.shape[0]:
+            self.OE = _grow(self.OE, int(m[K.O_LIVE] + extra_out), 0)
+        if m[K.I_LIVE] + extra_out > self.IE.shape[0]:
+            self.IE = _grow(self.IE, int(m[K.I_LIVE] + extra_out), 0)
+        if m[K.F_LIVE] + extra_fraud > self.FE.shape[0]:
+            self.FE = _grow(self.FE, int(m[K.F_LIVE] + extra_fraud), 0)
 
     def sweep(self, n_acct: int, n_pair: int, evict: bool) -> tuple[np.ndarray, np.ndarray]:
         """Expire all windows to the clock; with ``evict``, reset entities idle for the horizon."""
@@ -171,9 +170,9 @@ class KernelState:
             "AI": self.AI[:n_acct].copy(),
             "AF": self.AF[:n_acct].copy(),
             "PI": self.PI[:n_pair].copy(),
-            "OE": self.OE[: m[L.O_USED]].copy(),
-            "IE": self.IE[: m[L.I_USED]].copy(),
-            "FE": self.FE[: m[L.F_USED]].copy(),
+            "OE": self.OE[: m[K.O_USED]].copy(),
+            "IE": self.IE[: m[K.I_USED]].copy(),
+            "FE": self.FE[: m[K.F_USED]].copy(),
             "meta": m.copy(),
         }
 
