@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from pesaguard.cli.common import handle_errors, progress, say
+from pesaguard.cli.simulate import summary_table
 
 
 @handle_errors
@@ -37,17 +38,8 @@ def demo_cmd(
         with progress("simulating days", total=days + live_days) as advance:
             world = simulate_and_ingest(settings, store, accounts=accounts, days=days, seed=seed,
                                         live_days=live_days, advance=advance)
-        s = world.summary
-        table = Table(title=f"simulated world: {s.days} days, seed {seed} ({world.sim_dir})")
-        table.add_column("what")
-        table.add_column("value", justify="right")
-        table.add_row("transactions", f"{s.transactions:,}")
-        table.add_row("fraudulent", f"{s.fraud_transactions:,} ({s.fraud_rate:.3%})")
-        for name, n in s.per_typology.items():
-            if n:
-                table.add_row(f"  {name}", f"{n:,}")
-        table.add_row("labels reported", f"{s.labels:,} ({s.label_coverage:.0%} of fraud)")
-        table.add_row("SMS", f"{s.sms['total']:,}")
+        table = summary_table(world.summary, f"simulated world: {world.summary.days} days, seed {seed} "
+                                             f"({world.sim_dir})")
         for name, c in world.stored.items():
             table.add_row(f"stored {name}", f"{c['new']:,} new, {world.totals.get(name, c['rows']):,} in store")
         table.add_row("kept back as live traffic", f"{len(world.live):,} transactions ({live_days} days)")

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from pesaguard.cli.common import console, handle_errors, progress, say, state
 from pesaguard.errors import UsageError
+
+if TYPE_CHECKING:  # the simulator loads numpy and pyarrow: not at CLI start-up
+    from pesaguard.simulate.config import SimSummary
 
 
 @handle_errors
@@ -59,7 +63,18 @@ def simulate_cmd(
     if state.quiet:
         console.print(str(out))
         return
-    table = Table(title=f"simulated {summary.days} days from {first} (seed {seed}) -> {out}")
+    table = summary_table(summary, f"simulated {summary.days} days from {first} (seed {seed}) -> {out}")
+    table.add_row("wall time", f"{summary.wall_seconds:.1f} s")
+    if counts is not None:
+        for name, c in counts.items():
+            table.add_row(f"stored {name}", f"{c['new']:,} new of {c['rows']:,}")
+    say(table)
+    say(f"finished {datetime.now():%H:%M:%S}")
+
+
+def summary_table(summary: SimSummary, title: str) -> Table:
+    """A simulation's headline figures: volume, fraud per typology, labels, SMS."""
+    table = Table(title=title)
     table.add_column("what")
     table.add_column("value", justify="right")
     table.add_row("transactions", f"{summary.transactions:,}")
@@ -69,9 +84,4 @@ def simulate_cmd(
             table.add_row(f"  {name}", f"{n:,}")
     table.add_row("labels (reported)", f"{summary.labels:,} ({summary.label_coverage:.0%} of fraud)")
     table.add_row("SMS", f"{summary.sms['total']:,}")
-    table.add_row("wall time", f"{summary.wall_seconds:.1f} s")
-    if counts is not None:
-        for name, c in counts.items():
-            table.add_row(f"stored {name}", f"{c['new']:,} new of {c['rows']:,}")
-    say(table)
-    say(f"finished {datetime.now():%H:%M:%S}")
+    return table

@@ -106,12 +106,7 @@ def ingest_labels(store: Store, path: str | Path, column_map: Mapping[str, str] 
 
 def resolve_label_map(src: Source, column_map: Mapping[str, str] | None) -> dict[str, str]:
     """The complete label column map: given keys, then columns named like a key."""
-    mapping = dict(column_map or {})
-    for k, names in _DEFAULT_NAMES.items():
-        if k not in mapping:
-            found = next((n for n in names if n in src.columns), None)
-            if found is not None:
-                mapping[k] = found
+    mapping = src.complete_map(column_map, _DEFAULT_NAMES)
     available = ", ".join(src.columns)
     missing = [k for k in LABEL_MAP_REQUIRED if k not in mapping]
     if missing:

@@ -126,12 +126,7 @@ def resolve_format(src: Source, fmt: str, column_map: Mapping[str, str] | None) 
                              hint=f"the file's columns are: {available}; use --format generic --map ... "
                                   "for other layouts")
         return "paysim", {}
-    mapping = dict(column_map or {})
-    for k, names in _DEFAULT_NAMES.items():
-        if k not in mapping:
-            found = next((n for n in names if n in src.columns), None)
-            if found is not None:
-                mapping[k] = found
+    mapping = src.complete_map(column_map, _DEFAULT_NAMES)
     missing_keys = [k for k in TXN_MAP_REQUIRED if k not in mapping]
     if missing_keys:
         what = "is not PaySim and " if fmt == "auto" and not column_map else ""

@@ -12,7 +12,7 @@ import csv
 import gzip
 import hashlib
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -89,6 +89,17 @@ class Source:
             while block := fh.read(1 << 20):
                 h.update(block)
         return h.hexdigest()
+
+    def complete_map(self, column_map: Mapping[str, str] | None,
+                     defaults: Mapping[str, Sequence[str]]) -> dict[str, str]:
+        """The given column map, plus each missing key mapped to the first column named like it."""
+        mapping = dict(column_map or {})
+        for key, names in defaults.items():
+            if key not in mapping:
+                found = next((n for n in names if n in self.columns), None)
+                if found is not None:
+                    mapping[key] = found
+        return mapping
 
     def estimated_rows(self) -> int | None:
         """Data rows: exact for Parquet; for CSV, the file's (uncompressed) size over the mean length
