@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
 	@rm -f $(VENV)/.installed-*; touch $(STAMP)
 
-demo: $(STAMP) ## Run the main job on the embedded defaults (simulate a month, ingest, summarise)
+demo: $(STAMP) ## The main job: simulate a month, store it, train and evaluate, then serve API + console with live traffic (Ctrl-C stops)
 	@$(VENV)/bin/pesaguard demo
 
 test: $(STAMP) lint typecheck unit ## Lint, type-check and run the whole test suite
@@ -29,8 +29,8 @@ lint: $(STAMP) ## ruff over the code, tests and benchmarks
 typecheck: $(STAMP) ## mypy over the package
 	@$(VENV)/bin/mypy
 
-unit: $(STAMP) ## pytest (doctests included); PESAGUARD_TEST_POSTGRES_URL adds the PostgreSQL runs
-	@$(VENV)/bin/pytest -n 2 --doctest-modules src tests $(PYTEST_ARGS)
+unit: $(STAMP) ## pytest on 2 workers, a file per worker (module fixtures are shared within a file); PESAGUARD_TEST_POSTGRES_URL adds PostgreSQL
+	@$(VENV)/bin/pytest -n 2 --dist loadfile --doctest-modules src tests $(PYTEST_ARGS)
 
 bench: $(STAMP) ## Run every benchmark and print the figures for docs/benchmarks.md
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
