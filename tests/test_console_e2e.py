@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -75,7 +76,7 @@ def test_analyst_logs_in_opens_a_case_and_labels_it(tmp_path: Path) -> None:
             # the reason filter narrows the queue through htmx, without a page load
             page.fill("#reason", "large amount at night")
             expect(page.locator("#rows")).not_to_contain_text("C004")
-            page.locator("#rows a", has_text="C000").click()
+            _open_case(page, "C000")
             expect(page.locator("h1")).to_contain_text("Account C000")
             expect(page.locator(".decision").first).to_contain_text("large amount at night")
             page.locator("details summary").first.click()
@@ -94,3 +95,21 @@ def test_analyst_logs_in_opens_a_case_and_labels_it(tmp_path: Path) -> None:
     assert set(labels["is_fraud"]) == {1} and set(labels["source"]) == {"analyst"}
     if "PESAGUARD_SCREENSHOTS" not in os.environ:
         shutil.rmtree(shots, ignore_errors=True)
+
+
+def _open_case(page: Any, account: str) -> None:
+    """Click the account's row link in the live queue.
+
+    The queue's rows are swapped by htmx (the filter, and a poll every 5 s); a click that lands while
+    a swap replaces the row hits a detached element and is lost. Wait until no htmx request is in
+    flight, click, and click again if the case page did not load (a real user would click again too).
+    """
+    for _attempt in range(3):
+        page.wait_for_function("() => !document.querySelector('.htmx-request')")
+        page.locator("#rows a", has_text=account).first.click()
+        try:
+            page.wait_for_url("**/console/cases/**", timeout=5_000)
+            return
+        except Exception:  # playwright's TimeoutError: the click was lost to a swap
+            continue
+    raise AssertionError(f"the case page of {account} did not open after three clicks")
