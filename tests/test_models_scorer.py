@@ -79,9 +79,21 @@ def test_reasons_are_the_contributions_that_raised_the_score(trained: dict[str, 
 
 
 def test_auto_explains_only_scores_a_person_will_review(trained: dict[str, ModelBundle]) -> None:
-    scorer = Scorer(trained["lightgbm"])  # explain="auto"
+    scorer = Scorer(trained["lightgbm"], explain="auto")
     r = scorer.score({"txn_id": "a", "ts_ms": T0, "payer": "Q", "payee": "M1", "amount_minor": 1_000})
     assert (r.score >= trained["lightgbm"].thresholds.review) == bool(r.reasons)
+
+
+def test_by_default_every_score_carries_reasons_that_add_up_to_its_margin(
+        trained: dict[str, ModelBundle], stream: pd.DataFrame) -> None:
+    bundle = trained["lightgbm"]
+    scorer = Scorer(bundle)  # explain="always", path attribution
+    results = [scorer.score(_txn(r)) for _, r in stream.iloc[:300].iterrows()]
+    assert any(r.score < bundle.thresholds.review for r in results)  # low scores are explained too
+    assert all(r.reasons for r in results)
+    row = np.array([results[-1].features[n] for n in scorer.names], dtype=np.float64)
+    contrib = scorer._contrib(row)
+    assert contrib.sum() == pytest.approx(scorer._margin(row), abs=1e-6)  # exact in sum
 
 
 def test_scoring_from_many_threads_matches_sequential(trained: dict[str, ModelBundle],

@@ -5,9 +5,11 @@ the state, and returns a calibrated fraud probability with reason codes and the 
 Thread-safe: one lock serialises feature state updates and prediction (both are microseconds).
 No MLflow import happens here: the registry caches bundles on disk and the scorer reads files.
 
-Reason codes cost a TreeSHAP pass (0.3-2 ms per row), so by default (``explain="auto"``) they are
-computed for scores at or above the review threshold, the decisions a person looks at;
-``explain="always"`` gives them for every score.
+Every score carries its top reason codes (``explain="always"``, the default). They come from path
+attribution (``attribution="path"``: each split on the row's path in each tree credits its feature
+with the change in the node value; exact in sum, ~4 µs a row), because exact TreeSHAP measured
+0.35-1.6 ms a row and alone would spend the 1 ms budget; ``attribution="tree_shap"`` remains for
+offline explanations, and ``explain="auto"`` limits reasons to scores at or above review.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ class Scorer:
     """Scores transactions with one model bundle and one feature engine."""
 
     def __init__(self, bundle: ModelBundle, engine: FeatureEngine | None = None,
-                 explain: Explain = "auto", top_k: int = 3, attribution: Attribution = "tree_shap") -> None:
+                 explain: Explain = "always", top_k: int = 3, attribution: Attribution = "path") -> None:
         self.bundle = bundle
         cfg = FeatureConfig(**bundle.feature_config)
         if cfg.version != bundle.feature_version:
