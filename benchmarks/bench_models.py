@@ -66,12 +66,12 @@ def latency(ds: Dataset, candidate: str, n: int = 5000) -> list[tuple[str, float
     live = [{k: (None if (isinstance(v, float) and np.isnan(v)) else v) for k, v in r.items()}
             for r in txns.iloc[split:].drop(columns=["is_fraud", "typology"], errors="ignore").to_dict("records")]
     rows = []
-    for mode in ("never", "auto", "always"):
-        scorer = Scorer(bundle, explain=mode)  # type: ignore[arg-type]
+    for mode, attribution in (("never", "path"), ("auto", "path"), ("always", "path"), ("always", "tree_shap")):
+        scorer = Scorer(bundle, explain=mode, attribution=attribution)  # type: ignore[arg-type]
         scorer.engine.replay(txns.iloc[:split], labels=ds.labels[ds.labels["known_at_ms"] < cut][
             ["txn_id", "is_fraud", "known_at_ms"]], account_events=ds.account_events)
         ts = [_timed(scorer.score, t) for t in live]
-        rows.append((f"`Scorer.score` {candidate}, reasons {mode}", *_pct(ts)))
+        rows.append((f"`Scorer.score` {candidate}, reasons {mode} ({attribution})", *_pct(ts)))
     # Peers: the model alone, through the fast C path and through Booster.predict.
     if bundle.model.kind == "lightgbm":
         x = m.x[-n:]
