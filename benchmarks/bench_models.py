@@ -87,7 +87,27 @@ def latency(ds: Dataset, candidate: str, n: int = 5000) -> list[tuple[str, float
         ts = [_timed(lambda r: booster.predict(r, pred_contrib=True, num_threads=1), x[i : i + 1])
               for i in range(min(len(x), 1000))]
         rows.append(("model only: `Booster.predict(pred_contrib=True)` 1 row (reasons)", *_pct(ts)))
+        agreement(Scorer(bundle, attribution="path"), x[:2000], candidate)
     return rows
+
+
+def agreement(scorer: Scorer, x: np.ndarray, candidate: str) -> None:
+    """How often path attribution names the same top reasons as exact TreeSHAP (positive contributions,
+    as ``top_reasons`` ranks them), over rows whose TreeSHAP top reason exists."""
+    assert scorer._paths is not None
+    shap = scorer.bundle.model.contributions(x)[:, :-1]
+    top1 = overlap = n = 0
+    for i in range(len(x)):
+        path = scorer._paths.contributions(x[i])[:-1]
+        want = [j for j in np.argsort(-shap[i], kind="stable")[:3] if shap[i, j] > 0]
+        got = [j for j in np.argsort(-path, kind="stable")[:3] if path[j] > 0]
+        if not want:
+            continue
+        n += 1
+        top1 += bool(got) and got[0] == want[0]
+        overlap += len(set(got) & set(want)) / len(want)
+    print(f"\nreason codes, path attribution vs TreeSHAP ({candidate}, {n} rows): top reason agrees "
+          f"{top1 / n:.1%}, top-3 overlap {overlap / n:.1%}")
 
 
 def throughput(ds: Dataset, candidate: str) -> list[tuple[str, int, float, float, float]]:
