@@ -130,6 +130,23 @@ def _release(arena, meta, free, live, next_col, e):
 
 
 @numba.njit(cache=True, inline="always")
+def _drop_expired(AI, PI, E, meta, a, cutoff, head, tail, pair_ev, free, live):
+    """Release account ``a``'s queued events (out or in) at or before ``cutoff``, oldest first,
+    unlinking each from its payer-payee pair; empties the queue's tail when nothing is left."""
+    h = AI[a, head]
+    while h != -1 and E[h, E_TS] <= cutoff:
+        nxt = E[h, E_NEXT]
+        pr = E[h, E_PAIR]
+        if pr >= 0:
+            PI[pr, pair_ev] = -1
+        _release(E, meta, free, live, E_NEXT, h)
+        h = nxt
+    AI[a, head] = h
+    if h == -1:
+        AI[a, tail] = -1
+
+
+@numba.njit(cache=True, inline="always")
 def _sq_step(hi, lo, d, sign):
     """(hi, lo) +/- d*d exactly, for |d| < 2**53 (amount differences up to 9e15 minor units)."""
     if d < 0:
@@ -232,18 +249,7 @@ def _out_expire(AI, AF, PI, OE, meta, P, a, t):
             AI[a, b + 5] = -1
         else:  # the front has nothing before it: a pop from the back must stop here
             OE[f, E_M0 + w] = -1
-    cutoff = t - P[PR_W0 + nw - 1]
-    h = AI[a, O_HEAD]
-    while h != -1 and OE[h, E_TS] <= cutoff:
-        nxt = OE[h, E_NEXT]
-        pr = OE[h, E_PAIR]
-        if pr >= 0:
-            PI[pr, P_OUT_EV] = -1
-        _release(OE, meta, O_FREE, O_LIVE, E_NEXT, h)
-        h = nxt
-    AI[a, O_HEAD] = h
-    if h == -1:
-        AI[a, O_TAIL] = -1
+    _drop_expired(AI, PI, OE, meta, a, t - P[PR_W0 + nw - 1], O_HEAD, O_TAIL, P_OUT_EV, O_FREE, O_LIVE)
 
 
 @numba.njit(cache=True)
@@ -332,18 +338,7 @@ def _in_expire(AI, PI, IE, meta, P, a, t):
                     dist -= 1
                 p = IE[p, E_NEXT]
             AI[a, b], AI[a, b + 1], AI[a, b + 3], AI[a, b + 2] = cnt, s, dist, p
-    cutoff = t - P[PR_W0 + nw - 1]
-    h = AI[a, I_HEAD]
-    while h != -1 and IE[h, E_TS] <= cutoff:
-        nxt = IE[h, E_NEXT]
-        pr = IE[h, E_PAIR]
-        if pr >= 0:
-            PI[pr, P_IN_EV] = -1
-        _release(IE, meta, I_FREE, I_LIVE, E_NEXT, h)
-        h = nxt
-    AI[a, I_HEAD] = h
-    if h == -1:
-        AI[a, I_TAIL] = -1
+    _drop_expired(AI, PI, IE, meta, a, t - P[PR_W0 + nw - 1], I_HEAD, I_TAIL, P_IN_EV, I_FREE, I_LIVE)
 
 
 @numba.njit(cache=True)
