@@ -1,20 +1,34 @@
 """Decision service throughput and latency, against ``mlflow models serve`` on the same model.
 
-Run: ``python benchmarks/bench_service.py [--home DIR] [--duration 20] [--connections 8,16]``.
+Run: ``python benchmarks/bench_service.py [--home DIR] [--duration 20] [--connections 8,12] [--skip-mlflow]``.
 
 The service is started the way users start it (``pesaguard serve``) on loopback, and the load
-comes from ``wrk`` (Debian package; C, one thread) in a separate process with a Lua script that
-gives every request a unique transaction id, so each request is a full decision: auth, validation,
-idempotency check, live features, LightGBM, policy, a durable commit, the answer. In the same run
-the champion model is served by ``mlflow models serve`` (its pyfunc form) and loaded with the same
-wrk settings; MLflow receives precomputed feature rows, so it does strictly less work per request.
-Prints a markdown table for docs/benchmarks.md.
+comes from ``wrk`` (Debian package; C, one thread) in a separate process. Every request is a full
+decision: auth, validation, idempotency check, live features, LightGBM, policy, a durable commit,
+the answer.
+
+Traffic. The main rows replay realistic traffic: the simulator runs ``days + live_days`` days of one
+world (fixed seed); the first ``days`` are ingested and the model is trained on them; the later days'
+transactions, which the model never saw, are written once as JSON request bodies
+(``HOME/bench/live.jsonl``) that ``bench_service_replay.lua`` cycles through, giving each request a
+txn_id unique to the run and shifting timestamps forward by the live span on every cycle, so the
+service's clock never goes backwards. A last row keeps the old synthetic load
+(``bench_service_stress.lua``: a 1,000-payer pool sending every few simulated ms, so nearly every
+decision is a review or block that opens or updates a case) as the worst case. Every row prints the
+alert rate (review + block share of the decisions it made, read from the store) and the server's CPU
+time per decision (utime + stime of the server process from /proc over the row, divided by the
+requests answered), the figure to compare on a shared machine.
+
+In the same run the champion model is served by ``mlflow models serve`` (its pyfunc form) and
+loaded with the same wrk settings; MLflow receives precomputed feature rows, so it does strictly
+less work per request. Prints a markdown table for docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import shutil
@@ -26,13 +40,19 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-LUA = ROOT / "benchmarks" / "bench_service.lua"
+REPLAY_LUA = ROOT / "benchmarks" / "bench_service_replay.lua"
+STRESS_LUA = ROOT / "benchmarks" / "bench_service_stress.lua"
 PESAGUARD = Path(sys.executable).with_name("pesaguard")
 MLFLOW = Path(sys.executable).with_name("mlflow")
+DAY_MS = 86_400_000
+SEED = 11
+REPLAY = "replay: simulated days after training"
+STRESS = "stress: ~all-alert traffic"
 
 
 def free_port() -> int:
@@ -41,29 +61,59 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def prepare(home: Path, accounts: int, days: int) -> None:
-    """A simulated network in the store and a trained champion model (skipped if already there)."""
+def traffic_path(home: Path) -> Path:
+    return home / "bench" / "live.jsonl"
+
+
+def prepare(home: Path, accounts: int, days: int, live_days: int) -> dict[str, Any]:
+    """A simulated network's first ``days`` in the store, a champion model trained on them, and the
+    next ``live_days`` days written as request bodies (all skipped if already there).
+
+    Returns the replay's parameters: ``{"path", "requests", "start_ms", "span_ms"}``.
+    """
     from pesaguard.config import Settings
     from pesaguard.models.scorer import Scorer
 
     settings = Settings(home=home)
+    path = traffic_path(home)
+    meta_path = path.with_suffix(".json")
     try:
         Scorer.from_champion(settings)
-        return
+        ready = True
     except Exception:
-        pass
+        ready = False
+    if ready and meta_path.exists():
+        return json.loads(meta_path.read_text())
+    if ready:
+        sys.exit(f"{home} holds a trained model but no replay traffic ({path}): it was prepared by an older "
+                 "version of this script; use a fresh --home")
     from pesaguard.demo import simulate_and_ingest
     from pesaguard.models.data import from_store
     from pesaguard.models.pipeline import train_for_deployment
+    from pesaguard.service.demo import _payloads
     from pesaguard.store import open_store
 
     settings.ensure_home()
     t0 = time.perf_counter()
     with open_store(settings) as store:
-        simulate_and_ingest(settings, store, accounts=accounts, days=days, seed=11)
+        world = simulate_and_ingest(settings, store, accounts=accounts, days=days, seed=SEED, live_days=live_days)
         train_for_deployment(from_store(store), settings, promote=True)
-    print(f"prepared {home} ({accounts} accounts, {days} days, trained) in {time.perf_counter() - t0:.0f} s",
-          file=sys.stderr)
+    bodies = _payloads(world.live)  # time order; the same conversion the demo's live traffic uses
+    if not bodies:
+        sys.exit(f"the simulation produced no transactions after day {days}: raise --live-days")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as f:
+        for b in bodies:
+            # txn_id and ts_ms first: bench_service_replay.lua rewrites them per request
+            f.write(json.dumps({"txn_id": b["txn_id"], "ts_ms": b["ts_ms"],
+                                **{k: v for k, v in b.items() if k not in ("txn_id", "ts_ms")}},
+                               separators=(",", ":")) + "\n")
+    start = int(world.live["ts_ms"].min()) // DAY_MS * DAY_MS
+    meta = {"path": str(path), "requests": len(bodies), "start_ms": start, "span_ms": live_days * DAY_MS}
+    meta_path.write_text(json.dumps(meta, indent=1))
+    print(f"prepared {home} ({accounts} accounts, {days} days stored and trained on, {live_days} more days "
+          f"= {len(bodies):,} replay requests) in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    return meta
 
 
 def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 300) -> None:
@@ -80,17 +130,28 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 300) ->
     raise RuntimeError(f"{url} not ready after {timeout} s")
 
 
-def run_wrk(url: str, lua: Path, connections: int, duration: int, args: list[str]) -> dict[str, float]:
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_wrk(url: str, lua: Path, connections: int, duration: int, args: list[str],
+            server_pid: int | None = None) -> dict[str, float]:
+    cpu0 = cpu_seconds(server_pid) if server_pid else 0.0
     out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(lua), url,
                           "--", *args], capture_output=True, text=True, check=True).stdout
+    cpu = cpu_seconds(server_pid) - cpu0 if server_pid else math.nan
     pct = {p: _ms(v, u) for p, v, u in re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
     done = re.search(r"(\d+) requests in ([\d.]+)(s|m)", out)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     assert done is not None, out
+    requests = int(done.group(1))
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-            "requests": int(done.group(1)), "p50": pct["50"], "p90": pct["90"], "p99": pct["99"],
-            "errors": (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, sock.groups())) if sock else 0)}
+            "requests": requests, "p50": pct["50"], "p90": pct["90"], "p99": pct["99"],
+            "errors": (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, sock.groups())) if sock else 0),
+            "cpu_ms": 1000 * cpu / requests if requests else math.nan}
 
 
 def _ms(value: str, unit: str) -> float:
@@ -106,46 +167,87 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def bench_pesaguard(home: Path, env: dict[str, str], conns: list[int], duration: int) -> tuple[list[dict], dict]:
+def _next_shift(db: Path, start_ms: int) -> int:
+    """The whole-day shift that puts the replay's first transaction after everything stored (the
+    history, and earlier runs' traffic): time never goes backwards for the feature state."""
+    with sqlite3.connect(db) as c:
+        last = int(c.execute("SELECT MAX(ts_ms) FROM transactions").fetchone()[0])
+    return max(0, (last - start_ms) // DAY_MS + 1) * DAY_MS
+
+
+def _stress_pass(db: Path, payers: list[str]) -> int:
+    """Where the stress script's payer-payee pairing starts: past every pass earlier stress runs made
+    (each pass sends one transfer per payer), so its pairs are new to the feature state."""
+    with sqlite3.connect(db) as c:
+        n = int(c.execute("SELECT COUNT(*) FROM decisions").fetchone()[0])
+    return n // len(payers) + 1
+
+
+def _alert_rate(db: Path, prefix: str) -> float:
+    """Share of review + block among the decisions whose txn_id starts with ``prefix``."""
+    with sqlite3.connect(db) as c:
+        n, alerts = c.execute("SELECT COUNT(*), SUM(action <> 'allow') FROM decisions WHERE txn_id >= ? AND txn_id < ?",
+                              (prefix + "-", prefix + ".")).fetchone()  # '.' sorts right after '-'
+    return (alerts or 0) / n if n else math.nan
+
+
+def bench_pesaguard(home: Path, env: dict[str, str], replay: dict[str, Any], conns: list[int],
+                    stress_conns: list[int], duration: int) -> tuple[list[dict], dict]:
     db = home / "pesaguard.db"
     key = subprocess.run([str(PESAGUARD), "-q", "keys", "create", "--role", "scorer", "--name", "bench"], env=env,
                          capture_output=True, text=True, check=True).stdout.split()[-1]
     with sqlite3.connect(db) as c:
         payers = [r[0] for r in c.execute("SELECT account_id FROM accounts WHERE kind = 'customer' LIMIT 1000")]
-        base = int(c.execute("SELECT MAX(ts_ms) FROM transactions").fetchone()[0]) + 86_400_000
         before = int(c.execute("SELECT COUNT(*) FROM decisions").fetchone()[0])
     port = free_port()
     proc = subprocess.Popen([str(PESAGUARD), "serve", "--port", str(port)], env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL)
     t0 = time.perf_counter()
     rows = []
-    warm = {"requests": 0.0}
+    sent = 0
+    run = f"b{int(time.time())}"
+
+    def replay_args(prefix: str) -> list[str]:
+        shift = _next_shift(db, replay["start_ms"])
+        return [key, prefix, str(shift), str(replay["span_ms"]), replay["path"]]
+
     try:
         url = f"http://127.0.0.1:{port}"
         wait_ready(f"{url}/readyz", proc)
         startup = time.perf_counter() - t0
-        run = f"b{int(time.time())}"
-        warm = run_wrk(url, LUA, conns[0], 3, [key, f"{run}w", str(base), *payers])  # warm-up, not reported
-        for i, c in enumerate(conns):
-            # each run starts a day later so feature windows see a plausible, increasing clock
-            res = run_wrk(url, LUA, c, duration, [key, f"{run}c{c}", str(base + (i + 1) * 86_400_000), *payers])
-            rows.append({"server": "pesaguard serve", "connections": c, **res})
+        sent += run_wrk(url, REPLAY_LUA, conns[0], 3, replay_args(f"{run}w"))["requests"]  # warm-up, not reported
+        for c in conns:
+            prefix = f"{run}r{c}"
+            res = run_wrk(url, REPLAY_LUA, c, duration, replay_args(prefix), proc.pid)
+            rows.append({"server": "pesaguard serve", "traffic": REPLAY, "connections": c, **res,
+                         "alert_rate": _alert_rate(db, prefix)})
+            sent += res["requests"]
+        for c in stress_conns:
+            prefix = f"{run}s{c}"
+            base = _next_shift(db, 0)  # a day boundary after everything stored
+            res = run_wrk(url, STRESS_LUA, c, duration, [key, prefix, str(base), str(_stress_pass(db, payers)),
+                                                         *payers], proc.pid)
+            rows.append({"server": "pesaguard serve", "traffic": STRESS, "connections": c, **res,
+                         "alert_rate": _alert_rate(db, prefix)})
+            sent += res["requests"]
     finally:
         stop(proc)
     with sqlite3.connect(db) as c:
         stored = int(c.execute("SELECT COUNT(*) FROM decisions").fetchone()[0]) - before
         dupes = int(c.execute("SELECT COUNT(*) - COUNT(DISTINCT txn_id) FROM decisions").fetchone()[0])
-    sent = warm["requests"] + sum(r["requests"] for r in rows)
     return rows, {"startup_s": startup, "stored_minus_acknowledged": stored - sent, "duplicates": dupes}
 
 
 def bench_mlflow(home: Path, env: dict[str, str], conns: list[int], duration: int) -> list[dict]:
     from pesaguard.config import Settings
     from pesaguard.models.registry import MODEL_NAME
+    from pesaguard.store import open_store
+    from pesaguard.store.decisions import load_decisions
 
     settings = Settings(home=home)
-    with sqlite3.connect(home / "pesaguard.db") as c:
-        features = json.loads(c.execute("SELECT features FROM decisions ORDER BY created_ms DESC LIMIT 1").fetchone()[0])
+    with open_store(settings) as store:  # the stored feature vector, however the store encodes it
+        last = store.scalar("SELECT MAX(ts_ms) FROM decisions")
+        features = load_decisions(store, start_ms=int(last))[-1]["features"]
     body = json.dumps({"dataframe_split": {"columns": list(features),
                                            "data": [[0.0 if v is None else v for v in features.values()]]}})
     lua = Path(tempfile.mkdtemp()) / "mlflow.lua"
@@ -163,45 +265,62 @@ def bench_mlflow(home: Path, env: dict[str, str], conns: list[int], duration: in
         wait_ready(f"{url}/ping", proc)
         run_wrk(f"{url}/invocations", lua, conns[0], 3, [])
         for c in conns:
-            rows.append({"server": "mlflow models serve", "connections": c,
-                         **run_wrk(f"{url}/invocations", lua, c, duration, [])})
+            rows.append({"server": "mlflow models serve", "traffic": "one precomputed feature row",
+                         "connections": c, **run_wrk(f"{url}/invocations", lua, c, duration, []),
+                         "alert_rate": math.nan, "cpu_ms": math.nan})
     finally:
         stop(proc)
         shutil.rmtree(lua.parent, ignore_errors=True)
     return rows
 
 
+def _fmt(v: float, spec: str) -> str:
+    return "-" if math.isnan(v) else format(v, spec)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--home", type=Path, default=None, help="reuse a prepared PESAGUARD_HOME (default: a temp dir)")
     ap.add_argument("--accounts", type=int, default=5000)
-    ap.add_argument("--days", type=int, default=30)
+    ap.add_argument("--days", type=int, default=30, help="simulated days stored and trained on")
+    ap.add_argument("--live-days", type=int, default=3, help="later simulated days replayed as traffic")
     ap.add_argument("--duration", type=int, default=20, help="seconds per measured run")
-    ap.add_argument("--connections", default="8,32", help="comma-separated wrk connection counts")
+    ap.add_argument("--connections", default="8,12", help="comma-separated wrk connection counts (replay rows)")
+    ap.add_argument("--stress-connections", default=None,
+                    help="connection counts for the stress rows (default: the largest of --connections; "
+                         "'' for none)")
     ap.add_argument("--skip-mlflow", action="store_true")
     a = ap.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
     home = a.home or Path(tempfile.mkdtemp(prefix="pesaguard-bench-"))
-    prepare(home, a.accounts, a.days)
+    replay = prepare(home, a.accounts, a.days, a.live_days)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PESAGUARD_")} | {"PESAGUARD_HOME": str(home)}
     conns = [int(c) for c in a.connections.split(",")]
-    rows, checks = bench_pesaguard(home, env, conns, a.duration)
+    stress = ([max(conns)] if a.stress_connections is None
+              else [int(c) for c in a.stress_connections.split(",") if c.strip()])
+    load_before = os.getloadavg()[0]
+    rows, checks = bench_pesaguard(home, env, replay, conns, stress, a.duration)
     if not a.skip_mlflow:
         rows += bench_mlflow(home, env, conns, a.duration)
-    print(f"\n{os.cpu_count()} cores; load average before the run: {os.getloadavg()[0]:.1f}; "
-          f"service start-up (warm-up included) {checks['startup_s']:.1f} s; decisions stored minus acknowledged: "
+    print(f"\n{os.cpu_count()} cores; load average before the run {load_before:.1f}, after it "
+          f"{os.getloadavg()[0]:.1f}; replay: {replay['requests']:,} requests over "
+          f"{replay['span_ms'] // DAY_MS} simulated days, cycled; service start-up (warm-up included) "
+          f"{checks['startup_s']:.1f} s; decisions stored minus acknowledged: "
           f"{checks['stored_minus_acknowledged']} (in flight when wrk stopped); duplicates: {checks['duplicates']}\n")
-    print("| server | connections | requests/s | p50 ms | p90 ms | p99 ms | errors |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| server | traffic | connections | requests/s | p50 ms | p90 ms | p99 ms | errors | alert rate "
+          "| server CPU per decision |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['server']} | {r['connections']} | {r['rps']:,.0f} | {r['p50']:.2f} | {r['p90']:.2f} | "
-              f"{r['p99']:.2f} | {r['errors']} |")
-    by = {(r["server"], r["connections"]): r["rps"] for r in rows}
+        print(f"| {r['server']} | {r['traffic']} | {r['connections']} | {r['rps']:,.0f} | {r['p50']:.2f} | "
+              f"{r['p90']:.2f} | {r['p99']:.2f} | {r['errors']} | {_fmt(100 * r['alert_rate'], '.1f')}% | "
+              f"{_fmt(r['cpu_ms'], '.3f')} ms |".replace("| -% |", "| - |").replace("| - ms |", "| - |"))
+    by = {(r["server"], r["traffic"], r["connections"]): r["rps"] for r in rows}
     for c in conns:
-        if ("mlflow models serve", c) in by:
-            print(f"\nratio pesaguard / mlflow at {c} connections: "
-                  f"{by[('pesaguard serve', c)] / by[('mlflow models serve', c)]:.2f}x")
+        peer = [v for (s, _, k), v in by.items() if s == "mlflow models serve" and k == c]
+        if peer:
+            print(f"\nratio pesaguard (replay) / mlflow at {c} connections: "
+                  f"{by[('pesaguard serve', REPLAY, c)] / peer[0]:.2f}x")
 
 
 if __name__ == "__main__":
