@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from pesaguard.decisions.policy import Policy, Scorer
@@ -83,7 +83,9 @@ class DecisionService:
             "decision_id": decision_id(txn.txn_id), "txn_id": txn.txn_id, "request_hash": req_hash,
             "ts_ms": txn.ts_ms, "account_id": txn.payer, "amount_minor": txn.amount_minor,
             "action": outcome.action, "score": score, "reasons": outcome.reasons,
-            "rule_hits": outcome.rule_hits, "features": _jsonable(result.features),
+            # the scorer's mapping as is (NaN included): the store encodes it compactly and writes
+            # NaN as null (pesaguard.store.decisions.encode_features)
+            "rule_hits": outcome.rule_hits, "features": result.features,
             "model_version": str(result.model_version), "policy_version": self.policy.version,
             "created_ms": int(time.time() * 1000),
         }
@@ -146,17 +148,3 @@ def data_row(txn: Transaction) -> list[Any]:
 def _reason_text(reason: Any) -> str:
     """Reasons may be strings or reason objects with a ``text`` sentence (pesaguard.models)."""
     return reason if isinstance(reason, str) else str(getattr(reason, "text", reason))
-
-
-def _jsonable(features: Mapping[str, Any]) -> dict[str, Any]:
-    """Feature values as JSON-safe Python scalars (NaN, which JSON lacks, becomes None)."""
-    # The feature engine gives Python floats: one comprehension with an exact type test measured
-    # 3.5x faster (7 vs 26 µs on 76 features) than the general per-value conversion, on every decision.
-    return {k: (v if v == v else None) if type(v) is float else _scalar(v) for k, v in features.items()}
-
-
-def _scalar(v: Any) -> Any:
-    if v is None or isinstance(v, str | bool):
-        return v
-    f = float(v)
-    return f if f == f else None

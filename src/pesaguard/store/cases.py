@@ -13,7 +13,7 @@ import pandas as pd
 
 from pesaguard.store import core
 from pesaguard.store.base import Store
-from pesaguard.store.decisions import _JSON_COLUMNS, _loads, now_ms
+from pesaguard.store.decisions import _decode_rows, _loads, now_ms
 
 CASE_COLUMNS = ("case_id", "account_id", "status", "assignee", "opened_ms", "updated_ms", "resolved_ms",
                 "resolution", "max_score", "worst_action", "top_reason", "max_amount", "n_alerts")
@@ -57,9 +57,9 @@ def get_case(store: Store, case_id: str) -> dict[str, Any] | None:
     case = rows[0]
     decisions = store.query_dicts(
         "SELECT d.decision_id, d.txn_id, d.ts_ms, d.amount_minor, d.action, d.score, d.reasons, d.rule_hits,"
-        " d.features, d.model_version FROM decisions d JOIN case_decisions cd ON cd.decision_id = d.decision_id"
-        " WHERE cd.case_id = ? ORDER BY d.ts_ms DESC, d.txn_id", (case_id,))
-    case["decisions"] = [_loads(d, _JSON_COLUMNS) for d in decisions]
+        " d.features, d.feature_layout, d.model_version FROM decisions d JOIN case_decisions cd"
+        " ON cd.decision_id = d.decision_id WHERE cd.case_id = ? ORDER BY d.ts_ms DESC, d.txn_id", (case_id,))
+    case["decisions"] = [_loads(d, ("reasons", "rule_hits")) for d in _decode_rows(store, decisions)]
     case["events"] = store.query_dicts(
         "SELECT ts_ms, actor, kind, body FROM case_events WHERE case_id = ? ORDER BY ts_ms, id", (case_id,))
     return case

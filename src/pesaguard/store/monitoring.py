@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from pesaguard.store.base import Store
+from pesaguard.store.decisions import decode_features
 
 LOG_COLUMNS = ("decision_id", "txn_id", "ts_ms", "account_id", "amount_minor", "action", "score", "features",
                "model_version", "policy_version", "type", "region", "opened_ms")
@@ -43,15 +44,16 @@ def load_prediction_log(store: Store, start_ms: int | None = None, end_ms: int |
     ``with_features=False``, which skips the JSON decoding for label-only analyses).
     """
     where, params = _range("d.ts_ms", start_ms, end_ms)
-    feats = "d.features" if with_features else "NULL AS features"
+    feats = "d.features, d.feature_layout" if with_features else "NULL AS features, NULL AS feature_layout"
     rows = store.query(
         "SELECT d.decision_id, d.txn_id, d.ts_ms, d.account_id, d.amount_minor, d.action, d.score, "
         f"{feats}, d.model_version, d.policy_version, t.type, a.region, a.opened_ms "
         "FROM decisions d LEFT JOIN transactions t ON t.txn_id = d.txn_id "
         f"LEFT JOIN accounts a ON a.account_id = d.account_id{where} ORDER BY d.ts_ms, d.txn_id", params)
-    df = pd.DataFrame.from_records(rows, columns=list(LOG_COLUMNS))
+    df = pd.DataFrame.from_records(rows, columns=[*LOG_COLUMNS[:8], "feature_layout", *LOG_COLUMNS[8:]])
+    layouts = df.pop("feature_layout")
     if with_features:
-        decoded: list[Any] = [json.loads(f) if isinstance(f, str) else (f or {}) for f in df["features"]]
+        decoded: list[Any] = decode_features(store, list(zip(df["features"], layouts, strict=True)))
         df["features"] = pd.Series(decoded, index=df.index, dtype=object)
     else:
         df = df.drop(columns=["features"])
