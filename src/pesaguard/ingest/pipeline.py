@@ -42,6 +42,7 @@ from pesaguard.ingest.transactions import (
 )
 from pesaguard.schema import TRANSACTION_COLUMNS
 from pesaguard.store import Store, core
+from pesaguard.store.sqlite_bulk import SqliteBulkWriter, sqlite_file
 
 Progress = Callable[[int], None]
 
@@ -92,23 +93,24 @@ def ingest_file(store: Store, path: str | Path, fmt: Format = "auto", column_map
         if progress is not None:
             progress(counts["read"])
 
-    # One writer thread commits chunk k while this thread validates chunk k+1 (SQLite and psycopg
-    # release the GIL while they work); at most one chunk waits, so memory stays bounded.
-    # A large load into a small table suspends the random-key secondary indexes and rebuilds them
-    # once at the end (see store.core.bulk_load; a kill -9 in between is healed by the next open).
-    with _gc_paused(), core.bulk_load(store, "transactions", src.estimated_rows()), _writer_pool(store) as pool:
-        pending: deque[Future[dict[str, Any]]] = deque()
+    # A writer commits chunk k while this thread validates chunk k+1; at most one chunk waits, so
+    # memory stays bounded. A large load into a small table suspends the random-key secondary
+    # indexes and rebuilds them once at the end (store.core.bulk_load; a kill -9 in between is healed
+    # by the next open), and a large load into a SQLite file is written by a child process that binds
+    # Arrow columns in C (store.sqlite_bulk); other loads use a writer thread (see _sink).
+    expected = src.estimated_rows()
+    with _gc_paused(), core.bulk_load(store, "transactions", expected), _sink(store, writer, expected) as sink:
         for chunk in itertools.chain([first] if first is not None else [], chunks):
             if fmt_used == "paysim":
                 parsed = parse_paysim(chunk.table, options)
             else:
                 parsed = parse_generic(chunk.table, mapping, options, source=src.path.name)
             batch = writer.prepare(chunk, parsed)
-            if pending:
-                tally(pending.popleft().result())
-            pending.append(pool.submit(writer.commit, batch))
-        while pending:
-            tally(pending.popleft().result())
+            if sink.pending:
+                tally(sink.receive())
+            sink.send(batch)
+        while sink.pending:
+            tally(sink.receive())
     report.top_reasons = dict(reasons.most_common(10))
     _finish(store, report, started, started_ms)
     return report
@@ -151,26 +153,154 @@ def source_key(src: Source, fmt: str, mapping: Mapping[str, str]) -> str:
     return h.hexdigest()
 
 
+#: A load of at least this many rows into a SQLite file is written by a child process
+#: (:mod:`pesaguard.store.sqlite_bulk`); smaller loads do not repay the ~0.3 s it takes to start.
+PROCESS_WRITER_MIN_ROWS = 100_000
+
+#: Transaction columns stored as integers; the others are text.
+_INT_COLUMNS = frozenset({"ts_ms", "amount_minor", "fee_minor", "payer_balance_before", "payer_balance_after",
+                          "payee_balance_before", "payee_balance_after"})
+_LABEL_TYPES = (pa.string(), pa.string(), pa.int64(), pa.int64(), pa.string(), pa.string())
+_QUARANTINE_TYPES = (pa.string(), pa.string(), pa.int64(), pa.string(), pa.string(), pa.string(), pa.int64())
+
+
 @dataclass
 class _Batch:
     read: int
-    rows: list[tuple[Any, ...]]
+    txns: pa.Table  # the valid rows, columns as in TRANSACTION_COLUMNS
     labels: list[tuple[Any, ...]]
     quarantine: list[tuple[int, str, str, dict[str, Any] | None]]
 
 
-@contextmanager
-def _writer_pool(store: Store) -> Iterator[Executor]:
-    """A one-thread pool whose thread owns its own connection, closed at the end.
+class _ChunkWriter:
+    """Prepares one validated chunk for the database and counts what its commit did."""
 
-    An in-memory SQLite store has a single shared connection, so it is written inline instead.
-    """
-    if store.dialect == "sqlite" and store.url in ("sqlite:///", "sqlite:///:memory:"):
-        yield _InlineExecutor()
+    def __init__(self, store: Store, key: str, source: str, fmt: str, options: IngestOptions) -> None:
+        self.store, self.key, self.source, self.options = store, key, source, options
+        self.ids = ContentIds("ps") if fmt == "paysim" else None
+        self.label_source = options.label_source or ("paysim" if fmt == "paysim" else "file")
+        self.txn_sql = store.insert_ignore("transactions", TRANSACTION_COLUMNS, ("txn_id",))
+        self.label_sql = store.insert_ignore("labels", core.LABEL_COLUMNS, ("label_id",))
+        self.quarantine_sql = store.insert_ignore("quarantine", core.QUARANTINE_COLUMNS, core.QUARANTINE_KEY)
+
+    def prepare(self, chunk: Chunk, parsed: Parsed) -> _Batch:
+        """Everything but the database: ids, the transactions table, labels and quarantine entries."""
+        valid = parsed.valid
+        keep = pa.array(valid)
+        txn_ids: pa.Array | None = None
+        if self.ids is not None and parsed.content is not None and parsed.steps is not None:
+            content = pc.cast(parsed.content.filter(keep), pa.binary()).to_pylist()
+            steps = np.asarray(parsed.steps.filter(keep).to_numpy(zero_copy_only=False))
+            txn_ids = pa.array(self.ids.ids(content, steps), pa.string())
+        txns = _txn_table(parsed, keep, int(valid.sum()), txn_ids)
+        labels = self._label_rows(parsed, keep, txns)
+        return _Batch(chunk.read, txns, labels, _quarantine_rows(chunk, parsed))
+
+    def commit(self, batch: _Batch) -> dict[str, Any]:
+        """One database transaction through the store's connection: the chunk's rows, or nothing."""
+        with self.store.transaction() as cur:
+            new = self.store.executemany_in(cur, self.txn_sql, _table_rows(batch.txns))
+            new_labels = self.store.executemany_in(cur, self.label_sql, batch.labels)
+            if batch.quarantine:
+                core.insert_quarantine(self.store, self.key, self.source, batch.quarantine, cur)
+        return self.counts(batch, new, new_labels)
+
+    def job(self, batch: _Batch) -> list[tuple[str, pa.Table]]:
+        """The same transaction as :meth:`commit`, as Arrow tables for :class:`SqliteBulkWriter`."""
+        quarantine = core.quarantine_rows(self.key, self.source, batch.quarantine)
+        return [
+            (self.txn_sql, batch.txns),
+            (self.label_sql, _rows_table(batch.labels, core.LABEL_COLUMNS, _LABEL_TYPES)),
+            (self.quarantine_sql, _rows_table(quarantine, core.QUARANTINE_COLUMNS, _QUARANTINE_TYPES)),
+        ]
+
+    def counts(self, batch: _Batch, new: int, new_labels: int) -> dict[str, Any]:
+        return {
+            "read": batch.read,
+            "accepted": new,
+            "duplicates": batch.txns.num_rows - new,
+            "quarantined": len(batch.quarantine),
+            "labels": new_labels,
+            "fields": Counter(q[1] for q in batch.quarantine),
+        }
+
+    def _label_rows(self, parsed: Parsed, keep: pa.Array, txns: pa.Table) -> list[tuple[Any, ...]]:
+        if parsed.is_fraud is None or self.options.labels == "none" or txns.num_rows == 0:
+            return []
+        flags = parsed.is_fraud.filter(keep)
+        wanted = pc.fill_null(pc.equal(flags, 1), False) if self.options.labels == "fraud" else flags.is_valid()
+        idx = np.flatnonzero(np.asarray(wanted.to_numpy(zero_copy_only=False)))
+        if len(idx) == 0:
+            return []
+        take = pa.array(idx)
+        delay = round(self.options.label_delay_days * DAY_MS)
+        known = _pylist(parsed.label_ms.filter(keep).take(take)) if parsed.label_ms is not None else None
+        typology = _pylist(parsed.typology.filter(keep).take(take)) if parsed.typology is not None else None
+        fraud = _pylist(flags.take(take))
+        ids = _pylist(txns.column("txn_id").take(take))
+        times = _pylist(txns.column("ts_ms").take(take))
+        out = []
+        for j, (txn_id, ts) in enumerate(zip(ids, times, strict=True)):
+            at = known[j] if known is not None and known[j] is not None else ts + delay
+            f = int(fraud[j])
+            typ = typology[j] if typology is not None else None
+            out.append((core.label_id(txn_id, bool(f), at, self.label_source), txn_id, f, at, self.label_source, typ))
+        return out
+
+
+class _ThreadSink:
+    """Commits through the store's own connection from one writer thread (sqlite3 and psycopg release
+    the GIL while they work) or, for an in-memory SQLite store (one shared connection), inline."""
+
+    def __init__(self, writer: _ChunkWriter, pool: Executor) -> None:
+        self.writer, self.pool = writer, pool
+        self.futures: deque[Future[dict[str, Any]]] = deque()
+
+    @property
+    def pending(self) -> int:
+        return len(self.futures)
+
+    def send(self, batch: _Batch) -> None:
+        self.futures.append(self.pool.submit(self.writer.commit, batch))
+
+    def receive(self) -> dict[str, Any]:
+        return self.futures.popleft().result()
+
+
+class _ProcessSink:
+    """Commits through :class:`SqliteBulkWriter`, a child process that binds Arrow tables in C."""
+
+    def __init__(self, writer: _ChunkWriter, bulk: SqliteBulkWriter) -> None:
+        self.writer, self.bulk = writer, bulk
+        self.batches: deque[_Batch] = deque()
+
+    @property
+    def pending(self) -> int:
+        return len(self.batches)
+
+    def send(self, batch: _Batch) -> None:
+        self.bulk.send(self.writer.job(batch))
+        self.batches.append(batch)
+
+    def receive(self) -> dict[str, Any]:
+        new, new_labels, _ = self.bulk.receive()
+        return self.writer.counts(self.batches.popleft(), new, new_labels)
+
+
+@contextmanager
+def _sink(store: Store, writer: _ChunkWriter, expected_rows: int | None) -> Iterator[_ThreadSink | _ProcessSink]:
+    """Where chunks are committed: a writer process for a large load into a SQLite file, else a thread."""
+    path = sqlite_file(store)
+    if path is not None and expected_rows is not None and expected_rows >= PROCESS_WRITER_MIN_ROWS:
+        with SqliteBulkWriter(path) as bulk:
+            yield _ProcessSink(writer, bulk)
+        return
+    if store.dialect == "sqlite" and path is None:
+        yield _ThreadSink(writer, _InlineExecutor())
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as pool:
         try:
-            yield pool
+            yield _ThreadSink(writer, pool)
         finally:
             pool.submit(store.close).result()  # closes the writer thread's connection only
 
@@ -185,81 +315,37 @@ class _InlineExecutor(Executor):
         return fut
 
 
-class _ChunkWriter:
-    """Writes one validated chunk per database transaction and counts what happened."""
-
-    def __init__(self, store: Store, key: str, source: str, fmt: str, options: IngestOptions) -> None:
-        self.store, self.key, self.source, self.options = store, key, source, options
-        self.ids = ContentIds("ps") if fmt == "paysim" else None
-        self.label_source = options.label_source or ("paysim" if fmt == "paysim" else "file")
-        self.txn_sql = store.insert_ignore("transactions", TRANSACTION_COLUMNS, ("txn_id",))
-
-    def prepare(self, chunk: Chunk, parsed: Parsed) -> _Batch:
-        """Everything but the database: ids, row tuples, labels and quarantine entries."""
-        valid = parsed.valid
-        keep = pa.array(valid)
-        txn_ids: list[str] | None = None
-        if self.ids is not None and parsed.content is not None and parsed.steps is not None:
-            content = pc.cast(parsed.content.filter(keep), pa.binary()).to_pylist()
-            txn_ids = self.ids.ids(content, np.asarray(parsed.steps.filter(keep).to_numpy(zero_copy_only=False)))
-        rows = _txn_rows(parsed, keep, txn_ids)
-        labels = self._label_rows(parsed, keep, rows)
-        return _Batch(chunk.read, rows, labels, _quarantine_rows(chunk, parsed))
-
-    def commit(self, batch: _Batch) -> dict[str, Any]:
-        """One database transaction: the chunk's transactions, labels and quarantine rows, or nothing."""
-        rows, labels, quarantine = batch.rows, batch.labels, batch.quarantine
-        with self.store.transaction() as cur:
-            new = self.store.executemany_in(cur, self.txn_sql, rows) if rows else 0
-            new_labels = core.insert_rows(self.store, "labels", core.LABEL_COLUMNS, ("label_id",), labels, cur)
-            if quarantine:
-                core.insert_quarantine(self.store, self.key, self.source, quarantine, cur)
-        return {
-            "read": batch.read,
-            "accepted": new,
-            "duplicates": len(rows) - new,
-            "quarantined": len(quarantine),
-            "labels": new_labels,
-            "fields": Counter(q[1] for q in quarantine),
-        }
-
-    def _label_rows(self, parsed: Parsed, keep: pa.Array, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        if parsed.is_fraud is None or self.options.labels == "none" or not rows:
-            return []
-        flags = parsed.is_fraud.filter(keep)
-        wanted = pc.fill_null(pc.equal(flags, 1), False) if self.options.labels == "fraud" else flags.is_valid()
-        idx = np.flatnonzero(np.asarray(wanted.to_numpy(zero_copy_only=False)))
-        if len(idx) == 0:
-            return []
-        delay = round(self.options.label_delay_days * DAY_MS)
-        known = _pylist(parsed.label_ms.filter(keep).take(pa.array(idx))) if parsed.label_ms is not None else None
-        typology = _pylist(parsed.typology.filter(keep).take(pa.array(idx))) if parsed.typology is not None else None
-        fraud = _pylist(flags.take(pa.array(idx)))
-        out = []
-        for j, i in enumerate(idx.tolist()):
-            txn_id, ts = rows[i][0], rows[i][1]
-            at = known[j] if known is not None and known[j] is not None else ts + delay
-            f = int(fraud[j])
-            typ = typology[j] if typology is not None else None
-            out.append((core.label_id(txn_id, bool(f), at, self.label_source), txn_id, f, at, self.label_source, typ))
-        return out
-
-
-def _txn_rows(parsed: Parsed, keep: pa.Array, txn_ids: list[str] | None) -> list[tuple[Any, ...]]:
-    """The valid rows as tuples in TRANSACTION_COLUMNS order, built column-wise from Arrow."""
-    count = int(pc.sum(keep.cast(pa.int64())).as_py() or 0)
-    if count == 0:
-        return []
-    cols: list[Any] = []
+def _txn_table(parsed: Parsed, keep: pa.Array, count: int, txn_ids: pa.Array | None) -> pa.Table:
+    """The ``count`` valid rows as an Arrow table in TRANSACTION_COLUMNS order (constants and absent
+    columns materialised, so each column binds as one typed array); ``txn_ids`` are the valid rows'
+    derived ids, if the file has none."""
+    cols: list[pa.Array] = []
     for name in TRANSACTION_COLUMNS:
-        v = txn_ids if name == "txn_id" and txn_ids is not None else parsed.columns.get(name)
-        if isinstance(v, pa.Array):
-            cols.append(_pylist(v.filter(keep)))
-        elif isinstance(v, list):
-            cols.append(v)
+        typ = pa.int64() if name in _INT_COLUMNS else pa.string()
+        v = parsed.columns.get(name)
+        if name == "txn_id" and txn_ids is not None:
+            cols.append(txn_ids)  # derived for the valid rows only
+        elif isinstance(v, pa.Array):
+            arr = v.filter(keep)
+            cols.append(arr if arr.type == typ else arr.cast(typ))
+        elif v is None:
+            cols.append(pa.nulls(count, typ))
         else:
-            cols.append(itertools.repeat(v, count))
-    return list(zip(*cols, strict=True))
+            cols.append(pa.repeat(pa.scalar(v, typ), count))
+    return pa.Table.from_arrays(cols, names=list(TRANSACTION_COLUMNS))
+
+
+def _table_rows(table: pa.Table) -> list[tuple[Any, ...]]:
+    """An Arrow table as row tuples of Python values, built column-wise."""
+    if table.num_rows == 0:
+        return []
+    return list(zip(*(_pylist(c.combine_chunks()) for c in table.columns), strict=True))
+
+
+def _rows_table(rows: list[tuple[Any, ...]], names: tuple[str, ...], types: tuple[pa.DataType, ...]) -> pa.Table:
+    """Row tuples as an Arrow table with the given column types."""
+    columns: list[Any] = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    return pa.Table.from_arrays([pa.array(c, t) for c, t in zip(columns, types, strict=True)], names=list(names))
 
 
 def _pylist(arr: pa.Array) -> list[Any]:

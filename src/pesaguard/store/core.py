@@ -25,6 +25,7 @@ ACCOUNT_COLUMNS = ("account_id", "kind", "region", "income_band", "opened_ms", "
 EVENT_COLUMNS = ("event_id", "account_id", "ts_ms", "kind")
 LABEL_COLUMNS = ("label_id", "txn_id", "is_fraud", "known_at_ms", "source", "typology")
 QUARANTINE_COLUMNS = ("source_key", "source", "row_number", "field", "reason", "raw", "created_ms")
+QUARANTINE_KEY = ("source_key", "row_number")
 INGEST_RUN_COLUMNS = ("source_key", "source", "format", "started_ms", "finished_ms", "rows_read", "accepted",
                       "quarantined", "duplicates")
 
@@ -150,12 +151,18 @@ def insert_labels(store: Store, df: pd.DataFrame, cur: Any = None) -> int:
 def insert_quarantine(store: Store, source_key: str, source: str,
                       rows: Sequence[tuple[int, str, str, dict[str, Any] | None]], cur: Any = None) -> int:
     """Quarantine bad rows: (row_number, field, reason, raw record). Idempotent per source and row."""
+    data = quarantine_rows(source_key, source, rows)
+    return insert_rows(store, "quarantine", QUARANTINE_COLUMNS, QUARANTINE_KEY, data, cur)
+
+
+def quarantine_rows(source_key: str, source: str,
+                    rows: Sequence[tuple[int, str, str, dict[str, Any] | None]]) -> list[tuple[Any, ...]]:
+    """Quarantine entries as rows in QUARANTINE_COLUMNS order (the raw record as JSON)."""
     now = int(time.time() * 1000)
-    data = [
+    return [
         (source_key, source, rn, field, reason, json.dumps(raw, default=str) if raw is not None else None, now)
         for rn, field, reason, raw in rows
     ]
-    return insert_rows(store, "quarantine", QUARANTINE_COLUMNS, ("source_key", "row_number"), data, cur)
 
 
 def record_ingest_run(store: Store, source_key: str, source: str, fmt: str, started_ms: int,

@@ -1,0 +1,184 @@
+"""A SQLite bulk writer in its own process that binds Arrow tables in C.
+
+Why a process and Arrow: Python's ``sqlite3.executemany`` binds each parameter of each row from
+Python objects while holding the GIL, which costs about twice SQLite's own insert work and keeps a
+writer thread from overlapping the parser (``benchmarks/bench_ingest.py``; docs/benchmarks.md has
+the figures). The ADBC SQLite driver (Apache Arrow ADBC) binds the columns of an Arrow table to a
+prepared statement in C, at about the cost of an ``INSERT ... SELECT`` inside SQLite. The driver
+links its own copy of SQLite, and two copies of SQLite must not open the same database file in one
+process (their POSIX locks would cancel each other; sqlite.org/howtocorrupt.html, section 2.2.1),
+so it runs in a child process that owns the only ADBC connection; the child also has its own GIL,
+so parsing and writing use both cores.
+
+The child is ``python -m pesaguard.store.sqlite_bulk DBFILE`` rather than a ``multiprocessing``
+process: spawn would re-import the caller's ``__main__`` (slow for the CLI, and an error for any
+script without a ``__main__`` guard). Protocol: pickled messages on the child's stdin and stdout
+(a private pipe between two processes of this package). The parent sends a job, a list of
+``(sql, table)`` pairs; the child runs each statement once per row of its table, all inside one
+``BEGIN IMMEDIATE`` ... ``COMMIT``, and answers with the rows each statement changed, or with the
+error after rolling back. A job is committed whole or not at all. If the parent dies (``kill -9``)
+the child finishes at most the job it holds, reads end-of-file and exits; it ignores SIGINT, so
+Ctrl-C reaches the parent, which closes the pipe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from pesaguard.errors import StoreError
+
+if TYPE_CHECKING:
+    from pesaguard.store.base import Store
+
+#: A job: statements with ``?`` placeholders, each bound to every row of its table.
+Job = Sequence[tuple[str, pa.Table]]
+
+#: Pragmas of the writer's connection: those of :class:`pesaguard.store.base.Store` (WAL is a
+#: property of the file, already set by the store that migrated it).
+_PRAGMAS = (
+    "PRAGMA busy_timeout=30000",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA cache_size=-65536",
+)
+
+
+def sqlite_file(store: Store) -> str | None:
+    """The database file of a SQLite store; None for PostgreSQL and in-memory SQLite."""
+    if store.dialect != "sqlite":
+        return None
+    path = store.url[len("sqlite:///"):]
+    return None if path in ("", ":memory:") else path
+
+
+class SqliteBulkWriter:
+    """Commit jobs to a SQLite database file from a child process, one transaction per job.
+
+    Use as a context manager; :meth:`send` hands over a job and :meth:`receive` waits for the
+    oldest job's answer, so the caller can prepare the next job while one is being written. Leaving
+    the block closes the pipe and waits for the child to close its connection.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        src = str(Path(__file__).resolve().parents[2])  # the directory that holds the pesaguard package
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH")) if p)}
+        self._proc = subprocess.Popen([sys.executable, "-m", "pesaguard.store.sqlite_bulk", path],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._jobs: IO[bytes] = self._proc.stdin
+        self._answers: IO[bytes] = self._proc.stdout
+
+    def send(self, job: Job) -> None:
+        try:
+            pickle.dump(list(job), self._jobs, protocol=pickle.HIGHEST_PROTOCOL)
+            self._jobs.flush()
+        except (BrokenPipeError, OSError) as exc:
+            raise self._died() from exc
+
+    def receive(self) -> list[int]:
+        """Rows changed by each statement of the oldest job sent (committed when this returns)."""
+        try:
+            kind, value = pickle.load(self._answers)
+        except (EOFError, OSError, pickle.UnpicklingError) as exc:
+            raise self._died() from exc
+        if kind == "error":
+            raise StoreError(f"bulk write into {self.path} failed: {value}",
+                             hint="the failed chunk was rolled back and earlier chunks are committed; fix the "
+                                  "cause and run the same command again")
+        return list(value)
+
+    def close(self) -> None:
+        """End the child after its last job and wait for it to close its connection."""
+        with contextlib.suppress(OSError):  # the child is gone already; wait() below reaps it
+            self._jobs.close()
+        try:
+            self._proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        self._answers.close()
+
+    def __enter__(self) -> SqliteBulkWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _died(self) -> StoreError:
+        try:
+            code = self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            code = None
+        return StoreError(f"the SQLite writer process for {self.path} stopped (exit code {code})",
+                          hint="chunks it answered are committed; its error is printed above; run the same "
+                               "command again to finish")
+
+
+def _serve(path: str, jobs: IO[bytes], answers: IO[bytes]) -> None:
+    """The child: one ADBC connection, one transaction per job, until the parent closes the pipe."""
+    import adbc_driver_sqlite.dbapi as adbc_sqlite
+
+    conn = adbc_sqlite.connect(path, autocommit=True)  # transactions are explicit in _commit
+    cur = conn.cursor()
+    try:
+        for pragma in _PRAGMAS:
+            cur.execute(pragma)
+            cur.fetchall()
+        while True:
+            try:
+                job = pickle.load(jobs)
+            except EOFError:
+                return
+            answer: tuple[str, Any]
+            try:
+                answer = ("ok", _commit(cur, job))
+            except Exception as exc:
+                answer = ("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}")
+            try:
+                pickle.dump(answer, answers, protocol=pickle.HIGHEST_PROTOCOL)
+                answers.flush()
+            except (BrokenPipeError, OSError):
+                return
+    finally:
+        cur.close()
+        conn.close()
+
+
+def _commit(cur: Any, job: Job) -> list[int]:
+    cur.execute("BEGIN IMMEDIATE")
+    try:
+        changed = []
+        for sql, table in job:
+            if table.num_rows == 0:
+                changed.append(0)
+                continue
+            cur.executemany(sql, table)
+            changed.append(int(cur.rowcount))
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
+    cur.execute("COMMIT")
+    return changed
+
+
+def main(argv: list[str]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    answers = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything else printed goes to stderr, never into the answers
+    _serve(argv[0], sys.stdin.buffer, answers)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
