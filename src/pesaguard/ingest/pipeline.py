@@ -18,7 +18,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,7 @@ from pesaguard.ingest.transactions import (
 )
 from pesaguard.schema import TRANSACTION_COLUMNS
 from pesaguard.store import Store, core
-from pesaguard.store.sqlite_bulk import SqliteBulkWriter, sqlite_file
+from pesaguard.store.sqlite_bulk import SqliteBulkWriter, bulk_writer_available, sqlite_file
 
 Progress = Callable[[int], None]
 
@@ -68,49 +68,53 @@ def ingest_file(store: Store, path: str | Path, fmt: Format = "auto", column_map
     options = options or IngestOptions()
     src = Source(path)
     fmt_used, mapping = resolve_format(src, fmt, column_map)
-    with ThreadPoolExecutor(max_workers=1) as hasher:
-        key_future = hasher.submit(source_key, src, fmt_used, mapping)
-        if fmt_used == "paysim":
-            wanted = [c for c in PAYSIM_COLUMNS if c in src.columns]
-        else:
-            wanted = list(dict.fromkeys(mapping.values()))
-        chunks = src.chunks(options.chunk_rows, wanted)
-        first = next(chunks, None)  # parse the first chunk while the file is hashed
-        key = key_future.result()
-    report = IngestReport(source=str(src.path), source_key=key, format=fmt_used)
-    started_ms = _now_ms()
-    core.record_ingest_run(store, key, str(src.path), fmt_used, started_ms)
-    writer = _ChunkWriter(store, key, src.path.name, fmt_used, options)
-    reasons: Counter[str] = Counter()
-
-    def tally(counts: dict[str, Any]) -> None:
-        report.read += counts["read"]
-        report.accepted += counts["accepted"]
-        report.quarantined += counts["quarantined"]
-        report.duplicates += counts["duplicates"]
-        report.labels += counts["labels"]
-        reasons.update(counts["fields"])
-        if progress is not None:
-            progress(counts["read"])
-
-    # A writer commits chunk k while this thread validates chunk k+1; at most one chunk waits, so
-    # memory stays bounded. A large load into a small table suspends the random-key secondary
-    # indexes and rebuilds them once at the end (store.core.bulk_load; a kill -9 in between is healed
-    # by the next open), and a large load into a SQLite file is written by a child process that binds
-    # Arrow columns in C (store.sqlite_bulk); other loads use a writer thread (see _sink).
     expected = src.estimated_rows()
-    with _gc_paused(), core.bulk_load(store, "transactions", expected), _sink(store, writer, expected) as sink:
-        for chunk in itertools.chain([first] if first is not None else [], chunks):
+    with ExitStack() as stack:
+        # A large load into a SQLite file is written by a child process that binds Arrow columns in
+        # C (store.sqlite_bulk); it starts first so that it is ready when the first chunk is.
+        bulk_path = _bulk_writer_file(store, expected)
+        bulk = stack.enter_context(SqliteBulkWriter(bulk_path)) if bulk_path is not None else None
+        with ThreadPoolExecutor(max_workers=1) as hasher:
+            key_future = hasher.submit(source_key, src, fmt_used, mapping)
             if fmt_used == "paysim":
-                parsed = parse_paysim(chunk.table, options)
+                wanted = [c for c in PAYSIM_COLUMNS if c in src.columns]
             else:
-                parsed = parse_generic(chunk.table, mapping, options, source=src.path.name)
-            batch = writer.prepare(chunk, parsed)
-            if sink.pending:
+                wanted = list(dict.fromkeys(mapping.values()))
+            chunks = src.chunks(options.chunk_rows, wanted)
+            first = next(chunks, None)  # parse the first chunk while the file is hashed
+            key = key_future.result()
+        report = IngestReport(source=str(src.path), source_key=key, format=fmt_used)
+        started_ms = _now_ms()
+        core.record_ingest_run(store, key, str(src.path), fmt_used, started_ms)
+        writer = _ChunkWriter(store, key, src.path.name, fmt_used, options)
+        reasons: Counter[str] = Counter()
+
+        def tally(counts: dict[str, Any]) -> None:
+            report.read += counts["read"]
+            report.accepted += counts["accepted"]
+            report.quarantined += counts["quarantined"]
+            report.duplicates += counts["duplicates"]
+            report.labels += counts["labels"]
+            reasons.update(counts["fields"])
+            if progress is not None:
+                progress(counts["read"])
+
+        # The writer commits chunk k while this thread validates chunk k+1; at most one chunk waits,
+        # so memory stays bounded. A large load into a small table suspends the random-key secondary
+        # indexes and rebuilds them once at the end (store.core.bulk_load; a kill -9 in between is
+        # healed by the next open).
+        with _gc_paused(), core.bulk_load(store, "transactions", expected), _sink(store, writer, bulk) as sink:
+            for chunk in itertools.chain([first] if first is not None else [], chunks):
+                if fmt_used == "paysim":
+                    parsed = parse_paysim(chunk.table, options)
+                else:
+                    parsed = parse_generic(chunk.table, mapping, options, source=src.path.name)
+                batch = writer.prepare(chunk, parsed)
+                if sink.pending:
+                    tally(sink.receive())
+                sink.send(batch)
+            while sink.pending:
                 tally(sink.receive())
-            sink.send(batch)
-        while sink.pending:
-            tally(sink.receive())
     report.top_reasons = dict(reasons.most_common(10))
     _finish(store, report, started, started_ms)
     return report
@@ -153,8 +157,8 @@ def source_key(src: Source, fmt: str, mapping: Mapping[str, str]) -> str:
     return h.hexdigest()
 
 
-#: A load of at least this many rows into a SQLite file is written by a child process
-#: (:mod:`pesaguard.store.sqlite_bulk`); smaller loads do not repay the ~0.3 s it takes to start.
+#: A load of at least this many (estimated) rows into a SQLite file is written by a child process
+#: (:mod:`pesaguard.store.sqlite_bulk`); smaller loads do not repay the ~0.3 s of CPU it takes to start.
 PROCESS_WRITER_MIN_ROWS = 100_000
 
 #: Transaction columns stored as integers; the others are text.
@@ -191,7 +195,7 @@ class _ChunkWriter:
         if self.ids is not None and parsed.content is not None and parsed.steps is not None:
             content = pc.cast(parsed.content.filter(keep), pa.binary()).to_pylist()
             steps = np.asarray(parsed.steps.filter(keep).to_numpy(zero_copy_only=False))
-            txn_ids = pa.array(self.ids.ids(content, steps), pa.string())
+            txn_ids = self.ids.id_array(content, steps)
         txns = _txn_table(parsed, keep, int(valid.sum()), txn_ids)
         labels = self._label_rows(parsed, keep, txns)
         return _Batch(chunk.read, txns, labels, _quarantine_rows(chunk, parsed))
@@ -287,15 +291,22 @@ class _ProcessSink:
         return self.writer.counts(self.batches.popleft(), new, new_labels)
 
 
-@contextmanager
-def _sink(store: Store, writer: _ChunkWriter, expected_rows: int | None) -> Iterator[_ThreadSink | _ProcessSink]:
-    """Where chunks are committed: a writer process for a large load into a SQLite file, else a thread."""
+def _bulk_writer_file(store: Store, expected_rows: int | None) -> str | None:
+    """The SQLite file to load through :class:`SqliteBulkWriter`, or None to use the store's connection."""
     path = sqlite_file(store)
-    if path is not None and expected_rows is not None and expected_rows >= PROCESS_WRITER_MIN_ROWS:
-        with SqliteBulkWriter(path) as bulk:
-            yield _ProcessSink(writer, bulk)
+    if path is None or expected_rows is None or expected_rows < PROCESS_WRITER_MIN_ROWS:
+        return None
+    return path if bulk_writer_available() else None
+
+
+@contextmanager
+def _sink(store: Store, writer: _ChunkWriter, bulk: SqliteBulkWriter | None) -> Iterator[_ThreadSink | _ProcessSink]:
+    """Where chunks are committed: the bulk writer process if there is one, else a writer thread
+    (inline for an in-memory SQLite store, whose one connection is shared)."""
+    if bulk is not None:
+        yield _ProcessSink(writer, bulk)
         return
-    if store.dialect == "sqlite" and path is None:
+    if store.dialect == "sqlite" and sqlite_file(store) is None:
         yield _ThreadSink(writer, _InlineExecutor())
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as pool:

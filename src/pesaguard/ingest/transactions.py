@@ -202,9 +202,13 @@ class ContentIds:
         self._counts: dict[int, int] = {}
 
     def ids(self, content: list[bytes], steps: Sequence[int] | np.ndarray) -> list[str]:
+        return list(self.id_array(content, steps).to_pylist())
+
+    def id_array(self, content: list[bytes], steps: Sequence[int] | np.ndarray) -> pa.Array:
+        """:meth:`ids` as an Arrow string array (what the bulk writer binds)."""
         n = len(content)
         if n == 0:
-            return []
+            return pa.array([], pa.string())
         blake = hashlib.blake2b
         raw = np.frombuffer(b"".join([blake(c, digest_size=10).digest() for c in content]), dtype=np.uint8)
         raw = raw.reshape(n, 10)
@@ -214,7 +218,7 @@ class ContentIds:
             for i in np.flatnonzero(ordinal).tolist():
                 salted = raw[i].tobytes() + int(ordinal[i]).to_bytes(8, "little")
                 raw[i] = np.frombuffer(blake(salted, digest_size=10).digest(), dtype=np.uint8)
-        return format_ids(self.prefix, np.asarray(steps, dtype=np.int64), raw)
+        return format_id_array(self.prefix, np.asarray(steps, dtype=np.int64), raw)
 
     def _ordinals(self, keys: np.ndarray) -> np.ndarray:
         """How many earlier rows (this chunk and all before) had each row's key."""
@@ -248,14 +252,20 @@ _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 
 
 def format_ids(prefix: str, steps: np.ndarray, digests: np.ndarray) -> list[str]:
-    """``{prefix}-{step:06d}-{hex digest}`` for every row, built as one byte matrix.
+    """``{prefix}-{step:06d}-{hex digest}`` for every row.
 
     >>> format_ids("ps", np.array([7]), np.arange(10, dtype=np.uint8).reshape(1, 10))
     ['ps-000007-00010203040506070809']
     """
+    return list(format_id_array(prefix, steps, digests).to_pylist())
+
+
+def format_id_array(prefix: str, steps: np.ndarray, digests: np.ndarray) -> pa.Array:
+    """:func:`format_ids` as an Arrow string array, built as one byte matrix."""
     n = len(steps)
     if n and (steps.min() < 0 or steps.max() > 999_999):
-        return [f"{prefix}-{s:06d}-{d.tobytes().hex()}" for s, d in zip(steps.tolist(), digests, strict=True)]
+        return pa.array([f"{prefix}-{s:06d}-{d.tobytes().hex()}" for s, d in zip(steps.tolist(), digests, strict=True)],
+                        pa.string())
     hexed = np.empty((n, 2 * digests.shape[1]), dtype=np.uint8)
     hexed[:, 0::2] = _HEX[digests >> 4]
     hexed[:, 1::2] = _HEX[digests & 15]
@@ -269,7 +279,7 @@ def format_ids(prefix: str, steps: np.ndarray, digests: np.ndarray) -> list[str]
         [np.broadcast_to(head, (n, len(head))), digits, np.full((n, 1), ord("-"), dtype=np.uint8), hexed], axis=1)
     width = matrix.shape[1]
     fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), n, [None, pa.py_buffer(matrix.tobytes())])
-    return list(fixed.cast(pa.binary()).cast(pa.string()).to_pylist())
+    return fixed.cast(pa.binary()).cast(pa.string())
 
 
 def validate_transactions(data: pa.Table | pd.DataFrame, column_map: Mapping[str, str] | None = None,

@@ -117,7 +117,25 @@ def bulk_load(store: Store, table: str, expected_rows: int | None) -> Iterator[b
         yield suspend
     finally:
         if suspend:
-            store.ensure_indexes(table)
+            with _small_sort_runs(store):
+                store.ensure_indexes(table)
+
+
+#: Page cache (KiB) while a bulk load rebuilds its indexes. SQLite's sorter builds sorted runs the
+#: size of the page cache and merges them; 2 MiB runs stay in the CPU caches, and rebuilding the
+#: three transaction indexes over 1M rows measured 1.2 s of CPU against 1.6-1.8 s with the 64 MiB
+#: cache (one big in-memory sort), same data, back to back.
+_REBUILD_CACHE_KIB = 2048
+
+
+@contextmanager
+def _small_sort_runs(store: Store) -> Iterator[None]:
+    before = store.scalar("PRAGMA cache_size")
+    store.conn.execute(f"PRAGMA cache_size=-{_REBUILD_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        store.conn.execute(f"PRAGMA cache_size={int(before)}")
 
 
 def insert_transactions(store: Store, df: pd.DataFrame, cur: Any = None) -> int:
