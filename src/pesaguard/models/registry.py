@@ -113,9 +113,21 @@ def register(bundle: ModelBundle, settings: Settings | None = None, promote: boo
         client.set_model_version_tag(MODEL_NAME, version, "run_id", run.info.run_id)
     bundle.version = version
     bundle.save(_cache(settings, version))
+    _precompile(bundle, settings)
     if promote or (promote is None and _current(client) is None):
         set_champion(version, settings, client=client)
     return version
+
+
+def _precompile(bundle: ModelBundle, settings: Settings) -> None:
+    """Compile a LightGBM model's trees to native code into the forest cache now (seconds, once per
+    model and machine), so that the first scorer of a registered or promoted model loads them in
+    milliseconds; a failure is logged and scoring falls back to LightGBM's predict."""
+    from pesaguard.models.compiled import forest_cache_dir
+    from pesaguard.models.estimators import LightGBMModel
+
+    if isinstance(bundle.model, LightGBMModel):
+        bundle.model.use_compiled(forest_cache_dir(settings))
 
 
 def _cache(settings: Settings, version: str) -> Path:
@@ -163,6 +175,7 @@ def set_champion(version: str, settings: Settings | None = None, client: Any = N
         raise NotFoundError(f"model version {version} does not exist", field="VERSION",
                             hint="see `pesaguard models list` for the registered versions") from exc
     directory = _fetch(client, settings, version)
+    _precompile(load_bundle(directory), settings)  # a cache hit if this machine registered it
     history = _history(client)
     client.set_registered_model_alias(MODEL_NAME, ALIAS, version)
     if record:

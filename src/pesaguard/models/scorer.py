@@ -24,6 +24,7 @@ import pandas as pd
 
 from pesaguard.features import FeatureConfig, FeatureEngine
 from pesaguard.models.bundle import ModelBundle, load_bundle
+from pesaguard.models.compiled import CompiledForest, forest_cache_dir
 from pesaguard.models.estimators import LightGBMModel
 from pesaguard.models.explain import Reason, top_reasons
 from pesaguard.models.fastpredict import FastBooster
@@ -53,7 +54,8 @@ class Scorer:
     """Scores transactions with one model bundle and one feature engine."""
 
     def __init__(self, bundle: ModelBundle, engine: FeatureEngine | None = None,
-                 explain: Explain = "always", top_k: int = 3, attribution: Attribution = "path") -> None:
+                 explain: Explain = "always", top_k: int = 3, attribution: Attribution = "path",
+                 compiled: bool = True, cache_dir: Path | None = None) -> None:
         self.bundle = bundle
         cfg = FeatureConfig(**bundle.feature_config)
         if cfg.version != bundle.feature_version:
@@ -68,6 +70,12 @@ class Scorer:
         self.explain: Explain = explain
         self.top_k = top_k
         model = bundle.model
+        # Margins from the trees compiled to native code (cached under cache_dir, by default
+        # HOME/cache/forests; compiled=False leaves the model as it is), else LightGBM's
+        # fast single-row C API. The compiled trees belong to the model: predict_matrix uses them too.
+        if compiled and isinstance(model, LightGBMModel):
+            model.use_compiled(cache_dir or forest_cache_dir())
+        self._forest: CompiledForest | None = model.compiled if isinstance(model, LightGBMModel) else None
         self._fast = FastBooster(model.booster) if isinstance(model, LightGBMModel) else None
         # None (TreeSHAP) also when the model has categorical splits, which the path walk lacks
         self._paths = (compile_paths(model.booster) if isinstance(model, LightGBMModel) and attribution == "path"
@@ -84,6 +92,7 @@ class Scorer:
         """The registry's champion (cached under ``settings.models_dir``)."""
         from pesaguard.models.registry import champion_dir
 
+        kwargs.setdefault("cache_dir", forest_cache_dir(settings))
         return cls.from_dir(champion_dir(settings), **kwargs)
 
     @property
@@ -92,6 +101,8 @@ class Scorer:
 
     # -- one transaction ------------------------------------------------------------------------------
     def _margin(self, row: np.ndarray) -> float:
+        if self._forest is not None:
+            return self._forest.margin_row(row)
         if self._fast is not None:
             return self._fast.margin(row)
         return float(self.bundle.model.margin(row[None, :])[0])
