@@ -190,8 +190,8 @@ def _serve(path: str, jobs: IO[bytes], answers: IO[bytes]) -> None:
             while True:
                 try:
                     job = pickle.load(jobs)
-                except EOFError:
-                    return
+                except (EOFError, pickle.UnpicklingError):
+                    return  # the parent closed the pipe, or died half-way through sending a job
                 answer: tuple[str, Any]
                 try:
                     answer = ("ok", commit(job))
