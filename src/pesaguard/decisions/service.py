@@ -68,7 +68,9 @@ class DecisionService:
 
     def evaluate(self, txn: Transaction, req_hash: str) -> dict[str, Any]:
         """Score and apply the policy (updates feature state); returns the decision row to store."""
-        data = txn.model_dump()
+        # a flat frozen record of plain values (extra fields forbidden): a copy of its attribute
+        # dict equals model_dump() at a tenth of the cost
+        data = dict(txn.__dict__)
         result = self.scorer.score(data)
         score = float(result.score)
         outcome = self.policy.decide(data, score, [_reason_text(r) for r in result.reasons], dict(result.features))
@@ -101,7 +103,7 @@ class DecisionService:
             if pending[0] != req_hash:
                 raise self._conflict(txn.txn_id)
             return await asyncio.shield(pending[1])
-        stored = repo.decision_hashes(self.store, [txn.txn_id]).get(txn.txn_id)
+        stored = repo.decision_hash(self.store, txn.txn_id)
         if stored is not None:
             if stored != req_hash:
                 raise self._conflict(txn.txn_id)

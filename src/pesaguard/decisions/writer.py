@@ -9,6 +9,12 @@ a few hundred decisions per second. Committing on the loop thread itself has no 
 commit in WAL mode costs ~0.1-1 ms). The one thing that must stay off the loop is the WAL
 checkpoint, which fsyncs the database file: the loop's connection has automatic checkpoints off and
 a background thread runs passive checkpoints instead (:class:`Checkpointer`).
+
+The loop's connection also gets a small page cache (:data:`WRITER_CACHE_KIB`). Measured with perf
+under wrk: with the store's default 64 MB cache filled, SQLite's page-cache truncation at the end of
+each write transaction scanned the whole cache hash table, about 6% of the server's CPU
+(``pcache1TruncateUnsafe``); at 0.5-8 MB the server used 0.40 ms of CPU per decision against
+0.41-0.47 ms at 64 MB, back to back. Pages that fall out are re-read from the OS page cache.
 """
 
 from __future__ import annotations
@@ -24,6 +30,9 @@ from pesaguard.store import Store
 from pesaguard.store import decisions as repo
 
 log = logging.getLogger("pesaguard.decisions")
+
+#: Page cache of the connection that commits decisions (see the module docstring).
+WRITER_CACHE_KIB = 8192
 
 
 class GroupCommitter:
@@ -63,7 +72,9 @@ class GroupCommitter:
 
     def _commit(self, rows: list[dict[str, Any]], txns: list[Sequence[Any]], futures: list[asyncio.Future[None]]) -> None:
         if not self._configured and self.checkpointer is not None:
-            repo.set_autocheckpoint(self.store, 0)  # this thread's connection; see the module docstring
+            # this thread's connection; see the module docstring
+            repo.set_autocheckpoint(self.store, 0)
+            repo.set_cache_size(self.store, WRITER_CACHE_KIB)
             self._configured = True
         try:
             repo.write_decisions(self.store, rows, txns)

@@ -39,6 +39,11 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        # Bound children per label set: ``labels()`` validates, takes a lock and builds a key on
+        # every call, a measurable share of a decision's CPU; the label sets are bounded (route
+        # templates), and a child stays valid for the registry's lifetime.
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._histograms: dict[str, Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,5 +62,12 @@ class MetricsMiddleware:
         finally:
             route: Any = scope.get("route")
             name = getattr(route, "path", None) or "unmatched"
-            self.metrics.requests.labels(scope["method"], name, str(status["code"])).inc()
-            self.metrics.latency.labels(name).observe(time.perf_counter() - start)
+            key = (scope["method"], name, status["code"])
+            counter = self._counters.get(key)
+            if counter is None:
+                counter = self._counters[key] = self.metrics.requests.labels(key[0], name, str(key[2]))
+            counter.inc()
+            histogram = self._histograms.get(name)
+            if histogram is None:
+                histogram = self._histograms[name] = self.metrics.latency.labels(name)
+            histogram.observe(time.perf_counter() - start)

@@ -276,14 +276,12 @@ def find_decision(store: Store, *, decision_id: str | None = None, txn_id: str |
     return _loads(_decode_rows(store, rows)[0], ("reasons", "rule_hits")) if rows else None
 
 
-def decision_hashes(store: Store, txn_ids: Sequence[str]) -> dict[str, str]:
-    """``txn_id -> request_hash`` for the ids that already have a decision."""
-    out: dict[str, str] = {}
-    for i in range(0, len(txn_ids), 900):
-        chunk = list(txn_ids[i : i + 900])
-        marks = ",".join("?" for _ in chunk)
-        out.update(dict(store.query(f"SELECT txn_id, request_hash FROM decisions WHERE txn_id IN ({marks})", chunk)))
-    return out
+def decision_hash(store: Store, txn_id: str) -> str | None:
+    """The stored decision's request hash for ``txn_id``, or None. This is the idempotency check
+    made on every decision, so it runs straight on this thread's connection (sqlite3 caches the
+    prepared statement) without :meth:`Store.query`'s general row handling."""
+    row = store.conn.execute(store.sql("SELECT request_hash FROM decisions WHERE txn_id = ?"), (txn_id,)).fetchone()
+    return None if row is None else str(row[0])
 
 
 def load_decisions(store: Store, start_ms: int | None = None, end_ms: int | None = None) -> list[dict[str, Any]]:
@@ -312,6 +310,12 @@ def set_autocheckpoint(store: Store, pages: int) -> None:
     """Automatic WAL checkpoints for this thread's connection (0 turns them off)."""
     if store.dialect == "sqlite":
         store.conn.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
+
+
+def set_cache_size(store: Store, kib: int) -> None:
+    """The page cache of this thread's connection, in KiB."""
+    if store.dialect == "sqlite":
+        store.conn.execute(f"PRAGMA cache_size=-{int(kib)}")
 
 
 def checkpoint(store: Store) -> None:
