@@ -28,6 +28,7 @@ import importlib.util
 import os
 import pickle
 import signal
+import sqlite3
 import subprocess
 import sys
 import traceback
@@ -48,12 +49,13 @@ if TYPE_CHECKING:
 Job = Sequence[tuple[str, pa.Table]]
 
 #: Pragmas of the writer's connection: those of :class:`pesaguard.store.base.Store` (WAL is a
-#: property of the file, already set by the store that migrated it).
+#: property of the file, already set by the store that migrated it), but no checkpoints.
 _PRAGMAS = (
     "PRAGMA busy_timeout=30000",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA cache_size=-65536",
+    "PRAGMA wal_autocheckpoint=0",  # the parent checkpoints beside the writer (_Checkpointer)
 )
 
 
@@ -91,6 +93,7 @@ class SqliteBulkWriter:
         self._answers: IO[bytes] = self._proc.stdout
         self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-bulk-send")
         self._sending: deque[Future[None]] = deque()
+        self._checkpointer = _Checkpointer(path)
 
     def send(self, job: Job) -> None:
         """Hand a job over. A background thread writes it into the pipe while the child reads it
@@ -113,6 +116,7 @@ class SqliteBulkWriter:
             raise StoreError(f"bulk write into {self.path} failed: {value}",
                              hint="the failed chunk was rolled back and earlier chunks are committed; fix the "
                                   "cause and run the same command again")
+        self._checkpointer.poke()
         return list(value)
 
     def close(self) -> None:
@@ -126,6 +130,7 @@ class SqliteBulkWriter:
             self._proc.kill()
             self._proc.wait()
         self._answers.close()
+        self._checkpointer.close()
 
     def __enter__(self) -> SqliteBulkWriter:
         return self
@@ -141,6 +146,55 @@ class SqliteBulkWriter:
         return StoreError(f"the SQLite writer process for {self.path} stopped (exit code {code})",
                           hint="chunks it answered are committed; its error is printed above; run the same "
                                "command again to finish")
+
+
+class _Checkpointer:
+    """Passive WAL checkpoints from a thread of the parent, one after each committed job.
+
+    The child's connection does not checkpoint (``wal_autocheckpoint=0``). A checkpoint copies the
+    committed pages from the WAL into the database file and fsyncs both; done by the writer at each
+    commit, as SQLite does by default, it took 0.66 s of the writer's 2.1 s for 1M rows (commits of
+    50,000 rows, measured back to back with and without). A PASSIVE checkpoint from another
+    connection runs beside the writer without blocking it, so that I/O leaves the writer's path;
+    this connection is the standard library's ``sqlite3`` (one SQLite copy per process, see above).
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-bulk-checkpoint")
+        self._conn: sqlite3.Connection | None = None  # made and used in the pool's thread only
+        self._running: Future[None] | None = None
+
+    def poke(self) -> None:
+        """Start a checkpoint unless one is running."""
+        if self._running is not None and not self._running.done():
+            return
+        if self._running is not None:
+            self._result(self._running)
+        self._running = self._pool.submit(self._checkpoint)
+
+    def close(self) -> None:
+        if self._running is not None:
+            self._result(self._running)
+        self._pool.submit(self._close).result()
+        self._pool.shutdown()
+
+    def _checkpoint(self) -> None:
+        if self._conn is None:
+            self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _result(self, fut: Future[None]) -> None:
+        try:
+            fut.result()
+        except sqlite3.Error as exc:
+            raise StoreError(f"WAL checkpoint of {self.path} failed: {exc}",
+                             hint="check free disk space and the database file's permissions") from exc
 
 
 def _serve(path: str, jobs: IO[bytes], answers: IO[bytes]) -> None:
