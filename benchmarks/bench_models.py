@@ -5,12 +5,15 @@ evaluation on the simulator. Prints markdown tables for ``docs/benchmarks.md`` (
 
 Single-transaction latency is features + model (+ reasons when asked), through ``Scorer.score``;
 the peer in the same run is the same model through ``lightgbm.Booster.predict`` on a 1-row array.
-Batch throughput is what ``pesaguard score`` does: replay the features of a file, then predict.
+Batch throughput is what ``pesaguard score`` does: replay the features of a file, then predict,
+with LightGBM's predict and with the trees compiled to native code, back to back, for the smallest,
+the default and the largest LightGBM setting of the grid; the one-off compile time is printed too.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import tempfile
 import time
@@ -20,8 +23,10 @@ from typing import Any
 import numpy as np
 
 from pesaguard.features import FeatureConfig
+from pesaguard.models import compiled
+from pesaguard.models.bundle import ModelBundle
 from pesaguard.models.data import Dataset, build_matrix, from_dir
-from pesaguard.models.estimators import pick
+from pesaguard.models.estimators import model_from_payload, pick
 from pesaguard.models.evaluate import evaluate
 from pesaguard.models.pipeline import demo_window, make_bundle
 from pesaguard.models.protocol import Window
@@ -66,17 +71,25 @@ def latency(ds: Dataset, candidate: str, n: int = 5000) -> list[tuple[str, float
     live = [{k: (None if (isinstance(v, float) and np.isnan(v)) else v) for k, v in r.items()}
             for r in txns.iloc[split:].drop(columns=["is_fraud", "typology"], errors="ignore").to_dict("records")]
     rows = []
-    for mode, attribution in (("never", "path"), ("auto", "path"), ("always", "path"), ("always", "tree_shap")):
-        scorer = Scorer(bundle, explain=mode, attribution=attribution)  # type: ignore[arg-type]
+    cache = Path(tempfile.mkdtemp(prefix="bench-forests-"))
+    for mode, attribution, compile_trees in (("never", "path", False), ("never", "path", True),
+                                             ("auto", "path", True), ("always", "path", True),
+                                             ("always", "tree_shap", True)):
+        scorer = Scorer(_fresh(bundle), explain=mode, attribution=attribution,  # type: ignore[arg-type]
+                        compiled=compile_trees, cache_dir=cache)
         scorer.engine.replay(txns.iloc[:split], labels=ds.labels[ds.labels["known_at_ms"] < cut][
             ["txn_id", "is_fraud", "known_at_ms"]], account_events=ds.account_events)
         ts = [_timed(scorer.score, t) for t in live]
-        rows.append((f"`Scorer.score` {candidate}, reasons {mode} ({attribution})", *_pct(ts)))
-    # Peers: the model alone, through the fast C path and through Booster.predict.
+        model = "compiled trees" if scorer._forest is not None else "LightGBM fast C API"
+        rows.append((f"`Scorer.score` {candidate}, reasons {mode} ({attribution}), {model}", *_pct(ts)))
+    # Peers: the model alone, compiled, through the fast C path and through Booster.predict.
     if bundle.model.kind == "lightgbm":
         x = m.x[-n:]
-        scorer = Scorer(bundle)
-        assert scorer._fast is not None
+        scorer = Scorer(bundle, cache_dir=cache)
+        assert scorer._fast is not None and scorer._forest is not None
+        forest = scorer._forest
+        ts = [_timed(forest.margin_row, x[i]) for i in range(len(x))]
+        rows.append(("model only: compiled trees (lleaves), one row", *_pct(ts)))
         fast = scorer._fast
         ts = [_timed(fast.margin, x[i]) for i in range(len(x))]
         rows.append(("model only: LightGBM fast single-row C API", *_pct(ts)))
@@ -110,21 +123,41 @@ def agreement(scorer: Scorer, x: np.ndarray, candidate: str) -> None:
           f"{top1 / n:.1%}, top-3 overlap {overlap / n:.1%}")
 
 
+def _fresh(bundle: ModelBundle) -> ModelBundle:
+    """The bundle with a new, not yet compiled model object (a Scorer compiles its bundle's model)."""
+    return dataclasses.replace(bundle, model=model_from_payload(bundle.model.to_payload()))
+
+
 def throughput(ds: Dataset, candidate: str) -> list[tuple[str, int, float, float, float]]:
-    """Transactions per second for features replay + predict over the whole file."""
+    """Transactions per second for features replay + predict over the whole file, with LightGBM's
+    predict and with the compiled trees, back to back on the same model."""
     txns = ds.transactions.drop(columns=["is_fraud", "typology"], errors="ignore")
     m = build_matrix(ds)
     first, last = int(txns["ts_ms"].min()), int(txns["ts_ms"].max())
     bundle = make_bundle(fit_final(m, Window(first, last, last, last + 1), pick(candidate)[0],
                                    labels_cutoff=None), FeatureConfig())
-    scorer = Scorer(bundle)
+    booster = bundle.model.booster  # type: ignore[attr-defined]
+    cache = Path(tempfile.mkdtemp(prefix="bench-forests-"))
+    compiled._RECENT.clear()
     t0, c0 = time.perf_counter(), time.process_time()
-    x = scorer.engine.replay(txns)[scorer.names].to_numpy(dtype=np.float64)
-    t1 = time.perf_counter()
-    predict_matrix(bundle, x)
-    t2, c2 = time.perf_counter(), time.process_time()
-    return [(f"features replay + predict ({candidate})", len(txns), len(txns) / (t2 - t0),
-             len(txns) / (c2 - c0), (t2 - t1) / (t2 - t0))]
+    compiled.compile_forest(booster, cache)
+    t1, c1 = time.perf_counter(), time.process_time()
+    compiled._RECENT.clear()
+    compiled.compile_forest(booster, cache)
+    t2 = time.perf_counter()
+    print(f"{candidate} ({booster.num_trees()} trees): compile once {t1 - t0:.1f} s wall, {c1 - c0:.1f} s CPU; "
+          f"load from the cache {1000 * (t2 - t1):.0f} ms")
+    rows = []
+    for label, compile_trees in (("LightGBM predict", False), ("compiled trees", True)):
+        scorer = Scorer(_fresh(bundle), compiled=compile_trees, cache_dir=cache)
+        t0, c0 = time.perf_counter(), time.process_time()
+        x = scorer.engine.replay(txns)[scorer.names].to_numpy(dtype=np.float64)
+        t1 = time.perf_counter()
+        predict_matrix(scorer.bundle, x)
+        t2, c2 = time.perf_counter(), time.process_time()
+        rows.append((f"features replay + predict ({candidate}, {label})", len(txns), len(txns) / (t2 - t0),
+                     len(txns) / (c2 - c0), (t2 - t1) / (t2 - t0)))
+    return rows
 
 
 def main() -> None:
@@ -160,11 +193,13 @@ def print_latency(ds: Dataset) -> None:
 
 
 def print_throughput(ds: Dataset) -> None:
+    print()
+    rows = [r for cand in ("lgbm_15_shallow", "lgbm_31", "lgbm_63_slow") for r in throughput(ds, cand)]
     print("\n| batch scoring | transactions | per wall second | per CPU second | share in predict |\n"
           "|---|---|---|---|---|")
-    for cand in ("lgbm_15_shallow", "lgbm_31"):
-        for name, n, rate, cpu_rate, share in throughput(ds, cand):
-            print(f"| {name} | {n:,} | {rate:,.0f} | {cpu_rate:,.0f} | {share:.0%} |")
+    for name, n, rate, cpu_rate, share in rows:
+        print(f"| {name} | {n:,} | {rate:,.0f} | {cpu_rate:,.0f} | {share:.0%} |")
+    print(f"\nload average: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
 
 
 def evaluations(ds: Dataset, args: argparse.Namespace) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import lightgbm as lgb
 import numpy as np
+import pandas as pd
 import pytest
 
 from models_synth import DAY_MS, T0, synth
@@ -206,3 +207,36 @@ def test_a_forest_that_disagrees_with_lightgbm_is_not_used(bundle: ModelBundle, 
     with caplog.at_level(logging.WARNING, logger="pesaguard.models.compiled"):
         assert compile_forest(booster, tmp_path) is None
     assert "disagrees with LightGBM" in caplog.text
+
+
+def test_score_cli_gives_the_online_reasons_or_tree_shap_on_request(bundle: ModelBundle, tmp_path: Path,
+                                                                   env_home: Path) -> None:
+    from typer.testing import CliRunner
+
+    from pesaguard.cli.main import app
+
+    bundle.save(tmp_path / "bundle")
+    tx, _ = synth(accounts=200, seed=5, days=16, minimal=True)
+    tx.to_csv(tmp_path / "in.csv", index=False)
+    runner = CliRunner()
+    out = {}
+    for attribution in ("path", "tree_shap"):
+        res = runner.invoke(app, ["score", str(tmp_path / "in.csv"), "--out", str(tmp_path / f"{attribution}.csv"),
+                                  "--model-dir", str(tmp_path / "bundle"), "--attribution", attribution])
+        assert res.exit_code == 0, res.output
+        out[attribution] = pd.read_csv(tmp_path / f"{attribution}.csv", keep_default_na=False)
+    np.testing.assert_allclose(out["path"]["score"], out["tree_shap"]["score"], **TOL)
+    flagged = out["path"]["action"] != "allow"
+    assert flagged.any() and (out["path"]["reasons"][flagged].str.len() > 0).all()
+    assert (out["tree_shap"]["reasons"][flagged].str.len() > 0).all()
+    # Batch reasons are the ones the scorer gives the same transaction online.
+    online = Scorer(_fresh(bundle, tmp_path), cache_dir=env_home / "cache" / "forests")
+    first = out["path"][flagged].iloc[0]
+    for _, row in tx.iterrows():
+        result = online.score({k: (int(v) if isinstance(v, np.integer) else v) for k, v in row.items()})
+        if row["txn_id"] == first["txn_id"]:
+            assert "; ".join(r.text for r in result.reasons) == first["reasons"]
+            break
+    res = runner.invoke(app, ["score", str(tmp_path / "in.csv"), "--out", str(tmp_path / "x.csv"),
+                              "--model-dir", str(tmp_path / "bundle"), "--attribution", "lime"])
+    assert res.exit_code == 64 and "--attribution" in res.output

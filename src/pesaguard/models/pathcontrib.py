@@ -7,7 +7,8 @@ values) add up exactly to the raw margin, like TreeSHAP's, and it is the method 
 ``pred_contribs(approx_contribs=True)`` and ``treeinterpreter`` implements for scikit-learn forests.
 It is not TreeSHAP: a feature's credit depends on where on the path it is split, so the top
 reasons can differ from TreeSHAP's ranking on some rows (``docs/architecture.md`` gives the
-measured agreement). Batch explanations (:meth:`Scorer.explain_frame`) stay TreeSHAP.
+measured agreement). Batch explanations (:meth:`Scorer.explain_frame`, ``pesaguard score``) use
+the scorer's attribution too, so a transaction gets the same reasons online and in batch.
 
 Why hand-written: LightGBM offers only TreeSHAP (``pred_contrib``), which measured 286 µs per row on
 the 200-tree champion through the prepared single-row C API, about a quarter of the decision

@@ -151,10 +151,19 @@ class Scorer:
                     account_events: pd.DataFrame | None = None,
                     sms_events: pd.DataFrame | None = None) -> np.ndarray:
         """Probabilities for a time-ordered batch, replayed through (and added to) the live state."""
+        return predict_matrix(self.bundle, self.feature_matrix(transactions, labels, account_events, sms_events))
+
+    def feature_matrix(self, transactions: pd.DataFrame, labels: pd.DataFrame | None = None,
+                       account_events: pd.DataFrame | None = None,
+                       sms_events: pd.DataFrame | None = None) -> np.ndarray:
+        """The model's float64 feature matrix for a time-ordered batch, replayed through (and added
+        to) the live state."""
         with self._lock:
             x = self.engine.replay(transactions, labels=labels, account_events=account_events,
                                    sms_events=sms_events)
-        return predict_matrix(self.bundle, x[self.names].to_numpy(dtype=np.float64))
+        if list(x.columns) == self.names:  # the usual case: a view of the replay's array, no copy
+            return x.to_numpy(dtype=np.float64)
+        return x[self.names].to_numpy(dtype=np.float64)
 
     def warm_up(self, store: Any, until_ms: int | None = None) -> int:
         """Replay the stored history (within the feature horizon before ``until_ms``) into the live
@@ -177,7 +186,13 @@ class Scorer:
         return len(txns)
 
     def explain_frame(self, x: np.ndarray) -> list[list[Reason]]:
-        """Reasons for each row of a feature matrix (batch TreeSHAP)."""
+        """Reasons for each row of a feature matrix, by the scorer's attribution: the same reasons
+        the scorer gives each transaction online (path attribution by default, ~70 µs a row here
+        with the top-k ranking; batch TreeSHAP took 4.1 s for the 1,513 rows lgbm_31 flagged in the
+        simulated month, twice the rest of ``pesaguard score``)."""
+        if self._paths is not None:
+            paths = self._paths
+            return [top_reasons(self.names, x[i], paths.contributions(x[i]), self.top_k) for i in range(len(x))]
         contrib = self.bundle.model.contributions(x)
         return [top_reasons(self.names, x[i], contrib[i], self.top_k) for i in range(len(x))]
 
