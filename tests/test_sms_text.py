@@ -118,6 +118,10 @@ def test_augmentation_makes_placeholders_uninformative() -> None:
     norm = ["habari yako", "tuma pesa <phone>", "karibu nyumbani", "piga <phone> sasa"]
     texts, labels, origin = augment(norm, np.array([0, 1, 0, 1]))
     with_phone = np.array(["<phone>" in t or "<url>" in t for t in texts])
+    assert len(texts) == 6 and with_phone[labels == 0].mean() == pytest.approx(0.5)  # genuine copies only
+    assert list(origin) == [0, 1, 2, 3, 0, 2] and set(texts[4].split()) - set(norm[0].split()) <= {"<phone>", "<url>"}
+    texts, labels, origin = augment(norm, np.array([0, 1, 0, 1]), scam_copies=True)
+    with_phone = np.array(["<phone>" in t or "<url>" in t for t in texts])
     assert with_phone[labels == 0].mean() == pytest.approx(0.5)
     assert with_phone[labels == 1].mean() == pytest.approx(0.5)
     assert list(origin[:4]) == [0, 1, 2, 3] and set(origin[4:]) == {0, 1, 2, 3}

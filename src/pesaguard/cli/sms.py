@@ -96,6 +96,8 @@ def train(
         table.add_row(name, str(m["n"]), *(f"{m[k]:.3f}" for k in
                       ("precision", "recall", "f1", "mcc", "pr_auc", "recall_at_1pct_fpr")))
     say(table)
+    params = model.card["params"]
+    say(f"recipe chosen by template-disjoint cross-validation: augmentation={params['augmentation']}, C={params['C']:g}")
     say(f"saved {path} in {model.card['train_seconds']} s")
 
 

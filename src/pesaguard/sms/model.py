@@ -6,8 +6,10 @@ Why this model and not a sentence-embedding one: ``benchmarks/bench_sms.py`` mea
 point on UCI and nothing on Swahili, at about 200 times the latency of this model's ~0.2 ms.
 
 Placeholders carry no weight by construction: each genuine training text gets a copy with a phone
-number or link inserted, and each scam that has one gets a copy without it, so "has a number" is
-equally common in both classes and the model must learn from the words around it.
+number or link inserted, so "has a number" is about as common in genuine texts as in scams and the
+model must learn from the words around it. A second augmentation also gives each scam that has a
+number a copy without it; whether it is used, and the SVM's ``C``, are chosen by template-disjoint
+cross-validation on the training data (:func:`fit_recipe`), never fixed by looking at test folds.
 """
 
 from __future__ import annotations
@@ -93,17 +95,30 @@ class CountedCorpus:
         return np.asarray(pipe.named_steps["clf"].decision_function(sparse.hstack(parts).tocsr()))
 
 
-def count_corpus(norm: Sequence[str], y: np.ndarray, *, augmented: bool = True, seed: int = 0) -> CountedCorpus:
-    texts, labels, origin = augment(norm, y, seed) if augmented else (list(norm), np.asarray(y), np.arange(len(y)))
+#: Augmentations: ``genuine`` adds a copy of each genuine text with a phone number or link inserted;
+#: ``both`` also adds a copy of each scam that has one, without it; ``none`` adds nothing (benchmark only).
+AUGMENTATIONS = ("genuine", "both", "none")
+
+
+def count_corpus(norm: Sequence[str], y: np.ndarray, *, augmentation: str = "genuine", seed: int = 0) -> CountedCorpus:
+    if augmentation not in AUGMENTATIONS:
+        raise ValueError(f"augmentation must be one of {AUGMENTATIONS}, not {augmentation!r}")
+    if augmentation == "none":
+        texts, labels, origin = list(norm), np.asarray(y), np.arange(len(y))
+    else:
+        texts, labels, origin = augment(norm, y, seed, scam_copies=augmentation == "both")
     vecs = _count_vectorizers()
     blocks = [vec.fit_transform(texts).tocsr() for _, vec in vecs]
     return CountedCorpus(vecs, blocks, origin, labels, len(norm))
 
 
-def augment(norm: Sequence[str], y: Sequence[int] | np.ndarray, seed: int = 0) -> tuple[list[str], np.ndarray, np.ndarray]:
+def augment(norm: Sequence[str], y: Sequence[int] | np.ndarray, seed: int = 0, *,
+            scam_copies: bool = False) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Originals plus minimal-pair copies that decorrelate placeholders from the label.
 
-    Returns texts, labels and, for each text, the index of the original it was made from.
+    Each genuine text gets a copy with ``<phone>`` or ``<url>`` inserted at a random word position;
+    with ``scam_copies`` each scam that has a phone number, link or e-mail also gets a copy without
+    them. Returns texts, labels and, for each text, the index of the original it was made from.
     """
     rng = np.random.default_rng(seed)
     texts, labels, origin = list(norm), list(y), list(range(len(norm)))
@@ -115,7 +130,7 @@ def augment(norm: Sequence[str], y: Sequence[int] | np.ndarray, seed: int = 0) -
             texts.append(" ".join(words))
             labels.append(0)
             origin.append(i)
-        elif _REMOVABLE_RE.search(t):
+        elif scam_copies and _REMOVABLE_RE.search(t):
             texts.append(_REMOVABLE_RE.sub("", t).strip())
             labels.append(1)
             origin.append(i)
@@ -232,14 +247,70 @@ def fit_platt(decision: np.ndarray, y: np.ndarray) -> LogisticRegression:
     return LogisticRegression(C=1e4).fit(np.asarray(decision, dtype=float).reshape(-1, 1), y)
 
 
-def fit_text_model(norm: Sequence[str], y: np.ndarray, groups: np.ndarray, c: float = DEFAULT_C,
-                   k: int = 5, seed: int = 0) -> tuple[TextModel, np.ndarray]:
-    """Fit the final model on everything; calibrate on template-disjoint out-of-fold scores.
+@dataclass(frozen=True)
+class Recipe:
+    """One candidate training set-up: which augmentation, and the SVM's ``C``."""
 
-    Returns the model and the calibrated out-of-fold scores (for the model card's metrics).
+    augmentation: str
+    c: float
+
+    @property
+    def label(self) -> str:
+        return f"augmentation={self.augmentation} C={self.c:g}"
+
+
+#: The candidates :func:`fit_recipe` chooses from, in order of preference on a tie. Both augmentations
+#: keep the minimal-pair behaviour (``benchmarks/bench_sms.py`` measures the flip rates of each).
+RECIPES: tuple[Recipe, ...] = tuple(Recipe(a, c) for a in ("genuine", "both") for c in (DEFAULT_C, 1.0))
+
+
+@dataclass
+class Fitted:
+    """What :func:`fit_recipe` returns: the chosen recipe fitted, its calibration and the evidence."""
+
+    recipe: Recipe
+    ngram: Pipeline
+    platt: LogisticRegression
+    oof: np.ndarray  # calibrated out-of-fold scam probability of each training row (in ``rows`` order)
+    scores: dict[str, dict[str, float]]  # recipe label -> out-of-fold F1 and MCC
+
+
+def fit_recipe(corpora: dict[str, CountedCorpus], y: np.ndarray, groups: np.ndarray, rows: np.ndarray | None = None,
+               *, recipes: Sequence[Recipe] = RECIPES, k: int = 5, seed: int = 0) -> Fitted:
+    """Choose a recipe by template-disjoint k-fold F1 on ``rows``, calibrate it on those folds, fit it on ``rows``.
+
+    ``corpora`` maps each augmentation to the corpus counted with it (:func:`count_corpus`); only
+    ``rows`` (original indices; all if None) are used, so a benchmark can run the whole procedure
+    inside each of its own training folds.
     """
-    cc = count_corpus(norm, y, seed=seed)
-    oof = oof_scores(cc, splits(y, groups, k, seed), c)
-    platt = fit_platt(oof, y)
-    model = TextModel(ngram=cc.fit(None, c), platt=platt)
-    return model, platt.predict_proba(oof.reshape(-1, 1))[:, 1]
+    from pesaguard.sms.metrics import scam_metrics
+
+    rows = np.arange(len(y)) if rows is None else np.asarray(rows)
+    folds = [(rows[a], rows[b]) for a, b in splits(y[rows], groups[rows], k, seed)]
+    scores: dict[str, dict[str, float]] = {}
+    best: tuple[float, Recipe, LogisticRegression, np.ndarray] | None = None
+    for recipe in recipes:
+        d = oof_scores(corpora[recipe.augmentation], folds, recipe.c)[rows]
+        platt = fit_platt(d, y[rows])
+        p = platt.predict_proba(d.reshape(-1, 1))[:, 1]
+        m = scam_metrics(y[rows], p)
+        scores[recipe.label] = {"f1": m["f1"], "mcc": m["mcc"]}
+        if best is None or m["f1"] > best[0]:
+            best = (m["f1"], recipe, platt, p)
+    assert best is not None, "no recipe given"
+    _, recipe, platt, p = best
+    ngram = corpora[recipe.augmentation].fit(rows, recipe.c)
+    return Fitted(recipe, ngram, platt, p, scores)
+
+
+def fit_text_model(norm: Sequence[str], y: np.ndarray, groups: np.ndarray, *, recipes: Sequence[Recipe] = RECIPES,
+                   k: int = 5, seed: int = 0) -> tuple[TextModel, Fitted]:
+    """Choose, calibrate and fit the model on everything (:func:`fit_recipe` over all rows).
+
+    Returns the model and the fit (chosen recipe, calibrated out-of-fold scores for the model card).
+    """
+    y = np.asarray(y)
+    augmentations = dict.fromkeys(r.augmentation for r in recipes)
+    corpora = {a: count_corpus(norm, y, augmentation=a, seed=seed) for a in augmentations}
+    fitted = fit_recipe(corpora, y, np.asarray(groups), recipes=recipes, k=k, seed=seed)
+    return TextModel(ngram=fitted.ngram, platt=fitted.platt), fitted
