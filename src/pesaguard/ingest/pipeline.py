@@ -304,7 +304,10 @@ def _sink(store: Store, writer: _ChunkWriter, bulk: SqliteBulkWriter | None) -> 
     """Where chunks are committed: the bulk writer process if there is one, else a writer thread
     (inline for an in-memory SQLite store, whose one connection is shared)."""
     if bulk is not None:
-        yield _ProcessSink(writer, bulk)
+        try:
+            yield _ProcessSink(writer, bulk)
+        finally:
+            bulk.close()  # the writer and its checkpoints are done before the indexes are rebuilt
         return
     if store.dialect == "sqlite" and sqlite_file(store) is None:
         yield _ThreadSink(writer, _InlineExecutor())

@@ -94,6 +94,7 @@ class SqliteBulkWriter:
         self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-bulk-send")
         self._sending: deque[Future[None]] = deque()
         self._checkpointer = _Checkpointer(path)
+        self._closed = False
 
     def send(self, job: Job) -> None:
         """Hand a job over. A background thread writes it into the pipe while the child reads it
@@ -120,7 +121,10 @@ class SqliteBulkWriter:
         return list(value)
 
     def close(self) -> None:
-        """End the child after its last job and wait for it to close its connection."""
+        """End the child after its last job and wait for it to close its connection (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
         self._sender.shutdown(wait=True)  # a write that failed has nothing left to do
         with contextlib.suppress(OSError):  # the child is gone already; wait() below reaps it
             self._jobs.close()
