@@ -28,6 +28,7 @@ from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
+from pesaguard.sms.metrics import scam_metrics
 from pesaguard.sms.normalize import PLACEHOLDERS
 
 MODEL_FORMAT = 1
@@ -284,8 +285,8 @@ def fit_recipe(corpora: dict[str, CountedCorpus], y: np.ndarray, groups: np.ndar
     ``rows`` (original indices; all if None) are used, so a benchmark can run the whole procedure
     inside each of its own training folds.
     """
-    from pesaguard.sms.metrics import scam_metrics
-
+    if not recipes:
+        raise ValueError("fit_recipe needs at least one recipe")
     rows = np.arange(len(y)) if rows is None else np.asarray(rows)
     folds = [(rows[a], rows[b]) for a, b in splits(y[rows], groups[rows], k, seed)]
     scores: dict[str, dict[str, float]] = {}
@@ -298,7 +299,7 @@ def fit_recipe(corpora: dict[str, CountedCorpus], y: np.ndarray, groups: np.ndar
         scores[recipe.label] = {"f1": m["f1"], "mcc": m["mcc"]}
         if best is None or m["f1"] > best[0]:
             best = (m["f1"], recipe, platt, p)
-    assert best is not None, "no recipe given"
+    assert best is not None  # recipes is not empty
     _, recipe, platt, p = best
     ngram = corpora[recipe.augmentation].fit(rows, recipe.c)
     return Fitted(recipe, ngram, platt, p, scores)
