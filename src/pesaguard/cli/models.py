@@ -148,6 +148,8 @@ def score_cmd(
     from pesaguard.errors import InputError, UsageError
     from pesaguard.models.scorer import Scorer
 
+    if attribution not in ("path", "tree_shap"):
+        raise UsageError(f"unknown attribution {attribution!r}", field="--attribution", hint="use path or tree_shap")
     if file is None:
         from pesaguard.config import get_settings
         from pesaguard.store import open_store
@@ -159,11 +161,9 @@ def score_cmd(
         raise InputError(f"no such file {file}", file=file, hint="check the path")
     else:
         df = pd.read_parquet(file) if file.suffix == ".parquet" else pd.read_csv(file)
-    if attribution not in ("path", "tree_shap"):
-        raise UsageError(f"unknown attribution {attribution!r}", field="--attribution", hint="use path or tree_shap")
     scorer = (Scorer.from_dir(model_dir, attribution=attribution) if model_dir
               else Scorer.from_champion(attribution=attribution))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     df = df.sort_values("ts_ms", kind="stable").reset_index(drop=True) if "ts_ms" in df else df
     x = scorer.feature_matrix(df)
     from pesaguard.models.scorer import predict_matrix
@@ -178,10 +178,11 @@ def score_cmd(
     if reasons and len(flagged):
         texts = ["; ".join(r.text for r in rs) for rs in scorer.explain_frame(x[flagged])]
         result.loc[flagged, "reasons"] = texts
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     out.parent.mkdir(parents=True, exist_ok=True)
     result.to_parquet(out, index=False) if out.suffix == ".parquet" else result.to_csv(out, index=False)
-    say(f"scored {len(df):,} transactions in {elapsed:.2f} s ({len(df) / max(elapsed, 1e-9):,.0f}/s); "
+    say(f"scored {len(df):,} transactions in {elapsed:.2f} s ({len(df) / max(elapsed, 1e-9):,.0f}/s; "
+        f"{cpu:.2f} s CPU, {len(df) / max(cpu, 1e-9):,.0f} per CPU second); "
         f"review {int((result.action == 'review').sum()):,}, block {int((result.action == 'block').sum()):,} -> {out}")
 
 
