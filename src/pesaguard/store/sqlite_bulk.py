@@ -31,7 +31,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import traceback
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -254,7 +253,7 @@ def _serve(path: str, jobs: IO[bytes], answers: IO[bytes]) -> None:
                 try:
                     answer = ("ok", commit(job))
                 except Exception as exc:
-                    answer = ("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}")
+                    answer = ("error", f"{type(exc).__name__}: {exc}")
                 try:
                     pickle.dump(answer, answers, protocol=pickle.HIGHEST_PROTOCOL)
                     answers.flush()
