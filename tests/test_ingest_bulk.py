@@ -71,6 +71,17 @@ def test_the_writer_process_is_used(store: Store, tmp_path: Path, monkeypatch: p
     assert (r.read, r.accepted, r.duplicates, r.labels) == (len(PAYSIM_ROWS), len(PAYSIM_ROWS), 0, 2)
 
 
+def test_without_the_adbc_driver_the_store_connection_writes(store: Store, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_writer(path: str) -> SqliteBulkWriter:
+        raise AssertionError("the writer process must not start without its driver")
+
+    monkeypatch.setattr(pipeline, "bulk_writer_available", lambda: False)
+    monkeypatch.setattr(pipeline, "SqliteBulkWriter", no_writer)
+    r = ingest_file(store, paysim(tmp_path))
+    assert (r.read, r.accepted, r.labels) == (len(PAYSIM_ROWS), len(PAYSIM_ROWS), 2)
+
+
 def _txns(ids: list[str], amounts: list[int]) -> pa.Table:
     n = len(ids)
     cols = {c: pa.nulls(n, pa.string()) for c in TRANSACTION_COLUMNS}
