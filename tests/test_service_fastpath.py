@@ -70,3 +70,16 @@ def test_everything_else_gets_the_routes_own_error_envelope(env, headers: dict[s
     got_status, got = _post(client, txn("e1") if body is None else body, headers)
     assert got_status == status, got
     assert set(got) == {"error"} and got["error"]["field"] == field
+
+
+def test_an_unexpected_failure_is_a_500_envelope_and_is_counted(env, monkeypatch: pytest.MonkeyPatch) -> None:
+    client, key = env
+
+    def broken(txn: dict[str, Any]) -> Any:
+        raise RuntimeError("scorer bug")
+
+    monkeypatch.setattr(client.app.state.decider.scorer, "score", broken)  # type: ignore[attr-defined]
+    status, body = _post(client, txn("boom"), {"Content-Type": "application/json", "X-API-Key": key})
+    assert status == 500 and body["error"]["code"] == "internal_error"
+    metrics = client.get("/metrics").text
+    assert 'pesaguard_http_requests_total{method="POST",route="/v1/transactions",status="500"} 1.0' in metrics

@@ -9,7 +9,9 @@ JSON mode), checks the same role, calls the same :meth:`DecisionService.decide` 
 the same fields. Anything else (no or bad key, another content type, an invalid payload, no model
 loaded) is handed, with its body, to the FastAPI route unchanged, so every error keeps the route's
 exact envelope and the OpenAPI document still describes the endpoint. Errors raised by the decision
-itself (409 conflict, 503 store) are answered with the same envelope as the app's handlers.
+itself (409 conflict, 503 store, or an unexpected one: 500) are answered with the same envelope as
+the app's handlers. It runs in front of FastAPI's own middleware stack, inside the metrics layer
+(``pesaguard.service.app._ServiceAPI``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from pesaguard.decisions.service import PUBLIC_FIELDS
 from pesaguard.errors import PesaguardError
 from pesaguard.service.auth import KeyVerifier
+from pesaguard.service.errors import envelope
 from pesaguard.service.routers.transactions import TransactionIn
 
 log = logging.getLogger("pesaguard.service")
@@ -72,6 +75,12 @@ class FastDecisions:
             if exc.http_status >= 500:
                 log.error("POST %s failed: %s", PATH, exc)
             await _answer(send, exc.http_status, orjson.dumps(exc.to_dict()), _JSON_HEADERS)
+            return
+        except Exception:  # this layer sits in front of FastAPI's error handlers: answer as they do
+            log.exception("unhandled error on POST %s", PATH)
+            await _answer(send, 500, orjson.dumps(envelope("internal_error", "internal error; the details are in "
+                                                           "the server log", hint="report this with the time "
+                                                           "of the request")), _JSON_HEADERS)
             return
         await _answer(send, 200, orjson.dumps({k: row[k] for k in PUBLIC_FIELDS}), _JSON_HEADERS)
 
