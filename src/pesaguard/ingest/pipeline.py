@@ -307,7 +307,7 @@ def _sink(store: Store, writer: _ChunkWriter, bulk: SqliteBulkWriter | None) -> 
         try:
             yield _ProcessSink(writer, bulk)
         finally:
-            bulk.close()  # the writer and its checkpoints are done before the indexes are rebuilt
+            bulk.finish()  # no more writes; the child shuts down while the indexes are rebuilt
         return
     if store.dialect == "sqlite" and sqlite_file(store) is None:
         yield _ThreadSink(writer, _InlineExecutor())

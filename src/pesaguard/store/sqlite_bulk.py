@@ -93,7 +93,7 @@ class SqliteBulkWriter:
         self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-bulk-send")
         self._sending: deque[Future[None]] = deque()
         self._checkpointer = _Checkpointer(path)
-        self._closed = False
+        self._finished = False
 
     def send(self, job: Job) -> None:
         """Hand a job over. A background thread writes it into the pipe while the child reads it
@@ -119,21 +119,29 @@ class SqliteBulkWriter:
         self._checkpointer.poke()
         return list(value)
 
-    def close(self) -> None:
-        """End the child after its last job and wait for it to close its connection (idempotent)."""
-        if self._closed:
+    def finish(self) -> None:
+        """Send no more jobs: close the pipe (the child exits after the job it holds) and let the
+        last checkpoint end. Does not wait for the child to exit: its connection and interpreter
+        shut down (~0.1 s) while the caller goes on, e.g. to rebuild indexes. Idempotent."""
+        if self._finished:
             return
-        self._closed = True
+        self._finished = True
         self._sender.shutdown(wait=True)  # a write that failed has nothing left to do
-        with contextlib.suppress(OSError):  # the child is gone already; wait() below reaps it
+        with contextlib.suppress(OSError):  # the child is gone already
             self._jobs.close()
+        self._checkpointer.close()
+
+    def close(self) -> None:
+        """:meth:`finish`, then wait for the child to exit (idempotent)."""
+        self.finish()
+        if self._answers.closed:
+            return
         try:
             self._proc.wait(timeout=120)
         except subprocess.TimeoutExpired:
             self._proc.kill()
             self._proc.wait()
         self._answers.close()
-        self._checkpointer.close()
 
     def __enter__(self) -> SqliteBulkWriter:
         return self
