@@ -164,7 +164,9 @@ def score_cmd(
     scorer = (Scorer.from_dir(model_dir, attribution=attribution) if model_dir
               else Scorer.from_champion(attribution=attribution))
     t0, c0 = time.perf_counter(), time.process_time()
-    df = df.sort_values("ts_ms", kind="stable").reset_index(drop=True) if "ts_ms" in df else df
+    if "ts_ms" in df and not df["ts_ms"].is_monotonic_increasing:  # exports are usually in time order
+        df = df.sort_values("ts_ms", kind="stable")
+    df = df.reset_index(drop=True)
     x = scorer.feature_matrix(df)
     from pesaguard.models.scorer import predict_matrix
 
