@@ -150,6 +150,15 @@ def test_a_damaged_cache_file_is_rebuilt(bundle: ModelBundle, tmp_path: Path,
     assert path.read_bytes() == good
 
 
+def test_an_unwritable_cache_costs_a_warning_not_the_compiled_trees(bundle: ModelBundle, tmp_path: Path,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the cache directory should be")
+    with caplog.at_level(logging.WARNING, logger="pesaguard.models.compiled"):
+        forest = compile_forest(_booster(bundle), blocked)
+    assert forest is not None and "cannot cache the compiled model" in caplog.text
+
+
 def test_two_processes_compiling_the_same_model_at_once_share_one_complete_file(bundle: ModelBundle,
                                                                                  tmp_path: Path) -> None:
     """Two scorers start at once on an uncached model, as `pesaguard score` and the service may; each

@@ -193,7 +193,7 @@ def _load_or_build(model_text: str, n_features: int, cache_dir: Path | None) -> 
     if recent is not None:
         _RECENT.move_to_end(key)
         if path is not None and not (path.exists() and _read(path) is not None):
-            _write(path, recent.object_code)
+            _cache(path, recent.object_code)
         return recent, True
     if path is not None and path.exists():
         obj = _read(path)
@@ -205,8 +205,17 @@ def _load_or_build(model_text: str, n_features: int, cache_dir: Path | None) -> 
     log.info("compiled the model's trees to native code in %.1f s%s", time.perf_counter() - t0,
              f" (cached as {path})" if path is not None else "")
     if path is not None:
-        _write(path, obj)
+        _cache(path, obj)
     return CompiledForest(engine, obj, n_features, key), False
+
+
+def _cache(path: Path, obj: bytes) -> None:
+    """Write the object code to the cache; if that fails the compiled forest is still used."""
+    try:
+        _write(path, obj)
+    except OSError as exc:
+        log.warning("cannot cache the compiled model at %s (%s); it will be compiled again next time",
+                    path, exc)
 
 
 def _build(llvm: Any, host: tuple[str, str, str], model_text: str) -> tuple[Any, bytes]:
