@@ -313,7 +313,7 @@ def main() -> None:
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['server']} | {r['traffic']} | {r['connections']} | {r['rps']:,.0f} | {r['p50']:.2f} | "
-              f"{r['p90']:.2f} | {r['p99']:.2f} | {r['errors']} | {_fmt(100 * r['alert_rate'], '.1f')}% | "
+              f"{r['p90']:.2f} | {r['p99']:.2f} | {r['errors']} | {_fmt(100 * r['alert_rate'], '.2f')}% | "
               f"{_fmt(r['cpu_ms'], '.3f')} ms |".replace("| -% |", "| - |").replace("| - ms |", "| - |"))
     by = {(r["server"], r["traffic"], r["connections"]): r["rps"] for r in rows}
     for c in conns:
