@@ -106,6 +106,16 @@ def test_missing_value_rules_and_categorical_splits_match_lightgbm(params: dict[
     np.testing.assert_allclose(forest.margin(test), booster.predict(test, raw_score=True), **TOL)
 
 
+def test_a_model_with_several_outputs_per_row_keeps_lightgbm(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(300, 3))
+    booster = lgb.train({"objective": "multiclass", "num_class": 3, "verbosity": -1},
+                        lgb.Dataset(x, rng.integers(0, 3, 300)), 3)
+    with caplog.at_level(logging.WARNING, logger="pesaguard.models.compiled"):
+        assert compile_forest(booster, tmp_path) is None
+    assert "one output per row" in caplog.text and not list(tmp_path.iterdir())
+
+
 def test_a_model_is_compiled_once_then_loaded_from_the_cache(bundle: ModelBundle, tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     booster = _booster(bundle)

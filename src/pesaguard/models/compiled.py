@@ -10,7 +10,7 @@ Cache writes go to a temporary file renamed into place, so processes compiling t
 once never read half a file; a damaged file fails its checksum and is rebuilt.
 
 Why compile: LightGBM's batch predict was 69% of ``pesaguard score``'s time with lgbm_31 (300 trees
-x 31 leaves); the compiled forest predicts 5-9x faster per core on the simulated month's feature
+x 31 leaves); the compiled forest predicts ~8x faster per core on the simulated month's feature
 matrix (``benchmarks/bench_models.py`` prints both). A flat-array tree walk in numba (tried, same
 matrix) was no faster than LightGBM: the cost is in data-dependent branches, which compiled code
 turns into straight-line compares with the thresholds as constants.
@@ -116,6 +116,10 @@ def compile_forest(booster: Any, cache_dir: Path | None) -> CompiledForest | Non
     """``booster`` (a ``lightgbm.Booster``) as a :class:`CompiledForest`, from the cache under
     ``cache_dir`` or compiled now (and cached); None, with a warning, if that is not possible or
     the compiled forest disagrees with LightGBM on probe rows. ``cache_dir=None``: no cache."""
+    if booster.num_model_per_iteration() != 1:  # the entry point would write one margin per class
+        log.warning("compiled tree prediction covers one output per row, this model has %d; using "
+                    "LightGBM's predict", booster.num_model_per_iteration())
+        return None
     model_text = booster.model_to_string()
     try:
         with _LLVM_LOCK:
