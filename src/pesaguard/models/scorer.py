@@ -4,6 +4,8 @@ Contract: ``score(txn)`` computes the transaction's features from the state befo
 the state, and returns a calibrated fraud probability with reason codes and the model version.
 Thread-safe: one lock serialises feature state updates and prediction (both are microseconds).
 No MLflow import happens here: the registry caches bundles on disk and the scorer reads files.
+Margins, one row or a batch, come from the model's trees compiled to native code
+(:mod:`pesaguard.models.compiled`, cached per model), or from LightGBM if they cannot be compiled.
 
 Every score carries its top reason codes (``explain="always"``, the default). They come from path
 attribution (``attribution="path"``: each split on the row's path in each tree credits its feature
