@@ -90,7 +90,7 @@ def prepare(home: Path, accounts: int, days: int, live_days: int) -> dict[str, A
     from pesaguard.demo import simulate_and_ingest
     from pesaguard.models.data import from_store
     from pesaguard.models.pipeline import train_for_deployment
-    from pesaguard.service.demo import _payloads
+    from pesaguard.service.demo import request_bodies
     from pesaguard.store import open_store
 
     settings.ensure_home()
@@ -98,7 +98,7 @@ def prepare(home: Path, accounts: int, days: int, live_days: int) -> dict[str, A
     with open_store(settings) as store:
         world = simulate_and_ingest(settings, store, accounts=accounts, days=days, seed=SEED, live_days=live_days)
         train_for_deployment(from_store(store), settings, promote=True)
-    bodies = _payloads(world.live)  # time order; the same conversion the demo's live traffic uses
+    bodies = request_bodies(world.live)  # time order; the same conversion the demo's live traffic uses
     if not bodies:
         sys.exit(f"the simulation produced no transactions after day {days}: raise --live-days")
     path.parent.mkdir(parents=True, exist_ok=True)

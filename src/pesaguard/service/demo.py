@@ -23,7 +23,8 @@ from pesaguard.service.app import create_app
 from pesaguard.service.auth import create_key
 
 
-def _payloads(transactions: pd.DataFrame) -> list[dict[str, Any]]:
+def request_bodies(transactions: pd.DataFrame) -> list[dict[str, Any]]:
+    """``POST /v1/transactions`` bodies for ``transactions``, in time order, without empty fields."""
     cols = [c for c in TRANSACTION_COLUMNS if c in transactions]
     df = transactions.sort_values(["ts_ms", "txn_id"], kind="stable")[cols]
     # every numeric transaction column is integer minor units or ms; a column with gaps arrives as float
@@ -64,7 +65,7 @@ def serve_demo(settings: Settings, transactions: pd.DataFrame, *, host: str = "1
     started = time.monotonic()
     try:
         with httpx.Client(base_url=url, headers={"X-API-Key": scorer_key}, timeout=30) as client:
-            for body in _payloads(transactions):
+            for body in request_bodies(transactions):
                 if duration is not None and time.monotonic() - started > duration:
                     break
                 r = client.post("/v1/transactions", json=body)
