@@ -23,6 +23,7 @@ from typing import Any
 
 import orjson
 
+from pesaguard.errors import StoreError
 from pesaguard.store.base import Store
 
 
@@ -177,8 +178,6 @@ def decode_features(store: Store, stored: Sequence[tuple[Any, str | None]]) -> l
             continue
         names = layouts.get(layout_id)
         if names is None or len(names) != len(value):
-            from pesaguard.errors import StoreError
-
             raise StoreError(f"decision feature layout {layout_id!r} is missing or does not match its values "
                              f"({len(value)} values)", hint="restore the feature_layouts table from a backup")
         out.append(dict(zip(names, value, strict=True)))
@@ -209,7 +208,6 @@ def _store_layouts(store: Store, cur: Any, layout_ids: set[str]) -> set[str]:
 
 DECISION_COLUMNS = ("decision_id", "txn_id", "request_hash", "ts_ms", "account_id", "amount_minor", "action",
                     "score", "reasons", "rule_hits", "features", "model_version", "policy_version", "created_ms")
-_JSON_COLUMNS = ("reasons", "rule_hits", "features")
 _STORED_COLUMNS = (*DECISION_COLUMNS, "feature_layout")
 
 
