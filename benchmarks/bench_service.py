@@ -17,7 +17,8 @@ service's clock never goes backwards. A last row keeps the old synthetic load
 decision is a review or block that opens or updates a case) as the worst case. Every row prints the
 alert rate (review + block share of the decisions it made, read from the store) and the server's CPU
 time per decision (utime + stime of the server process from /proc over the row, divided by the
-requests answered), the figure to compare on a shared machine.
+requests answered), the figure to compare on a shared machine, and the largest size the SQLite WAL
+file reached during the row (sampled every 50 ms; it carries over from the rows before).
 
 In the same run the champion model is served by ``mlflow models serve`` (its pyfunc form) and
 loaded with the same wrk settings; MLflow receives precomputed feature rows, so it does strictly
@@ -27,6 +28,7 @@ less work per request. Prints a markdown table for docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -38,6 +40,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -136,11 +139,39 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+class FileSizePeak:
+    """The largest size a file reaches while the ``with`` block runs, sampled every ``every`` s
+    from a thread (0 if it never exists): the SQLite WAL's peak during a wrk run."""
+
+    def __init__(self, path: Path | None, every: float = 0.05) -> None:
+        self.path, self.every, self.peak = path, every, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while True:
+            with contextlib.suppress(OSError):  # not created yet
+                self.peak = max(self.peak, self.path.stat().st_size)  # type: ignore[union-attr]
+            if self._stop.wait(self.every):
+                return
+
+    def __enter__(self) -> FileSizePeak:
+        if self.path is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self.path is not None:
+            self._thread.join()
+
+
 def run_wrk(url: str, lua: Path, connections: int, duration: int, args: list[str],
-            server_pid: int | None = None) -> dict[str, float]:
+            server_pid: int | None = None, wal: Path | None = None) -> dict[str, float]:
     cpu0 = cpu_seconds(server_pid) if server_pid else 0.0
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(lua), url,
-                          "--", *args], capture_output=True, text=True, check=True).stdout
+    with FileSizePeak(wal) as wal_peak:
+        out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(lua), url,
+                              "--", *args], capture_output=True, text=True, check=True).stdout
     cpu = cpu_seconds(server_pid) - cpu0 if server_pid else math.nan
     pct = {p: _ms(v, u) for p, v, u in re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
     done = re.search(r"(\d+) requests in ([\d.]+)(s|m)", out)
@@ -151,7 +182,8 @@ def run_wrk(url: str, lua: Path, connections: int, duration: int, args: list[str
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
             "requests": requests, "p50": pct["50"], "p90": pct["90"], "p99": pct["99"],
             "errors": (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, sock.groups())) if sock else 0),
-            "cpu_ms": 1000 * cpu / requests if requests else math.nan}
+            "cpu_ms": 1000 * cpu / requests if requests else math.nan,
+            "wal_peak_mb": wal_peak.peak / 2**20 if wal is not None else math.nan}
 
 
 def _ms(value: str, unit: str) -> float:
@@ -194,6 +226,7 @@ def _alert_rate(db: Path, prefix: str) -> float:
 def bench_pesaguard(home: Path, env: dict[str, str], replay: dict[str, Any], conns: list[int],
                     stress_conns: list[int], duration: int) -> tuple[list[dict], dict]:
     db = home / "pesaguard.db"
+    wal = db.with_name(db.name + "-wal")
     key = subprocess.run([str(PESAGUARD), "-q", "keys", "create", "--role", "scorer", "--name", "bench"], env=env,
                          capture_output=True, text=True, check=True).stdout.split()[-1]
     with sqlite3.connect(db) as c:
@@ -218,7 +251,7 @@ def bench_pesaguard(home: Path, env: dict[str, str], replay: dict[str, Any], con
         sent += run_wrk(url, REPLAY_LUA, conns[0], 3, replay_args(f"{run}w"))["requests"]  # warm-up, not reported
         for c in conns:
             prefix = f"{run}r{c}"
-            res = run_wrk(url, REPLAY_LUA, c, duration, replay_args(prefix), proc.pid)
+            res = run_wrk(url, REPLAY_LUA, c, duration, replay_args(prefix), proc.pid, wal)
             rows.append({"server": "pesaguard serve", "traffic": REPLAY, "connections": c, **res,
                          "alert_rate": _alert_rate(db, prefix)})
             sent += res["requests"]
@@ -226,7 +259,7 @@ def bench_pesaguard(home: Path, env: dict[str, str], replay: dict[str, Any], con
             prefix = f"{run}s{c}"
             base = _next_shift(db, 0)  # a day boundary after everything stored
             res = run_wrk(url, STRESS_LUA, c, duration, [key, prefix, str(base), str(_stress_pass(db, payers)),
-                                                         *payers], proc.pid)
+                                                         *payers], proc.pid, wal)
             rows.append({"server": "pesaguard serve", "traffic": STRESS, "connections": c, **res,
                          "alert_rate": _alert_rate(db, prefix)})
             sent += res["requests"]
@@ -309,12 +342,13 @@ def main() -> None:
           f"{checks['startup_s']:.1f} s; decisions stored minus acknowledged: "
           f"{checks['stored_minus_acknowledged']} (in flight when wrk stopped); duplicates: {checks['duplicates']}\n")
     print("| server | traffic | connections | requests/s | p50 ms | p90 ms | p99 ms | errors | alert rate "
-          "| server CPU per decision |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| server CPU per decision | WAL peak MB |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['server']} | {r['traffic']} | {r['connections']} | {r['rps']:,.0f} | {r['p50']:.2f} | "
               f"{r['p90']:.2f} | {r['p99']:.2f} | {r['errors']} | {_fmt(100 * r['alert_rate'], '.2f')}% | "
-              f"{_fmt(r['cpu_ms'], '.3f')} ms |".replace("| -% |", "| - |").replace("| - ms |", "| - |"))
+              f"{_fmt(r['cpu_ms'], '.3f')} ms | {_fmt(r.get('wal_peak_mb', math.nan), ',.0f')} |"
+              .replace("| -% |", "| - |").replace("| - ms |", "| - |"))
     by = {(r["server"], r["traffic"], r["connections"]): r["rps"] for r in rows}
     for c in conns:
         peer = [v for (s, _, k), v in by.items() if s == "mlflow models serve" and k == c]

@@ -65,6 +65,18 @@ class Settings(BaseSettings):
     assistant_llm_api_key: str | None = Field(default=None, description="Bearer key for the assistant's chat API.")
     assistant_llm_timeout_s: float = Field(default=30.0, gt=0, description="Timeout of one chat API call, seconds.")
 
+    sqlite_wal_reset_mb: float = Field(
+        default=128, ge=0,
+        description="SQLite only: once the write-ahead log passes this size (MB), the decision service holds its next "
+        "commit while a background checkpoint copies the rest, so the log starts again from its beginning; "
+        "0 = never (the log then grows under sustained load until traffic pauses).",
+    )
+    sqlite_wal_hold_ms: float = Field(
+        default=50, gt=0,
+        description="SQLite only: the longest such a hold may delay commits (ms); past it the service commits "
+        "anyway, logs a warning and retries 30 s later.",
+    )
+
     @field_validator("currency")
     @classmethod
     def _currency_code(cls, v: str) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from pesaguard.decisions.policy import Policy, Scorer
-from pesaguard.decisions.writer import GroupCommitter
+from pesaguard.decisions.writer import MAX_HOLD_S, WAL_RESET_BYTES, GroupCommitter
 from pesaguard.errors import ConflictError
 from pesaguard.schema import TRANSACTION_COLUMNS, Transaction
 from pesaguard.store import Store
@@ -46,7 +46,7 @@ class DecisionService:
     """Owns the scorer, the policy and the writer; one per process."""
 
     def __init__(self, store: Store, scorer: Scorer, policy: Policy, metrics: Any = None,
-                 shadow: Any = None) -> None:
+                 shadow: Any = None, wal_reset_bytes: int = WAL_RESET_BYTES, max_hold_s: float = MAX_HOLD_S) -> None:
         self.store = store
         self.scorer = scorer
         # shadow mode (pesaguard.monitoring.shadow.ShadowRecorder): a second model scores each new
@@ -54,13 +54,19 @@ class DecisionService:
         self.shadow = shadow
         self.policy = policy
         self.metrics = metrics
-        self.writer = GroupCommitter(store, on_commit=self._observe_commit)
+        self.writer = GroupCommitter(store, on_commit=self._observe_commit, wal_reset_bytes=wal_reset_bytes,
+                                     max_hold_s=max_hold_s, on_wal_reset=self._observe_wal_reset)
         self._pending: dict[str, tuple[str, asyncio.Future[dict[str, Any]]]] = {}
         self._action_counters: dict[str, Any] = {}
 
     def _observe_commit(self, n: int) -> None:
         if self.metrics is not None:
             self.metrics.commit_batch.observe(n)
+
+    def _observe_wal_reset(self, held_s: float, reset: bool) -> None:
+        if self.metrics is not None:
+            self.metrics.wal_hold.observe(held_s)
+            (self.metrics.wal_resets if reset else self.metrics.wal_hold_timeouts).inc()
 
     def close(self) -> None:
         self.writer.close()

@@ -139,9 +139,12 @@ def _start_decisions(app: FastAPI, settings: Settings, options: dict[str, Any]) 
     shadow = options.get("shadow") or load_shadow(store, settings, settings.shadow_model)
     gc.collect()
     gc.freeze()
-    decider = DecisionService(store, scorer, policy, app.state.metrics, shadow=shadow)
+    decider = DecisionService(store, scorer, policy, app.state.metrics, shadow=shadow,
+                              wal_reset_bytes=int(settings.sqlite_wal_reset_mb * 2**20),
+                              max_hold_s=settings.sqlite_wal_hold_ms / 1000)
     app.state.decider = decider
     app.state.shutdown_hooks.append(decider.close)
     app.state.ready_checks["model"] = lambda: "ok"
     metrics = app.state.metrics
     metrics.queue_depth.set_function(decider.writer.pending)
+    metrics.wal_bytes.set_function(decider.writer.wal_bytes)

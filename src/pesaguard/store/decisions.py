@@ -316,7 +316,34 @@ def set_cache_size(store: Store, kib: int) -> None:
         store.conn.execute(f"PRAGMA cache_size=-{int(kib)}")
 
 
-def checkpoint(store: Store) -> None:
-    """A passive WAL checkpoint on this thread's connection (never blocks writers)."""
+def set_journal_size_limit(store: Store, nbytes: int) -> None:
+    """Truncate the WAL file to at most ``nbytes`` when this thread's connection restarts it."""
     if store.dialect == "sqlite":
-        store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        store.conn.execute(f"PRAGMA journal_size_limit={int(nbytes)}").fetchall()
+
+
+def checkpoint(store: Store) -> tuple[int, int] | None:
+    """A passive WAL checkpoint on this thread's connection (never blocks writers).
+
+    Returns (frames in the WAL, frames now copied into the database file); when they are equal the
+    next write transaction starts the WAL again from its beginning. None without a WAL (PostgreSQL,
+    an in-memory SQLite database).
+    """
+    if store.dialect != "sqlite":
+        return None
+    # fetchall: a statement left unfinished keeps its read transaction open, which would stop the
+    # WAL from being restarted
+    ((_busy, frames, backfilled),) = store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    return None if frames < 0 else (int(frames), int(backfilled))
+
+
+def wal_database(store: Store) -> tuple[str, int] | None:
+    """The path of the database file (its WAL is that path + ``-wal``) and its page size (a WAL
+    frame is a page plus 24 bytes), or None without a WAL."""
+    if store.dialect != "sqlite":
+        return None
+    conn = store.conn
+    path = next((r[2] for r in conn.execute("PRAGMA database_list").fetchall() if r[1] == "main"), "")
+    if not path or str(conn.execute("PRAGMA journal_mode").fetchall()[0][0]).lower() != "wal":
+        return None
+    return str(path), int(conn.execute("PRAGMA page_size").fetchall()[0][0])
