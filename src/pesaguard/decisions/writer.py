@@ -20,7 +20,7 @@ keeps reading and scoring requests, their decisions wait in the group unacknowle
 unchanged), and the checkpointer runs one more passive pass, which now meets no new frames and
 finishes. It tells the loop, whose held commit then starts the WAL from the beginning, overwriting
 the file in place. Just before asking, the checkpointer catches up (:meth:`Checkpointer._catch_up`),
-so the hold costs one short pass and two small fsyncs: 2.5-5 ms, measured. It is bounded by
+so the hold costs one short pass and two small fsyncs: mostly 2.5-5 ms, measured. It is bounded by
 ``max_hold_s``: a pass that cannot finish (a reader holding an old snapshot) releases the commits
 anyway, with a warning, and the next attempt waits :data:`RETRY_AFTER_TIMEOUT_S`.
 
@@ -232,9 +232,11 @@ class Checkpointer:
 
     Passive checkpoints never block writers; the fsync they need happens here, not on the request
     path. When a pass finds at least ``wal_reset_bytes`` of WAL that is still being written, it
-    calls ``request_hold`` (the writer answers with :meth:`hold_granted` once its commits are held), runs
-    one more pass and reports a complete one through the callback it was given. Above half the
-    threshold, passes run every ``interval / 4`` so that the WAL overshoots it by little.
+    catches up (:meth:`_catch_up`) and calls ``request_hold``; the writer answers with
+    :meth:`hold_granted` once its commits are held, and the next pass, if it copied every frame,
+    reports so through the callback given there (until the writer's timeout ends the hold, passes
+    repeat every millisecond). Above half the threshold, passes run every ``interval / 4`` so that
+    the WAL overshoots it by little.
     """
 
     def __init__(self, store: Store, interval: float = 1.0, wal_reset_bytes: int = 0,
