@@ -14,6 +14,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
+import re
+import resource
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -22,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from pesaguard.config import Settings
 from pesaguard.features import FeatureConfig
 from pesaguard.models import compiled
 from pesaguard.models.bundle import ModelBundle
@@ -100,7 +106,8 @@ def latency(ds: Dataset, candidate: str, n: int = 5000) -> list[tuple[str, float
         ts = [_timed(lambda r: booster.predict(r, pred_contrib=True, num_threads=1), x[i : i + 1])
               for i in range(min(len(x), 1000))]
         rows.append(("model only: `Booster.predict(pred_contrib=True)` 1 row (reasons)", *_pct(ts)))
-        agreement(Scorer(bundle, attribution="path"), x[:2000], candidate)
+        agreement(Scorer(bundle, attribution="path", cache_dir=cache), x[:2000], candidate)
+    shutil.rmtree(cache, ignore_errors=True)
     return rows
 
 
@@ -136,8 +143,40 @@ def throughput(ds: Dataset, candidate: str) -> list[tuple[str, int, float, float
     first, last = int(txns["ts_ms"].min()), int(txns["ts_ms"].max())
     bundle = make_bundle(fit_final(m, Window(first, last, last, last + 1), pick(candidate)[0],
                                    labels_cutoff=None), FeatureConfig())
+    with tempfile.TemporaryDirectory(prefix="bench-forests-") as tmp:
+        home = Path(tmp) / "home"  # the CLI run below finds the compiled trees where promote puts them
+        rows = _throughput(txns, bundle, candidate, compiled.forest_cache_dir(Settings(home=home)))
+        CLI_ROWS.append(cli_score(txns, bundle, candidate, Path(tmp), home))
+        return rows
+
+
+#: ``pesaguard score`` end to end, one row per model, filled by :func:`throughput`.
+CLI_ROWS: list[tuple[str, int, str, float, float]] = []
+
+
+def cli_score(txns: Any, bundle: ModelBundle, candidate: str, tmp: Path, home: Path) -> tuple[str, int, str, float, float]:
+    """``pesaguard score FILE --out FILE --model-dir DIR`` as a user runs it, in a subprocess, with the
+    trees already compiled (as after ``train``/``promote``): the command's own rate line, and the
+    process's wall and CPU time (start-up, reading the file, loading the model, writing the output)."""
+    src, out, model = tmp / "month.parquet", tmp / "scores.parquet", tmp / "model"
+    if not src.exists():
+        txns.to_parquet(src, index=False)
+    bundle.save(model)
+    cmd = [str(Path(sys.executable).with_name("pesaguard")), "score", str(src), "--out", str(out),
+           "--model-dir", str(model)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, env={**os.environ, "PESAGUARD_HOME": str(home)}, capture_output=True, text=True,
+                          check=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    said = re.search(r"scored [\d,]+ transactions in .*?\)", " ".join(proc.stdout.split() + proc.stderr.split()))
+    return candidate, len(txns), said.group(0) if said else "(no rate line)", wall, cpu
+
+
+def _throughput(txns: Any, bundle: ModelBundle, candidate: str, cache: Path) -> list[tuple[str, int, float, float, float]]:
     booster = bundle.model.booster  # type: ignore[attr-defined]
-    cache = Path(tempfile.mkdtemp(prefix="bench-forests-"))
     compiled._RECENT.clear()
     t0, c0 = time.perf_counter(), time.process_time()
     compiled.compile_forest(booster, cache)
@@ -199,6 +238,10 @@ def print_throughput(ds: Dataset) -> None:
           "|---|---|---|---|---|")
     for name, n, rate, cpu_rate, share in rows:
         print(f"| {name} | {n:,} | {rate:,.0f} | {cpu_rate:,.0f} | {share:.0%} |")
+    print("\n| `pesaguard score` CLI, trees compiled beforehand | transactions | the command's report | "
+          "process wall s | process CPU s | transactions per process-wall second |\n|---|---|---|---|---|---|")
+    for cand, n, said, wall, cpu in CLI_ROWS:
+        print(f"| {cand} | {n:,} | {said} | {wall:.2f} | {cpu:.2f} | {n / wall:,.0f} |")
     print(f"\nload average: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
 
 
