@@ -10,10 +10,10 @@ the answer.
 Traffic. The main rows replay realistic traffic: the simulator runs ``days + live_days`` days of one
 world (fixed seed); the first ``days`` are ingested and the model is trained on them; the later days'
 transactions, which the model never saw, are written once as JSON request bodies
-(``HOME/bench/live.jsonl``) that ``bench_service_replay.lua`` cycles through, giving each request a
+(``HOME/bench/live.jsonl``) that ``bench_service.lua`` cycles through, giving each request a
 txn_id unique to the run and shifting timestamps forward by the live span on every cycle, so the
 service's clock never goes backwards. A last row keeps the old synthetic load
-(``bench_service_stress.lua``: a 1,000-payer pool sending every few simulated ms, so nearly every
+(``bench_service.lua stress``: a 1,000-payer pool sending every few simulated ms, so nearly every
 decision is a review or block that opens or updates a case) as the worst case. Every row prints the
 alert rate (review + block share of the decisions it made, read from the store) and the server's CPU
 time per decision (utime + stime of the server process from /proc over the row, divided by the
@@ -48,8 +48,7 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-REPLAY_LUA = ROOT / "benchmarks" / "bench_service_replay.lua"
-STRESS_LUA = ROOT / "benchmarks" / "bench_service_stress.lua"
+LUA = ROOT / "benchmarks" / "bench_service.lua"  # first argument: replay or stress
 PESAGUARD = Path(sys.executable).with_name("pesaguard")
 MLFLOW = Path(sys.executable).with_name("mlflow")
 DAY_MS = 86_400_000
@@ -107,7 +106,7 @@ def prepare(home: Path, accounts: int, days: int, live_days: int) -> dict[str, A
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w") as f:
         for b in bodies:
-            # txn_id and ts_ms first: bench_service_replay.lua rewrites them per request
+            # txn_id and ts_ms first: bench_service.lua rewrites them per request
             f.write(json.dumps({"txn_id": b["txn_id"], "ts_ms": b["ts_ms"],
                                 **{k: v for k, v in b.items() if k not in ("txn_id", "ts_ms")}},
                                separators=(",", ":")) + "\n")
@@ -242,23 +241,23 @@ def bench_pesaguard(home: Path, env: dict[str, str], replay: dict[str, Any], con
 
     def replay_args(prefix: str) -> list[str]:
         shift = _next_shift(db, replay["start_ms"])
-        return [key, prefix, str(shift), str(replay["span_ms"]), replay["path"]]
+        return ["replay", key, prefix, str(shift), str(replay["span_ms"]), replay["path"]]
 
     try:
         url = f"http://127.0.0.1:{port}"
         wait_ready(f"{url}/readyz", proc)
         startup = time.perf_counter() - t0
-        sent += run_wrk(url, REPLAY_LUA, conns[0], 3, replay_args(f"{run}w"))["requests"]  # warm-up, not reported
+        sent += run_wrk(url, LUA, conns[0], 3, replay_args(f"{run}w"))["requests"]  # warm-up, not reported
         for c in conns:
             prefix = f"{run}r{c}"
-            res = run_wrk(url, REPLAY_LUA, c, duration, replay_args(prefix), proc.pid, wal)
+            res = run_wrk(url, LUA, c, duration, replay_args(prefix), proc.pid, wal)
             rows.append({"server": "pesaguard serve", "traffic": REPLAY, "connections": c, **res,
                          "alert_rate": _alert_rate(db, prefix)})
             sent += res["requests"]
         for c in stress_conns:
             prefix = f"{run}s{c}"
             base = _next_shift(db, 0)  # a day boundary after everything stored
-            res = run_wrk(url, STRESS_LUA, c, duration, [key, prefix, str(base), str(_stress_pass(db, payers)),
+            res = run_wrk(url, LUA, c, duration, ["stress", key, prefix, str(base), str(_stress_pass(db, payers)),
                                                          *payers], proc.pid, wal)
             rows.append({"server": "pesaguard serve", "traffic": STRESS, "connections": c, **res,
                          "alert_rate": _alert_rate(db, prefix)})
