@@ -248,14 +248,14 @@ def bench_pesaguard(home: Path, env: dict[str, str], replay: dict[str, Any], con
         wait_ready(f"{url}/readyz", proc)
         startup = time.perf_counter() - t0
         sent += run_wrk(url, LUA, conns[0], 3, replay_args(f"{run}w"))["requests"]  # warm-up, not reported
-        for c in conns:
-            prefix = f"{run}r{c}"
+        for i, c in enumerate(conns):  # the row number keeps prefixes unique if a count repeats
+            prefix = f"{run}r{i}c{c}"
             res = run_wrk(url, LUA, c, duration, replay_args(prefix), proc.pid, wal)
             rows.append({"server": "pesaguard serve", "traffic": REPLAY, "connections": c, **res,
                          "alert_rate": _alert_rate(db, prefix)})
             sent += res["requests"]
-        for c in stress_conns:
-            prefix = f"{run}s{c}"
+        for i, c in enumerate(stress_conns):
+            prefix = f"{run}s{i}c{c}"
             base = _next_shift(db, 0)  # a day boundary after everything stored
             res = run_wrk(url, LUA, c, duration, ["stress", key, prefix, str(base), str(_stress_pass(db, payers)),
                                                          *payers], proc.pid, wal)
