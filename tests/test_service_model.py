@@ -69,3 +69,28 @@ def test_real_scorer_decisions_survive_a_restart_with_the_same_feature_state(bun
             got = client.get(f"/v1/decisions/{d['decision_id']}", headers=analyst).json()["features"]
             want = {k: (None if v != v else v) for k, v in expected[t["txn_id"]].items()}
             assert got == pytest.approx(want, nan_ok=True), t["txn_id"]
+
+
+def test_the_service_explains_exactly_the_scores_its_policy_will_show(bundle: ModelBundle, tmp_path: Path) -> None:
+    """Model reasons appear in a decision only at or above the policy's review threshold, so the
+    scorer computes them only there, against the policy's threshold, not the model's own."""
+    from pesaguard.decisions.policy import Policy
+    from pesaguard.decisions.rules import RuleSet, Thresholds
+
+    stream = _stream()[:200]
+    reference = Scorer(bundle)
+    scores = sorted(reference.score(dict(t)).score for t in stream)
+    review = scores[len(scores) // 2]  # half the stream above, half below: both sides are exercised
+    assert review < bundle.thresholds.review  # flagged scores the model alone would not explain
+    scorer = Scorer(bundle)
+    app = create_app(Settings(home=tmp_path / "home"), scorer=scorer,
+                     policy=Policy(RuleSet(thresholds=Thresholds(review=review, block=1.0))))
+    with TestClient(app) as client:
+        assert (scorer.explain, scorer.reasons_at) == ("auto", review)
+        key = {"X-API-Key": create_key(app.state.store, "scorer")}
+        answers = [client.post("/v1/transactions", json=t, headers=key).json() for t in stream]
+    flagged = [a for a in answers if a["action"] == "review"]
+    allowed = [a for a in answers if a["action"] == "allow"]
+    assert flagged and allowed
+    assert all(a["score"] >= review and len(a["reasons"]) >= 2 for a in flagged)  # model reasons + threshold
+    assert all(a["score"] < review and a["reasons"] == [] for a in allowed)

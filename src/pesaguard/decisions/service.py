@@ -53,6 +53,14 @@ class DecisionService:
         # decision after it is made; it never raises and never changes the decision row
         self.shadow = shadow
         self.policy = policy
+        # The policy shows the model's reasons only for scores at or above its review threshold
+        # (Policy.decide), so the scorer explains only those: reasons for every allowed score were
+        # computed and dropped (see docs/benchmarks.md, "Decision service", for what this saved).
+        from pesaguard.models.scorer import Scorer as ModelScorer
+
+        if isinstance(scorer, ModelScorer):
+            scorer.explain = "auto"
+            scorer.reasons_at = policy.thresholds.review
         self.metrics = metrics
         self.writer = GroupCommitter(store, on_commit=self._observe_commit, wal_reset_bytes=wal_reset_bytes,
                                      max_hold_s=max_hold_s, on_wal_reset=self._observe_wal_reset)

@@ -70,6 +70,8 @@ class Scorer:
         self.engine = engine or FeatureEngine(cfg)
         self.names = bundle.feature_names
         self.explain: Explain = explain
+        #: with ``explain="auto"``: reasons for scores at or above this (None: the model's review threshold)
+        self.reasons_at: float | None = None
         self.top_k = top_k
         model = bundle.model
         # Margins from the trees compiled to native code (cached under cache_dir, by default
@@ -121,7 +123,8 @@ class Scorer:
         p = float(self.bundle.calibrator(self._margin(row)))
         mode = explain or self.explain
         reasons: list[Reason] = []
-        if mode == "always" or (mode == "auto" and p >= self.bundle.thresholds.review):
+        if mode == "always" or (mode == "auto" and p >= (self.bundle.thresholds.review if self.reasons_at is None
+                                                          else self.reasons_at)):
             reasons = top_reasons(self.names, row, self._contrib(row), self.top_k)
         return ScoreResult(p, reasons, self.bundle.version, feats)
 
