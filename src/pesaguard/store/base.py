@@ -26,6 +26,14 @@ from pesaguard.errors import ConfigError, StoreError
 
 Dialect = Literal["sqlite", "postgresql"]
 
+#: Settings of every SQLite connection (WAL, set per file, comes first in :meth:`Store._connect`);
+#: the bulk writer process (:mod:`pesaguard.store.sqlite_bulk`) applies the same.
+SQLITE_PRAGMAS = (
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=30000",
+    "PRAGMA cache_size=-65536",
+)
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _INDEX_DEF = re.compile(r"CREATE INDEX IF NOT EXISTS (\w+) ON (\w+)", re.IGNORECASE)
 
@@ -105,10 +113,8 @@ class Store:
                 raise StoreError(f"cannot open SQLite database {self._path}: {exc}",
                                  hint="check the path and its permissions (PESAGUARD_HOME)") from exc
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA busy_timeout=30000")
-            conn.execute("PRAGMA cache_size=-65536")
+            for pragma in SQLITE_PRAGMAS:
+                conn.execute(pragma)
             return conn
         import psycopg
 

@@ -40,6 +40,7 @@ from typing import IO, TYPE_CHECKING, Any
 import pyarrow as pa
 
 from pesaguard.errors import StoreError
+from pesaguard.store.base import SQLITE_PRAGMAS
 
 if TYPE_CHECKING:
     from pesaguard.store.base import Store
@@ -47,15 +48,9 @@ if TYPE_CHECKING:
 #: A job: statements with ``?`` placeholders, each bound to every row of its table.
 Job = Sequence[tuple[str, pa.Table]]
 
-#: Pragmas of the writer's connection: those of :class:`pesaguard.store.base.Store` (WAL is a
-#: property of the file, already set by the store that migrated it), but no checkpoints.
-_PRAGMAS = (
-    "PRAGMA busy_timeout=30000",
-    "PRAGMA synchronous=NORMAL",
-    "PRAGMA foreign_keys=ON",
-    "PRAGMA cache_size=-65536",
-    "PRAGMA wal_autocheckpoint=0",  # the parent checkpoints beside the writer (_Checkpointer)
-)
+#: Pragmas of the writer's connection: the store's own (WAL is a property of the file, already set
+#: by the store that migrated it), but no checkpoints: the parent runs them beside the writer.
+_PRAGMAS = (*SQLITE_PRAGMAS, "PRAGMA wal_autocheckpoint=0")
 
 
 def bulk_writer_available() -> bool:
