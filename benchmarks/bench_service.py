@@ -18,7 +18,11 @@ decision is a review or block that opens or updates a case) as the worst case. E
 alert rate (review + block share of the decisions it made, read from the store) and the server's CPU
 time per decision (utime + stime of the server process from /proc over the row, divided by the
 requests answered), the figure to compare on a shared machine, and the largest size the SQLite WAL
-file reached during the row (sampled every 50 ms; it carries over from the rows before).
+file reached during the row (sampled every 50 ms; it carries over from the rows before), and the
+share of the row's decisions that took at most 5 and 10 ms inside the server (the service's own
+latency histogram on /metrics, from the request reaching the application to its answer): next to
+wrk's percentiles it tells time spent in the server from time spent waiting outside it. Repeat a
+connection count (``--connections 8,8,8``) for repeated rows.
 
 In the same run the champion model is served by ``mlflow models serve`` (its pyfunc form) and
 loaded with the same wrk settings; MLflow receives precomputed feature rows, so it does strictly
@@ -185,6 +189,26 @@ def run_wrk(url: str, lua: Path, connections: int, duration: int, args: list[str
             "wal_peak_mb": wal_peak.peak / 2**20 if wal is not None else math.nan}
 
 
+def server_latency(url: str, key: str) -> dict[float, float]:
+    """The service's own latency histogram for ``POST /v1/transactions`` (``/metrics``: from the
+    request reaching the application to its answer, commit included): cumulative counts by bound."""
+    text = httpx.get(f"{url}/metrics", headers={"X-API-Key": key}, timeout=10).text
+    return {float(le): float(n) for le, n in re.findall(
+        r'^pesaguard_http_request_seconds_bucket\{le="([\d.]+)",route="/v1/transactions"\} ([\d.e+]+)$', text, re.M)}
+
+
+def _in_server(before: dict[float, float], after: dict[float, float]) -> dict[str, float]:
+    return {"in_server_5ms": _in_server_share(before, after, 0.005),
+            "in_server_10ms": _in_server_share(before, after, 0.01)}
+
+
+def _in_server_share(before: dict[float, float], after: dict[float, float], bound: float) -> float:
+    """Share of the row's decisions that took at most ``bound`` seconds inside the server."""
+    inf = max(after)
+    total = after[inf] - before.get(inf, 0.0)
+    return (after[bound] - before.get(bound, 0.0)) / total if total else math.nan
+
+
 def _ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
@@ -250,17 +274,19 @@ def bench_pesaguard(home: Path, env: dict[str, str], replay: dict[str, Any], con
         sent += run_wrk(url, LUA, conns[0], 3, replay_args(f"{run}w"))["requests"]  # warm-up, not reported
         for i, c in enumerate(conns):  # the row number keeps prefixes unique if a count repeats
             prefix = f"{run}r{i}c{c}"
+            hist = server_latency(url, key)
             res = run_wrk(url, LUA, c, duration, replay_args(prefix), proc.pid, wal)
             rows.append({"server": "pesaguard serve", "traffic": REPLAY, "connections": c, **res,
-                         "alert_rate": _alert_rate(db, prefix)})
+                         "alert_rate": _alert_rate(db, prefix), **_in_server(hist, server_latency(url, key))})
             sent += res["requests"]
         for i, c in enumerate(stress_conns):
             prefix = f"{run}s{i}c{c}"
             base = _next_shift(db, 0)  # a day boundary after everything stored
+            hist = server_latency(url, key)
             res = run_wrk(url, LUA, c, duration, ["stress", key, prefix, str(base), str(_stress_pass(db, payers)),
                                                          *payers], proc.pid, wal)
             rows.append({"server": "pesaguard serve", "traffic": STRESS, "connections": c, **res,
-                         "alert_rate": _alert_rate(db, prefix)})
+                         "alert_rate": _alert_rate(db, prefix), **_in_server(hist, server_latency(url, key))})
             sent += res["requests"]
     finally:
         stop(proc)
@@ -341,13 +367,15 @@ def main() -> None:
           f"{checks['startup_s']:.1f} s; decisions stored minus acknowledged: "
           f"{checks['stored_minus_acknowledged']} (in flight when wrk stopped); duplicates: {checks['duplicates']}\n")
     print("| server | traffic | connections | requests/s | p50 ms | p90 ms | p99 ms | errors | alert rate "
-          "| server CPU per decision | WAL peak MB |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| server CPU per decision | WAL peak MB | in server <= 5 / 10 ms |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['server']} | {r['traffic']} | {r['connections']} | {r['rps']:,.0f} | {r['p50']:.2f} | "
               f"{r['p90']:.2f} | {r['p99']:.2f} | {r['errors']} | {_fmt(100 * r['alert_rate'], '.2f')}% | "
-              f"{_fmt(r['cpu_ms'], '.3f')} ms | {_fmt(r.get('wal_peak_mb', math.nan), ',.0f')} |"
-              .replace("| -% |", "| - |").replace("| - ms |", "| - |"))
+              f"{_fmt(r['cpu_ms'], '.3f')} ms | {_fmt(r.get('wal_peak_mb', math.nan), ',.0f')} | "
+              f"{_fmt(100 * r.get('in_server_5ms', math.nan), '.2f')}% / "
+              f"{_fmt(100 * r.get('in_server_10ms', math.nan), '.2f')}% |"
+              .replace("| -% |", "| - |").replace("| - ms |", "| - |").replace("| -% / -% |", "| - |"))
     by = {(r["server"], r["traffic"], r["connections"]): r["rps"] for r in rows}
     for c in conns:
         peer = [v for (s, _, k), v in by.items() if s == "mlflow models serve" and k == c]
