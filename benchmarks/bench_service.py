@@ -53,6 +53,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 LUA = ROOT / "benchmarks" / "bench_service.lua"  # first argument: replay or stress
+OPENLOOP = ROOT / "benchmarks" / "openloop.py"
+PROBE = ROOT / "benchmarks" / "stallprobe.py"
 PESAGUARD = Path(sys.executable).with_name("pesaguard")
 MLFLOW = Path(sys.executable).with_name("mlflow")
 DAY_MS = 86_400_000
@@ -169,24 +171,68 @@ class FileSizePeak:
             self._thread.join()
 
 
+class StallProbe:
+    """``stallprobe.py`` in its own process while the ``with`` block runs: how long the machine ran
+    nothing at all (paused vCPUs) during a row; ``result`` afterwards."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.result: dict[str, Any] = {}
+
+    def __enter__(self) -> StallProbe:
+        self._proc = subprocess.Popen([sys.executable, str(PROBE), str(self.seconds)], stdout=subprocess.PIPE, text=True)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        out = self._proc.communicate(timeout=self.seconds + 60)[0]
+        with contextlib.suppress(ValueError):
+            self.result = json.loads(out)
+
+    def fields(self) -> dict[str, float]:
+        r = self.result
+        return {"stalls": r.get("stalls", math.nan), "stalled_ms": r.get("stalled_ms", math.nan),
+                "stall_max_ms": r.get("max_ms", math.nan)}
+
+
 def run_wrk(url: str, lua: Path, connections: int, duration: int, args: list[str],
-            server_pid: int | None = None, wal: Path | None = None) -> dict[str, float]:
+            server_pid: int | None = None, wal: Path | None = None) -> dict[str, Any]:
     cpu0 = cpu_seconds(server_pid) if server_pid else 0.0
-    with FileSizePeak(wal) as wal_peak:
+    with FileSizePeak(wal) as wal_peak, StallProbe(duration) as probe:
         out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(lua), url,
                               "--", *args], capture_output=True, text=True, check=True).stdout
     cpu = cpu_seconds(server_pid) - cpu0 if server_pid else math.nan
     pct = {p: _ms(v, u) for p, v, u in re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
+    top = re.search(r"^\s+Latency\s+\S+\s+\S+\s+([\d.]+)(us|ms|s)", out, re.M)
     done = re.search(r"(\d+) requests in ([\d.]+)(s|m)", out)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     assert done is not None, out
     requests = int(done.group(1))
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-            "requests": requests, "p50": pct["50"], "p90": pct["90"], "p99": pct["99"],
+    return {"load": f"wrk, {connections} connections (closed loop)", "connections": connections,
+            "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+            "requests": requests, "p50": pct["50"], "p90": pct["90"], "p99": pct["99"], "p999": math.nan,
+            "max": _ms(*top.groups()) if top else math.nan,
             "errors": (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, sock.groups())) if sock else 0),
             "cpu_ms": 1000 * cpu / requests if requests else math.nan,
-            "wal_peak_mb": wal_peak.peak / 2**20 if wal is not None else math.nan}
+            "wal_peak_mb": wal_peak.peak / 2**20 if wal is not None else math.nan, **probe.fields()}
+
+
+def run_openloop(url: str, key: str, bodies: str, rate: int, duration: int, prefix: str, shift: int, span: int,
+                 server_pid: int | None = None, wal: Path | None = None) -> dict[str, Any]:
+    """One fixed-rate row (``openloop.py`` in its own process): latency from each request's scheduled
+    departure, so machine or server pauses count against every request due during them."""
+    cpu0 = cpu_seconds(server_pid) if server_pid else 0.0
+    with FileSizePeak(wal) as wal_peak, StallProbe(duration) as probe:
+        out = subprocess.run([sys.executable, str(OPENLOOP), url, key, bodies, "--rate", str(rate), "--duration",
+                              str(duration), "--prefix", prefix, "--shift", str(shift), "--span", str(span)],
+                             capture_output=True, text=True, check=True).stdout
+    cpu = cpu_seconds(server_pid) - cpu0 if server_pid else math.nan
+    r = json.loads(out)
+    return {"load": f"{rate:,}/s Poisson (open loop, {r['connections']} connections)", "connections": r["connections"],
+            "rps": r["rps"], "requests": r["answered"], "p50": r["p50"], "p90": r["p90"], "p99": r["p99"],
+            "p999": r["p999"], "max": r["max"], "errors": r["errors"], "send_lag_p99": r["send_lag_p99"],
+            "cpu_ms": 1000 * cpu / r["answered"] if r["answered"] else math.nan,
+            "wal_peak_mb": wal_peak.peak / 2**20 if wal is not None else math.nan, **probe.fields()}
 
 
 def server_latency(url: str, key: str) -> dict[float, float]:
@@ -247,14 +293,14 @@ def _alert_rate(db: Path, prefix: str) -> float:
 
 
 def bench_pesaguard(home: Path, env: dict[str, str], replay: dict[str, Any], conns: list[int],
-                    stress_conns: list[int], duration: int) -> tuple[list[dict], dict]:
+                    stress_conns: list[int], duration: int, rates: list[int]) -> tuple[list[dict], dict]:
     db = home / "pesaguard.db"
     wal = db.with_name(db.name + "-wal")
     key = subprocess.run([str(PESAGUARD), "-q", "keys", "create", "--role", "scorer", "--name", "bench"], env=env,
                          capture_output=True, text=True, check=True).stdout.split()[-1]
-    with sqlite3.connect(db) as c:
-        payers = [r[0] for r in c.execute("SELECT account_id FROM accounts WHERE kind = 'customer' LIMIT 1000")]
-        before = int(c.execute("SELECT COUNT(*) FROM decisions").fetchone()[0])
+    with sqlite3.connect(db) as con:
+        payers = [r[0] for r in con.execute("SELECT account_id FROM accounts WHERE kind = 'customer' LIMIT 1000")]
+        before = int(con.execute("SELECT COUNT(*) FROM decisions").fetchone()[0])
     port = free_port()
     proc = subprocess.Popen([str(PESAGUARD), "serve", "--port", str(port)], env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL)
@@ -276,7 +322,15 @@ def bench_pesaguard(home: Path, env: dict[str, str], replay: dict[str, Any], con
             prefix = f"{run}r{i}c{c}"
             hist = server_latency(url, key)
             res = run_wrk(url, LUA, c, duration, replay_args(prefix), proc.pid, wal)
-            rows.append({"server": "pesaguard serve", "traffic": REPLAY, "connections": c, **res,
+            rows.append({"server": "pesaguard serve", "traffic": REPLAY, **res,
+                         "alert_rate": _alert_rate(db, prefix), **_in_server(hist, server_latency(url, key))})
+            sent += res["requests"]
+        for i, rate in enumerate(rates):
+            prefix = f"{run}o{i}r{rate}"
+            hist = server_latency(url, key)
+            res = run_openloop(url, key, replay["path"], rate, duration, prefix, _next_shift(db, replay["start_ms"]),
+                               replay["span_ms"], proc.pid, wal)
+            rows.append({"server": "pesaguard serve", "traffic": REPLAY, **res,
                          "alert_rate": _alert_rate(db, prefix), **_in_server(hist, server_latency(url, key))})
             sent += res["requests"]
         for i, c in enumerate(stress_conns):
@@ -285,14 +339,14 @@ def bench_pesaguard(home: Path, env: dict[str, str], replay: dict[str, Any], con
             hist = server_latency(url, key)
             res = run_wrk(url, LUA, c, duration, ["stress", key, prefix, str(base), str(_stress_pass(db, payers)),
                                                          *payers], proc.pid, wal)
-            rows.append({"server": "pesaguard serve", "traffic": STRESS, "connections": c, **res,
+            rows.append({"server": "pesaguard serve", "traffic": STRESS, **res,
                          "alert_rate": _alert_rate(db, prefix), **_in_server(hist, server_latency(url, key))})
             sent += res["requests"]
     finally:
         stop(proc)
-    with sqlite3.connect(db) as c:
-        stored = int(c.execute("SELECT COUNT(*) FROM decisions").fetchone()[0]) - before
-        dupes = int(c.execute("SELECT COUNT(*) - COUNT(DISTINCT txn_id) FROM decisions").fetchone()[0])
+    with sqlite3.connect(db) as con:
+        stored = int(con.execute("SELECT COUNT(*) FROM decisions").fetchone()[0]) - before
+        dupes = int(con.execute("SELECT COUNT(*) - COUNT(DISTINCT txn_id) FROM decisions").fetchone()[0])
     return rows, {"startup_s": startup, "stored_minus_acknowledged": stored - sent, "duplicates": dupes}
 
 
@@ -324,11 +378,60 @@ def bench_mlflow(home: Path, env: dict[str, str], conns: list[int], duration: in
         run_wrk(f"{url}/invocations", lua, conns[0], 3, [])
         for c in conns:
             rows.append({"server": "mlflow models serve", "traffic": "one precomputed feature row",
-                         "connections": c, **run_wrk(f"{url}/invocations", lua, c, duration, []),
+                         **run_wrk(f"{url}/invocations", lua, c, duration, []),
                          "alert_rate": math.nan, "cpu_ms": math.nan})
     finally:
         stop(proc)
         shutil.rmtree(lua.parent, ignore_errors=True)
+    return rows
+
+
+NGINX_CONF = """worker_processes 1;
+daemon off;
+pid {dir}/nginx.pid;
+error_log stderr warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    keepalive_requests 100000000;
+    keepalive_timeout 300s;
+    client_body_temp_path {dir}/body;
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            default_type application/json;
+            return 200 '{answer}';
+        }}
+    }}
+}}
+"""
+
+
+def bench_floor(replay: dict[str, Any], rates: list[int], duration: int) -> list[dict]:
+    """The same fixed-rate load on nginx answering every request with a constant decision: no
+    parsing, scoring or storing, one C worker. What it measures is the floor this machine and
+    loopback allow; pesaguard's rows cannot do better."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        print("nginx not installed (apt-get install nginx-light): no floor rows", file=sys.stderr)
+        return []
+    workdir = Path(tempfile.mkdtemp(prefix="pesaguard-floor-"))
+    port = free_port()
+    answer = json.dumps({"decision_id": "d_0", "action": "allow", "score": 0.01, "reasons": [], "rule_hits": []})
+    (workdir / "nginx.conf").write_text(NGINX_CONF.format(dir=workdir, port=port, answer=answer))
+    proc = subprocess.Popen([nginx, "-p", str(workdir), "-c", str(workdir / "nginx.conf"), "-e", "stderr"],
+                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rows = []
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_ready(url, proc, timeout=30)
+        for rate in rates:
+            res = run_openloop(url, "-", replay["path"], rate, duration, "floor", 0, replay["span_ms"])
+            rows.append({"server": "nginx, constant answer (the floor)", "traffic": "same bodies, not read", **res,
+                         "alert_rate": math.nan, "cpu_ms": math.nan})
+    finally:
+        stop(proc)
+        shutil.rmtree(workdir, ignore_errors=True)
     return rows
 
 
@@ -347,41 +450,54 @@ def main() -> None:
     ap.add_argument("--stress-connections", default=None,
                     help="connection counts for the stress rows (default: the largest of --connections; "
                          "'' for none)")
+    ap.add_argument("--rates", default="2000,2500",
+                    help="comma-separated fixed request rates for the open-loop rows ('' for none)")
     ap.add_argument("--skip-mlflow", action="store_true")
+    ap.add_argument("--skip-floor", action="store_true", help="no nginx floor rows")
     a = ap.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
     home = a.home or Path(tempfile.mkdtemp(prefix="pesaguard-bench-"))
     replay = prepare(home, a.accounts, a.days, a.live_days)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PESAGUARD_")} | {"PESAGUARD_HOME": str(home)}
-    conns = [int(c) for c in a.connections.split(",")]
+    conns = [int(c) for c in a.connections.split(",") if c.strip()]
+    rates = [int(r) for r in a.rates.split(",") if r.strip()]
     stress = ([max(conns)] if a.stress_connections is None
               else [int(c) for c in a.stress_connections.split(",") if c.strip()])
     load_before = os.getloadavg()[0]
-    rows, checks = bench_pesaguard(home, env, replay, conns, stress, a.duration)
+    with StallProbe(5) as idle:  # the machine at rest, before anything runs
+        pass
+    rows, checks = bench_pesaguard(home, env, replay, conns, stress, a.duration, rates)
+    if rates and not a.skip_floor:
+        rows += bench_floor(replay, rates, a.duration)
     if not a.skip_mlflow:
         rows += bench_mlflow(home, env, conns, a.duration)
+    i = idle.result
     print(f"\n{os.cpu_count()} cores; load average before the run {load_before:.1f}, after it "
-          f"{os.getloadavg()[0]:.1f}; replay: {replay['requests']:,} requests over "
-          f"{replay['span_ms'] // DAY_MS} simulated days, cycled; service start-up (warm-up included) "
-          f"{checks['startup_s']:.1f} s; decisions stored minus acknowledged: "
+          f"{os.getloadavg()[0]:.1f}; machine at rest for 5 s before the run: {i.get('stalls')} stalls over 5 ms, "
+          f"{i.get('stalled_ms')} ms in all (stallprobe.py, real-time: {i.get('realtime')}); replay: "
+          f"{replay['requests']:,} requests over {replay['span_ms'] // DAY_MS} simulated days, cycled; service "
+          f"start-up (warm-up included) {checks['startup_s']:.1f} s; decisions stored minus acknowledged: "
           f"{checks['stored_minus_acknowledged']} (in flight when wrk stopped); duplicates: {checks['duplicates']}\n")
-    print("| server | traffic | connections | requests/s | p50 ms | p90 ms | p99 ms | errors | alert rate "
-          "| server CPU per decision | WAL peak MB | in server <= 5 / 10 ms |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| server | traffic | load | requests/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors | alert rate "
+          "| server CPU per decision | WAL peak MB | in server <= 5 / 10 ms | machine stalls: n / ms (largest) |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['server']} | {r['traffic']} | {r['connections']} | {r['rps']:,.0f} | {r['p50']:.2f} | "
-              f"{r['p90']:.2f} | {r['p99']:.2f} | {r['errors']} | {_fmt(100 * r['alert_rate'], '.2f')}% | "
+        print(f"| {r['server']} | {r['traffic']} | {r['load']} | {r['rps']:,.0f} | {r['p50']:.2f} | "
+              f"{r['p90']:.2f} | {r['p99']:.2f} | {_fmt(r['p999'], '.2f')} | {_fmt(r['max'], '.1f')} | {r['errors']} | "
+              f"{_fmt(100 * r['alert_rate'], '.2f')}% | "
               f"{_fmt(r['cpu_ms'], '.3f')} ms | {_fmt(r.get('wal_peak_mb', math.nan), ',.0f')} | "
               f"{_fmt(100 * r.get('in_server_5ms', math.nan), '.2f')}% / "
-              f"{_fmt(100 * r.get('in_server_10ms', math.nan), '.2f')}% |"
+              f"{_fmt(100 * r.get('in_server_10ms', math.nan), '.2f')}% | "
+              f"{_fmt(r.get('stalls', math.nan), '.0f')} / {_fmt(r.get('stalled_ms', math.nan), '.0f')} "
+              f"({_fmt(r.get('stall_max_ms', math.nan), '.0f')}) |"
               .replace("| -% |", "| - |").replace("| - ms |", "| - |").replace("| -% / -% |", "| - |"))
-    by = {(r["server"], r["traffic"], r["connections"]): r["rps"] for r in rows}
+    by = {(r["server"], r["traffic"], r["load"]): r["rps"] for r in rows}
     for c in conns:
-        peer = [v for (s, _, k), v in by.items() if s == "mlflow models serve" and k == c]
+        load = f"wrk, {c} connections (closed loop)"
+        peer = by.get(("mlflow models serve", "one precomputed feature row", load))
         if peer:
-            print(f"\nratio pesaguard (replay) / mlflow at {c} connections: "
-                  f"{by[('pesaguard serve', REPLAY, c)] / peer[0]:.2f}x")
+            print(f"\nratio pesaguard (replay) / mlflow at {c} connections: {by[('pesaguard serve', REPLAY, load)] / peer:.2f}x")
 
 
 if __name__ == "__main__":
