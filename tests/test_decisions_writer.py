@@ -109,3 +109,44 @@ def test_a_checkpoint_that_cannot_finish_does_not_stall_commits(tmp_path: Any, m
         committer.close()
     _stored_once(store, run.acked)
     store.close()
+
+
+def test_prepare_warms_the_write_path_indexes_into_the_writers_own_cache(
+        store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    """At start-up the committing connection reads the indexes every commit inserts into at a random
+    place (transaction id, payer, payee) into its page cache, as far as the cache holds them."""
+    committer = GroupCommitter(store, cache_bytes=64 << 20)
+    try:
+        rows = [_row(n) for n in range(300)]
+        asyncio.run(_commit_all(committer, rows))  # configures the connection, warms nothing
+        if store.dialect != "sqlite":
+            assert committer.prepare() == []
+            return
+        assert store.conn.execute("PRAGMA cache_size").fetchone()[0] == -(64 << 10)
+        fresh = GroupCommitter(store, cache_bytes=64 << 20)  # a restart: same store, new committer
+        try:
+            warmed = fresh.prepare()
+        finally:
+            fresh.close()
+        # the names SQLite gave the two txn_id constraints, then the payer and payee indexes
+        assert warmed == [_autoindex(store, "decisions", "txn_id"), _autoindex(store, "transactions", "txn_id"),
+                          "ix_transactions_payer", "ix_transactions_payee"]
+        # a cache too small for the estimate warms what fits and says what to raise
+        small = GroupCommitter(store, cache_bytes=int(300 * 40 * 2.4 / 0.8))
+        with caplog.at_level(logging.WARNING, logger="pesaguard.store"):
+            assert small.prepare() == warmed[:2]
+        small.close()
+        assert "PESAGUARD_SQLITE_WRITER_CACHE_MB" in caplog.text and "ix_transactions_payer" in caplog.text
+    finally:
+        committer.close()
+
+
+async def _commit_all(committer: GroupCommitter, rows: list[tuple[dict[str, Any], list[Any]]]) -> None:
+    await asyncio.gather(*(committer.submit(d, t) for d, t in rows))
+
+
+def _autoindex(store: Store, table: str, column: str) -> str:
+    for _, name, _, origin, _ in store.conn.execute(f"PRAGMA index_list({table})").fetchall():
+        if origin in ("pk", "u") and [r[2] for r in store.conn.execute(f"PRAGMA index_info({name})")] == [column]:
+            return str(name)
+    raise AssertionError(f"no unique index on {table}.{column}")

@@ -71,6 +71,12 @@ class Settings(BaseSettings):
         "commit while a background checkpoint copies the rest, so the log starts again from its beginning; "
         "0 = never (the log then grows under sustained load until traffic pauses).",
     )
+    sqlite_writer_cache_mb: float = Field(
+        default=512, ge=1,
+        description="SQLite only: page cache of the connection that commits decisions (MB, filled only as pages "
+        "are read). At start-up the service reads into it the indexes every decision writes into, as far as "
+        "they fit, so no commit waits for a disk read.",
+    )
     sqlite_wal_hold_ms: float = Field(
         default=50, gt=0,
         description="SQLite only: the longest such a hold may delay commits (ms); past it the service commits "

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from pesaguard.decisions.policy import Policy, Scorer
-from pesaguard.decisions.writer import MAX_HOLD_S, WAL_RESET_BYTES, GroupCommitter
+from pesaguard.decisions.writer import MAX_HOLD_S, WAL_RESET_BYTES, WRITER_CACHE_BYTES, GroupCommitter
 from pesaguard.errors import ConflictError
 from pesaguard.schema import TRANSACTION_COLUMNS, Transaction
 from pesaguard.store import Store
@@ -46,7 +46,8 @@ class DecisionService:
     """Owns the scorer, the policy and the writer; one per process."""
 
     def __init__(self, store: Store, scorer: Scorer, policy: Policy, metrics: Any = None,
-                 shadow: Any = None, wal_reset_bytes: int = WAL_RESET_BYTES, max_hold_s: float = MAX_HOLD_S) -> None:
+                 shadow: Any = None, wal_reset_bytes: int = WAL_RESET_BYTES, max_hold_s: float = MAX_HOLD_S,
+                 writer_cache_bytes: int = WRITER_CACHE_BYTES) -> None:
         self.store = store
         self.scorer = scorer
         # shadow mode (pesaguard.monitoring.shadow.ShadowRecorder): a second model scores each new
@@ -63,7 +64,8 @@ class DecisionService:
             scorer.reasons_at = policy.thresholds.review
         self.metrics = metrics
         self.writer = GroupCommitter(store, on_commit=self._observe_commit, wal_reset_bytes=wal_reset_bytes,
-                                     max_hold_s=max_hold_s, on_wal_reset=self._observe_wal_reset)
+                                     max_hold_s=max_hold_s, on_wal_reset=self._observe_wal_reset,
+                                     cache_bytes=writer_cache_bytes)
         self._pending: dict[str, tuple[str, asyncio.Future[dict[str, Any]]]] = {}
         self._action_counters: dict[str, Any] = {}
 

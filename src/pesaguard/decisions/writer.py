@@ -24,11 +24,16 @@ so the hold costs one short pass and two small fsyncs: mostly 2.5-5 ms, measured
 ``max_hold_s``: a pass that cannot finish (a reader holding an old snapshot) releases the commits
 anyway, with a warning, and the next attempt waits :data:`RETRY_AFTER_TIMEOUT_S`.
 
-The loop's connection also gets a small page cache (:data:`WRITER_CACHE_KIB`). Measured with perf
-under wrk: with the store's default 64 MB cache filled, SQLite's page-cache truncation at the end of
-each write transaction scanned the whole cache hash table, about 6% of the server's CPU
-(``pcache1TruncateUnsafe``); at 0.5-8 MB the server used 0.40 ms of CPU per decision against
-0.41-0.47 ms at 64 MB, back to back. Pages that fall out are re-read from the OS page cache.
+The loop's connection gets its own page cache, large by default (``PESAGUARD_SQLITE_WRITER_CACHE_MB``,
+512), and :meth:`GroupCommitter.prepare` reads into it, at start-up, the indexes every commit inserts
+into at a random place (:func:`pesaguard.store.decisions.prewarm_write_indexes`). Why: each commit
+reads the index pages its keys fall on; with an 8 MB cache they came from the OS page cache, and on
+a machine that evicts file pages idle for a few seconds (proactive reclaim; the benchmark machine
+runs DAMON's) the loop thread sat in ``pread`` waiting for the disk: measured, 1.3% of its samples
+in that wait and wrk's p99 up to 56 ms. With the indexes warmed, that wait disappeared (1 sample in
+60 s) and p99 came back to 5-10 ms at the same CPU per decision. (Session 2 had measured a 64 MB
+cache costing CPU through SQLite's page-cache truncation; with 512 MB the CPU per decision was
+within run-to-run noise of 8 MB, 0.30-0.44 ms both, on the same store.)
 """
 
 from __future__ import annotations
@@ -48,8 +53,8 @@ from pesaguard.store import decisions as repo
 
 log = logging.getLogger("pesaguard.decisions")
 
-#: Page cache of the connection that commits decisions (see the module docstring).
-WRITER_CACHE_KIB = 8192
+#: Default page cache of the connection that commits decisions (see the module docstring).
+WRITER_CACHE_BYTES = 512 * 2**20
 #: Defaults of ``PESAGUARD_SQLITE_WAL_RESET_MB`` and ``PESAGUARD_SQLITE_WAL_HOLD_MS``.
 WAL_RESET_BYTES = 128 * 2**20
 MAX_HOLD_S = 0.05
@@ -68,8 +73,10 @@ class GroupCommitter:
 
     def __init__(self, store: Store, on_commit: Callable[[int], None] | None = None,
                  wal_reset_bytes: int = WAL_RESET_BYTES, max_hold_s: float = MAX_HOLD_S,
-                 on_wal_reset: Callable[[float, bool], None] | None = None, checkpoint_interval: float = 1.0) -> None:
+                 on_wal_reset: Callable[[float, bool], None] | None = None, checkpoint_interval: float = 1.0,
+                 cache_bytes: int = WRITER_CACHE_BYTES) -> None:
         self.store = store
+        self.cache_bytes = cache_bytes
         self.on_commit = on_commit
         self.on_wal_reset = on_wal_reset
         self.wal_reset_bytes = wal_reset_bytes
@@ -119,16 +126,23 @@ class GroupCommitter:
         if rows:
             self._commit(rows, txns, futures)
 
+    def prepare(self, warm: bool = True) -> list[str]:
+        """Configure the calling thread's connection, the one that will commit (call it on the event
+        loop's thread), and with ``warm`` read the write-path indexes into its cache (see the module
+        docstring); returns the indexes read. Commits configure it themselves if this was not called."""
+        if self._configured or self.checkpointer is None:
+            return []
+        repo.set_autocheckpoint(self.store, 0)
+        repo.set_cache_size(self.store, self.cache_bytes // 1024)
+        if self.wal_reset_bytes > 0:
+            # trims the file only after it outgrew the bound (a hold that timed out): cutting it
+            # back after every reset would make the next cycle extend it again, block by block
+            repo.set_journal_size_limit(self.store, 2 * self.wal_reset_bytes)
+        self._configured = True
+        return repo.prewarm_write_indexes(self.store, int(0.8 * self.cache_bytes)) if warm else []
+
     def _commit(self, rows: list[dict[str, Any]], txns: list[Sequence[Any]], futures: list[asyncio.Future[None]]) -> None:
-        if not self._configured and self.checkpointer is not None:
-            # this thread's connection; see the module docstring
-            repo.set_autocheckpoint(self.store, 0)
-            repo.set_cache_size(self.store, WRITER_CACHE_KIB)
-            if self.wal_reset_bytes > 0:
-                # trims the file only after it outgrew the bound (a hold that timed out): cutting it
-                # back after every reset would make the next cycle extend it again, block by block
-                repo.set_journal_size_limit(self.store, 2 * self.wal_reset_bytes)
-            self._configured = True
+        self.prepare(warm=False)
         try:
             repo.write_decisions(self.store, rows, txns)
         except Exception as exc:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -141,7 +142,14 @@ def _start_decisions(app: FastAPI, settings: Settings, options: dict[str, Any]) 
     gc.freeze()
     decider = DecisionService(store, scorer, policy, app.state.metrics, shadow=shadow,
                               wal_reset_bytes=int(settings.sqlite_wal_reset_mb * 2**20),
-                              max_hold_s=settings.sqlite_wal_hold_ms / 1000)
+                              max_hold_s=settings.sqlite_wal_hold_ms / 1000,
+                              writer_cache_bytes=int(settings.sqlite_writer_cache_mb * 2**20))
+    if options.get("warm_up", True):
+        # on this (the event loop's) thread, whose connection commits: see GroupCommitter.prepare
+        t0 = time.perf_counter()
+        warmed = decider.writer.prepare()
+        if warmed:
+            log.info("read %s into the writer's page cache in %.1f s", ", ".join(warmed), time.perf_counter() - t0)
     app.state.decider = decider
     app.state.shutdown_hooks.append(decider.close)
     app.state.ready_checks["model"] = lambda: "ok"
