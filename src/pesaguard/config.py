@@ -72,7 +72,7 @@ class Settings(BaseSettings):
         "0 = never (the log then grows under sustained load until traffic pauses).",
     )
     sqlite_writer_cache_mb: float = Field(
-        default=512, ge=1,
+        default=1024, ge=1,
         description="SQLite only: page cache of the connection that commits decisions (MB, filled only as pages "
         "are read). At start-up the service reads into it the indexes every decision writes into, as far as "
         "they fit, so no commit waits for a disk read.",

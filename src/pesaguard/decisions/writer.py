@@ -25,7 +25,7 @@ so the hold costs one short pass and two small fsyncs: mostly 2.5-5 ms, measured
 anyway, with a warning, and the next attempt waits :data:`RETRY_AFTER_TIMEOUT_S`.
 
 The loop's connection gets its own page cache, large by default (``PESAGUARD_SQLITE_WRITER_CACHE_MB``,
-512), and :meth:`GroupCommitter.prepare` reads into it, at start-up, the indexes every commit inserts
+1024), and :meth:`GroupCommitter.prepare` reads into it, at start-up, the indexes every commit inserts
 into at a random place (:func:`pesaguard.store.decisions.prewarm_write_indexes`). Why: each commit
 reads the index pages its keys fall on; with an 8 MB cache they came from the OS page cache, and on
 a machine that evicts file pages idle for a few seconds (proactive reclaim; the benchmark machine
@@ -33,7 +33,9 @@ runs DAMON's) the loop thread sat in ``pread`` waiting for the disk: measured, 1
 in that wait and wrk's p99 up to 56 ms. With the indexes warmed, that wait disappeared (1 sample in
 60 s) and p99 came back to 5-10 ms at the same CPU per decision. (Session 2 had measured a 64 MB
 cache costing CPU through SQLite's page-cache truncation; with 512 MB the CPU per decision was
-within run-to-run noise of 8 MB, 0.30-0.44 ms both, on the same store.)
+within run-to-run noise of 8 MB, 0.30-0.44 ms both, on the same store.) The four indexes take about
+120 bytes per stored transaction, so the default holds them for roughly 5 million transactions (the
+warm-up budgets 40 bytes per entry and 80% of the cache); past that it warms what fits and warns.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ from pesaguard.store import decisions as repo
 log = logging.getLogger("pesaguard.decisions")
 
 #: Default page cache of the connection that commits decisions (see the module docstring).
-WRITER_CACHE_BYTES = 512 * 2**20
+WRITER_CACHE_BYTES = 1024 * 2**20
 #: Defaults of ``PESAGUARD_SQLITE_WAL_RESET_MB`` and ``PESAGUARD_SQLITE_WAL_HOLD_MS``.
 WAL_RESET_BYTES = 128 * 2**20
 MAX_HOLD_S = 0.05
