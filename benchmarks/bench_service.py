@@ -454,12 +454,20 @@ def main() -> None:
                     help="comma-separated fixed request rates for the open-loop rows ('' for none)")
     ap.add_argument("--skip-mlflow", action="store_true")
     ap.add_argument("--skip-floor", action="store_true", help="no nginx floor rows")
+    ap.add_argument("--server-env", action="append", default=[], metavar="PESAGUARD_X=VALUE",
+                    help="a setting for the served pesaguard (repeatable); the caller's own PESAGUARD_* "
+                         "variables are not passed on")
     a = ap.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
     home = a.home or Path(tempfile.mkdtemp(prefix="pesaguard-bench-"))
     replay = prepare(home, a.accounts, a.days, a.live_days)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PESAGUARD_")} | {"PESAGUARD_HOME": str(home)}
+    for item in a.server_env:
+        name, sep, value = item.partition("=")
+        if not sep or not name.startswith("PESAGUARD_"):
+            sys.exit(f"--server-env {item!r}: expected PESAGUARD_NAME=VALUE")
+        env[name] = value
     conns = [int(c) for c in a.connections.split(",") if c.strip()]
     rates = [int(r) for r in a.rates.split(",") if r.strip()]
     stress = ([max(conns)] if a.stress_connections is None
@@ -478,7 +486,8 @@ def main() -> None:
           f"{i.get('stalled_ms')} ms in all (stallprobe.py, real-time: {i.get('realtime')}); replay: "
           f"{replay['requests']:,} requests over {replay['span_ms'] // DAY_MS} simulated days, cycled; service "
           f"start-up (warm-up included) {checks['startup_s']:.1f} s; decisions stored minus acknowledged: "
-          f"{checks['stored_minus_acknowledged']} (in flight when wrk stopped); duplicates: {checks['duplicates']}\n")
+          f"{checks['stored_minus_acknowledged']} (in flight when wrk stopped); duplicates: {checks['duplicates']}"
+          + (f"; server settings: {', '.join(a.server_env)}" if a.server_env else "") + "\n")
     print("| server | traffic | load | requests/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors | alert rate "
           "| server CPU per decision | WAL peak MB | in server <= 5 / 10 ms | machine stalls: n / ms (largest) |")
     print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -493,7 +502,7 @@ def main() -> None:
               f"({_fmt(r.get('stall_max_ms', math.nan), '.0f')}) |"
               .replace("| -% |", "| - |").replace("| - ms |", "| - |").replace("| -% / -% |", "| - |"))
     by = {(r["server"], r["traffic"], r["load"]): r["rps"] for r in rows}
-    for c in conns:
+    for c in sorted(set(conns)):
         load = f"wrk, {c} connections (closed loop)"
         peer = by.get(("mlflow models serve", "one precomputed feature row", load))
         if peer:

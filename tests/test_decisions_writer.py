@@ -133,7 +133,7 @@ def test_prepare_warms_the_write_path_indexes_into_the_writers_own_cache(
                           "ix_transactions_payer", "ix_transactions_payee"]
         # a cache too small for the estimate warms what fits and says what to raise
         small = GroupCommitter(store, cache_bytes=int(300 * 40 * 2.4 / 0.8))
-        with caplog.at_level(logging.WARNING, logger="pesaguard.store"):
+        with caplog.at_level(logging.INFO, logger="pesaguard.store"):
             assert small.prepare() == warmed[:2]
         small.close()
         assert "PESAGUARD_SQLITE_WRITER_CACHE_MB" in caplog.text and "ix_transactions_payer" in caplog.text

@@ -72,10 +72,12 @@ class Settings(BaseSettings):
         "0 = never (the log then grows under sustained load until traffic pauses).",
     )
     sqlite_writer_cache_mb: float = Field(
-        default=1024, ge=1,
-        description="SQLite only: page cache of the connection that commits decisions (MB, filled only as pages "
-        "are read). At start-up the service reads into it the indexes every decision writes into, as far as "
-        "they fit, so no commit waits for a disk read.",
+        default=8, ge=1,
+        description="SQLite only: page cache of the connection that commits decisions (MB). At start-up the "
+        "service reads into it the indexes every decision writes into, as far as they fit (about 120 bytes "
+        "per stored transaction). Raise it to hold them on machines that evict idle file pages from the OS "
+        "cache (proactive reclaim on cloud VMs), where commits otherwise wait for disk reads; a larger cache "
+        "costs CPU per decision (measured: 0.36 against 0.30 ms at 1,024 MB).",
     )
     sqlite_wal_hold_ms: float = Field(
         default=50, gt=0,

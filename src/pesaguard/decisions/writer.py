@@ -24,18 +24,20 @@ so the hold costs one short pass and two small fsyncs: mostly 2.5-5 ms, measured
 ``max_hold_s``: a pass that cannot finish (a reader holding an old snapshot) releases the commits
 anyway, with a warning, and the next attempt waits :data:`RETRY_AFTER_TIMEOUT_S`.
 
-The loop's connection gets its own page cache, large by default (``PESAGUARD_SQLITE_WRITER_CACHE_MB``,
-1024), and :meth:`GroupCommitter.prepare` reads into it, at start-up, the indexes every commit inserts
-into at a random place (:func:`pesaguard.store.decisions.prewarm_write_indexes`). Why: each commit
-reads the index pages its keys fall on; with an 8 MB cache they came from the OS page cache, and on
-a machine that evicts file pages idle for a few seconds (proactive reclaim; the benchmark machine
-runs DAMON's) the loop thread sat in ``pread`` waiting for the disk: measured, 1.3% of its samples
-in that wait and wrk's p99 up to 56 ms. With the indexes warmed, that wait disappeared (1 sample in
-60 s) and p99 came back to 5-10 ms at the same CPU per decision. (Session 2 had measured a 64 MB
-cache costing CPU through SQLite's page-cache truncation; with 512 MB the CPU per decision was
-within run-to-run noise of 8 MB, 0.30-0.44 ms both, on the same store.) The four indexes take about
-120 bytes per stored transaction, so the default holds them for roughly 5 million transactions (the
-warm-up budgets 40 bytes per entry and 80% of the cache); past that it warms what fits and warns.
+The loop's connection gets its own page cache (``PESAGUARD_SQLITE_WRITER_CACHE_MB``, default 8 MB),
+and :meth:`GroupCommitter.prepare` reads into it, at start-up, the indexes every commit inserts into at
+a random place (:func:`pesaguard.store.decisions.prewarm_write_indexes`), as far as they fit. Two
+measurements set the default. Small: with a large cache SQLite spends more CPU per commit (session 2,
+perf: page-cache truncation scanning its hash table, 6% of the server's CPU at 64 MB; session 3, on
+a fresh bench store, alternated rows: 2,742-2,762 decisions/s at 1,024 MB against 3,190-3,405/s at
+8 MB, 0.36 against 0.30 ms of CPU each). Large: each commit reads the index pages its keys fall on;
+with 8 MB they come from the OS page cache, and on a machine that evicts file pages idle for a few
+seconds (proactive reclaim, such as DAMON on the benchmark VM) the loop thread sat in ``pread``
+waiting for the disk once the store had grown (2.6M transactions: 1.3% of its samples, wrk's p99 up
+to 56 ms); at 1,024 MB with the indexes warmed that wait disappeared (1 sample in 60 s) and p99 came
+back to 5-10 ms. The four indexes take about 120 bytes per stored transaction (the warm-up budgets
+40 bytes per entry and 80% of the cache). So: the small default where the OS keeps its cache, a
+cache sized to the indexes where it does not.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ from pesaguard.store import decisions as repo
 log = logging.getLogger("pesaguard.decisions")
 
 #: Default page cache of the connection that commits decisions (see the module docstring).
-WRITER_CACHE_BYTES = 1024 * 2**20
+WRITER_CACHE_BYTES = 8 * 2**20
 #: Defaults of ``PESAGUARD_SQLITE_WAL_RESET_MB`` and ``PESAGUARD_SQLITE_WAL_HOLD_MS``.
 WAL_RESET_BYTES = 128 * 2**20
 MAX_HOLD_S = 0.05

@@ -340,7 +340,8 @@ def prewarm_write_indexes(store: Store, budget_bytes: int) -> list[str]:
     pages it has not touched for a few seconds (proactive reclaim, common on cloud VMs) each such
     page was a synchronous disk read on the event loop (measured: the loop thread in ``pread`` for
     up to 1.3% of samples and p99 up to 56 ms). Pages in the connection's own cache are process
-    memory, which that reclaim does not take without swap.
+    memory, which that reclaim does not take without swap. (The default cache is small, so this
+    usually reads little: see :mod:`pesaguard.decisions.writer` for the trade-off.)
     """
     if store.dialect != "sqlite":
         return []
@@ -354,9 +355,10 @@ def prewarm_write_indexes(store: Store, budget_bytes: int) -> list[str]:
         rows = conn.execute(f"SELECT MAX(rowid) FROM {table}").fetchone()[0] or 0
         size = int(rows) * _INDEX_ENTRY_BYTES
         if used + size > budget_bytes:
-            log.warning("SQLite writer cache (%d MB) cannot hold index %s (~%d MB): its pages are read from disk "
-                        "when commits need them; raise PESAGUARD_SQLITE_WRITER_CACHE_MB", budget_bytes // 2**20,
-                        index, size // 2**20)
+            # info, not a warning: on a machine that keeps its OS page cache this costs nothing
+            log.info("SQLite writer cache (%.0f MB usable) cannot hold index %s (~%d MB): commits read its pages "
+                     "through the OS page cache; where that cache is reclaimed, raise "
+                     "PESAGUARD_SQLITE_WRITER_CACHE_MB", budget_bytes / 2**20, index, size // 2**20)
             break
         # COUNT(column), not COUNT(*): SQLite counts rows on the smallest index whatever INDEXED BY says
         conn.execute(f"SELECT COUNT({column}) FROM {table} INDEXED BY {index}").fetchone()
