@@ -1,6 +1,14 @@
 """Decision service throughput and latency, against ``mlflow models serve`` on the same model.
 
-Run: ``python benchmarks/bench_service.py [--home DIR] [--duration 20] [--connections 8,12] [--skip-mlflow]``.
+Run: ``python benchmarks/bench_service.py [--home DIR] [--duration 20] [--connections 8,12]
+[--rates 2000,2500] [--skip-mlflow] [--skip-floor] [--server-env PESAGUARD_X=V]``. Needs ``wrk``, and
+``nginx-light`` for the floor rows (Debian packages).
+
+Three kinds of rows: closed-loop rows from wrk (N connections, each sending its next request when
+its answer arrives), fixed-rate rows from ``openloop.py`` (Poisson arrivals, latency from each
+request's scheduled departure, so stalls count against every request due during them: the rows that
+answer "p99 at a sustained rate"), and the same fixed-rate load on nginx answering a constant decision
+(the floor this machine allows). Beside every row ``stallprobe.py`` records the machine's own stalls.
 
 The service is started the way users start it (``pesaguard serve``) on loopback, and the load
 comes from ``wrk`` (Debian package; C, one thread) in a separate process. Every request is a full
