@@ -35,9 +35,9 @@ with 8 MB they come from the OS page cache, and on a machine that evicts file pa
 seconds (proactive reclaim, such as DAMON on the benchmark VM) the loop thread sat in ``pread``
 waiting for the disk once the store had grown (2.5M transactions: 1.3% of its samples, wrk's p99 up
 to 56 ms); at 1,024 MB with the indexes warmed that wait disappeared (1 sample in 60 s) and wrk's p99
-went from 13.8-28.7 to 5.6-9.4 ms in alternated rows. The four indexes take about 120 bytes per stored transaction (the warm-up budgets
-40 bytes per entry and 80% of the cache). So: the small default where the OS keeps its cache, a
-cache sized to the indexes where it does not.
+went from 13.8-28.7 to 5.6-9.4 ms in alternated rows. The four indexes take about 120 bytes per
+stored transaction (the warm-up budgets 40 bytes per entry and 80% of the cache). So: the small
+default where the OS keeps its cache, a cache sized to the indexes where it does not.
 """
 
 from __future__ import annotations
