@@ -202,13 +202,35 @@ class StallProbe:
                 "stall_max_ms": r.get("max_ms", math.nan)}
 
 
+class RowMeasures:
+    """What every row records beside its load generator, while the ``with`` block runs: the server's
+    CPU seconds (from /proc), the WAL's peak size and the machine's stalls (``fields(requests)``)."""
+
+    def __init__(self, seconds: float, server_pid: int | None, wal: Path | None) -> None:
+        self.server_pid, self.wal = server_pid, wal
+        self._peak, self._probe = FileSizePeak(wal), StallProbe(seconds)
+
+    def __enter__(self) -> RowMeasures:
+        self._cpu0 = cpu_seconds(self.server_pid) if self.server_pid else 0.0
+        self._peak.__enter__()
+        self._probe.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._probe.__exit__(*exc)
+        self._peak.__exit__(*exc)
+        self._cpu = cpu_seconds(self.server_pid) - self._cpu0 if self.server_pid else math.nan
+
+    def fields(self, requests: int) -> dict[str, float]:
+        return {"cpu_ms": 1000 * self._cpu / requests if requests else math.nan,
+                "wal_peak_mb": self._peak.peak / 2**20 if self.wal is not None else math.nan, **self._probe.fields()}
+
+
 def run_wrk(url: str, lua: Path, connections: int, duration: int, args: list[str],
             server_pid: int | None = None, wal: Path | None = None) -> dict[str, Any]:
-    cpu0 = cpu_seconds(server_pid) if server_pid else 0.0
-    with FileSizePeak(wal) as wal_peak, StallProbe(duration) as probe:
+    with RowMeasures(duration, server_pid, wal) as measures:
         out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(lua), url,
                               "--", *args], capture_output=True, text=True, check=True).stdout
-    cpu = cpu_seconds(server_pid) - cpu0 if server_pid else math.nan
     pct = {p: _ms(v, u) for p, v, u in re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
     top = re.search(r"^\s+Latency\s+\S+\s+\S+\s+([\d.]+)(us|ms|s)", out, re.M)
     done = re.search(r"(\d+) requests in ([\d.]+)(s|m)", out)
@@ -221,26 +243,22 @@ def run_wrk(url: str, lua: Path, connections: int, duration: int, args: list[str
             "requests": requests, "p50": pct["50"], "p90": pct["90"], "p99": pct["99"], "p999": math.nan,
             "max": _ms(*top.groups()) if top else math.nan,
             "errors": (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, sock.groups())) if sock else 0),
-            "cpu_ms": 1000 * cpu / requests if requests else math.nan,
-            "wal_peak_mb": wal_peak.peak / 2**20 if wal is not None else math.nan, **probe.fields()}
+            **measures.fields(requests)}
 
 
 def run_openloop(url: str, key: str, bodies: str, rate: int, duration: int, prefix: str, shift: int, span: int,
                  server_pid: int | None = None, wal: Path | None = None) -> dict[str, Any]:
     """One fixed-rate row (``openloop.py`` in its own process): latency from each request's scheduled
     departure, so machine or server pauses count against every request due during them."""
-    cpu0 = cpu_seconds(server_pid) if server_pid else 0.0
-    with FileSizePeak(wal) as wal_peak, StallProbe(duration) as probe:
+    with RowMeasures(duration, server_pid, wal) as measures:
         out = subprocess.run([sys.executable, str(OPENLOOP), url, key, bodies, "--rate", str(rate), "--duration",
                               str(duration), "--prefix", prefix, "--shift", str(shift), "--span", str(span)],
                              capture_output=True, text=True, check=True).stdout
-    cpu = cpu_seconds(server_pid) - cpu0 if server_pid else math.nan
     r = json.loads(out)
     return {"load": f"{rate:,}/s Poisson (open loop, {r['connections']} connections)", "connections": r["connections"],
             "rps": r["rps"], "requests": r["answered"], "p50": r["p50"], "p90": r["p90"], "p99": r["p99"],
             "p999": r["p999"], "max": r["max"], "errors": r["errors"], "send_lag_p99": r["send_lag_p99"],
-            "cpu_ms": 1000 * cpu / r["answered"] if r["answered"] else math.nan,
-            "wal_peak_mb": wal_peak.peak / 2**20 if wal is not None else math.nan, **probe.fields()}
+            **measures.fields(r["answered"])}
 
 
 def server_latency(url: str, key: str) -> dict[float, float]:

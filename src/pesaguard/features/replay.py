@@ -92,14 +92,15 @@ def _int_column(df: pd.DataFrame, col: str, what: str) -> np.ndarray:
         raise InputError(f"{what}: {col} is not integer epoch milliseconds", field=col) from e
 
 
-_TRUE = {"1", "true", "t", "yes", "y", "fraud", "1.0"}
+#: String values of ``is_fraud`` that mean fraud (also the Spark backfill's reading).
+FRAUD_TRUE = ("1", "true", "t", "yes", "y", "fraud", "1.0")
 
 
 def _bool_column(s: pd.Series) -> np.ndarray:
     """Labels as booleans: numbers are true when non-zero, strings when they say so ("1", "true", "fraud")."""
     if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
         return pd.to_numeric(s, errors="coerce").fillna(0).to_numpy() != 0
-    return s.astype("string").str.strip().str.lower().isin(_TRUE).fillna(False).to_numpy(dtype=bool)
+    return s.astype("string").str.strip().str.lower().isin(FRAUD_TRUE).fillna(False).to_numpy(dtype=bool)
 
 
 def _float_column(df: pd.DataFrame, col: str) -> np.ndarray:

@@ -36,6 +36,7 @@ from pesaguard.features.config import FeatureConfig, feature_names
 from pesaguard.features.engine import FeatureEngine
 from pesaguard.features.order import ACCOUNT_EVENT, LABEL, SMS, TXN
 from pesaguard.features.reference import PAYEE_PREFIX
+from pesaguard.features.replay import FRAUD_TRUE
 from pesaguard.schema import REQUIRED_TRANSACTION_COLUMNS
 
 if TYPE_CHECKING:
@@ -44,8 +45,6 @@ if TYPE_CHECKING:
 #: Default number of account buckets (one ``applyInPandas`` group, i.e. one replay, each).
 DEFAULT_PARTITIONS = 64
 
-#: Values of a string ``is_fraud`` that mean fraud (as ``pesaguard.features.replay`` reads them).
-_TRUE = ("1", "true", "t", "yes", "y", "fraud", "1.0")
 
 
 def payee_side(names: list[str]) -> list[str]:
@@ -186,7 +185,7 @@ def backfill(
         fraud = F.col("is_fraud")
         dtype = labels.schema["is_fraud"].dataType
         if isinstance(dtype, T.StringType):
-            flag = F.coalesce(F.lower(F.trim(fraud)).isin(*_TRUE), F.lit(False))
+            flag = F.coalesce(F.lower(F.trim(fraud)).isin(*FRAUD_TRUE), F.lit(False))
         else:
             flag = F.coalesce(fraud.cast("double") != 0, F.lit(False))
         lab = labels.select(
