@@ -108,3 +108,11 @@ class ServerThread:
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
+
+
+def settle(client: Any) -> None:
+    """Wait until the store holds every decision the service has acknowledged (the decision journal
+    copies them a few ms later; API reads wait by themselves, direct store reads in a test do not)."""
+    decider = client.app.state.decider
+    if decider is not None:
+        assert client.portal.call(decider.writer.sync), "the journal's ingester did not catch up"

@@ -18,7 +18,7 @@ from pesaguard.service.app import create_app
 from pesaguard.service.auth import create_key
 from pesaguard.store import Store
 from pesaguard.store import monitoring as repo
-from service_support import Result, TinyScorer, txn
+from service_support import Result, TinyScorer, settle, txn
 
 RULES = {"thresholds": {"review": 0.5, "block": 0.97}, "rules": []}
 
@@ -70,6 +70,7 @@ def test_shadow_scores_are_logged_without_changing_the_decision(shadow_env) -> N
     again = client.post("/v1/transactions", json=txn("t1"), headers=key).json()
     assert again == first and model.calls == 1  # an idempotent replay is not shadow-scored again
     client.post("/v1/transactions", json=txn("t2"), headers=key)
+    settle(client)  # the champion's side of the comparison is read from the stored decisions
     recorder.flush()
     rows = repo.load_shadow_scores(recorder.store)
     assert list(rows["txn_id"]) == ["t1", "t2"] and set(rows["model_version"]) == {"shadow-v2"}

@@ -1,5 +1,7 @@
-"""Durability: ``kill -9`` a real server process under load, restart it, and check that every
-acknowledged decision is stored, none twice, and retries after the restart are idempotent."""
+"""Durability: ``kill -9`` a real server process and its journal ingester under load, restart it, and
+check that every acknowledged decision is stored, none twice, and retries after the restart are
+idempotent. Acknowledged decisions the ingester had not copied yet are in the journal, which the
+restart copies into the store before it is ready (``pesaguard.decisions.journal.recover``)."""
 
 from __future__ import annotations
 
@@ -45,7 +47,7 @@ def _free_port() -> int:
 
 def _start(home: Path, port: int, make_key: bool) -> tuple[subprocess.Popen[str], str | None]:
     code = SERVER.format(tests=str(TESTS), home=str(home), port=port, make_key=make_key)
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, start_new_session=True)
     key = proc.stdout.readline().strip() if make_key else None  # type: ignore[union-attr]
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -88,23 +90,28 @@ def test_kill_9_under_load_loses_no_acknowledged_decision(tmp_path: Path) -> Non
     for w in workers:
         w.start()
     time.sleep(2.0)
-    os.kill(proc.pid, signal.SIGKILL)  # no shutdown hook, no final commit
+    os.killpg(proc.pid, signal.SIGKILL)  # the server and its ingester at once: no shutdown hook, no final copy
     proc.wait(timeout=10)
     stop.set()
     for w in workers:
         w.join(timeout=10)
     assert len(acked) > 100, "the load did not get going"
+    journal = home / "journal"
+    left = {p.name for p in journal.glob("*.log")}
+    assert left, "the dead server left no journal"
 
-    store = Store(f"sqlite:///{home / 'pesaguard.db'}")
-    stored = dict(store.query("SELECT txn_id, decision_id FROM decisions"))
-    assert {t: stored.get(t) for t in acked} == acked  # every acknowledged decision is there, unchanged
-    assert store.scalar("SELECT COUNT(*) FROM decisions") == store.scalar("SELECT COUNT(DISTINCT txn_id) FROM decisions")
-    assert store.scalar("SELECT COUNT(*) FROM transactions") == len(stored)
-    store.close()
-
-    # after a restart, retrying everything that was attempted adds each transaction exactly once
+    # the restart copies the journal into the store before it is ready
     proc, _ = _start(home, port, make_key=False)
     try:
+        assert not left & {p.name for p in journal.glob("*.log")}, "the dead server's journal was not copied and removed"
+        store = Store(f"sqlite:///{home / 'pesaguard.db'}")
+        stored = dict(store.query("SELECT txn_id, decision_id FROM decisions"))
+        assert {t: stored.get(t) for t in acked} == acked  # every acknowledged decision is there, unchanged
+        assert (store.scalar("SELECT COUNT(*) FROM decisions")
+                == store.scalar("SELECT COUNT(DISTINCT txn_id) FROM decisions"))
+        assert store.scalar("SELECT COUNT(*) FROM transactions") == len(stored)
+        store.close()
+        # retrying everything that was attempted adds each transaction exactly once
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": key}, timeout=10) as c:
             for tid in attempted:
                 r = c.post("/v1/transactions", json=_body(tid))

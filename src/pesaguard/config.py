@@ -84,6 +84,19 @@ class Settings(BaseSettings):
         description="SQLite only: the longest such a hold may delay commits (ms); past it the service commits "
         "anyway, logs a warning and retries 30 s later.",
     )
+    decision_journal: bool = Field(
+        default=True,
+        description="The decision service acknowledges a decision once it is appended to a journal file under "
+        "HOME/journal, and a separate process copies the journal into the store a few ms later (reads through the "
+        "API and console wait for it). false = commit to the store on the event loop before acknowledging (slower "
+        "per decision; the SQLite WAL settings above apply to that mode, and to the journal's copying process "
+        "only through the writer cache).",
+    )
+    decision_journal_max_lag: int = Field(
+        default=20_000, ge=100,
+        description="Acknowledged decisions not yet copied into the store beyond which new decisions answer 503 "
+        "(the copying process is down or behind).",
+    )
 
     @field_validator("currency")
     @classmethod

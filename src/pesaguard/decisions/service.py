@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from pesaguard.decisions.journal import Journal
 from pesaguard.decisions.policy import Policy, Scorer
 from pesaguard.decisions.writer import MAX_HOLD_S, WAL_RESET_BYTES, WRITER_CACHE_BYTES, GroupCommitter
 from pesaguard.errors import ConflictError
@@ -47,7 +48,7 @@ class DecisionService:
 
     def __init__(self, store: Store, scorer: Scorer, policy: Policy, metrics: Any = None,
                  shadow: Any = None, wal_reset_bytes: int = WAL_RESET_BYTES, max_hold_s: float = MAX_HOLD_S,
-                 writer_cache_bytes: int = WRITER_CACHE_BYTES) -> None:
+                 writer_cache_bytes: int = WRITER_CACHE_BYTES, journal: Journal | None = None) -> None:
         self.store = store
         self.scorer = scorer
         # shadow mode (pesaguard.monitoring.shadow.ShadowRecorder): a second model scores each new
@@ -63,9 +64,15 @@ class DecisionService:
             scorer.explain = "auto"
             scorer.reasons_at = policy.thresholds.review
         self.metrics = metrics
-        self.writer = GroupCommitter(store, on_commit=self._observe_commit, wal_reset_bytes=wal_reset_bytes,
-                                     max_hold_s=max_hold_s, on_wal_reset=self._observe_wal_reset,
-                                     cache_bytes=writer_cache_bytes)
+        # the journal (pesaguard.decisions.journal) when given, else commits on the loop (GroupCommitter)
+        self.writer: GroupCommitter | Journal
+        if journal is not None:
+            journal.on_commit = self._observe_commit
+            self.writer = journal
+        else:
+            self.writer = GroupCommitter(store, on_commit=self._observe_commit, wal_reset_bytes=wal_reset_bytes,
+                                         max_hold_s=max_hold_s, on_wal_reset=self._observe_wal_reset,
+                                         cache_bytes=writer_cache_bytes)
         self._pending: dict[str, tuple[str, asyncio.Future[dict[str, Any]]]] = {}
         self._action_counters: dict[str, Any] = {}
 
@@ -125,6 +132,11 @@ class DecisionService:
             if pending[0] != req_hash:
                 raise self._conflict(txn.txn_id)
             return await asyncio.shield(pending[1])
+        recent = self.writer.lookup(txn.txn_id)  # acknowledged, not in the store yet (the journal)
+        if recent is not None:
+            if recent[0] != req_hash:
+                raise self._conflict(txn.txn_id)
+            return recent[1]
         stored = repo.decision_hash(self.store, txn.txn_id)
         if stored is not None:
             if stored != req_hash:
@@ -132,6 +144,7 @@ class DecisionService:
             found = repo.find_decision(self.store, txn_id=txn.txn_id)
             assert found is not None
             return found
+        self.writer.admit()
         row = self.evaluate(txn, req_hash)
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[dict[str, Any]] = loop.create_future()

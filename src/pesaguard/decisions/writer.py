@@ -100,6 +100,20 @@ class GroupCommitter:
     def pending(self) -> int:
         return len(self._rows)
 
+    # The journal's read-your-writes interface (pesaguard.decisions.journal): here every acknowledged
+    # decision is already in the store.
+    def admit(self) -> None:
+        return None
+
+    def lookup(self, txn_id: str) -> None:
+        return None
+
+    def caught_up(self) -> bool:
+        return True
+
+    async def sync(self, timeout: float = 5.0) -> bool:
+        return True
+
     def holding(self) -> bool:
         """True while commits wait for a checkpoint to finish the WAL."""
         return self._hold is not None

@@ -25,6 +25,7 @@ from fastapi import FastAPI
 from pesaguard import __version__
 from pesaguard.config import Settings, get_settings
 from pesaguard.console import routes as console
+from pesaguard.decisions.journal import Journal, recover
 from pesaguard.decisions.loader import load_policy, load_scorer, warm_up
 from pesaguard.decisions.service import DecisionService
 from pesaguard.errors import PesaguardError
@@ -122,6 +123,13 @@ def _start_decisions(app: FastAPI, settings: Settings, options: dict[str, Any]) 
     (health, cases, labels, console work) and decisions answer 503 until a model is trained;
     a bad rules file, on the other hand, stops start-up: it is an operator error to fix now."""
     store = app.state.store
+    journal_dir = settings.home / "journal"
+    if settings.decision_journal:
+        # decisions an earlier run acknowledged but had not copied into the store yet, before the
+        # feature state is warmed from the store (pesaguard.decisions.journal)
+        recovered = recover(store, journal_dir)
+        if recovered:
+            log.warning("stored %d decisions from the journal of an earlier run", recovered)
     try:
         scorer = options.get("scorer") or load_scorer(settings)
     except PesaguardError as exc:
@@ -140,10 +148,12 @@ def _start_decisions(app: FastAPI, settings: Settings, options: dict[str, Any]) 
     shadow = options.get("shadow") or load_shadow(store, settings, settings.shadow_model)
     gc.collect()
     gc.freeze()
+    journal = (Journal(store, journal_dir, settings.resolved_database_url, max_lag=settings.decision_journal_max_lag,
+                       cache_mb=settings.sqlite_writer_cache_mb) if settings.decision_journal else None)
     decider = DecisionService(store, scorer, policy, app.state.metrics, shadow=shadow,
                               wal_reset_bytes=int(settings.sqlite_wal_reset_mb * 2**20),
                               max_hold_s=settings.sqlite_wal_hold_ms / 1000,
-                              writer_cache_bytes=int(settings.sqlite_writer_cache_mb * 2**20))
+                              writer_cache_bytes=int(settings.sqlite_writer_cache_mb * 2**20), journal=journal)
     if options.get("warm_up", True):
         # on this (the event loop's) thread, whose connection commits: see GroupCommitter.prepare
         t0 = time.perf_counter()
@@ -153,6 +163,9 @@ def _start_decisions(app: FastAPI, settings: Settings, options: dict[str, Any]) 
     app.state.decider = decider
     app.state.shutdown_hooks.append(decider.close)
     app.state.ready_checks["model"] = lambda: "ok"
+    if journal is not None:
+        app.state.ready_checks["journal"] = lambda: ("ok" if journal.ingester_alive()
+                                                     else "the journal's ingester process is not running")
     metrics = app.state.metrics
     metrics.queue_depth.set_function(decider.writer.pending)
     metrics.wal_bytes.set_function(decider.writer.wal_bytes)

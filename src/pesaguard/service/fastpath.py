@@ -34,6 +34,10 @@ log = logging.getLogger("pesaguard.service")
 
 PATH = "/v1/transactions"
 _JSON_HEADERS = [(b"content-type", b"application/json")]
+#: Requests that read nothing the decisions write, or write decisions themselves: they do not wait
+#: for the store to catch up with the decision journal.
+_NO_SYNC = frozenset({"/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json", PATH, PATH + ":batch"})
+_NO_SYNC_PREFIXES = ("/console/static/", "/docs/")
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,12 @@ class FastDecisions:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
+            decider = self.state.decider
+            if (decider is not None and scope["type"] == "http" and scope["path"] not in _NO_SYNC
+                    and not scope["path"].startswith(_NO_SYNC_PREFIXES)):
+                # read-your-writes: the store first takes in every decision already acknowledged
+                # (pesaguard.decisions.journal); immediate when it has
+                await decider.writer.sync()
             await self.app(scope, receive, send)
             return
         body = b""

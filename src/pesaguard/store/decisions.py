@@ -213,42 +213,58 @@ DECISION_COLUMNS = ("decision_id", "txn_id", "request_hash", "ts_ms", "account_i
 _STORED_COLUMNS = (*DECISION_COLUMNS, "feature_layout")
 
 
+def decision_row(d: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A decision dict (:data:`DECISION_COLUMNS`; ``reasons`` and ``rule_hits`` as Python values,
+    ``features`` a name -> value mapping in the scorer's fixed order) as the stored row, in
+    ``_STORED_COLUMNS`` order (the feature layout id last)."""
+    layout_id, values = encode_features(d["features"])
+    return (d["decision_id"], d["txn_id"], d["request_hash"], d["ts_ms"], d["account_id"], d["amount_minor"],
+            d["action"], d["score"], _dumps(d["reasons"]), _dumps(d["rule_hits"]), values, d["model_version"],
+            d["policy_version"], d["created_ms"], layout_id)
+
+
 def write_decisions(store: Store, decisions: Sequence[dict[str, Any]], transactions: Sequence[Sequence[Any]]) -> None:
     """Commit a batch of decisions, their transactions and case updates in one transaction.
 
-    ``decisions`` are dicts with :data:`DECISION_COLUMNS` (``reasons`` and ``rule_hits`` as Python
-    values, ``features`` a name -> value mapping in the scorer's fixed order); ``transactions`` are
-    rows in :data:`pesaguard.schema.TRANSACTION_COLUMNS` order. Idempotent: a decision whose
-    ``txn_id`` is already stored is skipped, and so are its case updates.
+    ``decisions`` are dicts as :func:`decision_row` takes them; ``transactions`` are rows in
+    :data:`pesaguard.schema.TRANSACTION_COLUMNS` order. Idempotent: a decision whose ``txn_id`` is
+    already stored is skipped, and so are its case updates.
     """
-    from pesaguard.schema import TRANSACTION_COLUMNS
-
-    rows = []
-    layouts = set()
-    for d in decisions:
-        layout_id, values = encode_features(d["features"])
-        layouts.add(layout_id)
-        rows.append((d["decision_id"], d["txn_id"], d["request_hash"], d["ts_ms"], d["account_id"],
-                     d["amount_minor"], d["action"], d["score"], _dumps(d["reasons"]), _dumps(d["rule_hits"]),
-                     values, d["model_version"], d["policy_version"], d["created_ms"], layout_id))
+    rows = [decision_row(d) for d in decisions]
     with store.transaction() as cur:
-        new_layouts = _store_layouts(store, cur, layouts)
-        store.executemany_in(cur, store.insert_ignore("transactions", TRANSACTION_COLUMNS, ("txn_id",)),
-                             transactions)
-        insert = store.sql(store.insert_ignore("decisions", _STORED_COLUMNS, ("txn_id",)))
-        for d, row in zip(decisions, rows, strict=True):
-            cur.execute(insert, row)
-            if cur.rowcount == 1 and d["action"] != "allow":
-                _open_or_update_case(store, cur, d)
+        new_layouts = insert_decision_rows(store, cur, rows, transactions)
     _STORED_LAYOUTS[store] |= new_layouts  # only once committed
 
 
-def _open_or_update_case(store: Store, cur: Any, d: dict[str, Any]) -> None:
+def insert_decision_rows(store: Store, cur: Any, rows: Sequence[Sequence[Any]],
+                         transactions: Sequence[Sequence[Any]]) -> set[str]:
+    """Inside an open transaction: stored decision rows (:func:`decision_row`), their transactions
+    and case updates, skipping decisions already stored. Returns the feature layouts it inserted,
+    which the caller adds to ``_STORED_LAYOUTS`` once the transaction has committed."""
+    from pesaguard.schema import TRANSACTION_COLUMNS
+
+    new_layouts = _store_layouts(store, cur, {r[_LAYOUT] for r in rows})
+    store.executemany_in(cur, store.insert_ignore("transactions", TRANSACTION_COLUMNS, ("txn_id",)), transactions)
+    insert = store.sql(store.insert_ignore("decisions", _STORED_COLUMNS, ("txn_id",)))
+    for row in rows:
+        cur.execute(insert, row)
+        if cur.rowcount == 1 and row[_ACTION] != "allow":
+            _open_or_update_case(store, cur, row)
+    return new_layouts
+
+
+_ACTION = _STORED_COLUMNS.index("action")
+_LAYOUT = _STORED_COLUMNS.index("feature_layout")
+
+
+def _open_or_update_case(store: Store, cur: Any, row: Sequence[Any]) -> None:
+    d = dict(zip(_STORED_COLUMNS, row, strict=True))
+    reasons = json.loads(d["reasons"])
     cur.execute(store.sql("SELECT case_id, max_score FROM cases WHERE account_id = ? AND status = 'open'"),
                 (d["account_id"],))
-    row = cur.fetchone()
-    reason = d["reasons"][0] if d["reasons"] else None
-    if row is None:
+    found = cur.fetchone()
+    reason = reasons[0] if reasons else None
+    if found is None:
         case_id = "c_" + d["decision_id"][2:]
         cur.execute(store.sql(
             "INSERT INTO cases (case_id, account_id, status, opened_ms, updated_ms, max_score, worst_action,"
@@ -256,7 +272,7 @@ def _open_or_update_case(store: Store, cur: Any, d: dict[str, Any]) -> None:
             (case_id, d["account_id"], d["created_ms"], d["created_ms"], d["score"], d["action"], reason,
              d["amount_minor"]))
     else:
-        case_id = row[0]
+        case_id = found[0]
         cur.execute(store.sql(
             "UPDATE cases SET updated_ms = ?, n_alerts = n_alerts + 1,"
             " top_reason = CASE WHEN ? > max_score THEN ? ELSE top_reason END,"
@@ -267,6 +283,36 @@ def _open_or_update_case(store: Store, cur: Any, d: dict[str, Any]) -> None:
              d["action"], case_id))
     cur.execute(store.sql(store.insert_ignore("case_decisions", ("case_id", "decision_id"),
                                               ("case_id", "decision_id"))), (case_id, d["decision_id"]))
+
+
+# -- the decision journal's ingestion (pesaguard.decisions.journal) ---------------------------
+
+
+def write_journal_batch(store: Store, rows: Sequence[Sequence[Any]], transactions: Sequence[Sequence[Any]],
+                        layouts: Mapping[str, tuple[str, ...]], segment: str, offset: int) -> None:
+    """Store decision rows read from a journal segment and record, in the same transaction, that the
+    segment is ingested up to byte ``offset``: a crash between the two cannot happen, so no record is
+    stored twice or skipped. ``layouts`` names the feature layouts the rows use."""
+    for names in layouts.values():
+        feature_layout(names)  # registers id -> names for _store_layouts
+    with store.transaction() as cur:
+        new_layouts = insert_decision_rows(store, cur, rows, transactions) if rows else set()
+        cur.execute(store.sql(
+            "INSERT INTO journal_progress (segment, offset_bytes, updated_ms) VALUES (?, ?, ?) "
+            "ON CONFLICT (segment) DO UPDATE SET offset_bytes = excluded.offset_bytes, "
+            "updated_ms = excluded.updated_ms"), (segment, offset, now_ms()))
+    _STORED_LAYOUTS[store] |= new_layouts
+
+
+def journal_offset(store: Store, segment: str) -> int:
+    """How far (bytes) the journal segment named ``segment`` is ingested; 0 if never."""
+    value = store.scalar("SELECT offset_bytes FROM journal_progress WHERE segment = ?", (segment,))
+    return int(value or 0)
+
+
+def forget_journal_segment(store: Store, segment: str) -> None:
+    """Drop the progress row of a segment whose file is gone (fully ingested and deleted)."""
+    store.execute("DELETE FROM journal_progress WHERE segment = ?", (segment,))
 
 
 def find_decision(store: Store, *, decision_id: str | None = None, txn_id: str | None = None) -> dict[str, Any] | None:
