@@ -25,7 +25,8 @@ service's clock never goes backwards. A last row keeps the old synthetic load
 decision is a review or block that opens or updates a case) as the worst case. Every row prints the
 alert rate (review + block share of the decisions it made, read from the store) and the server's CPU
 time per decision (utime + stime of the server process from /proc over the row, divided by the
-requests answered), the figure to compare on a shared machine, and the largest size the SQLite WAL
+requests answered, then the same for its child processes: the decision journal's ingester, which
+copies decisions into the store on the other core), the figure to compare on a shared machine, and the largest size the SQLite WAL
 file reached during the row (sampled every 50 ms; it carries over from the rows before), and the
 share of the row's decisions that took at most 5 and 10 ms inside the server (the service's own
 latency histogram on /metrics, from the request reaching the application to its answer): next to
@@ -152,6 +153,24 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def children(pid: int) -> list[int]:
+    """The live child processes of ``pid`` (the decision journal's ingester), from /proc."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU seconds of ``pid`` and of each of its live children, by pid."""
+    out = {pid: cpu_seconds(pid)}
+    for c in children(pid):
+        with contextlib.suppress(OSError):
+            out[c] = cpu_seconds(c)
+    return out
+
+
 class FileSizePeak:
     """The largest size a file reaches while the ``with`` block runs, sampled every ``every`` s
     from a thread (0 if it never exists): the SQLite WAL's peak during a wrk run."""
@@ -211,7 +230,7 @@ class RowMeasures:
         self._peak, self._probe = FileSizePeak(wal), StallProbe(seconds)
 
     def __enter__(self) -> RowMeasures:
-        self._cpu0 = cpu_seconds(self.server_pid) if self.server_pid else 0.0
+        self._cpu0 = tree_cpu_seconds(self.server_pid) if self.server_pid else {}
         self._peak.__enter__()
         self._probe.__enter__()
         return self
@@ -219,10 +238,16 @@ class RowMeasures:
     def __exit__(self, *exc: object) -> None:
         self._probe.__exit__(*exc)
         self._peak.__exit__(*exc)
-        self._cpu = cpu_seconds(self.server_pid) - self._cpu0 if self.server_pid else math.nan
+        self._cpu, self._cpu_children = math.nan, math.nan
+        if self.server_pid:
+            after = tree_cpu_seconds(self.server_pid)
+            self._cpu = after[self.server_pid] - self._cpu0[self.server_pid]
+            # a child started during the row (an ingester restart) counts from zero
+            self._cpu_children = sum(v - self._cpu0.get(p, 0.0) for p, v in after.items() if p != self.server_pid)
 
     def fields(self, requests: int) -> dict[str, float]:
         return {"cpu_ms": 1000 * self._cpu / requests if requests else math.nan,
+                "cpu_children_ms": 1000 * self._cpu_children / requests if requests else math.nan,
                 "wal_peak_mb": self._peak.peak / 2**20 if self.wal is not None else math.nan, **self._probe.fields()}
 
 
@@ -319,7 +344,8 @@ def _alert_rate(db: Path, prefix: str) -> float:
 
 
 def bench_pesaguard(home: Path, env: dict[str, str], replay: dict[str, Any], conns: list[int],
-                    stress_conns: list[int], duration: int, rates: list[int]) -> tuple[list[dict], dict]:
+                    stress_conns: list[int], duration: int, rates: list[int],
+                    label: str = "pesaguard serve") -> tuple[list[dict], dict]:
     db = home / "pesaguard.db"
     wal = db.with_name(db.name + "-wal")
     key = subprocess.run([str(PESAGUARD), "-q", "keys", "create", "--role", "scorer", "--name", "bench"], env=env,
@@ -348,7 +374,7 @@ def bench_pesaguard(home: Path, env: dict[str, str], replay: dict[str, Any], con
             prefix = f"{run}r{i}c{c}"
             hist = server_latency(url, key)
             res = run_wrk(url, LUA, c, duration, replay_args(prefix), proc.pid, wal)
-            rows.append({"server": "pesaguard serve", "traffic": REPLAY, **res,
+            rows.append({"server": label, "traffic": REPLAY, **res,
                          "alert_rate": _alert_rate(db, prefix), **_in_server(hist, server_latency(url, key))})
             sent += res["requests"]
         for i, rate in enumerate(rates):
@@ -356,7 +382,7 @@ def bench_pesaguard(home: Path, env: dict[str, str], replay: dict[str, Any], con
             hist = server_latency(url, key)
             res = run_openloop(url, key, replay["path"], rate, duration, prefix, _next_shift(db, replay["start_ms"]),
                                replay["span_ms"], proc.pid, wal)
-            rows.append({"server": "pesaguard serve", "traffic": REPLAY, **res,
+            rows.append({"server": label, "traffic": REPLAY, **res,
                          "alert_rate": _alert_rate(db, prefix), **_in_server(hist, server_latency(url, key))})
             sent += res["requests"]
         for i, c in enumerate(stress_conns):
@@ -365,7 +391,7 @@ def bench_pesaguard(home: Path, env: dict[str, str], replay: dict[str, Any], con
             hist = server_latency(url, key)
             res = run_wrk(url, LUA, c, duration, ["stress", key, prefix, str(base), str(_stress_pass(db, payers)),
                                                          *payers], proc.pid, wal)
-            rows.append({"server": "pesaguard serve", "traffic": STRESS, **res,
+            rows.append({"server": label, "traffic": STRESS, **res,
                          "alert_rate": _alert_rate(db, prefix), **_in_server(hist, server_latency(url, key))})
             sent += res["requests"]
     finally:
@@ -483,17 +509,26 @@ def main() -> None:
     ap.add_argument("--server-env", action="append", default=[], metavar="PESAGUARD_X=VALUE",
                     help="a setting for the served pesaguard (repeatable); the caller's own PESAGUARD_* "
                          "variables are not passed on")
+    ap.add_argument("--compare-env", action="append", default=[], metavar="PESAGUARD_X=VALUE",
+                    help="after the pesaguard rows, the same rows again with these settings added (repeatable: "
+                         "one variant), on the same store, which has grown by the first rows")
     a = ap.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
     home = a.home or Path(tempfile.mkdtemp(prefix="pesaguard-bench-"))
     replay = prepare(home, a.accounts, a.days, a.live_days)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PESAGUARD_")} | {"PESAGUARD_HOME": str(home)}
-    for item in a.server_env:
-        name, sep, value = item.partition("=")
-        if not sep or not name.startswith("PESAGUARD_"):
-            sys.exit(f"--server-env {item!r}: expected PESAGUARD_NAME=VALUE")
-        env[name] = value
+    def settings(items: list[str], flag: str) -> dict[str, str]:
+        out = {}
+        for item in items:
+            name, sep, value = item.partition("=")
+            if not sep or not name.startswith("PESAGUARD_"):
+                sys.exit(f"{flag} {item!r}: expected PESAGUARD_NAME=VALUE")
+            out[name] = value
+        return out
+
+    env |= settings(a.server_env, "--server-env")
+    variant = settings(a.compare_env, "--compare-env")
     conns = [int(c) for c in a.connections.split(",") if c.strip()]
     rates = [int(r) for r in a.rates.split(",") if r.strip()]
     stress = ([max(conns)] if a.stress_connections is None
@@ -502,6 +537,12 @@ def main() -> None:
     with StallProbe(5) as idle:  # the machine at rest, before anything runs
         pass
     rows, checks = bench_pesaguard(home, env, replay, conns, stress, a.duration, rates)
+    all_checks = [("pesaguard serve", checks)]
+    if variant:
+        label = f"pesaguard serve ({', '.join(a.compare_env)})"
+        more, more_checks = bench_pesaguard(home, env | variant, replay, conns, stress, a.duration, rates, label)
+        rows += more
+        all_checks.append((label, more_checks))
     if rates and not a.skip_floor:
         rows += bench_floor(replay, rates, a.duration)
     if not a.skip_mlflow:
@@ -510,23 +551,26 @@ def main() -> None:
     print(f"\n{os.cpu_count()} cores; load average before the run {load_before:.1f}, after it "
           f"{os.getloadavg()[0]:.1f}; machine at rest for 5 s before the run: {i.get('stalls')} stalls over 5 ms, "
           f"{i.get('stalled_ms')} ms in all (stallprobe.py, real-time: {i.get('realtime')}); replay: "
-          f"{replay['requests']:,} requests over {replay['span_ms'] // DAY_MS} simulated days, cycled; service "
-          f"start-up (warm-up included) {checks['startup_s']:.1f} s; decisions stored minus acknowledged: "
-          f"{checks['stored_minus_acknowledged']} (in flight when wrk stopped); duplicates: {checks['duplicates']}"
+          f"{replay['requests']:,} requests over {replay['span_ms'] // DAY_MS} simulated days, cycled"
+          + "".join(f"; {name}: start-up (warm-up included) {c['startup_s']:.1f} s, decisions stored minus "
+                    f"acknowledged {c['stored_minus_acknowledged']}, duplicates {c['duplicates']}"
+                    for name, c in all_checks)
           + (f"; server settings: {', '.join(a.server_env)}" if a.server_env else "") + "\n")
     print("| server | traffic | load | requests/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors | alert rate "
-          "| server CPU per decision | WAL peak MB | in server <= 5 / 10 ms | machine stalls: n / ms (largest) |")
+          "| server CPU per decision: service + journal ingester | WAL peak MB | in server <= 5 / 10 ms "
+          "| machine stalls: n / ms (largest) |")
     print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['server']} | {r['traffic']} | {r['load']} | {r['rps']:,.0f} | {r['p50']:.2f} | "
               f"{r['p90']:.2f} | {r['p99']:.2f} | {_fmt(r['p999'], '.2f')} | {_fmt(r['max'], '.1f')} | {r['errors']} | "
               f"{_fmt(100 * r['alert_rate'], '.2f')}% | "
-              f"{_fmt(r['cpu_ms'], '.3f')} ms | {_fmt(r.get('wal_peak_mb', math.nan), ',.0f')} | "
+              f"{_fmt(r['cpu_ms'], '.3f')} + {_fmt(r.get('cpu_children_ms', math.nan), '.3f')} ms | "
+              f"{_fmt(r.get('wal_peak_mb', math.nan), ',.0f')} | "
               f"{_fmt(100 * r.get('in_server_5ms', math.nan), '.2f')}% / "
               f"{_fmt(100 * r.get('in_server_10ms', math.nan), '.2f')}% | "
               f"{_fmt(r.get('stalls', math.nan), '.0f')} / {_fmt(r.get('stalled_ms', math.nan), '.0f')} "
               f"({_fmt(r.get('stall_max_ms', math.nan), '.0f')}) |"
-              .replace("| -% |", "| - |").replace("| - ms |", "| - |").replace("| -% / -% |", "| - |"))
+              .replace("| -% |", "| - |").replace("| - + - ms |", "| - |").replace("| -% / -% |", "| - |"))
     by = {(r["server"], r["traffic"], r["load"]): r["rps"] for r in rows}
     for c in sorted(set(conns)):
         load = f"wrk, {c} connections (closed loop)"

@@ -207,7 +207,8 @@ def test_the_ingester_process_catches_up_restarts_and_drains(store: Store, tmp_p
 
 
 def test_the_ingester_drains_and_exits_when_its_service_dies(store: Store, tmp_path: Path) -> None:
-    """SIGTERM, which Linux sends the ingester when its parent dies (PR_SET_PDEATHSIG)."""
+    """SIGUSR1, which Linux sends the ingester when its parent dies (PR_SET_PDEATHSIG) and the service
+    sends when it closes; the SIGTERM a supervisor sends the whole process group is ignored."""
     j = Journal(store, tmp_path / "journal", store.url)
 
     async def run() -> None:
@@ -218,6 +219,9 @@ def test_the_ingester_drains_and_exits_when_its_service_dies(store: Store, tmp_p
     asyncio.run(run())
     assert j._proc is not None
     j._proc.send_signal(signal.SIGTERM)
+    time.sleep(0.2)
+    assert j._proc.poll() is None
+    j._proc.send_signal(journal.STOP_SIGNAL)
     assert j._proc.wait(timeout=30) == 0
     assert store.scalar("SELECT COUNT(*) FROM decisions") == 20
     j._spawn = False

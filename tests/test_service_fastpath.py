@@ -83,3 +83,24 @@ def test_an_unexpected_failure_is_a_500_envelope_and_is_counted(env, monkeypatch
     assert status == 500 and body["error"]["code"] == "internal_error"
     metrics = client.get("/metrics").text
     assert 'pesaguard_http_requests_total{method="POST",route="/v1/transactions",status="500"} 1.0' in metrics
+
+
+@pytest.mark.parametrize("body", [
+    txn("T-1"),
+    {**txn("T-2", amount=2**62), "device_id": "ß漢字🙂 \u2028 \x01 \"quoted\" \\ /", "type": None, "fee_minor": 0,
+     "payer_balance_before": -(2**62), "payee_balance_after": 17, "source": "app"},
+])
+def test_a_validated_request_is_the_record_and_hashes_as_its_canonical_json(body: dict[str, Any]) -> None:
+    """The decision path takes the validated request as the record (no copy), and the idempotency
+    hash uses orjson in place of ``model_dump_json``: stored hashes must not change with either."""
+    import hashlib
+
+    from pesaguard.decisions.service import request_hash
+    from pesaguard.schema import Transaction
+    from pesaguard.service.routers.transactions import TransactionIn
+
+    got = TransactionIn.model_validate_json(json.dumps(body))
+    record = got.to_record()
+    assert isinstance(record, Transaction) and record.model_dump() == Transaction(**body).model_dump()
+    canonical = Transaction(**body).model_dump_json().encode()
+    assert request_hash(record) == hashlib.blake2b(canonical, digest_size=16).hexdigest()

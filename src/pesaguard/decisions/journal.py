@@ -41,7 +41,9 @@ the store to hold every decision already acknowledged (:meth:`Journal.sync`): re
 Start-up and crashes. Before warming its feature state, a starting service copies the segments of
 owners that are gone (their lock is free) into the store (:func:`recover`), waiting for their
 ingester if it is still draining. If this service's ingester dies, it is restarted; it resumes
-from ``journal_progress``. On shutdown the service waits for its ingester to finish the journal.
+from ``journal_progress``. On shutdown the service writes its last decisions, then tells its
+ingester to finish the journal (SIGUSR1; the ingester ignores the SIGTERM or SIGINT a supervisor
+sends the whole process group) and waits for it.
 """
 
 from __future__ import annotations
@@ -78,6 +80,8 @@ SEGMENT_BYTES = 64 * 2**20
 #: Default of ``PESAGUARD_DECISION_JOURNAL_MAX_LAG``: acknowledged decisions not yet in the store
 #: beyond which new decisions are refused (503).
 MAX_LAG = 20_000
+#: Tells the ingester to store what is written and exit (see :func:`ingester_main`).
+STOP_SIGNAL = signal.SIGUSR1
 #: Records the ingester reads per store transaction, at most.
 _CHUNK_BYTES = 4 * 2**20
 _POSITION = struct.Struct("<q")
@@ -314,8 +318,11 @@ def recover(store: Store, directory: Path, timeout: float = 60.0) -> int:
 def ingester_main(argv: Sequence[str] | None = None) -> int:
     """The ingester process: ``python -m pesaguard.decisions.journal DIR OWNER DATABASE_URL``.
 
-    Polls the owner's journal every few milliseconds. SIGTERM (also sent when the service dies,
-    through ``PR_SET_PDEATHSIG``) means: store everything written so far, then exit.
+    Polls the owner's journal every few milliseconds. :data:`STOP_SIGNAL` (sent by the service when
+    it closes, and by Linux when the service dies, through ``PR_SET_PDEATHSIG``) means: store
+    everything written so far, then exit. SIGTERM and SIGINT are ignored: a supervisor stopping the
+    service signals its whole process group (systemd, Ctrl-C), and the ingester must outlive the
+    service's own shutdown, which writes the last decisions.
     """
     ap = argparse.ArgumentParser(prog="python -m pesaguard.decisions.journal")
     ap.add_argument("directory", type=Path)
@@ -331,8 +338,9 @@ def ingester_main(argv: Sequence[str] | None = None) -> int:
         nonlocal stopping
         stopping = True
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the service decides
+    signal.signal(STOP_SIGNAL, stop)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent(args.parent)
     from pesaguard.config import Settings
     from pesaguard.store import open_store
@@ -369,14 +377,14 @@ def ingester_main(argv: Sequence[str] | None = None) -> int:
 
 
 def _die_with_parent(parent: int | None) -> None:
-    """Ask Linux to send SIGTERM when the parent dies (``kill -9`` of the service): this process then
+    """Ask Linux to send :data:`STOP_SIGNAL` when the parent dies (``kill -9`` of the service): this process then
     stores what is left and exits, instead of running on unsupervised."""
     with contextlib.suppress(Exception):
         import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        ctypes.CDLL(None, use_errno=True).prctl(1, STOP_SIGNAL)  # PR_SET_PDEATHSIG
     if parent is not None and os.getppid() != parent:  # the parent died before the request took effect
-        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), STOP_SIGNAL)
 
 
 class Progress:
@@ -619,7 +627,7 @@ class Journal:
         self.flush()
         self._closed = True
         if self._proc is not None and self._proc.poll() is None:
-            self._proc.send_signal(signal.SIGTERM)
+            self._proc.send_signal(STOP_SIGNAL)
             try:
                 self._proc.wait(timeout)
             except subprocess.TimeoutExpired:

