@@ -162,7 +162,7 @@ class _Generator:
 
 
 async def run(url: str, key: str, requests_bodies: list[bytes], rate: float, connections: int,
-              seed: int, drain_s: float = 10.0) -> dict[str, Any]:
+              seed: int, drain_s: float = 10.0, dump: Path | None = None) -> dict[str, Any]:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     head = (b"POST /v1/transactions HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
@@ -211,6 +211,8 @@ async def run(url: str, key: str, requests_bodies: list[bytes], rate: float, con
     ok = answered & (gen.status >= 200) & (gen.status < 300)
     span = float(np.nanmax(gen.done_at) - t0) if answered.any() else float("nan")
     pct = np.percentile(latency_ms, [50, 90, 99, 99.9]) if latency_ms.size else [float("nan")] * 4
+    if dump is not None:  # per request: when it was due (time.monotonic), its latency (NaN: unanswered), 2xx
+        np.savez(dump, due=intended, latency_ms=(gen.done_at - intended) * 1000, ok=ok)
     return {
         "rate_offered": rate, "requests": int(n), "answered": int(answered.sum()),
         "rps": float(answered.sum() / span) if span == span and span > 0 else float("nan"),
@@ -234,6 +236,8 @@ def main() -> None:
     ap.add_argument("--shift", type=int, default=0, help="ms added to every timestamp")
     ap.add_argument("--span", type=int, default=0, help="ms added per cycle through the bodies")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--dump", type=Path, default=None,
+                    help="also save each request's due time (time.monotonic), latency and success (.npz)")
     a = ap.parse_args()
     n = max(1, int(a.rate * a.duration))
     built = bodies(a.bodies, n, a.prefix, a.shift, a.span)
@@ -245,7 +249,7 @@ def main() -> None:
     except ImportError:  # pragma: no cover - uvloop is a dependency of the service
         runner = asyncio.run
     cpu0 = time.process_time()
-    result = runner(run(a.url, a.key, built, a.rate, a.connections, a.seed))
+    result = runner(run(a.url, a.key, built, a.rate, a.connections, a.seed, dump=a.dump))
     result["generator_cpu_us"] = 1e6 * (time.process_time() - cpu0) / n
     print(json.dumps(result))
 

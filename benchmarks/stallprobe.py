@@ -7,7 +7,8 @@ delay it: what it records is time when *nothing* ran, such as a virtual machine'
 by the host. No server can answer during such a pause, so any request due then waits too. Without
 the privilege it runs at normal priority and says so (its figures then include CPU contention).
 
-Run: ``python benchmarks/stallprobe.py SECONDS`` prints one JSON object.
+Run: ``python benchmarks/stallprobe.py SECONDS`` prints one JSON object, with each stall's window
+(``time.monotonic`` seconds, the clock every process on the machine shares) under ``windows``.
 """
 
 from __future__ import annotations
@@ -25,17 +26,21 @@ def probe(seconds: float, threshold_ms: float = 5.0) -> dict[str, object]:
     except (PermissionError, AttributeError, OSError):
         realtime = False
     gaps: list[float] = []
+    windows: list[tuple[float, float]] = []
     limit = threshold_ms / 1000 + 0.001  # the 1 ms asked for, plus the threshold
-    end = time.perf_counter() + seconds
-    last = time.perf_counter()
+    # time.monotonic: the system-wide clock, so other processes can place their events in the windows
+    end = time.monotonic() + seconds
+    last = time.monotonic()
     while last < end:
         time.sleep(0.001)
-        now = time.perf_counter()
+        now = time.monotonic()
         if now - last > limit:
             gaps.append((now - last - 0.001) * 1000)
+            windows.append((last + 0.001, now))
         last = now
     return {"seconds": seconds, "realtime": realtime, "threshold_ms": threshold_ms, "stalls": len(gaps),
-            "stalled_ms": round(sum(gaps), 1), "max_ms": round(max(gaps), 1) if gaps else 0.0}
+            "stalled_ms": round(sum(gaps), 1), "max_ms": round(max(gaps), 1) if gaps else 0.0,
+            "windows": windows}
 
 
 def main() -> None:
