@@ -135,7 +135,7 @@ class FeatureEngine:
         self._room(0, K.N_ROLES)
         s = self._s
         applied, labelled = K.label_step(s.AI, s.FE, s.meta, s.P, a, b, is_fraud, applied, labelled)
-        TxnMemory.set_flags(handle, applied, labelled)
+        self._txns.set_flags(handle, applied, labelled)
 
     def add_account_event(self, account_id: str, ts_ms: int, kind: str) -> None:
         """A SIM swap or device change (other kinds only advance the clock)."""
