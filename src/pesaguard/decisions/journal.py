@@ -69,6 +69,7 @@ from typing import Any
 
 import orjson
 
+from pesaguard.decisions.writer import LoopBatch, settle
 from pesaguard.errors import StoreError
 from pesaguard.store import Store
 from pesaguard.store import decisions as repo
@@ -109,14 +110,6 @@ def _segments(directory: Path, owner: str) -> list[tuple[int, Path]]:
         if seq.isdigit():
             found.append((int(seq), p))
     return sorted(found)
-
-
-def _value(v: Any) -> Any:
-    """orjson's fallback (numpy scalars and the like): a float, else text."""
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return str(v)
 
 
 def _lock(path: Path, blocking: bool, timeout: float = 0.0) -> int | None:
@@ -256,7 +249,7 @@ class Ingester:
             except Exception as exc:
                 if _transient(exc):
                     raise
-                self._reject(orjson.dumps([row, txn], default=_value), path, start, str(exc))
+                self._reject(orjson.dumps([row, txn], default=repo._value), path, start, str(exc))
         repo.write_journal_batch(self.store, [], [], {}, segment, end)
 
     def _parse(self, line: bytes, path: Path, at: int) -> list[Any] | None:
@@ -414,7 +407,7 @@ class Progress:
 # -- the owner's side (the service's event loop) ---------------------------------------------
 
 
-class Journal:
+class Journal(LoopBatch):
     """Appends each loop iteration's decisions to the journal in one ``write``, then acknowledges
     them; the same interface as :class:`pesaguard.decisions.writer.GroupCommitter`.
 
@@ -424,6 +417,7 @@ class Journal:
     def __init__(self, store: Store, directory: Path, database_url: str, on_commit: Callable[[int], None] | None = None,
                  max_lag: int = MAX_LAG, segment_bytes: int = SEGMENT_BYTES, cache_mb: float = 8.0,
                  spawn: bool = True) -> None:
+        super().__init__()
         self.store = store
         self.directory = directory
         self.database_url = database_url
@@ -442,10 +436,6 @@ class Journal:
         self._fd = self._open_segment()
         self._size = 0
         self._declared: set[str] = set()  # layouts written into the current segment
-        self._rows: list[dict[str, Any]] = []
-        self._txns: list[Sequence[Any]] = []
-        self._futures: list[asyncio.Future[None]] = []
-        self._scheduled = False
         self._recent: dict[str, tuple[str, dict[str, Any]]] = {}  # txn_id -> (request hash, row): not yet stored
         self._order: deque[tuple[int, list[str]]] = deque()  # (position after a write, its txn_ids)
         self._proc: subprocess.Popen[bytes] | None = None
@@ -489,22 +479,8 @@ class Journal:
         """(request hash, decision row) of a decision acknowledged but not in the store yet."""
         return self._recent.get(txn_id)
 
-    def submit(self, decision: dict[str, Any], txn_row: Sequence[Any]) -> asyncio.Future[None]:
-        """Queue one decision; the future completes once it is written (or fails)."""
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[None] = loop.create_future()
-        self._rows.append(decision)
-        self._txns.append(txn_row)
-        self._futures.append(fut)
-        if not self._scheduled:
-            self._scheduled = True
-            loop.call_soon(self.flush)  # after every request already read in this iteration
-        return fut
-
     def flush(self) -> None:
-        self._scheduled = False
-        rows, txns, futures = self._rows, self._txns, self._futures
-        self._rows, self._txns, self._futures = [], [], []
+        rows, txns, futures = self._take()
         if not rows:
             return
         try:
@@ -513,14 +489,12 @@ class Journal:
             log.error("journal write failed, %d decisions not acknowledged: %s", len(rows), exc)
             err = StoreError(f"decision not stored: {exc}", hint="retry the request")
             for fut in futures:
-                if not fut.done():
-                    fut.set_exception(err)
+                settle(fut, err)
             return
         if self.on_commit is not None:
             self.on_commit(len(rows))
         for fut in futures:
-            if not fut.done():
-                fut.set_result(None)
+            settle(fut, None)
         self._prune()
         self._check_ingester()
 
@@ -537,7 +511,7 @@ class Journal:
                 ["D", [d["decision_id"], d["txn_id"], d["request_hash"], d["ts_ms"], d["account_id"],
                        d["amount_minor"], d["action"], d["score"], d["reasons"], d["rule_hits"],
                        list(features.values()), d["model_version"], d["policy_version"], d["created_ms"],
-                       layout_id], list(t)], default=_value, option=_NUMPY)))
+                       layout_id], list(t)], default=repo._value, option=_NUMPY)))
         data = b"".join(frames)
         try:
             written = 0

@@ -67,7 +67,42 @@ MAX_HOLD_S = 0.05
 RETRY_AFTER_TIMEOUT_S = 30.0
 
 
-class GroupCommitter:
+class LoopBatch:
+    """What one event-loop iteration submits, handed to :meth:`flush` once, after every request the
+    iteration read (the grouping shared by :class:`GroupCommitter` and the decision journal)."""
+
+    def __init__(self) -> None:
+        self._rows: list[dict[str, Any]] = []
+        self._txns: list[Sequence[Any]] = []
+        self._futures: list[asyncio.Future[None]] = []
+        self._scheduled = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def submit(self, decision: dict[str, Any], txn_row: Sequence[Any]) -> asyncio.Future[None]:
+        """Queue one decision; the returned future completes once it is durable (or fails)."""
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        fut: asyncio.Future[None] = loop.create_future()
+        self._rows.append(decision)
+        self._txns.append(txn_row)
+        self._futures.append(fut)
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self.flush)  # after every request already read in this iteration
+        return fut
+
+    def _take(self) -> tuple[list[dict[str, Any]], list[Sequence[Any]], list[asyncio.Future[None]]]:
+        """The queued decisions, their transaction rows and futures; the queue starts empty again."""
+        self._scheduled = False
+        taken = self._rows, self._txns, self._futures
+        self._rows, self._txns, self._futures = [], [], []
+        return taken
+
+    def flush(self) -> None:
+        raise NotImplementedError
+
+
+class GroupCommitter(LoopBatch):
     """Collects decisions during a loop iteration and commits them together before acknowledging.
 
     ``wal_reset_bytes`` (SQLite only; 0 turns it off) and ``max_hold_s`` bound the WAL as the
@@ -79,18 +114,14 @@ class GroupCommitter:
                  wal_reset_bytes: int = WAL_RESET_BYTES, max_hold_s: float = MAX_HOLD_S,
                  on_wal_reset: Callable[[float, bool], None] | None = None, checkpoint_interval: float = 1.0,
                  cache_bytes: int = WRITER_CACHE_BYTES) -> None:
+        super().__init__()
         self.store = store
         self.cache_bytes = cache_bytes
         self.on_commit = on_commit
         self.on_wal_reset = on_wal_reset
         self.wal_reset_bytes = wal_reset_bytes
         self.max_hold_s = max_hold_s
-        self._rows: list[dict[str, Any]] = []
-        self._txns: list[Sequence[Any]] = []
-        self._futures: list[asyncio.Future[None]] = []
-        self._scheduled = False
         self._configured = False
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._hold: asyncio.TimerHandle | None = None  # set while commits are held for a checkpoint
         self._hold_started = 0.0
         self._hold_id = 0
@@ -122,25 +153,11 @@ class GroupCommitter:
         """Size of the WAL file (0 without one)."""
         return self.checkpointer.wal_bytes() if self.checkpointer is not None else 0
 
-    def submit(self, decision: dict[str, Any], txn_row: Sequence[Any]) -> asyncio.Future[None]:
-        """Queue one decision; the returned future completes once it is committed (or fails)."""
-        loop = asyncio.get_running_loop()
-        self._loop = loop
-        fut: asyncio.Future[None] = loop.create_future()
-        self._rows.append(decision)
-        self._txns.append(txn_row)
-        self._futures.append(fut)
-        if not self._scheduled:
-            self._scheduled = True
-            loop.call_soon(self.flush)  # after every request already read in this iteration
-        return fut
-
     def flush(self) -> None:
-        self._scheduled = False
         if self._hold is not None:
+            self._scheduled = False
             return  # committed when the hold ends
-        rows, txns, futures = self._rows, self._txns, self._futures
-        self._rows, self._txns, self._futures = [], [], []
+        rows, txns, futures = self._take()
         if rows:
             self._commit(rows, txns, futures)
 
@@ -166,7 +183,7 @@ class GroupCommitter:
         except Exception as exc:
             if len(rows) == 1:
                 log.error("decision %s not committed: %s", rows[0]["txn_id"], exc)
-                _settle(futures[0], StoreError(f"decision not stored: {exc}", hint="retry the request"))
+                settle(futures[0], StoreError(f"decision not stored: {exc}", hint="retry the request"))
                 return
             for i in range(len(rows)):  # one bad row must not fail its neighbours
                 self._commit(rows[i : i + 1], txns[i : i + 1], futures[i : i + 1])
@@ -174,7 +191,7 @@ class GroupCommitter:
         if self.on_commit is not None:
             self.on_commit(len(rows))
         for fut in futures:
-            _settle(fut, None)
+            settle(fut, None)
 
     # -- holding commits while a checkpoint finishes the WAL (see the module docstring) ---------
 
@@ -250,7 +267,8 @@ def _fdatasync_open_file(path: str) -> None:
             continue
 
 
-def _settle(fut: asyncio.Future[None], err: BaseException | None) -> None:
+def settle(fut: asyncio.Future[None], err: BaseException | None) -> None:
+    """Complete ``fut`` (with ``err`` if given) unless it already is."""
     if fut.done():
         return
     if err is None:
