@@ -243,3 +243,10 @@ def test_sync_gives_up_after_its_timeout_when_nothing_copies(store: Store, tmp_p
     assert "still 1 decisions behind" in caplog.text
     Ingester(store, j.directory, j.owner, publish=j.progress.set).run_once()
     j.close()
+
+
+def test_an_unwritable_journal_directory_is_a_clear_error(store: Store, tmp_path: Path) -> None:
+    (tmp_path / "journal").write_text("a file where the directory should be")
+    with pytest.raises(StoreError, match="cannot write the decision journal under") as err:
+        _journal(store, tmp_path)
+    assert "PESAGUARD_DECISION_JOURNAL=false" in (err.value.hint or "")

@@ -425,15 +425,20 @@ class Journal(LoopBatch):
         self.max_lag = max_lag
         self.segment_bytes = segment_bytes
         self.cache_mb = cache_mb
-        directory.mkdir(parents=True, exist_ok=True)
         self.owner = f"{time.time_ns() // 1_000_000:x}-{os.getpid()}-{next(_OWNERS)}"
-        fd = _lock(directory / f"{self.owner}.lock", blocking=False)
-        if fd is None:
-            raise StoreError(f"journal {directory}: owner {self.owner} is locked by another process")
-        self._lock_fd = fd
-        self.progress = Progress(directory / f"{self.owner}.progress")
-        self._seq = 0
-        self._fd = self._open_segment()
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            fd = _lock(directory / f"{self.owner}.lock", blocking=False)
+            if fd is None:
+                raise StoreError(f"journal {directory}: owner {self.owner} is locked by another process")
+            self._lock_fd = fd
+            self.progress = Progress(directory / f"{self.owner}.progress")
+            self._seq = 0
+            self._fd = self._open_segment()
+        except OSError as exc:
+            raise StoreError(f"cannot write the decision journal under {directory}: {exc.strerror or exc}",
+                             hint="give the service a writable PESAGUARD_HOME with free space, or set "
+                                  "PESAGUARD_DECISION_JOURNAL=false to commit to the store directly") from exc
         self._size = 0
         self._declared: set[str] = set()  # layouts written into the current segment
         self._recent: dict[str, tuple[str, dict[str, Any]]] = {}  # txn_id -> (request hash, row): not yet stored
