@@ -475,9 +475,12 @@ class Journal(LoopBatch):
     def admit(self) -> None:
         """Raise a 503 if too many acknowledged decisions are not in the store yet (call before
         scoring, so a refused request leaves the feature state untouched)."""
-        if len(self._recent) + len(self._rows) >= self.max_lag and self.pending() >= self.max_lag:
+        if len(self._recent) + len(self._rows) < self.max_lag:
+            return  # the usual case, decided without reading the ingester's progress
+        lag = self.pending()  # forgets what the store now holds
+        if lag >= self.max_lag:
             self._check_ingester(force=True)
-            raise StoreError(f"{self.pending():,} acknowledged decisions are not in the store yet (the journal "
+            raise StoreError(f"{lag:,} acknowledged decisions are not in the store yet (the journal "
                              f"ingester is behind or down)", hint="retry shortly; the service log says why")
 
     def lookup(self, txn_id: str) -> tuple[str, dict[str, Any]] | None:
