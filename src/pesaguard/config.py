@@ -97,6 +97,11 @@ class Settings(BaseSettings):
         description="Acknowledged decisions not yet copied into the store beyond which new decisions answer 503 "
         "(the copying process is down or behind).",
     )
+    nats_url: str = Field(
+        default="nats://127.0.0.1:4222",
+        description="NATS server(s) with JetStream that `pesaguard consume` reads transactions and labels from and "
+        "publishes decisions to; several as a comma-separated list (nats://user:password@host:4222).",
+    )
 
     @field_validator("currency")
     @classmethod

@@ -5,7 +5,20 @@ from __future__ import annotations
 import typer
 
 from pesaguard import __version__
-from pesaguard.cli import assistant, db, demo, ingest, keys, models, monitor, rules, serve, simulate, sms
+from pesaguard.cli import (
+    assistant,
+    consume,
+    db,
+    demo,
+    ingest,
+    keys,
+    models,
+    monitor,
+    rules,
+    serve,
+    simulate,
+    sms,
+)
 from pesaguard.cli.common import state
 
 app = typer.Typer(
@@ -45,6 +58,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(keys.users_app, name="users")
 app.add_typer(rules.app, name="rules")
 app.command("serve")(serve.serve)
+app.command("consume")(consume.consume)
 
 app.command("train")(models.train_cmd)
 app.command("evaluate")(models.evaluate_cmd)
