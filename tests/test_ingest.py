@@ -16,6 +16,7 @@ import pytest
 from pesaguard.errors import InputError, NotFoundError
 from pesaguard.ingest import IngestOptions, IngestReport, ingest_file, ingest_labels
 from pesaguard.store import Store, core
+from pesaguard.store import quarantine as qstore
 
 PAYSIM_HEADER = ("step,type,amount,nameOrig,oldbalanceOrg,newbalanceOrig,nameDest,oldbalanceDest,"
                  "newbalanceDest,isFraud,isFlaggedFraud")
@@ -29,6 +30,8 @@ PAYSIM_ROWS = [
 ]
 T0 = 1_704_067_200_000  # 2024-01-01T00:00Z
 HOUR = 3_600_000
+WEEK = 7 * 86_400_000
+DELAY = IngestOptions(label_delay_days=7)  # PaySim's isFraud needs a label timing
 
 
 def write(path: Path, lines: list[str]) -> Path:
@@ -45,7 +48,7 @@ def balanced(r: IngestReport) -> bool:
 
 
 def test_paysim_sample(store: Store, tmp_path: Path) -> None:
-    r = ingest_file(store, paysim(tmp_path))
+    r = ingest_file(store, paysim(tmp_path), options=DELAY)
     assert (r.format, r.read, r.accepted, r.quarantined, r.duplicates, r.labels) == ("paysim", 6, 6, 0, 0, 2)
     tx = core.load_transactions(store).set_index("payer")
     assert tx.loc["C1231006815", "amount_minor"] == 983964
@@ -60,7 +63,10 @@ def test_paysim_sample(store: Store, tmp_path: Path) -> None:
     labels = core.load_labels(store)
     assert sorted(labels["is_fraud"]) == [1, 1] and set(labels["source"]) == {"paysim"}
     by_txn = tx.reset_index().set_index("txn_id")
-    assert all(labels["known_at_ms"] == by_txn.loc[labels["txn_id"], "ts_ms"].to_numpy())
+    assert all(labels["known_at_ms"] == by_txn.loc[labels["txn_id"], "ts_ms"].to_numpy() + WEEK)
+    assert (r.frauds, r.quarantined_frauds, r.label_timing) == (2, 0, "known 7 day(s) after the transaction")
+    timing = qstore.load_label_timing(store)
+    assert timing[["label_source", "timing", "delay_ms"]].values.tolist() == [["paysim", "delay", WEEK]]
 
 
 def test_paysim_options_start_delay_and_all_labels(store: Store, tmp_path: Path) -> None:
@@ -79,35 +85,36 @@ def test_paysim_options_start_delay_and_all_labels(store: Store, tmp_path: Path)
 
 def test_reingest_is_idempotent_even_under_another_name(store: Store, tmp_path: Path) -> None:
     rows = [*PAYSIM_ROWS, "4,PAYMENT,abc,C1,1.0,1.0,M1,0,0,0,0"]
-    first = ingest_file(store, paysim(tmp_path, rows))
+    first = ingest_file(store, paysim(tmp_path, rows), options=DELAY)
     assert (first.read, first.accepted, first.quarantined, first.duplicates) == (7, 6, 1, 0)
-    again = ingest_file(store, paysim(tmp_path, rows))
+    again = ingest_file(store, paysim(tmp_path, rows), options=DELAY)
     assert (again.read, again.accepted, again.quarantined, again.duplicates) == (7, 0, 1, 6)
     copy = tmp_path / "renamed.csv"
     shutil.copy(tmp_path / "paysim.csv", copy)
-    renamed = ingest_file(store, copy)
+    renamed = ingest_file(store, copy, options=DELAY)
     assert (renamed.accepted, renamed.duplicates) == (0, 6)
     assert core.count(store, "transactions") == 6
     assert core.count(store, "labels") == 2
     assert core.count(store, "quarantine") == 1  # same content, same source key: not doubled
-    runs = core.load_ingest_runs(store)
+    runs = qstore.load_runs(store)
     assert len(runs) == 1 and runs.loc[0, "accepted"] == 0 and runs.loc[0, "finished_ms"] is not None
 
 
 def test_identical_paysim_rows_are_distinct_transactions(store: Store, tmp_path: Path) -> None:
     row = PAYSIM_ROWS[0]
-    r = ingest_file(store, paysim(tmp_path, [row, row, PAYSIM_ROWS[1], row]), options=IngestOptions(chunk_rows=2))
+    opts = IngestOptions(chunk_rows=2, label_delay_days=7)
+    r = ingest_file(store, paysim(tmp_path, [row, row, PAYSIM_ROWS[1], row]), options=opts)
     assert (r.accepted, r.duplicates) == (4, 0)
-    again = ingest_file(store, paysim(tmp_path, [row, row, PAYSIM_ROWS[1], row]))
+    again = ingest_file(store, paysim(tmp_path, [row, row, PAYSIM_ROWS[1], row]), options=DELAY)
     assert (again.accepted, again.duplicates) == (0, 4)
     assert core.count(store, "transactions") == 4
 
 
 def test_the_same_data_as_parquet_gets_the_same_ids(store: Store, tmp_path: Path) -> None:
-    ingest_file(store, paysim(tmp_path))
+    ingest_file(store, paysim(tmp_path), options=DELAY)
     df = pd.read_csv(tmp_path / "paysim.csv")  # typed: floats, ints
     df.to_parquet(tmp_path / "paysim.parquet")
-    r = ingest_file(store, tmp_path / "paysim.parquet")
+    r = ingest_file(store, tmp_path / "paysim.parquet", options=DELAY)
     assert (r.format, r.read, r.accepted, r.duplicates) == ("paysim", 6, 0, 6)
 
 
@@ -136,8 +143,8 @@ def test_generic_optional_columns_and_labels(store: Store, tmp_path: Path) -> No
         "T2,1704067200000,A,B,250,0,bill,,app,,,",
         "T3,1704067200000,A,B,350,,airtime,,app,,,",
     ])
-    r = ingest_file(store, path, "generic", {"device": "device"}, IngestOptions(amount_unit="minor", labels="all",
-                                                                                 time_unit="ms"))
+    r = ingest_file(store, path, "generic", {"device": "device"},
+                    IngestOptions(amount_unit="minor", labels="all", time_unit="ms", label_delay_days=1))
     assert (r.accepted, r.labels) == (3, 2)
     tx = core.load_transactions(store).set_index("txn_id")
     assert tx.loc["T1", "type"] == "p2p" and tx.loc["T2", "type"] == "bill"
@@ -146,7 +153,8 @@ def test_generic_optional_columns_and_labels(store: Store, tmp_path: Path) -> No
     assert tx.loc["T1", "channel"] == "ussd" and tx.loc["T1", "device_id"] == "d1"
     labels = core.load_labels(store).set_index("txn_id")
     assert labels.loc["T1", "known_at_ms"] == T0 + 2 * 86_400_000 and labels.loc["T1", "is_fraud"] == 1
-    assert labels.loc["T2", "known_at_ms"] == T0 and labels.loc["T2", "is_fraud"] == 0
+    assert labels.loc["T2", "known_at_ms"] == T0 + 86_400_000 and labels.loc["T2", "is_fraud"] == 0
+    assert r.label_timing == "known at column 'label_time' (empty: transaction time + 1 day(s))"
 
 
 def test_each_bad_input_goes_to_quarantine_with_row_and_field(store: Store, tmp_path: Path) -> None:
@@ -165,17 +173,18 @@ def test_each_bad_input_goes_to_quarantine_with_row_and_field(store: Store, tmp_
         "T1,2024-01-01T00:00:00Z,A,B,10,",        # row 11 duplicate of row 1
         "T12,2024-01-01T00:00:00Z,A,B,10,1",      # row 12 ok
     ])
-    r = ingest_file(store, path, options=IngestOptions(chunk_rows=5))
+    r = ingest_file(store, path, options=IngestOptions(chunk_rows=5, label_delay_days=7))
     assert (r.read, r.accepted, r.quarantined, r.duplicates) == (12, 2, 9, 1)
     assert balanced(r)
-    q = core.load_quarantine(store, r.source_key).set_index("row_number")
+    q = qstore.load_quarantine(store, r.source_key).set_index("row_number")
     expected = {
         2: ("amount", "amount 'abc' is not a number"),
         3: ("time", "time '2024-13-01' is not a date"),
         4: ("payer", "payer is empty"),
         5: ("amount", "amount must be > 0"),
         6: ("amount", "amount must be > 0"),
-        7: ("amount", "amount '1.234' has more than 2 decimals"),
+        7: ("amount", "amount '1.234' has more than 2 decimals (a finer amount, not a float artefact; "
+                      "--round half-even rounds it)"),
         8: ("id", "id is empty"),
         9: ("label", "label 'maybe' is not one of 1/0/true/false/fraud/legit"),
         10: ("time", "time is empty"),
@@ -184,6 +193,9 @@ def test_each_bad_input_goes_to_quarantine_with_row_and_field(store: Store, tmp_
     assert json.loads(q.loc[2, "raw"]) == {"id": "T2", "time": "2024-01-01T00:00:00Z", "payer": "A", "payee": "B",
                                            "amount": "abc", "label": ""}
     assert r.top_reasons["amount"] == 4
+    assert r.reasons["amount must be > 0"] == 2 and r.reasons["amount is not a number"] == 1
+    assert [e.row for e in r.examples["amount must be > 0"]] == [5, 6]
+    assert set(q["rule"]) >= {"amount must be > 0", "time is not a date", "payer is empty"}
 
 
 def test_malformed_rows_are_quarantined_and_numbering_stays_right(store: Store, tmp_path: Path) -> None:
@@ -193,26 +205,26 @@ def test_malformed_rows_are_quarantined_and_numbering_stays_right(store: Store, 
     lines += [f"T{i},2024-01-01,A,B,{'x' if i == 9 else 1}" for i in range(8, 11)]
     r = ingest_file(store, write(tmp_path / "ragged.csv", lines), options=IngestOptions(chunk_rows=3))
     assert (r.read, r.accepted, r.quarantined, r.duplicates) == (10, 7, 3, 0)
-    q = core.load_quarantine(store, r.source_key)
+    q = qstore.load_quarantine(store, r.source_key)
     assert list(q["row_number"]) == [6, 7, 9]
     assert list(q["field"]) == ["row", "row", "amount"]
-    assert q["reason"].iloc[0] == "row has 6 fields, expected 5"
+    assert q["reason"].iloc[0] == "row has 6 fields, expected 5 (line 7)"
+    assert json.loads(q["raw"].iloc[1]) == {"_line": 9, "_raw": "T7,2024-01-01,A,B"}
 
 
-def test_non_utf8_rows_are_quarantined(store: Store, tmp_path: Path) -> None:
+def test_a_latin1_file_is_detected_and_read(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "latin1.csv"
     path.write_bytes(b"id,time,payer,payee,amount\nT1,2024-01-01,A,B,1\nT2,2024-01-01,Jos\xe9,B,1\n")
     r = ingest_file(store, path)
-    assert (r.accepted, r.quarantined) == (1, 1)
-    q = core.load_quarantine(store, r.source_key)
-    assert (q.loc[0, "row_number"], q.loc[0, "reason"]) == (2, "row is not valid UTF-8")
+    assert (r.accepted, r.quarantined, r.file["encoding"]) == (2, 0, "latin-1")
+    assert "José" in set(core.load_transactions(store)["payer"])
 
 
 def test_gzip_and_parquet(store: Store, tmp_path: Path) -> None:
     plain = paysim(tmp_path)
     gz = tmp_path / "paysim.csv.gz"
     gz.write_bytes(gzip.compress(plain.read_bytes()))
-    r = ingest_file(store, gz)
+    r = ingest_file(store, gz, options=DELAY)
     assert (r.format, r.accepted) == ("paysim", 6)
     table = pa.table({
         "id": ["P1", "P2"],
@@ -250,7 +262,7 @@ def test_empty_and_header_only_files(store: Store, tmp_path: Path) -> None:
     empty.write_text("")
     with pytest.raises(InputError, match="empty"):
         ingest_file(store, empty)
-    r = ingest_file(store, paysim(tmp_path, []))
+    r = ingest_file(store, paysim(tmp_path, []), options=DELAY)
     assert (r.read, r.accepted) == (0, 0)
 
 
@@ -269,7 +281,7 @@ def test_labels_file_later_with_unmatched_and_idempotency(store: Store, tmp_path
     r = ingest_labels(store, path)
     assert (r.read, r.accepted, r.quarantined, r.duplicates, r.unmatched) == (6, 3, 2, 1, 1)
     assert r.summary().endswith("unmatched 1")
-    q = core.load_quarantine(store, r.source_key)
+    q = qstore.load_quarantine(store, r.source_key)
     assert list(q["row_number"]) == [4, 5]
     assert q["reason"].tolist() == ["label 'maybe' is not one of 1/0/true/false/fraud/legit", "txn_id is empty"]
     labels = core.load_labels(store).set_index("txn_id")
@@ -278,6 +290,7 @@ def test_labels_file_later_with_unmatched_and_idempotency(store: Store, tmp_path
     again = ingest_labels(store, path)
     assert (again.accepted, again.quarantined, again.duplicates) == (0, 2, 4)
     assert core.count(store, "labels") == 3 and core.count(store, "quarantine") == 2
+    assert set(qstore.load_label_timing(store)["timing"]) == {"column"}
 
 
 def test_labels_without_known_at_use_the_file_time(store: Store, tmp_path: Path) -> None:
@@ -293,5 +306,6 @@ def test_labels_without_known_at_use_the_file_time(store: Store, tmp_path: Path)
 
 def test_progress_is_called_with_rows(store: Store, tmp_path: Path) -> None:
     seen: list[int] = []
-    ingest_file(store, paysim(tmp_path), options=IngestOptions(chunk_rows=4), progress=seen.append)
+    ingest_file(store, paysim(tmp_path), options=IngestOptions(chunk_rows=4, label_delay_days=7),
+                progress=seen.append)
     assert seen == [4, 2]

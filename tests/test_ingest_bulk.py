@@ -21,6 +21,7 @@ from pesaguard.schema import TRANSACTION_COLUMNS
 from pesaguard.store import Store, core
 from pesaguard.store.sqlite_bulk import SqliteBulkWriter
 from test_ingest import (
+    DELAY,
     PAYSIM_ROWS,
     paysim,
     test_each_bad_input_goes_to_quarantine_with_row_and_field,
@@ -66,7 +67,7 @@ def test_the_writer_process_is_used(store: Store, tmp_path: Path, monkeypatch: p
         return real(path)
 
     monkeypatch.setattr(pipeline, "SqliteBulkWriter", spy)
-    r = ingest_file(store, paysim(tmp_path))
+    r = ingest_file(store, paysim(tmp_path), options=DELAY)
     assert started == [str(tmp_path / "bulk.db")]
     assert (r.read, r.accepted, r.duplicates, r.labels) == (len(PAYSIM_ROWS), len(PAYSIM_ROWS), 0, 2)
 
@@ -78,7 +79,7 @@ def test_without_the_adbc_driver_the_store_connection_writes(store: Store, tmp_p
 
     monkeypatch.setattr(pipeline, "bulk_writer_available", lambda: False)
     monkeypatch.setattr(pipeline, "SqliteBulkWriter", no_writer)
-    r = ingest_file(store, paysim(tmp_path))
+    r = ingest_file(store, paysim(tmp_path), options=DELAY)
     assert (r.read, r.accepted, r.labels) == (len(PAYSIM_ROWS), len(PAYSIM_ROWS), 2)
 
 

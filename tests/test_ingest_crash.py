@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from pesaguard.store import Store, core
+from pesaguard.store import quarantine as qstore
 
 ROWS = 200_000
 BAD_EVERY = 997  # rows with amount 'abc'
@@ -49,7 +50,7 @@ def _paysim_csv(path: Path) -> np.ndarray:
 
 def _run(url: str, home: Path, path: Path, report: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PESAGUARD_HOME": str(home), "PESAGUARD_DATABASE_URL": url}
-    cmd = [sys.executable, "-m", "pesaguard.cli.main", "--quiet", "ingest", str(path),
+    cmd = [sys.executable, "-m", "pesaguard.cli.main", "--quiet", "ingest", str(path), "--label-delay-days", "7",
            "--chunk-rows", str(CHUNK), "--json", str(report)]
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
@@ -79,7 +80,7 @@ def test_kill_9_mid_ingest_then_rerun_loses_and_doubles_nothing(store_url: str, 
     assert 0 < after_kill < valid, "the kill should land mid-ingest"
     assert after_kill in whole_chunks  # each chunk is committed whole or not at all
     assert not (tmp_path / "first.json").exists()
-    runs = core.load_ingest_runs(store)
+    runs = qstore.load_runs(store)
     assert len(runs) == 1 and runs.loc[0, "finished_ms"] is None  # the killed run shows as unfinished
 
     rerun = _run(store_url, tmp_path / "home", path, tmp_path / "second.json")
@@ -94,7 +95,7 @@ def test_kill_9_mid_ingest_then_rerun_loses_and_doubles_nothing(store_url: str, 
     assert store.scalar("SELECT COUNT(DISTINCT txn_id) FROM transactions") == valid
     assert core.count(store, "quarantine") == bad
     assert store.scalar("SELECT COUNT(DISTINCT row_number) FROM quarantine") == bad
-    runs = core.load_ingest_runs(store)
+    runs = qstore.load_runs(store)
     assert len(runs) == 1 and runs.loc[0, "finished_ms"] is not None and runs.loc[0, "rows_read"] == ROWS
     # a third run finds everything in place
     third = _run(store_url, tmp_path / "home", path, tmp_path / "third.json")

@@ -32,10 +32,15 @@ def test_amounts_are_exact_minor_units() -> None:
     ("raw", "reason"),
     [
         ("abc", "amount 'abc' is not a number"),
-        ("1e5", "amount '1e5' is not a number"),
-        ("1,000.00", "amount '1,000.00' is not a number"),
-        ("1.234", "amount '1.234' has more than 2 decimals"),
+        ("1e", "amount '1e' is not a number"),
+        ("1,00.00", "amount '1,00.00' is not a number"),
+        ("1,5", "amount '1,5' is not a number (with a decimal comma, give --decimal ,)"),
+        ("1.234", "amount '1.234' has more than 2 decimals (a finer amount, not a float artefact; "
+                  "--round half-even rounds it)"),
         ("12345678901234567", "amount '12345678901234567' is too large"),
+        ("1e400", "amount '1e400' is too large"),
+        ("nan", "amount 'nan' is not a number"),
+        ("USD 5", "amount 'USD 5' is in USD but the row's currency is KES"),
         ("0", "amount must be > 0"),
         ("-3.10", "amount must be > 0"),
         ("", "amount is empty"),
@@ -43,7 +48,7 @@ def test_amounts_are_exact_minor_units() -> None:
     ],
 )
 def test_bad_amounts_have_a_reason(raw: str, reason: str) -> None:
-    c = parse_amount(["1.00", raw], "amount")
+    c = parse_amount(["1.00", raw], "amount", currency="KES")
     assert c.errors == {1: reason}
     assert c.values.to_pylist() == [100, None]
 
@@ -64,10 +69,11 @@ def test_minor_unit_amounts_and_balances() -> None:
     assert fee.errors == {0: "fee must be >= 0"}
 
 
-def test_typed_float_amounts_are_exact_or_rejected() -> None:
-    c = parse_amount(pa.array([9839.64, 0.1 + 0.2, 3.0]), "amount")
-    assert c.values.to_pylist() == [983964, None, 300]
-    assert c.errors == {1: "amount '0.30000000000000004' has more than 2 decimals"}
+def test_typed_float_amounts_are_exact_and_artefacts_snap() -> None:
+    c = parse_amount(pa.array([9839.64, 0.1 + 0.2, 3.0, 18.08 * 5, 1.005, 1.0588885270000001e7]), "amount")
+    assert c.values.to_pylist() == [983964, 30, 300, 9040, None, 1058888527]
+    assert c.adjusted == {1: "snapped", 3: "snapped", 5: "snapped"}
+    assert set(c.errors) == {4}
 
 
 def test_times_iso_epoch_and_errors() -> None:

@@ -26,12 +26,13 @@ import pyarrow as pa
 
 from pesaguard.errors import InputError
 from pesaguard.ingest.models import LABEL_MAP_OPTIONAL, LABEL_MAP_REQUIRED, IngestOptions, IngestReport
-from pesaguard.ingest.pipeline import Progress, _finish, _now_ms, _quarantine_rows, source_key
+from pesaguard.ingest.pipeline import Progress, _finish, _now_ms, _quarantine_rows, run_key
 from pesaguard.ingest.readers import Source
 from pesaguard.ingest.transactions import Parsed
 from pesaguard.ingest.validate import Checked, merge_errors, parse_label, parse_text, parse_time
 from pesaguard.schema import to_ms
 from pesaguard.store import Store, core
+from pesaguard.store import quarantine as qstore
 
 _DEFAULT_NAMES: dict[str, tuple[str, ...]] = {
     "txn_id": ("txn_id", "id", "transaction_id"),
@@ -47,15 +48,23 @@ def ingest_labels(store: Store, path: str | Path, column_map: Mapping[str, str] 
     """Ingest a CSV, ``.csv.gz`` or Parquet file of labels; returns what happened."""
     started = time.perf_counter()
     options = options or IngestOptions()
-    src = Source(path)
+    src = Source(path, encoding=options.encoding, delimiter=options.delimiter)
     mapping = resolve_label_map(src, column_map)
-    key = source_key(src, "labels", mapping)
+    content = src.content_sha256()
+    key = run_key(content, "labels", mapping, options)
     default_known = to_ms(options.known_at) if options.known_at else int(src.path.stat().st_mtime * 1000)
     default_source = options.label_source or "file"
-    report = IngestReport(source=str(src.path), source_key=key, format="labels", unmatched=0)
+    report = IngestReport(source=str(src.path), source_key=key, format="labels", unmatched=0, file=src.describe())
+    report.label_timing = ("known at column " + repr(mapping["known_at"])) if "known_at" in mapping else \
+        "known at one time for the file (--known-at, or the file's modification time)"
+    settings = {"format": "labels", "map": mapping, "options": options.model_dump(mode="json"),
+                "content_sha256": content}
     started_ms = _now_ms()
-    core.record_ingest_run(store, key, str(src.path), "labels", started_ms)
+    qstore.record_run(store, key, str(src.path), "labels", started_ms, settings=settings)
     reasons: Counter[str] = Counter()
+    rules: Counter[str] = Counter()
+    sources_seen: set[str] = set()
+
     for chunk in src.chunks(options.chunk_rows, list(dict.fromkeys(mapping.values()))):
         table, m = chunk.table, mapping
         txn = parse_text(table[m["txn_id"]], m["txn_id"])
@@ -63,7 +72,8 @@ def ingest_labels(store: Store, path: str | Path, column_map: Mapping[str, str] 
         checks: list[tuple[str, Checked]] = [(m["txn_id"], txn), (m["label"], label)]
         known = source = typology = None
         if "known_at" in m:
-            known = parse_time(table[m["known_at"]], m["known_at"], unit=options.time_unit, required=False)
+            known = parse_time(table[m["known_at"]], m["known_at"], unit=options.time_unit, required=False,
+                               time_format=options.time_format, tz=options.tz)
             checks.append((m["known_at"], known))
         if "source" in m:
             source = parse_text(table[m["source"]], m["source"], required=False)
@@ -82,12 +92,13 @@ def ingest_labels(store: Store, path: str | Path, column_map: Mapping[str, str] 
         for t, f, k, s, ty in zip(ids, flags, knowns, sources, typologies, strict=False):
             at = default_known if k is None else k
             src_name = s or default_source
+            sources_seen.add(src_name)
             rows.append((core.label_id(t, bool(f), at, src_name), t, int(f), at, src_name, ty))
         quarantine = _quarantine_rows(chunk, parsed)
         with store.transaction() as cur:
             new = core.insert_rows(store, "labels", core.LABEL_COLUMNS, ("label_id",), rows, cur)
             if quarantine:
-                core.insert_quarantine(store, key, src.path.name, quarantine, cur)
+                qstore.insert_quarantine(store, key, src.path.name, quarantine, cur)
         known_ids = core.existing_txn_ids(store, list(set(ids)))
         assert report.unmatched is not None
         report.unmatched += int(np.sum([t not in known_ids for t in ids]))
@@ -97,10 +108,16 @@ def ingest_labels(store: Store, path: str | Path, column_map: Mapping[str, str] 
         report.duplicates += len(rows) - new
         report.quarantined += len(quarantine)
         reasons.update(q[1] for q in quarantine)
+        rules.update(q[5] for q in quarantine)
         if progress is not None:
             progress(chunk.read)
     report.top_reasons = dict(reasons.most_common(10))
-    _finish(store, report, started, started_ms)
+    report.reasons = dict(rules.most_common())
+    report.notes = src.notes()
+    timing = "column" if "known_at" in mapping else "fixed"
+    for name in sorted(sources_seen):
+        qstore.record_label_timing(store, key, name, timing, None)
+    _finish(store, report, started, started_ms, settings, None)
     return report
 
 

@@ -6,6 +6,12 @@ whole chunks behind; running the same command again re-derives the same ids and 
 inserts that already happened are skipped (``ON CONFLICT DO NOTHING``) and nothing is lost or
 doubled. Counting: every data row is accepted (new), quarantined (invalid) or a duplicate (its id
 is already stored or came earlier in the file), so ``accepted + quarantined + duplicates == read``.
+
+A file with fraud labels must say when each label became known (a known_at column,
+``label_delay_days``, or ``labels_at_transaction``): otherwise :func:`ingest_file` refuses it
+before anything is written, because labels "known" at their transaction's time leak into
+label-based features. How the times were set is recorded per run and label source
+(``label_timing``).
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +35,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pesaguard.errors import InputError, UsageError
-from pesaguard.ingest.models import TXN_MAP_OPTIONAL, TXN_MAP_REQUIRED, Format, IngestOptions, IngestReport
+from pesaguard.ingest.models import (
+    MAP_ALIASES,
+    TXN_MAP_OPTIONAL,
+    TXN_MAP_REQUIRED,
+    Example,
+    Format,
+    IngestOptions,
+    IngestReport,
+    fraud_bias,
+)
 from pesaguard.ingest.readers import Chunk, Source
 from pesaguard.ingest.transactions import (
     DAY_MS,
@@ -40,8 +56,10 @@ from pesaguard.ingest.transactions import (
     parse_generic,
     parse_paysim,
 )
+from pesaguard.ingest.validate import rule_of
 from pesaguard.schema import TRANSACTION_COLUMNS
 from pesaguard.store import Store, core
+from pesaguard.store import quarantine as qstore
 from pesaguard.store.sqlite_bulk import SqliteBulkWriter, bulk_writer_available, sqlite_file
 
 Progress = Callable[[int], None]
@@ -53,21 +71,74 @@ _DEFAULT_NAMES: dict[str, tuple[str, ...]] = {
     "payer": ("payer",),
     "payee": ("payee",),
     "amount": ("amount",),
-    **{k: (k,) for k in TXN_MAP_OPTIONAL},
+    **{k: (k,) for k in TXN_MAP_OPTIONAL if k not in MAP_ALIASES},
+    "known_at": ("known_at", "label_time"),
 }
+EXAMPLES_PER_RULE = 3
+
+
+@dataclass(frozen=True)
+class LabelTiming:
+    """How the known-at times of a file's labels are set: ``column`` (read from ``known_at``;
+    ``delay_ms`` stands in for empty cells when set), ``delay`` or ``at_transaction``."""
+
+    timing: str
+    delay_ms: int | None
+    label_column: str
+    known_column: str | None = None
+
+    def describe(self) -> str:
+        days = f"{self.delay_ms / DAY_MS:g} day(s)" if self.delay_ms else ""
+        if self.timing == "column":
+            return f"known at column {self.known_column!r}" + (f" (empty: transaction time + {days})" if days else "")
+        if self.timing == "delay":
+            return f"known {days} after the transaction"
+        return "known at the transaction's time (asserted with --labels-known-at-transaction)"
+
+
+def label_timing(src: Source, fmt: str, mapping: Mapping[str, str], options: IngestOptions) -> LabelTiming | None:
+    """How the file's labels will be timed; a :class:`UsageError` naming the fix if nothing says."""
+    if options.labels == "none":
+        return None
+    label_col = ("isFraud" if "isFraud" in src.columns else None) if fmt == "paysim" else mapping.get("label")
+    if label_col is None:
+        return None
+    if options.labels_at_transaction and options.label_delay_days is not None:
+        raise UsageError("--labels-known-at-transaction and --label-delay-days contradict each other",
+                         hint="give one of them")
+    delay = round(options.label_delay_days * DAY_MS) if options.label_delay_days else None
+    known = mapping.get("known_at") if fmt != "paysim" else None
+    if known is not None:
+        return LabelTiming("column", delay, label_col, known)
+    if delay is not None:
+        return LabelTiming("delay", delay, label_col)
+    if options.labels_at_transaction:
+        return LabelTiming("at_transaction", 0, label_col)
+    raise UsageError(
+        f"the file has fraud labels (column {label_col!r}) but nothing says when each became known",
+        file=src.path, field=label_col,
+        hint="give --label-delay-days D, the days between a transaction and its label becoming known "
+             "(--label-delay-days 7 as in the Fraud Detection Handbook), or map a known-at column with "
+             "--map known_at=COLUMN; if the labels really were known at once, say so with "
+             "--labels-known-at-transaction; --labels none stores the transactions without their labels")
 
 
 def ingest_file(store: Store, path: str | Path, fmt: Format = "auto", column_map: Mapping[str, str] | None = None,
-                options: IngestOptions | None = None, progress: Progress | None = None) -> IngestReport:
-    """Ingest a CSV, ``.csv.gz`` or Parquet file of transactions; returns what happened.
+                options: IngestOptions | None = None, progress: Progress | None = None, *,
+                corrects: str | None = None) -> IngestReport:
+    """Ingest a CSV (plain, .gz, .zst, .bz2), JSON Lines or Parquet file of transactions.
 
     Raises :class:`~pesaguard.errors.InputError` (naming the file, the column and the available
-    columns) when required columns are missing, before anything is written.
+    columns) when required columns are missing, and :class:`~pesaguard.errors.UsageError` when a
+    labelled file does not say when its labels became known, before anything is written.
+    ``corrects`` is the source key of a run whose quarantined rows this file corrects (set by
+    :func:`pesaguard.ingest.quarantine.reingest`).
     """
     started = time.perf_counter()
     options = options or IngestOptions()
-    src = Source(path)
+    src = Source(path, encoding=options.encoding, delimiter=options.delimiter)
     fmt_used, mapping = resolve_format(src, fmt, column_map)
+    timing = label_timing(src, fmt_used, mapping, options)
     expected = src.estimated_rows()
     with ExitStack() as stack:
         # A large load into a SQLite file is written by a child process that binds Arrow columns in
@@ -75,30 +146,23 @@ def ingest_file(store: Store, path: str | Path, fmt: Format = "auto", column_map
         bulk_path = _bulk_writer_file(store, expected)
         bulk = stack.enter_context(SqliteBulkWriter(bulk_path)) if bulk_path is not None else None
         with ThreadPoolExecutor(max_workers=1) as hasher:
-            key_future = hasher.submit(source_key, src, fmt_used, mapping)
+            content_future = hasher.submit(src.content_sha256)
             if fmt_used == "paysim":
                 wanted = [c for c in PAYSIM_COLUMNS if c in src.columns]
             else:
                 wanted = list(dict.fromkeys(mapping.values()))
             chunks = src.chunks(options.chunk_rows, wanted)
             first = next(chunks, None)  # parse the first chunk while the file is hashed
-            key = key_future.result()
-        report = IngestReport(source=str(src.path), source_key=key, format=fmt_used)
+            content = content_future.result()
+        key = run_key(content, fmt_used, mapping, options)
+        report = IngestReport(source=str(src.path), source_key=key, format=fmt_used, file=src.describe())
+        report.label_timing = timing.describe() if timing is not None else None
+        settings = {"format": fmt_used, "map": mapping, "options": options.model_dump(mode="json"),
+                    "content_sha256": content}
         started_ms = _now_ms()
-        core.record_ingest_run(store, key, str(src.path), fmt_used, started_ms)
-        writer = _ChunkWriter(store, key, src.path.name, fmt_used, options)
-        reasons: Counter[str] = Counter()
-
-        def tally(counts: dict[str, Any]) -> None:
-            report.read += counts["read"]
-            report.accepted += counts["accepted"]
-            report.quarantined += counts["quarantined"]
-            report.duplicates += counts["duplicates"]
-            report.labels += counts["labels"]
-            reasons.update(counts["fields"])
-            if progress is not None:
-                progress(counts["read"])
-
+        qstore.record_run(store, key, str(src.path), fmt_used, started_ms, settings=settings, corrects=corrects)
+        writer = _ChunkWriter(store, key, src.path.name, fmt_used, options, timing)
+        tally = _Tally(report, progress)
         # The writer commits chunk k while this thread validates chunk k+1; at most one chunk waits,
         # so memory stays bounded. A large load into a small table suspends the random-key secondary
         # indexes and rebuilds them once at the end (store.core.bulk_load; a kill -9 in between is
@@ -111,12 +175,15 @@ def ingest_file(store: Store, path: str | Path, fmt: Format = "auto", column_map
                     parsed = parse_generic(chunk.table, mapping, options, source=src.path.name)
                 batch = writer.prepare(chunk, parsed)
                 if sink.pending:
-                    tally(sink.receive())
+                    tally.add(sink.receive())
                 sink.send(batch)
             while sink.pending:
-                tally(sink.receive())
-    report.top_reasons = dict(reasons.most_common(10))
-    _finish(store, report, started, started_ms)
+                tally.add(sink.receive())
+    tally.finish(src.notes(), timing)
+    if timing is not None:
+        qstore.record_label_timing(store, key, writer.label_source, timing.timing, timing.delay_ms)
+    _finish(store, report, started, started_ms, settings, corrects)
+    resolve_same_content(store, key, content)
     return report
 
 
@@ -132,15 +199,16 @@ def resolve_format(src: Source, fmt: str, column_map: Mapping[str, str] | None) 
                              hint=f"the file's columns are: {available}; use --format generic --map ... "
                                   "for other layouts")
         return "paysim", {}
-    mapping = src.complete_map(column_map, _DEFAULT_NAMES)
+    given = {MAP_ALIASES.get(k, k): v for k, v in (column_map or {}).items()}
+    mapping = src.complete_map(given, _DEFAULT_NAMES)
     missing_keys = [k for k in TXN_MAP_REQUIRED if k not in mapping]
     if missing_keys:
         what = "is not PaySim and " if fmt == "auto" and not column_map else ""
         raise InputError(
             f"the file {what}has no column for {', '.join(missing_keys)}",
             file=src.path, field=missing_keys[0],
-            hint=f"map them with --map id=COL,time=COL,payer=COL,payee=COL,amount=COL; "
-                 f"the file's columns are: {available}",
+            hint=f"map them with --map id=COL,time=COL,payer=COL,payee=COL,amount=COL "
+                 f"(`pesaguard inspect {src.path.name}` proposes one); the file's columns are: {available}",
         )
     for k, col in mapping.items():
         if col not in src.columns:
@@ -149,12 +217,88 @@ def resolve_format(src: Source, fmt: str, column_map: Mapping[str, str] | None) 
     return "generic", mapping
 
 
-def source_key(src: Source, fmt: str, mapping: Mapping[str, str]) -> str:
-    """sha256 over the file's bytes, the format and the column map: what identifies a run's input."""
+def source_key(src: Source, fmt: str, mapping: Mapping[str, str], options: IngestOptions | None = None) -> str:
+    """What identifies a run's input: sha256 over the file's bytes, the format, the column map and
+    the options that change how values are read."""
+    return run_key(src.content_sha256(), fmt, mapping, options)
+
+
+def run_key(content_sha256: str, fmt: str, mapping: Mapping[str, str], options: IngestOptions | None) -> str:
     h = hashlib.sha256()
-    h.update(src.content_sha256().encode())
+    h.update(content_sha256.encode())
     h.update(f"\x1f{fmt}\x1f{json.dumps(dict(mapping), sort_keys=True)}".encode())
+    if options is not None:
+        reading = options.model_dump(mode="json", exclude={"chunk_rows"})
+        if reading != IngestOptions().model_dump(mode="json", exclude={"chunk_rows"}):
+            h.update(f"\x1f{json.dumps(reading, sort_keys=True)}".encode())
     return h.hexdigest()
+
+
+def resolve_same_content(store: Store, key: str, content_sha256: str) -> int:
+    """Quarantined rows of earlier runs of the same file (other options) that this run read
+    without fault are resolved: the rows are stored now. Returns how many."""
+    done = 0
+    runs = qstore.load_runs(store)
+    for _, run in runs.iterrows():
+        if run["source_key"] == key or not run["settings"]:
+            continue
+        if json.loads(run["settings"]).get("content_sha256") != content_sha256:
+            continue
+        open_rows = qstore.load_quarantine(store, run["source_key"], include_resolved=False)["row_number"]
+        still = set(qstore.load_quarantine(store, key)["row_number"].tolist())
+        done += qstore.resolve(store, run["source_key"], [int(r) for r in open_rows if int(r) not in still], key)
+    return done
+
+
+class _Tally:
+    """Adds up what each committed chunk did, into the report."""
+
+    def __init__(self, report: IngestReport, progress: Progress | None) -> None:
+        self.report, self.progress = report, progress
+        self.fields: Counter[str] = Counter()
+        self.rules: Counter[str] = Counter()
+        self.adjust: Counter[str] = Counter()
+
+    def add(self, done: tuple[_Batch, int, int]) -> None:
+        batch, new, new_labels = done
+        r = self.report
+        r.read += batch.read
+        r.accepted += new
+        r.duplicates += batch.txns.num_rows - new
+        r.quarantined += len(batch.quarantine)
+        r.labels += new_labels
+        if batch.frauds is not None:
+            r.frauds = (r.frauds or 0) + batch.frauds
+            r.quarantined_frauds = (r.quarantined_frauds or 0) + batch.quarantined_frauds
+        for rn, fld, reason, _raw, _fraud, rule in batch.quarantine:
+            self.fields[fld] += 1
+            self.rules[rule] += 1
+            examples = r.examples.setdefault(rule, [])
+            if len(examples) < EXAMPLES_PER_RULE:
+                examples.append(Example(row=rn, field=fld, text=reason))
+        for rn, fld, kind, text in batch.adjusted:
+            self.adjust[kind] += 1
+            examples = r.adjustment_examples.setdefault(kind, [])
+            if len(examples) < EXAMPLES_PER_RULE:
+                examples.append(Example(row=rn, field=fld, text=text))
+        if self.progress is not None:
+            self.progress(batch.read)
+
+    def finish(self, notes: list[str], timing: LabelTiming | None) -> None:
+        r = self.report
+        r.notes = notes
+        r.top_reasons = dict(self.fields.most_common(10))
+        r.reasons = dict(self.rules.most_common())
+        r.adjustments = dict(self.adjust.most_common())
+        if timing is not None and timing.timing == "at_transaction":
+            r.warnings.append(
+                "labels are stored as known at their transaction's time: label-based features see each "
+                "fraud the moment it happens, which no live system can, so models and evaluations on this "
+                "store will look better than they are")
+        if fraud_bias(r.read, r.quarantined, r.frauds, r.quarantined_frauds):
+            r.warnings.append(f"{r.fraud_line()}: quarantine removes a far larger share of frauds than of "
+                              "rows, so models and metrics on what was stored are biased; see "
+                              f"`pesaguard quarantine show {r.source_key[:12]}`")
 
 
 #: A load of at least this many (estimated) rows into a SQLite file is written by a child process
@@ -165,7 +309,8 @@ PROCESS_WRITER_MIN_ROWS = 100_000
 _INT_COLUMNS = frozenset({"ts_ms", "amount_minor", "fee_minor", "payer_balance_before", "payer_balance_after",
                           "payee_balance_before", "payee_balance_after"})
 _LABEL_TYPES = (pa.string(), pa.string(), pa.int64(), pa.int64(), pa.string(), pa.string())
-_QUARANTINE_TYPES = (pa.string(), pa.string(), pa.int64(), pa.string(), pa.string(), pa.string(), pa.int64())
+_QUARANTINE_TYPES = (pa.string(), pa.string(), pa.int64(), pa.string(), pa.string(), pa.string(), pa.int64(),
+                     pa.string(), pa.int64())
 
 
 @dataclass
@@ -173,19 +318,23 @@ class _Batch:
     read: int
     txns: pa.Table  # the valid rows, columns as in TRANSACTION_COLUMNS
     labels: list[tuple[Any, ...]]
-    quarantine: list[tuple[int, str, str, dict[str, Any] | None]]
+    quarantine: list[qstore.Entry]
+    frauds: int | None = None  # rows labelled fraud in the chunk (None: the file has no labels)
+    quarantined_frauds: int = 0
+    adjusted: list[tuple[int, str, str, str]] = field(default_factory=list)  # (row, column, kind, before -> after)
 
 
 class _ChunkWriter:
     """Prepares one validated chunk for the database and counts what its commit did."""
 
-    def __init__(self, store: Store, key: str, source: str, fmt: str, options: IngestOptions) -> None:
-        self.store, self.key, self.source, self.options = store, key, source, options
+    def __init__(self, store: Store, key: str, source: str, fmt: str, options: IngestOptions,
+                 timing: LabelTiming | None) -> None:
+        self.store, self.key, self.source, self.options, self.timing = store, key, source, options, timing
         self.ids = ContentIds("ps") if fmt == "paysim" else None
         self.label_source = options.label_source or ("paysim" if fmt == "paysim" else "file")
         self.txn_sql = store.insert_ignore("transactions", TRANSACTION_COLUMNS, ("txn_id",))
         self.label_sql = store.insert_ignore("labels", core.LABEL_COLUMNS, ("label_id",))
-        self.quarantine_sql = store.insert_ignore("quarantine", core.QUARANTINE_COLUMNS, core.QUARANTINE_KEY)
+        self.quarantine_sql = store.insert_ignore("quarantine", qstore.QUARANTINE_COLUMNS, qstore.QUARANTINE_KEY)
 
     def prepare(self, chunk: Chunk, parsed: Parsed) -> _Batch:
         """Everything but the database: ids, the transactions table, labels and quarantine entries."""
@@ -198,38 +347,36 @@ class _ChunkWriter:
             txn_ids = self.ids.id_array(content, steps)
         txns = _txn_table(parsed, keep, int(valid.sum()), txn_ids)
         labels = self._label_rows(parsed, keep, txns)
-        return _Batch(chunk.read, txns, labels, _quarantine_rows(chunk, parsed))
+        batch = _Batch(chunk.read, txns, labels, _quarantine_rows(chunk, parsed))
+        if parsed.is_fraud is not None and self.options.labels != "none":
+            fraud = np.asarray(pc.fill_null(pc.equal(parsed.is_fraud, 1), False).to_numpy(zero_copy_only=False))
+            batch.frauds = int(fraud.sum())
+            batch.quarantined_frauds = int((fraud & ~valid).sum())
+        if parsed.adjusted:
+            decimals = 2 if self.options.amount_unit == "major" or self.ids is not None else 0
+            batch.adjusted = _adjusted(chunk, parsed, decimals)
+        return batch
 
-    def commit(self, batch: _Batch) -> dict[str, Any]:
+    def commit(self, batch: _Batch) -> tuple[_Batch, int, int]:
         """One database transaction through the store's connection: the chunk's rows, or nothing."""
         with self.store.transaction() as cur:
             new = self.store.executemany_in(cur, self.txn_sql, _table_rows(batch.txns))
             new_labels = self.store.executemany_in(cur, self.label_sql, batch.labels)
             if batch.quarantine:
-                core.insert_quarantine(self.store, self.key, self.source, batch.quarantine, cur)
-        return self.counts(batch, new, new_labels)
+                qstore.insert_quarantine(self.store, self.key, self.source, batch.quarantine, cur)
+        return batch, new, new_labels
 
     def job(self, batch: _Batch) -> list[tuple[str, pa.Table]]:
         """The same transaction as :meth:`commit`, as Arrow tables for :class:`SqliteBulkWriter`."""
-        quarantine = core.quarantine_rows(self.key, self.source, batch.quarantine)
+        quarantine = qstore.quarantine_rows(self.key, self.source, batch.quarantine)
         return [
             (self.txn_sql, batch.txns),
             (self.label_sql, _rows_table(batch.labels, core.LABEL_COLUMNS, _LABEL_TYPES)),
-            (self.quarantine_sql, _rows_table(quarantine, core.QUARANTINE_COLUMNS, _QUARANTINE_TYPES)),
+            (self.quarantine_sql, _rows_table(quarantine, qstore.QUARANTINE_COLUMNS, _QUARANTINE_TYPES)),
         ]
 
-    def counts(self, batch: _Batch, new: int, new_labels: int) -> dict[str, Any]:
-        return {
-            "read": batch.read,
-            "accepted": new,
-            "duplicates": batch.txns.num_rows - new,
-            "quarantined": len(batch.quarantine),
-            "labels": new_labels,
-            "fields": Counter(q[1] for q in batch.quarantine),
-        }
-
     def _label_rows(self, parsed: Parsed, keep: pa.Array, txns: pa.Table) -> list[tuple[Any, ...]]:
-        if parsed.is_fraud is None or self.options.labels == "none" or txns.num_rows == 0:
+        if parsed.is_fraud is None or self.timing is None or txns.num_rows == 0:
             return []
         flags = parsed.is_fraud.filter(keep)
         wanted = pc.fill_null(pc.equal(flags, 1), False) if self.options.labels == "fraud" else flags.is_valid()
@@ -237,7 +384,7 @@ class _ChunkWriter:
         if len(idx) == 0:
             return []
         take = pa.array(idx)
-        delay = round(self.options.label_delay_days * DAY_MS)
+        delay = self.timing.delay_ms or 0
         known = _pylist(parsed.label_ms.filter(keep).take(take)) if parsed.label_ms is not None else None
         typology = _pylist(parsed.typology.filter(keep).take(take)) if parsed.typology is not None else None
         fraud = _pylist(flags.take(take))
@@ -258,7 +405,7 @@ class _ThreadSink:
 
     def __init__(self, writer: _ChunkWriter, pool: Executor) -> None:
         self.writer, self.pool = writer, pool
-        self.futures: deque[Future[dict[str, Any]]] = deque()
+        self.futures: deque[Future[tuple[_Batch, int, int]]] = deque()
 
     @property
     def pending(self) -> int:
@@ -267,7 +414,7 @@ class _ThreadSink:
     def send(self, batch: _Batch) -> None:
         self.futures.append(self.pool.submit(self.writer.commit, batch))
 
-    def receive(self) -> dict[str, Any]:
+    def receive(self) -> tuple[_Batch, int, int]:
         return self.futures.popleft().result()
 
 
@@ -286,9 +433,9 @@ class _ProcessSink:
         self.bulk.send(self.writer.job(batch))
         self.batches.append(batch)
 
-    def receive(self) -> dict[str, Any]:
+    def receive(self) -> tuple[_Batch, int, int]:
         new, new_labels, _ = self.bulk.receive()
-        return self.writer.counts(self.batches.popleft(), new, new_labels)
+        return self.batches.popleft(), new, new_labels
 
 
 def _bulk_writer_file(store: Store, expected_rows: int | None) -> str | None:
@@ -379,24 +526,47 @@ def _pylist(arr: pa.Array) -> list[Any]:
     return arr.to_pylist()
 
 
-def _quarantine_rows(chunk: Chunk, parsed: Parsed) -> list[tuple[int, str, str, dict[str, Any] | None]]:
-    out: list[tuple[int, str, str, dict[str, Any] | None]] = [(n, "row", r, raw) for n, r, raw in chunk.broken]
+def _quarantine_rows(chunk: Chunk, parsed: Parsed) -> list[qstore.Entry]:
+    """Broken rows and invalid rows: (row number, field, reason, raw record, label, rule), by row."""
+    out: list[qstore.Entry] = [(n, "row", r, raw, None, rule_of(r)) for n, r, raw in chunk.broken]
     if parsed.errors:
         idx = np.fromiter(parsed.errors, dtype=np.int64, count=len(parsed.errors))
-        raws = chunk.table.take(pa.array(idx)).to_pylist()
+        take = pa.array(idx)
+        raws = chunk.table.take(take).to_pylist()
         numbers = chunk.row_numbers[idx].tolist()
-        for i, n, raw in zip(idx.tolist(), numbers, raws, strict=True):
-            field, reason = parsed.errors[i]
-            out.append((n, field, reason, raw))
+        fraud = parsed.is_fraud.take(take).to_pylist() if parsed.is_fraud is not None else [None] * len(idx)
+        for i, n, raw, f in zip(idx.tolist(), numbers, raws, fraud, strict=True):
+            fld, reason = parsed.errors[i]
+            out.append((n, fld, reason, raw, None if f is None else int(f), rule_of(reason)))
     out.sort(key=lambda q: q[0])
     return out
 
 
-def _finish(store: Store, report: IngestReport, started: float, started_ms: int) -> None:
+def _adjusted(chunk: Chunk, parsed: Parsed, decimals: int) -> list[tuple[int, str, str, str]]:
+    """Values a rule changed: (row number, column, what was done, 'before -> after')."""
+    kinds = {"snapped": "float artefact snapped to whole minor units", "rounded": "rounded half-even"}
+    out = []
+    for column, rows, values in parsed.adjusted:
+        idx = np.fromiter(rows, dtype=np.int64, count=len(rows))
+        take = pa.array(idx)
+        raws = chunk.table.column(column).take(take).to_pylist()
+        after = values.take(take).to_pylist()
+        for i, raw, v in zip(idx.tolist(), raws, after, strict=True):
+            shown = "?" if v is None else str(Decimal(v).scaleb(-decimals))
+            out.append((int(chunk.row_numbers[i]), column, f"{column}: {kinds.get(rows[i], rows[i])}",
+                        f"{raw!s} -> {shown}"))
+    return out
+
+
+def _finish(store: Store, report: IngestReport, started: float, started_ms: int, settings: dict[str, Any],
+            corrects: str | None) -> None:
     report.elapsed = round(time.perf_counter() - started, 3)
     report.rows_per_s = round(report.read / report.elapsed, 1) if report.elapsed > 0 else 0.0
     counts = (report.read, report.accepted, report.quarantined, report.duplicates)
-    core.record_ingest_run(store, report.source_key, report.source, report.format, started_ms, _now_ms(), counts)
+    qstore.record_run(store, report.source_key, report.source, report.format, started_ms, finished_ms=_now_ms(),
+                      counts=counts, frauds=report.frauds, quarantined_frauds=report.quarantined_frauds,
+                      settings=settings, corrects=corrects,
+                      report=report.model_dump(mode="json", exclude={"elapsed", "rows_per_s"}))
 
 
 def _now_ms() -> int:

@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pesaguard.ingest.models import IngestOptions
+from pesaguard.ingest.models import MAP_ALIASES, IngestOptions
 from pesaguard.ingest.validate import (
     Checked,
     canonical_type,
@@ -66,6 +66,11 @@ class Parsed:
     content: pa.Array | None = None
     steps: pa.Array | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: (column, row -> what was done, the parsed values) for values a rule changed
+    adjusted: list[tuple[str, dict[int, str], pa.Array]] = field(default_factory=list)
+
+    def collect_adjusted(self, checks: Sequence[tuple[str, Checked]]) -> None:
+        self.adjusted = [(name, c.adjusted, c.values) for name, c in checks if c.adjusted]
 
     @property
     def valid(self) -> np.ndarray:
@@ -83,17 +88,22 @@ def parse_paysim(table: pa.Table, options: IngestOptions) -> Parsed:
     """PaySim columns -> canonical columns; ``step`` counts hours from ``options.start``."""
     names = set(table.column_names)
     step = parse_whole(table["step"], "step")
+
+    def money(col: str, minimum: int | None = 1, required: bool = True) -> Checked:
+        return parse_amount(table[col], col, minimum=minimum, required=required, decimal=options.decimal,
+                            rounding=options.round_half_even, currency=options.currency)
+
     checks: list[tuple[str, Checked]] = [
         ("step", step),
         ("type", parse_text(table["type"], "type")),
-        ("amount", parse_amount(table["amount"], "amount")),
+        ("amount", money("amount")),
         ("nameOrig", parse_text(table["nameOrig"], "nameOrig")),
         ("nameDest", parse_text(table["nameDest"], "nameDest")),
     ]
     balances: dict[str, Value] = {}
     for col, target in _PAYSIM_BALANCES.items():
         if col in names:
-            checked = parse_amount(table[col], col, minimum=None, required=False)
+            checked = money(col, minimum=None, required=False)
             checks.append((col, checked))
             balances[target] = checked.values
     is_fraud = None
@@ -122,19 +132,34 @@ def parse_paysim(table: pa.Table, options: IngestOptions) -> Parsed:
     n = table.num_rows
     text = [pc.cast(p, pa.string()) if p is not None else pa.nulls(n, pa.string()) for p in parts]
     content = pc.binary_join_element_wise(*text, "\x1f", null_handling="replace", null_replacement="")
-    return Parsed(n, columns, merge_errors(checks), is_fraud=is_fraud, content=content, steps=step.values)
+    parsed = Parsed(n, columns, merge_errors(checks), is_fraud=is_fraud, content=content, steps=step.values)
+    parsed.collect_adjusted(checks)
+    return parsed
 
 
 def parse_generic(table: pa.Table, mapping: Mapping[str, str], options: IngestOptions,
                   source: str | None = None) -> Parsed:
     """Any transaction table with a column map (canonical key -> column name)."""
-    m = mapping
+    m = {MAP_ALIASES.get(k, k): v for k, v in mapping.items()}
+    currency: Checked | None = None
+    if "currency" in m:
+        currency = parse_currency(table[m["currency"]], options.currency)
+    row_currency: str | pa.Array = currency.values if currency is not None else options.currency
+
+    def when(key: str, required: bool = True) -> Checked:
+        return parse_time(table[m[key]], m[key], unit=options.time_unit, required=required,
+                          time_format=options.time_format, tz=options.tz)
+
+    def money(key: str, minimum: int | None = 1, required: bool = True) -> Checked:
+        return parse_amount(table[m[key]], m[key], unit=options.amount_unit, minimum=minimum, required=required,
+                            decimal=options.decimal, rounding=options.round_half_even, currency=row_currency)
+
     checks: list[tuple[str, Checked]] = [
         (m["id"], parse_text(table[m["id"]], m["id"])),
-        (m["time"], parse_time(table[m["time"]], m["time"], unit=options.time_unit)),
+        (m["time"], when("time")),
         (m["payer"], parse_text(table[m["payer"]], m["payer"])),
         (m["payee"], parse_text(table[m["payee"]], m["payee"])),
-        (m["amount"], parse_amount(table[m["amount"]], m["amount"], unit=options.amount_unit)),
+        (m["amount"], money("amount")),
     ]
     columns: dict[str, Value] = {
         "txn_id": checks[0][1].values,
@@ -150,35 +175,51 @@ def parse_generic(table: pa.Table, mapping: Mapping[str, str], options: IngestOp
         checks.append((m[key], checked))
         columns[target] = checked.values
 
-    if "currency" in m:
-        add("currency", "currency", parse_currency(table[m["currency"]], options.currency))
+    if currency is not None:
+        add("currency", "currency", currency)
     if "type" in m:
         columns["type"] = canonical_type(table[m["type"]])
     for key, target in (("channel", "channel"), ("device", "device_id"), ("source", "source")):
         if key in m:
             add(key, target, parse_text(table[m[key]], m[key], required=False))
     if "fee" in m:
-        add("fee", "fee_minor", parse_amount(table[m["fee"]], m["fee"], unit=options.amount_unit,
-                                             minimum=0, required=False))
+        add("fee", "fee_minor", money("fee", minimum=0, required=False))
     for key in ("payer_balance_before", "payer_balance_after", "payee_balance_before", "payee_balance_after"):
         if key in m:
-            add(key, key, parse_amount(table[m[key]], m[key], unit=options.amount_unit, minimum=None,
-                                       required=False))
+            add(key, key, money(key, minimum=None, required=False))
     parsed = Parsed(table.num_rows, columns, {})
     if "label" in m:
         label = parse_label(table[m["label"]], m["label"])
         checks.append((m["label"], label))
         parsed.is_fraud = label.values
-    if "label_time" in m:
-        lt = parse_time(table[m["label_time"]], m["label_time"], unit=options.time_unit, required=False)
-        checks.append((m["label_time"], lt))
+    if "known_at" in m:
+        lt = when("known_at", required=False)
+        if parsed.is_fraud is not None and options.label_delay_days is None and not options.labels_at_transaction:
+            lt = _require_known_at(lt, parsed.is_fraud, options, m["known_at"])
+        checks.append((m["known_at"], lt))
         parsed.label_ms = lt.values
     if "typology" in m:
         ty = parse_text(table[m["typology"]], m["typology"], required=False)
         checks.append((m["typology"], ty))
         parsed.typology = ty.values
     parsed.errors = merge_errors(checks)
+    parsed.collect_adjusted(checks)
     return parsed
+
+
+def _require_known_at(known: Checked, is_fraud: pa.Array, options: IngestOptions, name: str) -> Checked:
+    """A row that writes a label needs a known-at time when no delay can stand in for an empty one."""
+    writes = pc.equal(is_fraud, 1) if options.labels == "fraud" else is_fraud.is_valid()
+    if options.labels == "none":
+        return known
+    missing = np.asarray(pc.fill_null(pc.and_(writes, known.values.is_null()), False).to_numpy(zero_copy_only=False))
+    missing &= ~known.bad
+    if not missing.any():
+        return known
+    errors = dict(known.errors)
+    errors.update({int(i): f"{name} is empty and no --label-delay-days says when the label became known"
+                   for i in np.flatnonzero(missing)})
+    return Checked(known.values, errors, known.adjusted)
 
 
 class ContentIds:

@@ -15,6 +15,7 @@ Money is parsed exactly: the text is checked with a pattern and cast to a decima
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
@@ -24,15 +25,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pesaguard.ingest import amounts, times
+
 ColumnLike: TypeAlias = pa.Array | pa.ChunkedArray | pd.Series | Sequence[Any]
 
 MAX_TEXT = 128
-_MAJOR_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)$"
-_MAJOR_OK = r"^[+-]?(\d{1,16}(\.\d{0,2}0*)?|\.\d{1,2}0*)$"
-_MINOR_OK = r"^[+-]?\d{1,18}(\.0*)?$"
-_EPOCH = r"^[+-]?(\d+\.?\d*|\.\d+)$"
-_WHOLE = r"^\+?\d{1,15}$"
-_YEAR_9999_MS = 253_402_300_799_999
+#: Characters no id or name may hold: C0 controls and DEL, and the bidirectional overrides that can
+#: make text display as something else.
+_HIDDEN = "[\\x00-\\x1f\\x7f\\x{202a}-\\x{202e}\\x{2066}-\\x{2069}]"
+_WHOLE = r"^\+?\d{1,15}(\.0*)?$"
 
 LABEL_TRUE = ("1", "true", "fraud", "yes", "1.0")
 LABEL_FALSE = ("0", "false", "legit", "legitimate", "no", "0.0")
@@ -53,6 +54,7 @@ class Checked:
 
     values: pa.Array
     errors: dict[int, str] = field(default_factory=dict)
+    adjusted: dict[int, str] = field(default_factory=dict)  # row -> what was done (amounts: snapped, rounded)
 
     @property
     def bad(self) -> np.ndarray:
@@ -119,7 +121,8 @@ def _null_where(values: pa.Array, bad: np.ndarray) -> pa.Array:
 
 
 def parse_text(values: ColumnLike, name: str, *, required: bool = True, max_len: int = MAX_TEXT) -> Checked:
-    """Trimmed text; empty -> null (an error if ``required``), longer than ``max_len`` -> error."""
+    """Trimmed text; empty -> null (an error if ``required``); longer than ``max_len`` characters, or
+    holding a control character (line breaks, tabs, NUL) or a bidirectional override, -> error."""
     text = as_text(values)
     empty = _empty(text)
     errors: dict[int, str] = {}
@@ -129,52 +132,102 @@ def parse_text(values: ColumnLike, name: str, *, required: bool = True, max_len:
     if too_long.any():
         too_long = _mask(pc.greater(pc.utf8_length(text), max_len))
     errors.update({int(i): f"{name} is longer than {max_len} characters" for i in np.flatnonzero(too_long)})
-    return Checked(_null_where(text, empty | too_long), errors)
+    hidden = _mask(pc.match_substring_regex(text, _HIDDEN)) & ~too_long
+    errors.update(_reasons(text, np.flatnonzero(hidden), f"{name} {{}} holds a control or bidirectional character"))
+    return Checked(_null_where(text, empty | too_long | hidden), errors)
 
 
 def parse_amount(values: ColumnLike, name: str, *, unit: str = "major", minimum: int | None = 1,
-                 required: bool = True) -> Checked:
-    """Money -> exact integer minor units. ``major``: decimals with up to 2 places; ``minor``: integers.
+                 required: bool = True, decimal: str = ".", rounding: str | None = None,
+                 currency: str | pa.Array | None = None) -> Checked:
+    """Money -> exact integer minor units, by the rules of :mod:`pesaguard.ingest.amounts`.
 
-    ``minimum`` is the smallest allowed value in minor units (1: must be > 0; None: any sign).
+    ``unit``: ``major`` (12.50, two decimal places) or ``minor`` (1250). ``minimum`` is the smallest
+    allowed value in minor units (1: must be > 0; None: any sign). ``decimal`` is the decimal mark
+    (``.`` or ``,``); ``rounding="half-even"`` rounds finer values instead of rejecting them;
+    ``currency`` (a code or one per row) is what a currency written in the amount must match.
     """
     text = as_text(values)
+    n = len(text)
     empty = _empty(text)
-    ok = _mask(pc.match_substring_regex(text, _MAJOR_OK if unit == "major" else _MINOR_OK)) & ~empty
-    if unit == "major":
-        dec = (text if ok.all() else pc.if_else(pa.array(ok), text, pa.scalar("0"))).cast(pa.decimal128(18, 2))
-        buf = np.frombuffer(dec.buffers()[1], dtype=np.int64).reshape(-1, 2)
-        minor = buf[dec.offset : dec.offset + len(dec), 0].copy()
-    else:
-        ints = pc.replace_substring_regex(pc.if_else(pa.array(ok), text, pa.scalar("0")), r"\.0*$", "")
-        minor = np.asarray(ints.cast(pa.int64()).to_numpy())
+    ok = _mask(pc.match_substring_regex(text, amounts._FAST[unit])) & ~empty
+    if decimal == "," and unit == "major":
+        ok &= ~_mask(pc.match_substring(text, "."))  # "1.200" is twelve hundred with a decimal comma
+    minor = _fast_minor(text, ok, unit)
     errors: dict[int, str] = {}
+    adjusted: dict[int, str] = {}
     if required:
         errors.update({int(i): f"{name} is empty" for i in np.flatnonzero(empty)})
-    bad = ~ok & ~empty
-    if bad.any():
-        idx = np.flatnonzero(bad)
-        for i, raw in zip(idx, text.take(pa.array(idx)).to_pylist(), strict=True):
-            errors[int(i)] = _amount_reason(name, raw, unit)
-    nonpos = ok & (minor < minimum) if minimum is not None else np.zeros(len(minor), dtype=bool)
+    rest = ~ok & ~empty
+    if rest.any():
+        idx = np.flatnonzero(rest)
+        sub = text.take(pa.array(idx))
+        plain, codes, shaped = amounts.normalise(sub, decimal)
+        row_currency = _row_currency(currency, idx)
+        for j, (i, raw, num, code) in enumerate(zip(idx.tolist(), sub.to_pylist(), plain.to_pylist(),
+                                                    codes.to_pylist(), strict=True)):
+            if not shaped[j]:
+                errors[i] = _not_a_number(name, raw, decimal)
+                continue
+            if code is not None and row_currency is not None and row_currency[j] is not None \
+                    and code != row_currency[j]:
+                errors[i] = f"{name} {_show(raw)} is in {code} but the row's currency is {row_currency[j]}"
+                continue
+            value, kind = amounts.to_minor(num, unit, rounding)
+            if value is None:
+                errors[i] = _amount_reason(name, raw, unit, kind)
+                continue
+            minor[i] = value
+            ok[i] = True
+            if kind is not None:
+                adjusted[i] = kind
+    nonpos = ok & (minor < minimum) if minimum is not None else np.zeros(n, dtype=bool)
     rule = "> 0" if minimum == 1 else f">= {minimum}"
     errors.update({int(i): f"{name} must be {rule}" for i in np.flatnonzero(nonpos)})
+    for i in np.flatnonzero(nonpos).tolist():
+        adjusted.pop(i, None)
     invalid = ~ok | nonpos
-    return Checked(pa.array(minor, pa.int64(), mask=invalid), errors)
+    return Checked(pa.array(minor, pa.int64(), mask=invalid), errors, adjusted)
 
 
-def _amount_reason(name: str, raw: str, unit: str) -> str:
-    import re
+def _fast_minor(text: pa.Array, ok: np.ndarray, unit: str) -> np.ndarray:
+    """Minor units of the rows that match the fast pattern (0 elsewhere), in one vectorised cast."""
+    if not ok.any():
+        return np.zeros(len(text), dtype=np.int64)
+    src = text if ok.all() else pc.if_else(pa.array(ok), text, pa.scalar("0"))
+    if unit == "major":
+        dec = src.cast(pa.decimal128(18, 2))
+        buf = np.frombuffer(dec.buffers()[1], dtype=np.int64).reshape(-1, 2)
+        return buf[dec.offset : dec.offset + len(dec), 0].copy()
+    ints = pc.replace_substring_regex(src, r"\.0*$", "")
+    return np.asarray(ints.cast(pa.int64()).to_numpy()).copy()
 
-    if unit == "minor":
-        if re.match(_MAJOR_NUMBER, raw):
-            return f"{name} {_show(raw)} is not a whole number of minor units"
-        return f"{name} {_show(raw)} is not a number"
-    if not re.match(_MAJOR_NUMBER, raw):
-        return f"{name} {_show(raw)} is not a number"
-    if len(raw.lstrip("+-").split(".")[0]) > 16:
+
+def _row_currency(currency: str | pa.Array | None, idx: np.ndarray) -> list[str | None] | None:
+    if currency is None:
+        return None
+    if isinstance(currency, str):
+        return [currency] * len(idx)
+    return list(_array(currency).take(pa.array(idx)).to_pylist())
+
+
+def _not_a_number(name: str, raw: str, decimal: str) -> str:
+    reason = f"{name} {_show(raw)} is not a number"
+    if amounts.other_mark_reads_it(raw, decimal):
+        reason += " (with a decimal comma, give --decimal ,)" if decimal == "." else \
+            " (with a decimal point, leave out --decimal ,)"
+    return reason
+
+
+def _amount_reason(name: str, raw: str, unit: str, kind: str | None) -> str:
+    if kind == "too_large":
         return f"{name} {_show(raw)} is too large"
-    return f"{name} {_show(raw)} has more than 2 decimals"
+    if kind == "finer":
+        if unit == "minor":
+            return f"{name} {_show(raw)} is not a whole number of minor units"
+        return (f"{name} {_show(raw)} has more than 2 decimals (a finer amount, not a float artefact; "
+                "--round half-even rounds it)")
+    return f"{name} {_show(raw)} is not a number"
 
 
 def parse_whole(values: ColumnLike, name: str) -> Checked:
@@ -182,75 +235,56 @@ def parse_whole(values: ColumnLike, name: str) -> Checked:
     text = as_text(values)
     empty = _empty(text)
     ok = _mask(pc.match_substring_regex(text, _WHOLE)) & ~empty
-    out = pc.if_else(pa.array(ok), text, pa.scalar("0")).cast(pa.int64())
+    out = pc.replace_substring_regex(pc.if_else(pa.array(ok), text, pa.scalar("0")), r"\.0*$", "").cast(pa.int64())
     errors = {int(i): f"{name} is empty" for i in np.flatnonzero(empty)}
     errors.update(_reasons(text, np.flatnonzero(~ok & ~empty), f"{name} {{}} is not a whole number"))
     return Checked(_null_where(out, ~ok), errors)
 
 
-def parse_time(values: ColumnLike, name: str, *, unit: str = "auto", required: bool = True) -> Checked:
-    """Times -> UTC epoch milliseconds.
-
-    Accepts ISO-8601 with or without a zone (naive = UTC) and epoch numbers: with ``unit="auto"``
-    numbers below 1e11 are seconds and larger ones milliseconds; ``"s"`` or ``"ms"`` force the unit.
-    Typed timestamp and date columns (Parquet) are used as they are.
-    """
+def parse_time(values: ColumnLike, name: str, *, unit: str = "auto", required: bool = True,
+               time_format: str | None = None, tz: str = "UTC") -> Checked:
+    """Times -> UTC epoch milliseconds, by the rules of :mod:`pesaguard.ingest.times`: ISO 8601 (a
+    time without an offset is in ``tz``), epoch numbers (``unit``: auto, s or ms), or strftime codes
+    ``time_format``; typed timestamp and date columns as they are."""
+    tz = times.check_tz(tz)
     arr = _array(values)
     if pa.types.is_timestamp(arr.type) or pa.types.is_date(arr.type):
-        ms = arr.cast(pa.timestamp("ms", tz=getattr(arr.type, "tz", None))).cast(pa.int64())
-        missing = np.asarray(ms.is_null().to_numpy(zero_copy_only=False))
-        empties = {int(i): f"{name} is empty" for i in np.flatnonzero(missing)} if required else {}
-        return Checked(ms, empties)
+        ms = times.typed_ms(arr, tz)
+        missing = np.asarray(ms.is_null().to_numpy(zero_copy_only=False)) & \
+            np.asarray(arr.is_null().to_numpy(zero_copy_only=False))
+        gap = np.asarray(ms.is_null().to_numpy(zero_copy_only=False)) & ~missing
+        typed = {int(i): f"{name} is empty" for i in np.flatnonzero(missing)} if required else {}
+        typed.update({int(i): f"{name} does not exist or is ambiguous in {tz} (a daylight-saving change)"
+                      for i in np.flatnonzero(gap)})
+        return Checked(ms, typed)
     text = as_text(arr)
-    n = len(text)
     empty = _empty(text)
-    numeric = _mask(pc.match_substring_regex(text, _EPOCH)) & ~empty
-    out = np.zeros(n, dtype=np.int64)
-    parsed = numeric.copy()
-    if numeric.any():
-        num = np.asarray(pc.if_else(pa.array(numeric), text, pa.scalar("0")).cast(pa.float64()).to_numpy())
-        scale = np.where(np.abs(num) < 1e11, 1000.0, 1.0) if unit == "auto" else (1000.0 if unit == "s" else 1.0)
-        scaled = np.where(numeric, np.rint(num * scale), 0)
-        out = np.clip(scaled, -1, _YEAR_9999_MS + 1).astype(np.int64)
-    iso = ~numeric & ~empty
-    if iso.any():
-        iso_ms, iso_ok = _parse_iso(text, iso)
-        out = np.where(iso_ok, iso_ms, out)
-        parsed |= iso_ok
     errors: dict[int, str] = {}
     if required:
         errors.update({int(i): f"{name} is empty" for i in np.flatnonzero(empty)})
-    errors.update(_reasons(text, np.flatnonzero(iso & ~parsed), f"{name} {{}} is not a date"))
+    if time_format is not None:
+        out, parsed, gap = times.formatted_ms(text, ~empty, time_format, tz)
+        bad_text = ~empty & ~parsed & ~gap
+        errors.update(_reasons(text, np.flatnonzero(bad_text), f"{name} {{}} does not match --time-format "
+                                                               f"{time_format!r}"))
+    else:
+        numeric = times.is_epoch(text) & ~empty
+        out = times.epoch_ms(text, numeric, unit)
+        parsed = numeric.copy()
+        iso = ~numeric & ~empty
+        gap = np.zeros(len(text), dtype=bool)
+        if iso.any():
+            iso_ms, iso_ok, gap = times.iso_ms(text, iso, tz)
+            out = np.where(iso_ok, iso_ms, out)
+            parsed |= iso_ok
+        errors.update(_reasons(text, np.flatnonzero(iso & ~parsed & ~gap), f"{name} {{}} is not a date"))
+    errors.update(_reasons(text, np.flatnonzero(gap), f"{name} {{}} does not exist or is ambiguous in {tz} "
+                                                      "(a daylight-saving change)"))
     before = parsed & (out < 0)
     errors.update(_reasons(text, np.flatnonzero(before), f"{name} {{}} is before 1970"))
-    after = parsed & (out > _YEAR_9999_MS)
+    after = parsed & (out > times.YEAR_9999_MS)
     errors.update(_reasons(text, np.flatnonzero(after), f"{name} {{}} is after the year 9999"))
-    before |= after
-    return Checked(pa.array(out, pa.int64(), mask=~parsed | before), errors)
-
-
-def _parse_iso(text: pa.Array, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """ISO-8601 text at ``rows`` -> (ms, ok). Arrow's casts first (fast); pandas for mixed or odd rows."""
-    subset = text.filter(pa.array(rows))
-    ms: np.ndarray | None = None
-    for target in (pa.timestamp("ms"), pa.timestamp("ms", tz="UTC")):
-        try:
-            ms = np.asarray(subset.cast(target).cast(pa.int64()).to_numpy())
-            break
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            continue
-    ok_sub = np.ones(len(subset), dtype=bool)
-    if ms is None:
-        parsed = pd.to_datetime(pd.Series(subset.to_pylist(), dtype=object), utc=True, errors="coerce",
-                                format="ISO8601")
-        ok_sub = np.asarray(parsed.notna())
-        ns = parsed.to_numpy(dtype="datetime64[ns]").astype(np.int64)
-        ms = np.where(ok_sub, np.floor_divide(ns, 1_000_000), 0)
-    full_ms = np.zeros(len(text), dtype=np.int64)
-    full_ok = np.zeros(len(text), dtype=bool)
-    full_ms[rows] = ms
-    full_ok[rows] = ok_sub
-    return full_ms, full_ok
+    return Checked(pa.array(out, pa.int64(), mask=~parsed | before | after), errors)
 
 
 def parse_label(values: ColumnLike, name: str, *, required: bool = False) -> Checked:
@@ -286,6 +320,22 @@ def canonical_type(values: ColumnLike) -> pa.Array:
     mapped = pc.take(pa.array(list(TYPE_ALIASES.values())), pc.index_in(text, keys))
     out = pc.coalesce(mapped, text)
     return _null_where(out, _empty(out))
+
+
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+_LINE = re.compile(r" \(line \d+\)")
+
+
+def rule_of(reason: str) -> str:
+    """The rule a quarantine reason states: its first reason without the row's value or line.
+
+    >>> rule_of("amount 'abc' is not a number; time is empty")
+    'amount is not a number'
+    >>> rule_of("row has 6 fields, expected 5 (line 8)")
+    'row has 6 fields, expected 5'
+    """
+    first = reason.split("; ", 1)[0]
+    return _LINE.sub("", _QUOTED.sub("", first, count=1)).replace("  ", " ").strip()
 
 
 def merge_errors(checks: Sequence[tuple[str, Checked]]) -> dict[int, tuple[str, str]]:

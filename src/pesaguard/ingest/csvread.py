@@ -1,0 +1,337 @@
+"""CSV rows as Arrow tables: Arrow where the file is clean, Python line by line where it is not.
+
+Arrow's CSV reader is fast but trusts the file: a quote that is never closed swallows the lines
+after it into one value, with no error when the widths happen to fit, so rows vanish without a
+trace. So Arrow reads a batch at a time and a batch is only used when it cannot hide that:
+
+* a file whose first MiB has no quote character is read with quoting off (each line is one
+  record) and a batch is refused if a column that is used holds a quote character;
+* otherwise quoting is on, every column is read, and a batch is refused if any value holds a line
+  break.
+
+A refused batch, or one Arrow cannot parse (a ragged row, bytes that are not text in the file's
+encoding), is read again from its first line by the Python reader here. It reads line by line:
+a line without quotes is split as it is; a line with quotes goes through :mod:`csv` (strict). A
+record that runs over several lines (a quoted line break) is kept only if it is well-formed CSV of
+the header's width and none of its inner lines would be a row of that width on its own; otherwise
+its first line is set aside as a broken row (an unterminated quote) and reading resumes at the
+next line, so one stray quote costs one row. After :data:`CALM_LINES` clean lines in a row, an
+uncompressed file goes back to Arrow from that byte offset; a compressed one stays with Python to
+its end (going back would mean decompressing from the start at every later problem).
+
+Rows are numbered from 1 at the first record below the header; blank lines are not rows. Every
+record becomes a row of the table or a broken row with its number, so nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import deque
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from pesaguard.ingest.sniff import WINDOWS_1252, Layout, ensure_codecs, open_binary
+
+BLOCK_BYTES = 4 << 20
+#: Clean single-line records the Python reader reads before handing an uncompressed file back to Arrow.
+CALM_LINES = 10_000
+#: The most lines one quoted value may span; past it the opening line is an unterminated quote.
+MAX_RECORD_LINES = 100
+RAW_CHARS = 500
+
+Broken = tuple[int, str, dict[str, Any]]
+
+
+@dataclass
+class Piece:
+    """Rows of a file: a table, each row's number, and the broken rows (number, reason, raw) among them."""
+
+    table: pa.Table
+    row_numbers: np.ndarray
+    broken: list[Broken] = field(default_factory=list)
+
+    @property
+    def read(self) -> int:
+        return self.table.num_rows + len(self.broken)
+
+
+@dataclass
+class ReadStats:
+    """What the reader noticed, for the report."""
+
+    recoded_rows: int = 0  # rows of a UTF-8 file decoded as Windows-1252
+    first_recoded_line: int | None = None
+    multiline_records: int = 0  # records with a quoted line break, kept
+    python_rows: int = 0  # records read by the Python reader
+
+
+@dataclass
+class _Position:
+    offset: int  # byte offset (decompressed) of the next unread line
+    line: int  # physical line number of the next unread line (the header is line 1)
+    row: int  # rows numbered so far
+
+
+class CsvReader:
+    """Stream a CSV file's records as :class:`Piece` objects (see the module docstring)."""
+
+    def __init__(self, path: Path, layout: Layout, wanted: list[str], piece_rows: int = 50_000) -> None:
+        self.path, self.layout, self.wanted = path, layout, wanted
+        self.columns = layout.columns
+        self.width = len(self.columns)
+        self.pos_of = [self.columns.index(c) for c in wanted]
+        self.piece_rows = piece_rows
+        self.quoted = layout.quoted
+        self.stats = ReadStats()
+        if layout.encoding == WINDOWS_1252:
+            ensure_codecs()
+
+    def pieces(self) -> Iterator[Piece]:
+        pos = _Position(self.layout.header_end, 2, 0)
+        while True:
+            delivered = 0
+            finished = True
+            try:
+                for table in self._arrow(pos.offset):
+                    if self._refuse(table):
+                        finished = False
+                        break
+                    if self.quoted:
+                        table = table.select(self.wanted)
+                    n = table.num_rows
+                    yield Piece(table, np.arange(pos.row + delivered + 1, pos.row + delivered + n + 1, dtype=np.int64))
+                    delivered += n
+            except (pa.ArrowInvalid, UnicodeDecodeError):
+                finished = False
+            if finished:
+                return
+            nxt = yield from self._python(pos, delivered)
+            if nxt is None:
+                return
+            pos = nxt
+
+    # -- Arrow ---------------------------------------------------------------------------------
+
+    def _arrow(self, offset: int) -> Iterator[pa.Table]:
+        lay = self.layout
+        if lay.compression is None:
+            stream: Any = pa.OSFile(str(self.path))
+            stream.seek(offset)
+        else:
+            stream = pa.input_stream(str(self.path), compression=lay.compression)
+            stream.read(offset)
+        reader = pacsv.open_csv(
+            stream,
+            read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES, use_threads=True, column_names=self.columns,
+                                           encoding="utf8" if lay.encoding == "utf-8" else lay.encoding),
+            parse_options=pacsv.ParseOptions(delimiter=lay.delimiter, quote_char='"' if self.quoted else False,
+                                             double_quote=True, newlines_in_values=False, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in self.columns},
+                include_columns=self.columns if self.quoted else self.wanted,
+                strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+        try:
+            for batch in reader:
+                yield pa.Table.from_batches([batch])
+        finally:
+            stream.close()
+
+    def _refuse(self, table: pa.Table) -> bool:
+        """Whether a batch could hide a parsing mistake (see the module docstring)."""
+        if not self.quoted:
+            if any(pc.any(pc.match_substring(c, '"')).as_py() for c in table.columns):
+                self.quoted = True  # the file quotes after all: from here on, read with quoting on
+                return True
+            return False
+        return any(pc.any(pc.match_substring_regex(c, "[\r\n]")).as_py() for c in table.columns)
+
+    # -- Python --------------------------------------------------------------------------------
+
+    def _python(self, start: _Position, skip: int) -> Generator[Piece, None, _Position | None]:
+        """Records from ``start`` (skipping the ``skip`` rows Arrow delivered) until the file ends or
+        it is calm again; returns where Arrow should go on, or None at the end of the file."""
+        lay = self.layout
+        fh = open_binary(self.path, lay.compression)
+        try:
+            _seek(fh, start.offset, lay.compression is None)
+            row = start.row + skip
+            pending: deque[tuple[int, bytes]] = deque()
+            state = {"offset": start.offset, "line": start.line}
+
+            parts: deque[bytes] = deque()
+
+            def pull() -> tuple[int, bytes] | None:
+                if pending:
+                    return pending.popleft()
+                if not parts:
+                    raw = fh.readline()
+                    if not raw:
+                        return None
+                    # \n, \r\n and a bare \r all end a line, for Arrow and csv alike
+                    parts.extend(raw.splitlines(keepends=True) if b"\r" in raw[:-2] else (raw,))
+                raw = parts.popleft()
+                state["offset"] += len(raw)
+                state["line"] += 1
+                return state["line"] - 1, raw
+
+            while skip:  # the rows Arrow delivered: one non-blank line each
+                item = pull()
+                if item is None:
+                    break
+                if item[1].strip(b"\r\n"):
+                    skip -= 1
+            cols: list[list[str]] = [[] for _ in self.wanted]
+            numbers: list[int] = []
+            broken: list[Broken] = []
+            calm = 0
+            while True:
+                if calm >= CALM_LINES and not pending and not parts and lay.compression is None:
+                    if numbers or broken:
+                        yield self._piece(cols, numbers, broken)
+                    return _Position(state["offset"], state["line"], row)
+                item = pull()
+                if item is None:
+                    if numbers or broken:
+                        yield self._piece(cols, numbers, broken)
+                    return None
+                ln, raw = item
+                text = self._decode(raw, ln)
+                body = text.rstrip("\r\n")
+                if not body:
+                    continue  # a blank line is not a row
+                row += 1
+                self.stats.python_rows += 1
+                fields: list[str] | None
+                if '"' not in body:
+                    split = body.split(lay.delimiter)
+                    fields = split
+                    reason = None if len(split) == self.width else \
+                        f"row has {len(split)} fields, expected {self.width} (line {ln})"
+                    calm = calm + 1 if reason is None else 0
+                else:
+                    self.quoted = True
+                    fields, reason, extra = self._quoted(text, ln, pull)
+                    if extra:
+                        if reason is None:
+                            self.stats.multiline_records += 1
+                        else:
+                            pending.extendleft(reversed(extra))  # read them again as rows of their own
+                    calm = 0
+                if reason is not None:
+                    broken.append((row, reason, {"_line": ln, "_raw": body[:RAW_CHARS]}))
+                else:
+                    assert fields is not None
+                    for out, p in zip(cols, self.pos_of, strict=True):
+                        out.append(fields[p])
+                    numbers.append(row)
+                if len(numbers) + len(broken) >= self.piece_rows:
+                    yield self._piece(cols, numbers, broken)
+                    cols, numbers, broken = [[] for _ in self.wanted], [], []
+        finally:
+            fh.close()
+
+    def _quoted(self, text: str, ln: int, pull: Callable[[], tuple[int, bytes] | None]
+                ) -> tuple[list[str] | None, str | None, list[tuple[int, bytes]]]:
+        """One record that starts with a line holding quotes: (fields, reason if broken, extra lines read)."""
+        extra: list[tuple[int, bytes]] = []
+
+        def feed() -> Iterator[str]:
+            yield text
+            while len(extra) < MAX_RECORD_LINES:
+                item = pull()
+                if item is None:
+                    return
+                extra.append(item)
+                yield self._decode(item[1], item[0])
+
+        reader = csv.reader(feed(), delimiter=self.layout.delimiter, quotechar='"', doublequote=True, strict=True)
+        try:
+            fields = next(reader, [])
+        except csv.Error as exc:
+            if extra:
+                return None, f"row has an unterminated quote (line {ln})", extra
+            return None, f"row is not valid CSV: {exc} (line {ln})", extra
+        if len(fields) != self.width:
+            if extra:
+                return None, f"row has an unterminated quote (line {ln})", extra
+            return None, f"row has {len(fields)} fields, expected {self.width} (line {ln})", extra
+        if extra and any(self._is_row(self._decode(raw, n)) for n, raw in extra[:-1]):
+            return None, f"row has an unterminated quote (line {ln})", extra
+        return fields, None, extra
+
+    def _is_row(self, text: str) -> bool:
+        """Whether a line on its own is a well-formed record of the header's width."""
+        body = text.rstrip("\r\n")
+        if '"' not in body:
+            return body.count(self.layout.delimiter) == self.width - 1
+        try:
+            fields = next(csv.reader([body], delimiter=self.layout.delimiter, strict=True), [])
+        except csv.Error:
+            return False
+        return len(fields) == self.width
+
+    def _decode(self, raw: bytes, line: int) -> str:
+        try:
+            return raw.decode(self.layout.encoding)
+        except UnicodeDecodeError:
+            ensure_codecs()
+            self.stats.recoded_rows += 1
+            if self.stats.first_recoded_line is None:
+                self.stats.first_recoded_line = line
+            return raw.decode(WINDOWS_1252)
+
+    def _piece(self, cols: list[list[str]], numbers: list[int], broken: list[Broken]) -> Piece:
+        table = pa.table({n: pa.array(c, pa.string()) for n, c in zip(self.wanted, cols, strict=True)})
+        return Piece(table, np.asarray(numbers, dtype=np.int64), broken)
+
+
+def _seek(fh: IO[bytes], offset: int, seekable: bool) -> None:
+    if seekable:
+        fh.seek(offset)
+        return
+    while offset > 0:
+        got = fh.read(min(offset, 1 << 20))
+        if not got:
+            return
+        offset -= len(got)
+
+
+def regroup(pieces: Iterator[Piece], rows: int) -> Iterator[Piece]:
+    """Regroup pieces into pieces of about ``rows`` rows: tables are cut at ``rows`` table rows and
+    each broken row goes with the table rows numbered around it."""
+    tables: list[pa.Table] = []
+    numbers: list[np.ndarray] = []
+    broken: list[Broken] = []
+    template: pa.Table | None = None
+    have = 0
+    for p in pieces:
+        template = p.table.slice(0, 0) if template is None else template
+        if p.table.num_rows:
+            tables.append(p.table)
+            numbers.append(p.row_numbers)
+            have += p.table.num_rows
+        broken.extend(p.broken)
+        while have >= rows:
+            table = pa.concat_tables(tables)
+            nums = np.concatenate(numbers)
+            last = int(nums[rows - 1])
+            yield Piece(table.slice(0, rows), nums[:rows], [b for b in broken if b[0] <= last])
+            broken = [b for b in broken if b[0] > last]
+            tables, numbers = [table.slice(rows)], [nums[rows:]]
+            have -= rows
+        if have == 0 and len(broken) >= rows:
+            yield Piece(template, np.zeros(0, dtype=np.int64), broken)
+            broken = []
+    if have or broken:
+        assert template is not None
+        table = pa.concat_tables(tables) if tables else template
+        nums = np.concatenate(numbers) if numbers else np.zeros(0, dtype=np.int64)
+        yield Piece(table, nums, broken)
