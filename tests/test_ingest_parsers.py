@@ -61,7 +61,7 @@ def amount_text(draw: st.DrawFn, cents: int) -> tuple[str, str, str]:
         d = Decimal(cents).scaleb(-2)
         exp = draw(st.integers(min_value=-3, max_value=3))
         mantissa = d.scaleb(-exp)
-        text = f"{mantissa}{draw(st.sampled_from(['E', 'e']))}{exp:+d}"
+        text = f"{mantissa:f}{draw(st.sampled_from(['E', 'e']))}{exp:+d}"
     elif form == "currency":
         text = f"{draw(st.sampled_from(['KES ', 'KES', 'Ksh ', 'KSh', 'KShs. ', 'kes ']))}{_grouped(whole, ',')}.{frac}"
     elif form == "suffix":

@@ -30,7 +30,7 @@ from pesaguard.errors import UsageError
 
 YEAR_9999_MS = 253_402_300_799_999
 _EPOCH = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
-_WHOLE = r"^[+-]?\d{1,19}$"
+_WHOLE = r"^[+-]?\d{1,18}$"
 _OFFSET = r"[T ]\d{2}(:?\d{2}(:?\d{2}([.,]\d+)?)?)?\s*([zZ]|UTC|GMT|[+-]\d{2}(:?\d{2})?)$"
 
 
@@ -54,7 +54,8 @@ def epoch_ms(text: pa.Array, rows: np.ndarray, unit: str) -> np.ndarray:
                               .to_numpy(zero_copy_only=False))
     frac = rows & ~whole
     if whole.any():
-        ints = np.asarray(pc.if_else(pa.array(whole), text, pa.scalar("0")).cast(pa.int64()).to_numpy())
+        src = pc.replace_substring_regex(pc.if_else(pa.array(whole), text, pa.scalar("0")), r"^\+", "")
+        ints = np.asarray(src.cast(pa.int64()).to_numpy())
         out = np.where(whole, _scale_int(ints, unit), out)
     if frac.any():
         num = np.asarray(pc.if_else(pa.array(frac), text, pa.scalar("0")).cast(pa.float64()).to_numpy())

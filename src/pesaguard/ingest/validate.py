@@ -199,7 +199,7 @@ def _fast_minor(text: pa.Array, ok: np.ndarray, unit: str) -> np.ndarray:
         dec = src.cast(pa.decimal128(18, 2))
         buf = np.frombuffer(dec.buffers()[1], dtype=np.int64).reshape(-1, 2)
         return buf[dec.offset : dec.offset + len(dec), 0].copy()
-    ints = pc.replace_substring_regex(src, r"\.0*$", "")
+    ints = pc.replace_substring_regex(src, r"^\+|\.0*$", "")  # Arrow's integer cast refuses a plus sign
     return np.asarray(ints.cast(pa.int64()).to_numpy()).copy()
 
 
@@ -235,7 +235,7 @@ def parse_whole(values: ColumnLike, name: str) -> Checked:
     text = as_text(values)
     empty = _empty(text)
     ok = _mask(pc.match_substring_regex(text, _WHOLE)) & ~empty
-    out = pc.replace_substring_regex(pc.if_else(pa.array(ok), text, pa.scalar("0")), r"\.0*$", "").cast(pa.int64())
+    out = pc.replace_substring_regex(pc.if_else(pa.array(ok), text, pa.scalar("0")), r"^\+|\.0*$", "").cast(pa.int64())
     errors = {int(i): f"{name} is empty" for i in np.flatnonzero(empty)}
     errors.update(_reasons(text, np.flatnonzero(~ok & ~empty), f"{name} {{}} is not a whole number"))
     return Checked(_null_where(out, ~ok), errors)
