@@ -1,9 +1,17 @@
-"""Human phrases for features, for reason codes: ``describe(name).format(value=v)``.
+"""Human phrases for features, for reason codes: ``sentence(name, value)``.
+
+A reason is read by an analyst, so it is a sentence with the value in words: durations as hours or
+days, shares as percentages, amounts in shillings, and a missing value says what it means ("first
+payment to this payee") rather than that a number is absent.
 
 >>> describe("amount_ratio_30d").format(value=4.2)
 "amount is 4x this account's 30-day average"
->>> describe("payee_distinct_payers_24h").format(value=37)
-'payee received money from 37 different payers in the last 24 hours'
+>>> sentence("payer_secs_since_sim_swap", 7_380)
+"payer's SIM was swapped 2 h 3 min earlier"
+>>> sentence("pair_secs_since_last", None)
+'first payment from this payer to this payee'
+>>> humanize("balance_drain", 0.853), humanize("payer_sum_24h", 1_250_000)
+('85%', 'KES 12,500')
 """
 
 from __future__ import annotations
@@ -107,3 +115,98 @@ def catalog(cfg: FeatureConfig | None = None) -> str:
             phrase = re.sub(r"\{value[^}]*\}", "*x*", describe(name))
             rows.append(f"| `{name}` | {group} | {phrase} |")
     return "\n".join(rows) + "\n"
+
+
+# -- sentences for reasons -----------------------------------------------------------------------------
+
+#: What a missing value means, per feature (NaN: nothing of the kind within the feature horizon).
+_MISSING = {
+    "pair_secs_since_last": "first payment from this payer to this payee",
+    "payer_secs_since_last": "payer's first payment in at least 90 days",
+    "payee_secs_since_last": "payee has received nothing in at least 90 days",
+    "payee_secs_since_first": "payee has received nothing in at least 90 days",
+    "payer_secs_since_last_in": "payer has received nothing in at least 90 days",
+    "payer_secs_since_sim_swap": "no SIM swap on the payer's account",
+    "payer_secs_since_device_change": "no change of phone on the payer's account",
+    "payee_secs_since_sim_swap": "no SIM swap on the payee's account",
+    "payer_secs_since_scam_sms": "no scam SMS reported for the payer",
+    "payer_scam_sms_score": "no scam SMS reported for the payer",
+    "balance_drain": "payer's balance is not known",
+    "amount": "amount is not known",
+}
+_MISSING_PATTERNS: list[tuple[str, str]] = [
+    (r"payer_(mean|std|max)_(\w+)", "payer made no payments in the last {span}"),
+    (r"amount_(ratio|zscore|over_max)_(\w+)", "payer made no payments in the last {span} to compare with"),
+    (r"payee_mean_(\w+)", "payee received nothing in the last {span}"),
+    (r"payee_fraud_(rate|share)_(\w+)", "nothing paid to this payee was labelled in the last {span}"),
+    (r"inflow_cashout_share_(\w+)", "payer received nothing in the last {span}"),
+]
+
+#: Sentences with the value in words ({v}: the value as :func:`humanize` writes it).
+_SENTENCES = {
+    "payer_secs_since_last": "payer's previous payment was {v} earlier",
+    "payee_secs_since_last": "payee last received money {v} earlier",
+    "payee_secs_since_first": "payee first received money {v} ago",
+    "pair_secs_since_last": "payer last paid this payee {v} earlier",
+    "payer_secs_since_sim_swap": "payer's SIM was swapped {v} earlier",
+    "payer_secs_since_device_change": "payer changed phone {v} earlier",
+    "payee_secs_since_sim_swap": "payee's SIM was swapped {v} earlier",
+    "payer_secs_since_last_in": "payer received money {v} earlier",
+    "payer_secs_since_scam_sms": "payer got a scam SMS {v} earlier",
+    "balance_drain": "sends {v} of the payer's balance",
+    "amount": "amount is {v}",
+    "pair_prior_count": "payer has paid this payee {v} times before",
+    "hour_local": "made at {v}:00 local time",
+}
+
+
+def _duration(seconds: float) -> str:
+    s = max(float(seconds), 0.0)
+    if s < 90:
+        return f"{s:.0f} s"
+    if s < 3_600:
+        return f"{s / 60:.0f} min"
+    if s < 86_400:
+        h, m = divmod(round(s / 60), 60)
+        return f"{h} h" if m == 0 else f"{h} h {m} min"
+    d = s / 86_400
+    return f"{d:.0f} days" if d >= 2 else f"{d:.1f} days"
+
+
+def humanize(name: str, value: float) -> str:
+    """A feature's value in words: durations, percentages, shillings (minor units / 100), counts."""
+    v = float(value)
+    if "_secs_" in name:
+        return _duration(v)
+    if name in ("balance_drain",) or re.match(r"(inflow_cashout_share|payee_fraud_(rate|share))_", name):
+        return f"{v:.0%}"
+    if re.match(r"amount_(ratio|over_max)_", name):
+        return f"{v:.1f}x"
+    if name == "amount" or re.match(r"(payer|payee)_(sum|mean|std|max)_", name):
+        return f"KES {v / 100:,.0f}"
+    if "score" in name:
+        return f"{v:.2f}"
+    return f"{v:,.0f}" if v == int(v) else f"{v:,.2f}"
+
+
+def sentence(name: str, value: float | None) -> str:
+    """A reason sentence for a feature and its value (missing: what that means)."""
+    if value is None or value != value:  # None or NaN
+        if name in _MISSING:
+            return _MISSING[name]
+        for pattern, text in _MISSING_PATTERNS:
+            m = re.fullmatch(pattern, name)
+            if m:
+                return text.replace("{span}", _span(m.group(m.lastindex or 1)))
+        return f"no {name.replace('_', ' ')} on record"
+    if name in _SENTENCES:
+        return _SENTENCES[name].format(v=humanize(name, value))
+    if name == "amount_zscore_30d" or name.startswith("amount_zscore_"):
+        return describe(name).format(value=value)
+    try:
+        text = describe(name)
+    except KeyError:
+        return f"{name.replace('_', ' ')} is {humanize(name, value)}"
+    if re.match(r"(payer|payee)_(sum|mean|std|max)_", name):
+        return re.sub(r"\{value[^}]*\}", humanize(name, value), text)
+    return text.format(value=value)

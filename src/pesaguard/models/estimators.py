@@ -222,6 +222,10 @@ def fit_candidate(x: np.ndarray, y: np.ndarray, names: list[str], cand: Candidat
 def model_from_payload(payload: dict[str, Any]) -> Model:
     """Rebuild a model written by :meth:`Model.to_payload`."""
     names = list(payload["feature_names"])
+    if payload["kind"] == "anomaly":  # the cold-start model (pesaguard.models.anomaly)
+        from pesaguard.models.anomaly import AnomalyModel
+
+        return AnomalyModel.from_payload(payload)
     if payload["kind"] == "lightgbm":
         return LightGBMModel(lgb.Booster(model_str=payload["booster"]), names)
     arr = {k: np.asarray(payload[k], dtype=float) for k in ("median", "mean", "scale", "coef")}
