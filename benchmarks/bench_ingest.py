@@ -1,16 +1,23 @@
-"""End-to-end `pesaguard ingest` of a PaySim-shaped CSV into SQLite vs pandas.read_csv + DataFrame.to_sql.
+"""End-to-end `pesaguard ingest` into SQLite: a clean file against a baseline, and messy files.
 
-Generates ~1M PaySim-shaped rows with numpy in a temp dir, then in the same run times:
+Generates files in a temp dir, then in the same run times `pesaguard ingest FILE` as a subprocess
+(reading, validating, ids, labels, quarantine, commits, index rebuild), each into a fresh database:
 
-* ``pesaguard ingest FILE`` as a subprocess (reading, validating, ids, labels, quarantine, commits,
-  index rebuild), ``--repeat`` times (default 3) into fresh databases; the median run is reported;
-* the same pipeline with the database writes left out (what the Python side costs on its own);
-* the obvious peer: ``pandas.read_csv`` + ``DataFrame.to_sql`` into the same migrated schema
-  (no validation, no ids, no idempotency: a floor for "just load it").
+* the clean file: 1M PaySim-shaped rows with two-decimal amounts (numpy), ``--repeat`` runs of the
+  current code interleaved with runs of a baseline source tree (``--baseline-src``, e.g. the code
+  before a change, exported with ``git archive``) when given; the median run of each is reported;
+* messy files, current code only (the baseline's quarantine count is shown beside, if given):
+  PaySim written the way the public file is (Java's ``Double.toString``: balances from 1e7 up in
+  scientific notation, ``1.058888527E7``); the Fraud Detection Handbook's layout written by pandas
+  (amounts of one fraud scenario multiplied by 5 in binary floating point, ``90.39999999999999``);
+  the clean file with a ragged row and an unterminated quote every 100,000 rows (the CSV reader
+  switches to Python for those stretches);
+* the obvious peer for the clean file: ``pandas.read_csv`` + ``DataFrame.to_sql`` into the same
+  migrated schema (no validation, no ids, no idempotency: a floor for "just load it").
 
-The target is >= 200,000 rows/s end to end.
+The target is >= 200,000 rows/s end to end on the clean file.
 
-    python benchmarks/bench_ingest.py [--rows 1000000] [--repeat 3]
+    python benchmarks/bench_ingest.py [--rows 1000000] [--repeat 3] [--baseline-src /tmp/base/src]
 
 CPU is summed over every process and thread (the CLI, its SQLite writer process, Arrow's reader
 threads), so with two cores busy it can exceed the wall time.
@@ -25,27 +32,28 @@ import resource
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from pesaguard.ingest.models import IngestOptions
-from pesaguard.ingest.pipeline import _ChunkWriter, _gc_paused
-from pesaguard.ingest.readers import Source
-from pesaguard.ingest.transactions import PAYSIM_COLUMNS, parse_paysim
-from pesaguard.store import Store
+PAYSIM_COLUMNS = ("step", "type", "amount", "nameOrig", "oldbalanceOrg", "newbalanceOrig", "nameDest",
+                  "oldbalanceDest", "newbalanceDest", "isFraud", "isFlaggedFraud")
+HANDBOOK_COLUMNS = ("TRANSACTION_ID", "TX_DATETIME", "CUSTOMER_ID", "TERMINAL_ID", "TX_AMOUNT", "TX_TIME_SECONDS",
+                    "TX_TIME_DAYS", "TX_FRAUD", "TX_FRAUD_SCENARIO")
+HANDBOOK_MAP = ("id=TRANSACTION_ID,time=TX_DATETIME,payer=CUSTOMER_ID,payee=TERMINAL_ID,amount=TX_AMOUNT,"
+                "label=TX_FRAUD,typology=TX_FRAUD_SCENARIO")
 
 
-def paysim_csv(path: Path, n: int, seed: int = 0) -> None:
+def paysim_frame(n: int, seed: int = 0) -> pd.DataFrame:
     """PaySim's shape: 744 hourly steps, five types, lognormal amounts with 2 decimals, ~0.13% fraud."""
     rng = np.random.default_rng(seed)
     types = np.array(["CASH_IN", "CASH_OUT", "TRANSFER", "PAYMENT", "DEBIT"])
     amount = np.round(rng.lognormal(9, 1.5, n), 2) + 0.01
     old = np.round(rng.lognormal(10, 2, n), 2)
-    df = pd.DataFrame({
+    return pd.DataFrame({
         "step": np.sort(rng.integers(1, 744, n)),
         "type": types[rng.integers(0, 5, n)],
         "amount": amount,
@@ -58,84 +66,122 @@ def paysim_csv(path: Path, n: int, seed: int = 0) -> None:
         "isFraud": (rng.random(n) < 0.0013).astype(int),
         "isFlaggedFraud": 0,
     })
-    assert list(df.columns) == list(PAYSIM_COLUMNS)
-    df.to_csv(path, index=False, float_format="%.2f")
 
 
-def bench_cli(path: Path, home: Path) -> dict[str, float]:
+def paysim_csv(path: Path, n: int, seed: int = 0) -> None:
+    """The clean file: every amount with exactly two decimals."""
+    paysim_frame(n, seed).to_csv(path, index=False, float_format="%.2f")
+
+
+def java_double(x: float) -> str:
+    """``Double.toString`` as Java writes it (PaySim was written by Java): plain from 1e-3 to 1e7
+    (``181.0``), scientific outside (``1.058888527E7``), shortest digits.
+
+    >>> java_double(181.0), java_double(10588885.27), java_double(0.0)
+    ('181.0', '1.058888527E7', '0.0')
+    """
+    if x == 0:
+        return "0.0"
+    if 1e-3 <= abs(x) < 1e7:
+        text = repr(float(x))
+        return text if "." in text or "e" in text else text + ".0"
+    sign, digits, exp = Decimal(repr(float(x))).normalize().as_tuple()
+    shown = "".join(map(str, digits))
+    mantissa = shown[0] + "." + (shown[1:] or "0")
+    return f"{'-' if sign else ''}{mantissa}E{len(digits) - 1 + int(exp)}"
+
+
+def paysim_java_csv(path: Path, n: int, seed: int = 0) -> pd.DataFrame:
+    """PaySim written as the public file is: Java doubles (balances >= 1e7 in scientific notation).
+    Returns the frame with the exact values (cents) for checks."""
+    df = paysim_frame(n, seed)
+    out = df.copy()
+    for col in ("amount", "oldbalanceOrg", "newbalanceOrig", "oldbalanceDest", "newbalanceDest"):
+        values = df[col].to_numpy()
+        text = np.char.mod("%.2f", values).astype(object)
+        text = np.array([t.rstrip("0") + ("0" if t.rstrip("0").endswith(".") else "") for t in text], dtype=object)
+        big = np.flatnonzero(np.abs(values) >= 1e7)
+        text[big] = [java_double(float(values[i])) for i in big]
+        out[col] = text
+    out.to_csv(path, index=False)
+    return df
+
+
+def handbook_csv(path: Path, customers: int = 5000, terminals: int = 10000, days: int = 183,
+                 seed: int = 0) -> pd.DataFrame:
+    """The Fraud Detection Handbook's simulated-transactions layout, written by pandas ``to_csv``,
+    from ``benchmarks/cardsim.py``. As in the book, scenario-3 amounts are a two-decimal amount
+    multiplied by 5 in binary floating point, so some print as ``90.39999999999999``. Returns the
+    frame with ``cents``, the exact amounts."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from cardsim import START_MS, generate
+
+    tx, _ = generate(customers=customers, terminals=terminals, days=days, seed=seed)
+    cents = tx["amount_minor"].to_numpy(np.int64)
+    scenario = tx["typology"].map({"amount_over_220": 1, "compromised_terminal": 2,
+                                   "compromised_customer": 3}).fillna(0).astype(int).to_numpy()
+    amount = cents / 100
+    three = scenario == 3
+    base = np.maximum(np.round(cents[three] / 5), 1).astype(np.int64)
+    amount[three] = (base / 100) * 5  # float arithmetic, as the book's simulator does it
+    cents[three] = base * 5
+    secs = (tx["ts_ms"].to_numpy(np.int64) - START_MS) // 1000
+    frame = pd.DataFrame({
+        "TRANSACTION_ID": np.arange(len(tx)),
+        "TX_DATETIME": pd.to_datetime(tx["ts_ms"], unit="ms").dt.strftime("%Y-%m-%d %H:%M:%S"),
+        "CUSTOMER_ID": tx["payer"].str[1:].astype(int), "TERMINAL_ID": tx["payee"].str[1:].astype(int),
+        "TX_AMOUNT": amount, "TX_TIME_SECONDS": secs, "TX_TIME_DAYS": secs // 86_400,
+        "TX_FRAUD": tx["is_fraud"].to_numpy(), "TX_FRAUD_SCENARIO": scenario,
+    })
+    frame.to_csv(path, index=False)
+    return frame.assign(cents=cents, ts_ms=tx["ts_ms"].to_numpy())
+
+
+def broken_csv(clean: Path, path: Path, every: int = 100_000) -> int:
+    """The clean file with a ragged row and an unterminated quote every ``every`` rows; returns how
+    many rows were broken."""
+    broken = 0
+    with open(clean, encoding="utf-8") as src, open(path, "w", encoding="utf-8") as out:
+        out.write(next(src))
+        for i, line in enumerate(src, start=1):
+            if i % every == every // 2:
+                out.write(line.rstrip("\n") + ",extra\n")
+                broken += 1
+            elif i % every == every // 2 + 7:
+                head, _, tail = line.partition(",")
+                out.write(f'{head},"{tail}')
+                broken += 1
+            else:
+                out.write(line)
+    return broken
+
+
+def run_cli(path: Path, home: Path, args: list[str], src: str | None = None) -> dict[str, float]:
+    """One `pesaguard ingest` in a subprocess into a fresh home; ``src`` puts another source tree first."""
     out = home / "report.json"
+    home.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PESAGUARD_HOME": str(home)}
     env.pop("PESAGUARD_DATABASE_URL", None)
+    if src is not None:
+        env["PYTHONPATH"] = src
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "pesaguard.cli.main", "--quiet", "ingest", str(path), "--json", str(out)],
-                   env=env, check=True)
+    proc = subprocess.run([sys.executable, "-m", "pesaguard.cli.main", "--quiet", "ingest", str(path), *args,
+                           "--json", str(out)], env=env, capture_output=True, text=True)
     secs = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode not in (0, 65):
+        raise RuntimeError(f"ingest failed ({proc.returncode}): {proc.stderr[-2000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     report = json.loads(out.read_text())
-    assert report["accepted"] == report["read"], report
-    # the command's own figure: from the start of ingest_file, without interpreter start and imports
-    return {"seconds": secs, "cpu": cpu, "rows": report["read"], "reported": report["rows_per_s"]}
-
-
-def bench_cli_runs(path: Path, home: Path, repeat: int) -> dict[str, float]:
-    """``repeat`` runs into fresh homes; the median run by wall time (each run is printed)."""
-    runs = []
-    for i in range(repeat):
-        r = bench_cli(path, home / f"run{i}")
-        print(f"  ingest run {i + 1}: {r['seconds']:.2f} s wall ({r['rows'] / r['seconds']:,.0f} rows/s), "
-              f"{r['cpu']:.2f} s CPU, the command's report {r['reported']:,.0f} rows/s, "
-              f"load {os.getloadavg()[0]:.1f}", flush=True)
-        runs.append(r)
-    return sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
-
-
-def bench_in_process(path: Path, home: Path) -> dict[str, float]:
-    """``ingest_file`` in this process, with its main thread's CPU time and run-queue wait (Linux
-    ``schedstat``): wall minus the run-queue wait is what the run would take if no other job held
-    the cores, an estimate for a quiet machine (the blocked time left in it still is inflated)."""
-    from pesaguard.ingest import ingest_file
-
-    def sched() -> tuple[float, float]:
-        cpu, wait, _ = Path(f"/proc/self/task/{threading.get_native_id()}/schedstat").read_text().split()
-        return int(cpu) / 1e9, int(wait) / 1e9
-
-    home.mkdir(parents=True)
-    store = Store(f"sqlite:///{home / 'inproc.db'}")
-    store.migrate()
-    t = time.perf_counter()
-    cpu0, wait0 = sched()
-    report = ingest_file(store, path)
-    secs = time.perf_counter() - t
-    cpu1, wait1 = sched()
-    store.close()
-    return {"seconds": secs, "main_cpu": cpu1 - cpu0, "runqueue": wait1 - wait0, "rows": report.read}
-
-
-def bench_start_up() -> float:
-    """Wall seconds of ``pesaguard ingest --help``: interpreter start and imports, no work."""
-    t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "pesaguard.cli.main", "ingest", "--help"], check=True,
-                   stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t
-
-
-def bench_no_writes(path: Path, home: Path) -> dict[str, float]:
-    """Read, validate, derive ids and build the Arrow tables the writer binds, without writing them."""
-    store = Store(f"sqlite:///{home / 'unused.db'}")
-    t, c = time.perf_counter(), time.process_time()
-    src, opts = Source(path), IngestOptions()
-    writer = _ChunkWriter(store, "bench", path.name, "paysim", opts)
-    rows = 0
-    with _gc_paused():
-        for chunk in src.chunks(opts.chunk_rows, list(PAYSIM_COLUMNS)):
-            rows += writer.prepare(chunk, parse_paysim(chunk.table, opts)).txns.num_rows
-    return {"seconds": time.perf_counter() - t, "cpu": time.process_time() - c, "rows": rows}
+    return {"seconds": secs, "cpu": cpu, "rows": report["read"], "reported": report["rows_per_s"],
+            "quarantined": report["quarantined"], "adjusted": sum((report.get("adjustments") or {}).values())}
 
 
 def bench_pandas(path: Path, db: Path) -> dict[str, float]:
     import sqlalchemy as sa
+
+    from pesaguard.store import Store
 
     Store(f"sqlite:///{db}").migrate()
     engine = sa.create_engine(f"sqlite:///{db}")
@@ -155,42 +201,70 @@ def bench_pandas(path: Path, db: Path) -> dict[str, float]:
     return {"seconds": secs, "cpu": cpu, "rows": len(df)}
 
 
+def _row(name: str, r: dict[str, float]) -> str:
+    rows = r["rows"]
+    extra = f" | {int(r.get('quarantined', 0)):,} | {int(r.get('adjusted', 0)):,}" if "quarantined" in r else " | - | -"
+    return (f"| {name} | {r['seconds']:.2f} | {rows / r['seconds']:,.0f} | {r['cpu']:.2f} | "
+            f"{rows / r['cpu']:,.0f}{extra} |")
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--repeat", type=int, default=3, help="runs of the CLI (the median is reported)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of the CLI on the clean file (median reported)")
+    ap.add_argument("--baseline-src", help="a source tree (the directory holding the pesaguard package) to time "
+                                           "against in the same run, interleaved")
+    ap.add_argument("--handbook-customers", type=int, default=5000)
+    ap.add_argument("--handbook-days", type=int, default=60)
     args = ap.parse_args()
-    print(f"load average at the start: {os.getloadavg()[0]:.1f}")
+    print(f"load average at the start: {os.getloadavg()[0]:.1f}", flush=True)
+    delay = ["--label-delay-days", "7"]
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        path = tmp / "paysim.csv"
-        paysim_csv(path, args.rows)
-        size = path.stat().st_size / 1e6
-        print(f"file: {args.rows:,} PaySim-shaped rows, {size:.0f} MB CSV")
-        results = {
-            "pesaguard ingest (CLI, end to end, SQLite; median run)": bench_cli_runs(path, tmp / "home", args.repeat),
-            "  the same pipeline without database writes": bench_no_writes(path, tmp),
-            "pandas.read_csv + DataFrame.to_sql (SQLite, same schema)": bench_pandas(path, tmp / "pandas.db"),
+        clean = tmp / "paysim.csv"
+        paysim_csv(clean, args.rows)
+        print(f"clean file: {args.rows:,} PaySim-shaped rows, {clean.stat().st_size / 1e6:.0f} MB", flush=True)
+        runs: dict[str, list[dict[str, float]]] = {"now": [], "baseline": []}
+        for i in range(args.repeat):
+            for who in (("baseline", "now") if args.baseline_src else ("now",)):
+                src = args.baseline_src if who == "baseline" else None
+                r = run_cli(clean, tmp / f"{who}{i}", delay, src)
+                runs[who].append(r)
+                print(f"  {who} run {i + 1}: {r['seconds']:.2f} s wall ({r['rows'] / r['seconds']:,.0f} rows/s), "
+                      f"{r['cpu']:.2f} s CPU, load {os.getloadavg()[0]:.1f}", flush=True)
+        median = {k: sorted(v, key=lambda r: r["seconds"])[len(v) // 2] for k, v in runs.items() if v}
+        java = tmp / "paysim-java.csv"
+        paysim_java_csv(java, args.rows, seed=1)
+        hb = tmp / "simulated-transactions.csv"
+        frame = handbook_csv(hb, customers=args.handbook_customers, days=args.handbook_days)
+        broken = tmp / "paysim-broken.csv"
+        n_broken = broken_csv(clean, broken)
+        messy = {
+            "PaySim as Java writes it (scientific notation)": (java, delay),
+            f"Handbook layout via pandas ({len(frame):,} rows)": (hb, ["--format", "generic", "--map", HANDBOOK_MAP,
+                                                                       *delay]),
+            f"clean file with {n_broken} broken rows (ragged, unterminated quotes)": (broken, delay),
         }
-        inproc = bench_in_process(path, tmp / "inproc") if Path("/proc/self/task").is_dir() else None
-        start_up = min(bench_start_up() for _ in range(3))
+        messy_runs = {}
+        for name, (path, extra) in messy.items():
+            messy_runs[name] = run_cli(path, tmp / f"messy-{len(messy_runs)}", extra)
+            if args.baseline_src:
+                messy_runs[name + " (baseline)"] = run_cli(path, tmp / f"messy-base-{len(messy_runs)}", extra,
+                                                           args.baseline_src)
+            print(f"  {name}: done", flush=True)
+        peer = bench_pandas(clean, tmp / "pandas.db")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
-    print("\n| contender (same run) | wall s | rows/s (wall) | CPU s | rows/s (CPU) |\n|---|---:|---:|---:|---:|")
-    for name, r in results.items():
-        rows = r["rows"]
-        print(f"| {name} | {r['seconds']:.2f} | {rows / r['seconds']:,.0f} | {r['cpu']:.2f} | {rows / r['cpu']:,.0f} |")
-    ours = next(iter(results.values()))
-    if inproc is not None:
-        blocked = inproc["seconds"] - inproc["main_cpu"] - inproc["runqueue"]
-        quiet = start_up + inproc["seconds"] - inproc["runqueue"]
-        print(f"\ningest_file in this process: {inproc['seconds']:.2f} s wall; its main thread {inproc['main_cpu']:.2f} s "
-              f"CPU, {inproc['runqueue']:.2f} s waiting for a CPU, {blocked:.2f} s blocked (writer, threads, GIL); "
-              f"start-up (pesaguard ingest --help) {start_up:.2f} s")
-        print(f"estimate without the run-queue wait: {quiet:.2f} s end to end, {inproc['rows'] / quiet:,.0f} rows/s "
-              "(an estimate for a quiet machine, not a measurement)")
-    print(f"\ntarget >= 200,000 rows/s end to end (median of {args.repeat} CLI runs): "
-          f"{ours['rows'] / ours['seconds']:,.0f} wall; the command's own report {ours['reported']:,.0f} rows/s "
-          f"(from the start of ingest_file, without interpreter start and imports)")
+    print("\n| file, contender (same run) | wall s | rows/s (wall) | CPU s | rows/s (CPU) | quarantined | adjusted |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for who, r in median.items():
+        label = "now" if who == "now" else "baseline"
+        print(_row(f"clean, `pesaguard ingest` {label} (median of {len(runs[who])})", r))
+    print(_row("clean, `pandas.read_csv` + `DataFrame.to_sql`", peer))
+    for name, r in messy_runs.items():
+        print(_row(name, r))
+    ours = median["now"]
+    print(f"\ntarget >= 200,000 rows/s end to end on the clean file: {ours['rows'] / ours['seconds']:,.0f} wall "
+          f"(the command's own report {ours['reported']:,.0f} rows/s, without interpreter start and imports)")
 
 
 if __name__ == "__main__":

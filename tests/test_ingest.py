@@ -183,7 +183,7 @@ def test_each_bad_input_goes_to_quarantine_with_row_and_field(store: Store, tmp_
         4: ("payer", "payer is empty"),
         5: ("amount", "amount must be > 0"),
         6: ("amount", "amount must be > 0"),
-        7: ("amount", "amount '1.234' has more than 2 decimals (a finer amount, not a float artefact; "
+        7: ("amount", "amount '1.234' has more than 2 decimals (a finer amount, not a float artefact: "
                       "--round half-even rounds it)"),
         8: ("id", "id is empty"),
         9: ("label", "label 'maybe' is not one of 1/0/true/false/fraud/legit"),

@@ -35,7 +35,7 @@ def test_amounts_are_exact_minor_units() -> None:
         ("1e", "amount '1e' is not a number"),
         ("1,00.00", "amount '1,00.00' is not a number"),
         ("1,5", "amount '1,5' is not a number (with a decimal comma, give --decimal ,)"),
-        ("1.234", "amount '1.234' has more than 2 decimals (a finer amount, not a float artefact; "
+        ("1.234", "amount '1.234' has more than 2 decimals (a finer amount, not a float artefact: "
                   "--round half-even rounds it)"),
         ("12345678901234567", "amount '12345678901234567' is too large"),
         ("1e400", "amount '1e400' is too large"),

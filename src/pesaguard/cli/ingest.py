@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from pydantic import ValidationError
 
-from pesaguard.cli.common import err_console, handle_errors, progress, say, write_json
+from pesaguard.cli.common import console, err_console, handle_errors, progress, say, write_json
 from pesaguard.config import get_settings
 from pesaguard.errors import InputError, UsageError
 from pesaguard.ingest import IngestOptions, IngestReport, ingest_file, ingest_labels, parse_map
@@ -182,21 +182,100 @@ def print_details(report: IngestReport) -> None:
     detected = ", ".join(str(v) for v in (f.get("kind"), f.get("compression"), f.get("encoding"),
                                           f.get("delimiter") and f"{f['delimiter']}-separated") if v)
     if detected:
-        say(f"file: {detected}")
+        say(f"file: {detected}", highlight=False)
     for note in report.notes:
-        say(f"  {note}")
+        say(f"  {note}", highlight=False, soft_wrap=True)
     if report.label_timing:
         frauds = f"{report.frauds:,} rows labelled fraud, " if report.frauds is not None else ""
-        say(f"labels: {frauds}{report.label_timing}; {report.labels:,} new label rows")
+        say(f"labels: {frauds}{report.label_timing}; {report.labels:,} new label rows", highlight=False,
+            soft_wrap=True)
     for rule, n in list(report.reasons.items())[:8]:
         ex = report.examples.get(rule, [])
         first = f" (e.g. row {ex[0].row}: {ex[0].text})" if ex else ""
-        say(f"  quarantined {n:,}: {rule}{first}", highlight=False)
+        say(f"  quarantined {n:,}: {rule}{first}", highlight=False, soft_wrap=True)
     for kind, n in report.adjustments.items():
         ex = report.adjustment_examples.get(kind, [])
         first = f" (e.g. row {ex[0].row}: {ex[0].text})" if ex else ""
-        say(f"  adjusted {n:,}: {kind}{first}", highlight=False)
+        say(f"  adjusted {n:,}: {kind}{first}", highlight=False, soft_wrap=True)
     if (line := report.fraud_line()) is not None and report.frauds:
-        say(line)
+        say(line, highlight=False, soft_wrap=True)
     for warning in report.warnings:
         err_console.print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+
+
+@handle_errors
+def inspect_cmd(
+    path: Path = typer.Argument(..., help="CSV (also .gz, .zst, .bz2), JSON Lines or Parquet file of transactions."),
+    fmt: str = typer.Option("auto", "--format", "-f", help="auto, paysim or generic."),
+    map_: str | None = typer.Option(None, "--map", help="KEY=COLUMN pairs to use instead of the proposed ones."),
+    rows: int | None = typer.Option(None, "--rows", min=1, help="Read only this many rows (default: the whole file)."),
+    label_delay_days: float | None = typer.Option(None, "--label-delay-days", help="As for ingest (for the command)."),
+    labels_at_transaction: bool = typer.Option(False, "--labels-known-at-transaction", help="As for ingest."),
+    time_unit: str = _TIME_UNIT,
+    time_format: str | None = _TIME_FORMAT,
+    tz: str = _TZ,
+    amount_unit: str = typer.Option("major", "--amount-unit", help="major (12.50) or minor (1250)."),
+    decimal: str = _DECIMAL,
+    rounding: str = _ROUND,
+    encoding: str | None = _ENCODING,
+    delimiter: str | None = _DELIMITER,
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the profile as JSON to this file."),
+) -> None:
+    """Profile a file before ingesting it: nothing is stored.
+
+    Shows what was detected (encoding, delimiter, compression), each column's inferred type, the --map it would use, how many rows each rule would quarantine (with examples), the values a rule would adjust, the label balance and the time range, and ends with the `pesaguard ingest` command that loads the file.
+    """
+    from pesaguard.ingest.inspect import inspect_file
+
+    _check_out(json_out)
+    options = _options(label_delay_days=label_delay_days, labels_at_transaction=labels_at_transaction,
+                       time_unit=time_unit, time_format=time_format, tz=tz, amount_unit=amount_unit,
+                       decimal=decimal, rounding=rounding, encoding=encoding, delimiter=delimiter)
+    column_map = parse_map(map_, TXN_MAP_REQUIRED + TXN_MAP_OPTIONAL)
+    prof = inspect_file(path, fmt, column_map, options, max_rows=rows)
+    if json_out is not None:
+        write_json(json_out, prof.model_dump(mode="json"))
+    _print_profile(prof)
+
+
+def _print_profile(prof: Any) -> None:
+    from rich.table import Table
+
+    f = prof.file
+    detected = ", ".join(str(v) for v in (f.get("kind"), f.get("compression"), f.get("encoding"),
+                                          f.get("delimiter") and f"{f['delimiter']}-separated") if v)
+    console.print(f"[bold]{Path(prof.source).name}[/]: {detected}; format {prof.format}", highlight=False)
+    for note in prof.notes:
+        console.print(f"  {note}", highlight=False)
+    table = Table(title="columns", title_justify="left")
+    for col in ("column", "type", "empty", "distinct", "example", "--map"):
+        table.add_column(col, justify="right" if col in ("empty", "distinct") else "left")
+    keys = {v: k for k, v in prof.map.items()}
+    for c in prof.columns:
+        kind = c.kind + (f" ({c.detail})" if c.detail else "")
+        table.add_row(c.name, kind, f"{c.empty:,}", f"{c.distinct:,}", c.example or "", keys.get(c.name, ""))
+    console.print(table)
+    r = prof.report
+    if r is not None:
+        scope = f"first {r.read:,} rows" if prof.sampled else f"{r.read:,} rows"
+        console.print(f"{scope}: would store {r.accepted:,}, quarantine {r.quarantined:,}, "
+                      f"repeated ids {prof.repeated_ids:,}", highlight=False)
+        for rule, n in r.reasons.items():
+            ex = "; ".join(f"row {e.row}: {e.text}" for e in r.examples.get(rule, []))
+            console.print(f"  quarantine {n:,}: {rule} (e.g. {ex})", highlight=False, soft_wrap=True)
+        for kind, n in r.adjustments.items():
+            ex = "; ".join(f"row {e.row}: {e.text}" for e in r.adjustment_examples.get(kind, []))
+            console.print(f"  adjust {n:,}: {kind} (e.g. {ex})", highlight=False, soft_wrap=True)
+        if (line := r.fraud_line()) is not None and r.frauds:
+            console.print(f"  {line}", highlight=False)
+    if prof.label_counts:
+        lc = prof.label_counts
+        total = sum(lc.values()) or 1
+        console.print(f"labels: {lc['fraud']:,} fraud ({100 * lc['fraud'] / total:.2f}%), "
+                      f"{lc['legitimate']:,} legitimate, {lc['empty']:,} empty", highlight=False)
+    if prof.time_range:
+        console.print(f"times: {prof.time_range[0]} .. {prof.time_range[1]}", highlight=False)
+    for w in prof.warnings:
+        err_console.print(f"[bold yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+    console.print("ingest with:", highlight=False)
+    console.print(f"  {prof.command}", highlight=False, soft_wrap=True, markup=False)

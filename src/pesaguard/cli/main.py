@@ -14,6 +14,7 @@ from pesaguard.cli import (
     keys,
     models,
     monitor,
+    quarantine,
     rules,
     serve,
     simulate,
@@ -52,6 +53,8 @@ app.command("triage")(assistant.triage)
 app.add_typer(sms.app, name="sms")
 app.command("ingest")(ingest.ingest_cmd)
 app.command("ingest-labels")(ingest.ingest_labels_cmd)
+app.command("inspect")(ingest.inspect_cmd)
+app.add_typer(quarantine.app, name="quarantine")
 app.command("demo")(demo.demo_cmd)
 app.command("simulate")(simulate.simulate_cmd)
 app.add_typer(keys.app, name="keys")

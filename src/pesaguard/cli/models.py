@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from pesaguard.cli.common import console, handle_errors, say, state, write_json
+from pesaguard.cli.common import console, err_console, handle_errors, say, state, write_json
 from pesaguard.errors import UsageError
 
 if TYPE_CHECKING:
@@ -47,6 +47,15 @@ def _dataset(data: Path | None) -> Dataset:
 
     with open_store(get_settings()) as store:
         return from_store(store)
+
+
+def _quarantine_warning() -> str | None:
+    from pesaguard.config import get_settings
+    from pesaguard.ingest.quarantine import quarantine_warning
+    from pesaguard.store import open_store
+
+    with open_store(get_settings()) as store:
+        return quarantine_warning(store)
 
 
 @handle_errors
@@ -110,6 +119,9 @@ def evaluate_cmd(
     assert s is not None and e is not None
     window = Window.from_dates(s, e, delay_days, test_days)
     ev = evaluate(_dataset(data), window, grid=pick(candidates), n_folds=folds, alert_budget=alert_budget, say=say)
+    if data is None and (warning := _quarantine_warning()) is not None:  # ingest quarantine biased against frauds
+        ev.summary["quarantine_warning"] = warning
+        err_console.print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
     if json_path:
         write_json(json_path, ev.summary)
     if report:

@@ -136,11 +136,3 @@ def normalise(text: pa.Array, decimal: str) -> tuple[pa.Array, pa.Array, np.ndar
     mask = pa.array(~ok)
     return (pc.if_else(mask, pa.scalar(None, pa.string()), signed),
             pc.if_else(mask, pa.scalar(None, pa.string()), pa.array(codes, pa.string())), ok)
-
-
-def other_mark_reads_it(raw: str, decimal: str) -> bool:
-    """Whether the text would be a number with the other decimal mark (for the hint)."""
-    other = "," if decimal == "." else "."
-    arr = pa.array([raw])
-    ok = normalise(arr, other)[2]
-    return bool(ok[0])

@@ -184,14 +184,20 @@ class IngestReport(BaseModel):
         """"quarantined 1,256 rows (0.07%), of them 1,214 labelled fraud (8.3% of the file's frauds)"."""
         if not self.quarantined or self.read == 0:
             return None
-        text = f"quarantined {self.quarantined:,} rows ({_pct(self.quarantined, self.read)})"
+        text = f"quarantined {n_rows(self.quarantined)} ({pct(self.quarantined, self.read)})"
         if self.frauds and self.quarantined_frauds is not None:
             text += (f", of them {self.quarantined_frauds:,} labelled fraud "
-                     f"({_pct(self.quarantined_frauds, self.frauds)} of the file's frauds)")
+                     f"({pct(self.quarantined_frauds, self.frauds)} of the file's frauds)")
         return text
 
 
-def _pct(part: int, whole: int) -> str:
+def n_rows(n: int) -> str:
+    """'1 row', '1,256 rows'."""
+    return f"{n:,} row" + ("" if n == 1 else "s")
+
+
+def pct(part: int, whole: int) -> str:
+    """A share as text: two decimals below 1%, one above."""
     share = 100 * part / whole
     return f"{share:.2f}%" if share < 1 else f"{share:.1f}%"
 

@@ -250,6 +250,14 @@ def resolve_same_content(store: Store, key: str, content_sha256: str) -> int:
     return done
 
 
+def example_text(reason: str, raw: dict[str, Any] | None) -> str:
+    """What to show of a quarantined row: the reason, or for a row that did not split into
+    columns, its line number and text."""
+    if raw is not None and "_raw" in raw:
+        return f"line {raw.get('_line', '?')}: {str(raw['_raw'])[:80]}"
+    return reason
+
+
 class _Tally:
     """Adds up what each committed chunk did, into the report."""
 
@@ -270,12 +278,12 @@ class _Tally:
         if batch.frauds is not None:
             r.frauds = (r.frauds or 0) + batch.frauds
             r.quarantined_frauds = (r.quarantined_frauds or 0) + batch.quarantined_frauds
-        for rn, fld, reason, _raw, _fraud, rule in batch.quarantine:
+        for rn, fld, reason, raw, _fraud, rule in batch.quarantine:
             self.fields[fld] += 1
             self.rules[rule] += 1
             examples = r.examples.setdefault(rule, [])
             if len(examples) < EXAMPLES_PER_RULE:
-                examples.append(Example(row=rn, field=fld, text=reason))
+                examples.append(Example(row=rn, field=fld, text=example_text(reason, raw)))
         for rn, fld, kind, text in batch.adjusted:
             self.adjust[kind] += 1
             examples = r.adjustment_examples.setdefault(kind, [])

@@ -27,6 +27,7 @@ import codecs
 import csv
 import gzip
 import io
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,6 +95,9 @@ def ensure_codecs() -> None:
     _codec_registered[0] = True
 
 
+#: A multi-byte UTF-8 sequence: rare by chance in Windows-1252 text (it would take a letter such as
+#: Ã followed by a symbol in 0x80-0xBF), the rule in UTF-8 text beyond ASCII.
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 _CP1252_UNDEFINED = frozenset({0x81, 0x8D, 0x8F, 0x90, 0x9D})
 _codec_registered = [False]
 
@@ -197,6 +201,12 @@ def _encoding(path: Path, sample: bytes, more: bool, forced: str | None, notes: 
         if more and exc.start >= len(body) - 3 and exc.reason == "unexpected end of data":
             return "utf-8", "utf-8", bom  # a character cut by the end of the sample
         line = body.count(b"\n", 0, exc.start) + 1
+    if _UTF8_MULTIBYTE.search(body):
+        # UTF-8 characters and stray bytes in one file (text pasted from two systems): read it as
+        # UTF-8; the lines that are not are read as Windows-1252, each, and counted
+        notes.append(f"mostly UTF-8, with bytes that are not from line {line}: those lines are read as "
+                     "Windows-1252")
+        return "utf-8", "utf-8", bom
     ensure_codecs()
     c1 = any(0x80 <= b <= 0x9F for b in body)
     label = "windows-1252" if c1 else "latin-1"

@@ -163,11 +163,12 @@ def parse_amount(values: ColumnLike, name: str, *, unit: str = "major", minimum:
         idx = np.flatnonzero(rest)
         sub = text.take(pa.array(idx))
         plain, codes, shaped = amounts.normalise(sub, decimal)
+        other = amounts.normalise(sub, "," if decimal == "." else ".")[2] if not shaped.all() else shaped
         row_currency = _row_currency(currency, idx)
         for j, (i, raw, num, code) in enumerate(zip(idx.tolist(), sub.to_pylist(), plain.to_pylist(),
                                                     codes.to_pylist(), strict=True)):
             if not shaped[j]:
-                errors[i] = _not_a_number(name, raw, decimal)
+                errors[i] = _not_a_number(name, raw, decimal, bool(other[j]))
                 continue
             if code is not None and row_currency is not None and row_currency[j] is not None \
                     and code != row_currency[j]:
@@ -211,9 +212,9 @@ def _row_currency(currency: str | pa.Array | None, idx: np.ndarray) -> list[str 
     return list(_array(currency).take(pa.array(idx)).to_pylist())
 
 
-def _not_a_number(name: str, raw: str, decimal: str) -> str:
+def _not_a_number(name: str, raw: str, decimal: str, other_mark_reads_it: bool) -> str:
     reason = f"{name} {_show(raw)} is not a number"
-    if amounts.other_mark_reads_it(raw, decimal):
+    if other_mark_reads_it:
         reason += " (with a decimal comma, give --decimal ,)" if decimal == "." else \
             " (with a decimal point, leave out --decimal ,)"
     return reason
@@ -225,7 +226,7 @@ def _amount_reason(name: str, raw: str, unit: str, kind: str | None) -> str:
     if kind == "finer":
         if unit == "minor":
             return f"{name} {_show(raw)} is not a whole number of minor units"
-        return (f"{name} {_show(raw)} has more than 2 decimals (a finer amount, not a float artefact; "
+        return (f"{name} {_show(raw)} has more than 2 decimals (a finer amount, not a float artefact: "
                 "--round half-even rounds it)")
     return f"{name} {_show(raw)} is not a number"
 
@@ -323,7 +324,7 @@ def canonical_type(values: ColumnLike) -> pa.Array:
 
 
 _QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
-_LINE = re.compile(r" \(line \d+\)")
+_HINT = re.compile(r" \([^()]*\)$")  # a trailing "(line 8)" or "(fix ...)"
 
 
 def rule_of(reason: str) -> str:
@@ -333,9 +334,11 @@ def rule_of(reason: str) -> str:
     'amount is not a number'
     >>> rule_of("row has 6 fields, expected 5 (line 8)")
     'row has 6 fields, expected 5'
+    >>> rule_of("amount '1,5' is not a number (with a decimal comma, give --decimal ,)")
+    'amount is not a number'
     """
     first = reason.split("; ", 1)[0]
-    return _LINE.sub("", _QUOTED.sub("", first, count=1)).replace("  ", " ").strip()
+    return _HINT.sub("", _QUOTED.sub("", first, count=1)).replace("  ", " ").strip()
 
 
 def merge_errors(checks: Sequence[tuple[str, Checked]]) -> dict[int, tuple[str, str]]:
