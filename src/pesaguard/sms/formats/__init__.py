@@ -1,0 +1,139 @@
+"""Mobile-money notification formats: recognise the real ones, catch the fakes.
+
+:func:`inspect` matches a message against every known format (M-Pesa Kenya and Tanzania, MTN MoMo
+Uganda, Rwanda, Ghana, Zambia and Cameroon, Airtel Money Kenya, Uganda, Tanzania, Zambia, Malawi and
+Rwanda, Tigo Pesa / Mixx by Yas, HaloPesa, T-Kash; English, Swahili, Kinyarwanda, French), extracts
+operator, kind, amount, currency, counterparty, balance, fee and transaction id, and runs the
+consistency checks of :mod:`.checks`. ``consistent`` means a known format with nothing out of place:
+genuine whatever the sender field says. ``inconsistent`` means it imitates a format and breaks it,
+with the reasons.
+
+>>> r = inspect("SBK3XY7ZQ1 Confirmed. You have received Ksh1,500.00 from JANE ROE 0712345678 on "
+...             "20/2/24 at 10:15 AM New M-PESA balance is Ksh2,345.67.")
+>>> (r.status, r.notification.operator, r.notification.kind, r.notification.amount_minor)
+('consistent', 'mpesa_ke', 'received', 150000)
+>>> inspect(r.text + " I sent it by mistake, please send it back to 0722111222").status
+'inconsistent'
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from pesaguard.sms.formats import airtel, mpesa, mtn, others
+from pesaguard.sms.formats.checks import Problem, check, sender_keys, sender_kind
+from pesaguard.sms.formats.fields import money, when_ms
+from pesaguard.sms.formats.spec import MONEY_IN, Notification, NotificationFormat, Operator
+
+FORMATS: tuple[NotificationFormat, ...] = (*mpesa.FORMATS, *mtn.FORMATS, *airtel.FORMATS, *others.FORMATS)
+OPERATORS: tuple[Operator, ...] = (*mpesa.OPERATORS, *mtn.OPERATORS, *airtel.OPERATORS, *others.OPERATORS)
+#: Every sender ID a known operator's notifications come from (compared without case or punctuation).
+OPERATOR_SENDERS: frozenset[str] = frozenset(sender_keys([s for op in OPERATORS for s in op.senders]))
+
+# Words every format contains one of; texts without any skip the format regexes (most personal texts).
+_ANCHOR = re.compile(
+    r"receiv|sent|paid|withdr|deposit|airtime|balance|\bbal\b|salio|umepokea|umetuma|umetoa|umenunua|umelipa|umeweka"
+    r"|imethibitishwa|confirmed|transferred|trans|txn|approvals|solde|re[çc]u|retrait|paiement|wakiriye|wohereje"
+    r"|wabikuje|asigaye|bundle|fuliza|shwari|recharge|cash|muamala|kumbukumbu", re.I)
+
+Status = Literal["none", "consistent", "inconsistent"]
+
+
+@dataclass(frozen=True)
+class FormatCheck:
+    """What the format library says about one message."""
+
+    text: str
+    status: Status
+    notification: Notification | None = None
+    problems: tuple[Problem, ...] = ()
+    sender: str | None = None  # operator, lookalike, phone, other (None: no sender given)
+    alternatives: int = 0  # how many other formats also matched
+
+    @property
+    def reasons(self) -> list[str]:
+        return [p.reason for p in self.problems]
+
+
+def flatten(text: str) -> str:
+    """NFKC with whitespace collapsed: the form every format is matched against."""
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+def parse(text: str) -> list[tuple[Notification, list[Problem]]]:
+    """Every format that matches ``text``, parsed and checked, best first.
+
+    Best: fewest problems, then the longest match (more of the message explained), then the most fields
+    read (a number read as a number, not as part of a name), then list order.
+    """
+    flat = flatten(text)
+    if not _ANCHOR.search(flat):
+        return []
+    found: list[tuple[int, int, int, int, Notification, list[Problem]]] = []
+    low = flat.lower()
+    # A format is tried only when its operator's currency is mentioned and its fixed words are all there.
+    currencies = {op.currency for op in OPERATORS if op.mentions_currency.search(low)}
+    for order, fmt in enumerate(FORMATS):
+        if fmt.operator.currency not in currencies or not all(w in low for w in fmt.words):
+            continue
+        m = fmt.regex.search(flat)
+        if m is None:
+            continue
+        n, groups = _notification(fmt, m)
+        problems = check(n, fmt.operator, groups, flat)
+        fields = sum(v is not None for v in groups.values())
+        found.append((len(problems), -(m.end() - m.start()), -fields, order, n, problems))
+    found.sort(key=lambda f: f[:4])
+    return [(n, p) for *_, n, p in found]
+
+
+def inspect(text: str, sender: str | None = None, extra_senders: Iterable[str] = ()) -> FormatCheck:
+    """Match, parse and check one message; ``sender`` adds the look-alike-sender check."""
+    matches = parse(text)
+    known = set(OPERATOR_SENDERS) | sender_keys(list(extra_senders))
+    kind = sender_kind(sender, known)
+    if not matches:
+        return FormatCheck(text, "none", sender=kind)
+    if kind is not None and matches[0][1] == []:
+        # Prefer the operator the sender ID names when several formats fit equally well.
+        for n, p in matches:
+            if not p and _sender_fits(sender, n.operator):
+                matches = [(n, p)] + [x for x in matches if x[0] is not n]
+                break
+    n, problems = matches[0]
+    problems = list(problems)
+    if kind == "lookalike":
+        problems.append(Problem("lookalike_sender", f"the sender ID {sender!r} imitates an operator's but is not one"))
+    status: Status = "inconsistent" if problems else "consistent"
+    return FormatCheck(text, status, n, tuple(problems), kind, len(matches) - 1)
+
+
+def _sender_fits(sender: str | None, operator_key: str) -> bool:
+    op = next(o for o in OPERATORS if o.key == operator_key)
+    return bool(sender) and sender_kind(sender, sender_keys(op.senders)) == "operator"
+
+
+def _notification(fmt: NotificationFormat, m: re.Match[str]) -> tuple[Notification, dict[str, str | None]]:
+    g = m.groupdict()
+    op = fmt.operator
+    amount, cur = money(g, "amt", op.currency)
+    balance, bal_cur = money(g, "bal", op.currency)
+    fee, _ = money(g, "fee", op.currency)
+    tax, _ = money(g, "tax", op.currency)
+    cp = (g.get("cp") or "").strip(" -,.") or None
+    return Notification(
+        format=fmt.name, operator=op.key, operator_name=op.name, country=op.country, lang=fmt.lang, kind=fmt.kind,
+        amount_minor=amount, currency=cur or bal_cur or op.currency, counterparty=cp,
+        counterparty_phone=(g.get("phone") or "").strip() or None, balance_minor=balance, fee_minor=fee,
+        tax_minor=tax, txn_id=(g.get("txid") or g.get("txid2") or "").strip(".-") or None,
+        when_ms=when_ms(g.get("date"), g.get("time"), op.date_order, op.utc_offset_hours),
+        account=g.get("acct"), span=(m.start(), m.end()),
+    ), g
+
+
+__all__ = ["FORMATS", "MONEY_IN", "OPERATORS", "OPERATOR_SENDERS", "FormatCheck", "Notification", "Problem",
+           "flatten", "inspect", "parse"]
