@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
-from pesaguard.cli.common import console, err_console, handle_errors, progress, say, write_json
+from pesaguard.cli.common import err_console, handle_errors, progress, say, write_json
 from pesaguard.config import get_settings
 from pesaguard.store import open_store
 
@@ -67,15 +66,13 @@ def show_cmd(
         rules = qstore.rule_counts(store, run["source_key"])
     say(f"{Path(run['source']).name} (source key {run['source_key'][:12]}): "
         + ", ".join(f"{r} {n:,}" for r, n in rules.items()), highlight=False, soft_wrap=True)
-    table = Table()
-    for col in ("row", "field", "reason", "fraud", "row as read"):
-        table.add_column(col, overflow="fold")
     for _, q in rows.iterrows():
         raw = json.loads(q["raw"]) if isinstance(q["raw"], str) else {}
         shown = raw.get("_raw") or ", ".join(f"{k}={v}" for k, v in raw.items())
-        fraud = {1: "yes", 0: "no"}.get(q["is_fraud"] if q["is_fraud"] == q["is_fraud"] else -1, "")
-        table.add_row(str(q["row_number"]), q["field"], q["reason"], fraud, str(shown)[:120])
-    console.print(table)
+        fraud = " [labelled fraud]" if q["is_fraud"] == 1 else ""
+        resolved = " [resolved]" if q["resolved_ms"] == q["resolved_ms"] and q["resolved_ms"] is not None else ""
+        say(f"row {q['row_number']}  {q['field']}: {q['reason']}{fraud}{resolved}", highlight=False, soft_wrap=True)
+        say(f"    {str(shown)[:200]}", highlight=False, soft_wrap=True)
     if rows.empty:
         say("no quarantined rows" + (f" for rule {rule!r}" if rule else ""))
 

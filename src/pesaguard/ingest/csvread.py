@@ -256,7 +256,7 @@ class CsvReader:
         try:
             fields = next(reader, [])
         except csv.Error as exc:
-            if extra:
+            if extra or text.count('"') % 2:
                 return None, f"row has an unterminated quote (line {ln})", extra
             return None, f"row is not valid CSV: {exc} (line {ln})", extra
         if len(fields) != self.width:

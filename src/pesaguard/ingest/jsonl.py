@@ -99,7 +99,7 @@ class JsonlReader:
                 obj = _loads(body)
                 reason = None if isinstance(obj, dict) else f"line is JSON but not an object (line {line})"
             except ValueError as exc:
-                obj, reason = None, f"line is not valid JSON: {exc.args[0].split(':')[0]} (line {line})"
+                obj, reason = None, f"line is not valid JSON ({exc.args[0].split(':')[0].lower()}, line {line})"
             if reason is not None or not isinstance(obj, dict):
                 broken.append((row, reason or "not an object", {"_line": line, "_raw": body[:RAW_CHARS]}))
             else:

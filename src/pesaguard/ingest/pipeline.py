@@ -44,6 +44,7 @@ from pesaguard.ingest.models import (
     IngestOptions,
     IngestReport,
     fraud_bias,
+    pct,
 )
 from pesaguard.ingest.readers import Chunk, Source
 from pesaguard.ingest.transactions import (
@@ -304,9 +305,11 @@ class _Tally:
                 "fraud the moment it happens, which no live system can, so models and evaluations on this "
                 "store will look better than they are")
         if fraud_bias(r.read, r.quarantined, r.frauds, r.quarantined_frauds):
-            r.warnings.append(f"{r.fraud_line()}: quarantine removes a far larger share of frauds than of "
-                              "rows, so models and metrics on what was stored are biased; see "
-                              f"`pesaguard quarantine show {r.source_key[:12]}`")
+            assert r.frauds and r.quarantined_frauds is not None
+            r.warnings.append(
+                f"quarantine removed {pct(r.quarantined_frauds, r.frauds)} of the file's frauds but only "
+                f"{pct(r.quarantined, r.read)} of its rows: models and metrics on what was stored are biased; "
+                f"see `pesaguard quarantine show {r.source_key[:12]}`")
 
 
 #: A load of at least this many (estimated) rows into a SQLite file is written by a child process
