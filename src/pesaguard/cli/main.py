@@ -20,7 +20,7 @@ from pesaguard.cli import (
     simulate,
     sms,
 )
-from pesaguard.cli.common import state
+from pesaguard.cli.common import QuietAnywhereGroup, set_quiet
 
 app = typer.Typer(
     name="pesaguard",
@@ -28,6 +28,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=QuietAnywhereGroup,
 )
 
 
@@ -39,11 +40,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only results and errors; no progress bars."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only results and errors; no progress bars "
+                               "(before or after the command)."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
     """pesaguard: fraud defence for mobile money."""
-    state.quiet = quiet
+    set_quiet(quiet)
 
 
 app.add_typer(db.app, name="db")

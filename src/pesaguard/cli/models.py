@@ -67,13 +67,19 @@ def train_cmd(
     data: Path | None = typer.Option(None, "--data", help=DATA_HELP),
     promote: bool = typer.Option(False, "--promote", help="Make the new model champion (the first model always is)."),
     candidates: str | None = typer.Option(None, "--candidates", help=CANDIDATES_HELP),
+    mode: str = typer.Option("auto", "--mode", help="supervised (learn from labels), cold-start (an anomaly score "
+                             "needing no labels, ranked with the typology pack) or auto: cold start while fewer "
+                             "frauds are known in the range than supervised training needs."),
 ) -> None:
     """Choose, train, calibrate and register a scoring model on a time range of the stored data.
 
     The model family and settings are chosen by prequential validation inside the range; every label
-    known now is used. The new version is logged to MLflow with its model card.
+    known now is used. The new version is logged to MLflow with its model card. With few labels the
+    model is the cold-start anomaly score (`--mode`); `pesaguard models list` shows each version's mode.
     """
+    from pesaguard.cli.common import quiet_mlflow
     from pesaguard.config import get_settings
+    from pesaguard.models.anomaly import choose_mode, train_cold_start
     from pesaguard.models.metrics import DAY_MS
     from pesaguard.models.pipeline import train_for_deployment
 
@@ -83,8 +89,14 @@ def train_cmd(
     end = _day_ms(e) + DAY_MS if e else None
     from pesaguard.models.estimators import pick
 
-    bundle = train_for_deployment(ds, get_settings(), start, end, promote=True if promote else None,
-                                  grid=pick(candidates), say=say)
+    chosen, why = choose_mode(ds, mode, start, end)
+    say(f"mode: {chosen.replace('_', ' ')} ({why})")
+    quiet_mlflow()
+    if chosen == "cold_start":
+        bundle = train_cold_start(ds, get_settings(), start, end, promote=True if promote else None, say=say)
+    else:
+        bundle = train_for_deployment(ds, get_settings(), start, end, promote=True if promote else None,
+                                      grid=pick(candidates), say=say)
     say(f"registered pesaguard-scoring version {bundle.version} ({bundle.meta['candidate']}, "
         f"{bundle.meta['train_rows']:,} rows, {bundle.meta['train_frauds']:,} known frauds)")
     if state.quiet:
@@ -118,7 +130,8 @@ def evaluate_cmd(
     s, e = _date(train_start, "--train-start"), _date(train_end, "--train-end")
     assert s is not None and e is not None
     window = Window.from_dates(s, e, delay_days, test_days)
-    ev = evaluate(_dataset(data), window, grid=pick(candidates), n_folds=folds, alert_budget=alert_budget, say=say)
+    ds = _dataset(data)
+    ev = evaluate(ds, window, grid=pick(candidates), n_folds=folds, alert_budget=alert_budget, say=say)
     if data is None and (warning := _quarantine_warning()) is not None:  # ingest quarantine biased against frauds
         ev.summary["quarantine_warning"] = warning
         err_console.print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
@@ -128,15 +141,20 @@ def evaluate_cmd(
         from pesaguard.models.report import write_report
 
         say(f"report: {write_report(ev, report)}")
-    table = Table(title=f"test {ev.summary['window']['test_start'][:10]} .. {ev.summary['window']['test_end'][:10]}")
-    table.add_column("metric")
-    table.add_column(ev.summary["model"], justify="right")
+    table = Table(title=f"test {ev.summary['window']['test_start'][:10]} .. {ev.summary['window']['test_end'][:10]}",
+                  title_justify="left")
+    table.add_column("metric", no_wrap=True)
+    table.add_column(ev.summary["model"], justify="right", no_wrap=True)
     base = ev.summary.get("baseline") or {}
-    table.add_column(f"baseline {base.get('candidate', '')}", justify="right")
+    table.add_column(f"baseline: {base.get('candidate', '-')}", justify="right", no_wrap=True)
     for key in ("roc_auc", "average_precision", "account_precision_at_100", "account_recall_at_budget"):
         v, b = ev.summary.get(key), base.get(key)
         table.add_row(key, "-" if v is None else f"{v:.4f}", "-" if b is None else f"{b:.4f}")
     console.print(table)
+    from pesaguard.cli.demo import policy_tables  # model, typology pack and both under the policy
+
+    for t in policy_tables(ds, ev):
+        console.print(t)
 
 
 @handle_errors
@@ -172,7 +190,12 @@ def score_cmd(
     elif not file.exists():
         raise InputError(f"no such file {file}", file=file, hint="check the path")
     else:
-        df = pd.read_parquet(file) if file.suffix == ".parquet" else pd.read_csv(file)
+        try:
+            df = pd.read_parquet(file) if file.suffix == ".parquet" else pd.read_csv(file)
+        except (OSError, ValueError) as exc:  # a directory, an empty or damaged file (pandas, pyarrow)
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else (str(exc).splitlines() or [repr(exc)])[0]
+            raise InputError(f"cannot read transactions: {why.strip(chr(34) + chr(39))}", file=file,
+                             hint="give a CSV or Parquet file of transactions in canonical columns") from None
     scorer = (Scorer.from_dir(model_dir, attribution=attribution) if model_dir
               else Scorer.from_champion(attribution=attribution))
     t0, c0 = time.perf_counter(), time.process_time()
@@ -210,13 +233,18 @@ def list_cmd() -> None:
     if not rows:
         say("no model is registered yet: run `pesaguard train`")
         return
-    table = Table(title="pesaguard-scoring")
-    for c in ("version", "champion", "model", "features", "trained on", "val AP", "test AP", "acct P@100"):
-        table.add_column(c)
+    from rich import box
+
+    from pesaguard.models.anomaly import mode_label
+
+    table = Table(title="pesaguard-scoring (* champion)", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, show_edge=False,
+                  collapse_padding=True)
+    for c in ("version", "mode", "model", "trained on", "val AP", "test AP", "P@100"):
+        table.add_column(c, no_wrap=True, justify="right" if "AP" in c or "@" in c else "left")
     for r in rows:
         fmt = (lambda v: "-" if v is None else f"{v:.3f}")  # noqa: E731
-        table.add_row(r["version"], "*" if r["champion"] else "", str(r["candidate"]), str(r["feature_version"]),
-                      f"{str(r['train_start'])[:10]} .. {str(r['train_end'])[:10]}",
+        table.add_row(f"{r['version']}{' *' if r['champion'] else ''}", mode_label(r["candidate"]),
+                      str(r["candidate"]), f"{str(r['train_start'])[:10]}..{str(r['train_end'])[5:10]}",
                       fmt(r["validation_average_precision"]), fmt(r["average_precision"]),
                       fmt(r["account_precision_at_100"]))
     console.print(table)

@@ -126,3 +126,17 @@ def compare(test: pd.DataFrame, features: pd.DataFrame, policy: Policy, model_p:
         risk, action = decide_frame(Policy(policy.rules, thresholds, mode="cold_start"), frame, p)
         out[name] = arm_metrics(test, risk, action, budget)
     return out
+
+
+def evaluate_policy(ds: Any, ev: Any, policy: Policy, budget: float = 0.01) -> dict[str, dict[str, Any]]:
+    """:func:`compare` on the test period of a :func:`pesaguard.models.evaluate.evaluate` run: the
+    model it chose, the policy's rules, and both, on the same test transactions and truth.
+
+    ``ev.extra`` must hold ``test_x`` and ``feature_names`` (the test rows' features, as evaluate keeps them).
+    """
+    test = ev.test.reset_index(drop=True)
+    cols = [c for c in ds.transactions.columns if c not in test.columns or c == "txn_id"]
+    rows = test[["txn_id"]].merge(ds.transactions[cols], on="txn_id", how="left")
+    frame = pd.concat([test, rows.drop(columns=["txn_id"])], axis=1)
+    feats = pd.DataFrame(ev.extra["test_x"], columns=list(ev.extra["feature_names"]))
+    return compare(frame, feats, policy, test["score"].to_numpy(dtype=float), budget)

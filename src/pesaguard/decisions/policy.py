@@ -67,7 +67,7 @@ class Outcome:
 def combine(p: float, weights: Sequence[float]) -> float:
     """Noisy-OR of a probability and rule weights.
 
-    >>> round(combine(0.1, [0.5]), 3), combine(0.2, [])
+    >>> round(combine(0.1, [0.5]), 3), round(combine(0.2, []), 3)
     (0.55, 0.2)
     """
     keep = 1.0 - min(max(float(p), 0.0), 1.0)

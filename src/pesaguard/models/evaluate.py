@@ -113,7 +113,9 @@ def evaluate(ds: Dataset, window: Window, cfg: FeatureConfig | None = None,
         "thresholds": fitted.thresholds.to_dict(), "calibration": fitted.calibration,
         "validation": _validation_summary(selection), "baseline": comparison,
     })
-    return Evaluation(summary, fitted, test, per_day, selection, baseline)
+    te = m.rows(window.test_start, window.test_end)  # kept for the policy's evaluation (pesaguard.decisions.evaluation)
+    return Evaluation(summary, fitted, test, per_day, selection, baseline,
+                      extra={"test_x": m.x[te], "feature_names": list(m.feature_names)})
 
 
 def _best_other(chosen: Candidate, grid: list[Candidate], selection: list[dict[str, Any]]) -> Candidate | None:
