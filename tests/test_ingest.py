@@ -14,7 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from pesaguard.errors import InputError, NotFoundError
-from pesaguard.ingest import IngestOptions, IngestReport, ingest_file, ingest_labels
+from pesaguard.ingest import IngestOptions, IngestReport, ingest_file, ingest_labels, quarantine_summary
+from pesaguard.ingest.quarantine import export_rows, reingest
 from pesaguard.store import Store, core
 from pesaguard.store import quarantine as qstore
 
@@ -309,3 +310,27 @@ def test_progress_is_called_with_rows(store: Store, tmp_path: Path) -> None:
     ingest_file(store, paysim(tmp_path), options=IngestOptions(chunk_rows=4, label_delay_days=7),
                 progress=seen.append)
     assert seen == [4, 2]
+
+
+def test_quarantine_summary_export_and_reingest_on_each_dialect(store: Store, tmp_path: Path) -> None:
+    path = write(tmp_path / "day.csv", [
+        "id,time,payer,payee,amount,label",
+        *[f"T{i},2024-01-01T00:00:00Z,A,B,{'x' if i < 3 else '1'},{int(i < 4)}" for i in range(100)],
+    ])
+    r = ingest_file(store, path, options=DELAY)
+    assert (r.quarantined, r.frauds, r.quarantined_frauds) == (3, 4, 3)
+    summary = quarantine_summary(store)
+    assert (summary.rows, summary.quarantined, summary.quarantined_frauds, summary.frauds) == (100, 3, 3, 4)
+    assert summary.warning is not None and "75.0% of the files' frauds" in summary.warning
+    assert summary.sources[0].rules == {"amount is not a number": 3}
+    fix = tmp_path / "fix.csv"
+    assert export_rows(store, "day.csv", fix) == 3
+    fix.write_text(fix.read_text().replace(",x,", ",2,"))
+    report, resolved = reingest(store, fix)
+    assert (report.accepted, report.quarantined, resolved) == (3, 0, 3)
+    assert reingest(store, fix)[1] == 0
+    after = quarantine_summary(store)
+    assert (after.quarantined, after.quarantined_frauds, after.warning) == (0, 0, None)
+    assert after.rows == 100  # the correction's rows are not counted twice
+    assert core.count(store, "transactions") == 100
+    assert sorted(core.load_labels(store)["txn_id"]) == ["T0", "T1", "T2", "T3"]

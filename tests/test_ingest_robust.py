@@ -21,7 +21,7 @@ from pesaguard.store import quarantine as qstore
 
 HEADER = b"id,time,payer,payee,amount\n"
 COMMA = IngestOptions(delimiter=",")
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @pytest.fixture(scope="module")

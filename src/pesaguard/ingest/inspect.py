@@ -156,7 +156,7 @@ def profile_column(name: str, values: pa.Array) -> ColumnProfile:
     iso = parse_time(non_empty, name)
     if not iso.errors:
         offset = pc.any(pc.match_substring_regex(non_empty, r"([zZ]|[+-]\d{2}:?\d{2})$")).as_py()
-        prof.kind, prof.detail = "datetime", "ISO 8601" + (" with offset" if offset else " without offset (in --tz)")
+        prof.kind, prof.detail = "datetime", "ISO 8601, " + ("with offset" if offset else "no offset: read in --tz")
         return prof
     fits = [f for f in TIME_FORMATS if not parse_time(non_empty, name, time_format=f).errors]
     if fits:
