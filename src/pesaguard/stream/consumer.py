@@ -279,18 +279,52 @@ class StreamConsumer:
                     log.warning("pull failed (%s); retrying", exc)
                     await asyncio.sleep(0.2)
                     continue
-                received = time.perf_counter()
-                for msg in msgs:
-                    if msg.subject == self.t.labels:
-                        await self._drain()  # every transaction before it is decided first
-                        await self._handle_safely(msg, received, label=True)
-                    else:
-                        self._spawn(self._handle_safely(msg, received, label=False))
+                await self._dispatch(msgs)
         finally:
+            await self._finish_delivered()
             await self._drain()
             lag_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await lag_task
+
+    async def _dispatch(self, msgs: list[Any]) -> None:
+        received = time.perf_counter()
+        for msg in msgs:
+            if msg.subject == self.t.labels:
+                await self._drain()  # every transaction before it is decided first
+                await self._handle_safely(msg, received, label=True)
+            else:
+                self._spawn(self._handle_safely(msg, received, label=False))
+
+    async def _finish_delivered(self) -> None:
+        """At a stop, handle the messages the server sent for a pull that returned before they
+        arrived (nats-py keeps them for a next ``fetch`` that will not come, and a pull request that
+        outlived its ``fetch`` may still deliver for up to ``fetch_timeout_s``): decided and
+        acknowledged here rather than redelivered after the ack wait. Anything still arriving after
+        2 s is given back with a ``nak``."""
+        pending = getattr(getattr(self._sub, "_sub", None), "_pending_queue", None)  # no public accessor
+        if pending is None:
+            return
+        quiet, deadline = 0, time.monotonic() + 2.0
+        while quiet < 3:  # until nothing has arrived for ~60 ms
+            if pending.empty():
+                quiet += 1
+                await asyncio.sleep(0.02)
+                continue
+            quiet = 0
+            msgs = []
+            while not pending.empty():
+                msg = pending.get_nowait()
+                if (msg.reply or "").startswith("$JS.ACK."):  # not a status message of the pull protocol
+                    msgs.append(msg)
+            if time.monotonic() < deadline:
+                await self._dispatch(msgs)
+                continue
+            for msg in msgs:
+                with contextlib.suppress(Exception):
+                    await msg.nak(delay=self.tuning.retry_delay_s)
+                self.metrics.messages.labels(
+                    "label" if msg.subject == self.t.labels else "transaction", "released").inc()
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)

@@ -12,7 +12,7 @@ class StreamMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.messages = Counter("pesaguard_stream_messages_total",
                                 "Stream messages handled, by kind (transaction, label) and outcome "
-                                "(decided, duplicate, stored, dead_letter, retry)",
+                                "(decided, stored, dead_letter, retry, released: given back unhandled at a stop)",
                                 ["kind", "outcome"], registry=registry)
         self.redeliveries = Counter("pesaguard_stream_redeliveries_total",
                                     "Messages received again after an earlier delivery was not acknowledged",
