@@ -6,6 +6,7 @@ plain processes. Under CI a missing tool fails; elsewhere it skips."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -23,7 +24,9 @@ import yaml
 
 from pesaguard.cli.main import app
 from pesaguard.config import Settings
-from stream_support import free_port
+from stream_support import NatsServer, consumer_state, free_port, nats_server
+
+__all__ = ["nats_server"]  # the fixture, imported for pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 K8S = ROOT / "deploy" / "k8s"
@@ -228,7 +231,7 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_the_image_entry_points_start_as_processes(tmp_path: Path) -> None:
+def test_the_image_entry_points_start_as_processes(nats_server: NatsServer, tmp_path: Path) -> None:
     home = tmp_path / "home"
     pesaguard = [sys.executable, "-m", "pesaguard.cli.main"]
     migrate = subprocess.run([*pesaguard, "db", "migrate"], env=_env(home), capture_output=True, text=True,
@@ -268,6 +271,15 @@ def test_the_image_entry_points_start_as_processes(tmp_path: Path) -> None:
         os.killpg(serve.pid, signal.SIGTERM)
         # a clean stop; uvicorn re-raises the signal it handled, so the status names SIGTERM
         assert serve.wait(60) in (0, -signal.SIGTERM)
+
+    # the consumer's command: it reaches NATS, creates its streams, and stops at the missing model
+    # with the model's exit code and the fix (deciding with a model: tests/test_stream*.py)
+    consume = subprocess.run([*pesaguard, "consume", "--host", "127.0.0.1", "--port", str(free_port())],
+                             env=_env(home, PESAGUARD_NATS_URL=nats_server.url), capture_output=True, text=True,
+                             timeout=120)
+    assert consume.returncode == 69, consume.stdout + consume.stderr
+    assert "pesaguard train" in consume.stdout + consume.stderr
+    assert asyncio.run(consumer_state(nats_server.url)) == (0, 0)  # its stream and durable consumer exist
 
 
 def _healthcheck_command() -> list[str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -249,15 +248,6 @@ def test_a_stop_under_load_acknowledges_what_it_decided_and_a_restart_decides_th
     assert len(asyncio.run(read_all(nats_server.url, "PESAGUARD_DECISIONS"))) == len(stream)
 
 
-def _cli(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    import os
-
-    full = {**os.environ, "PESAGUARD_HOME": str(home), **(env or {})}
-    full.pop("PESAGUARD_DATABASE_URL", None)
-    return subprocess.run([sys.executable, "-m", "pesaguard.cli.main", *args], env=full, capture_output=True,
-                          text=True, timeout=120)
-
-
 def _connect_error(url: str) -> ConfigError:
     consumer = StreamConsumer(StreamMetrics(CollectorRegistry()))
     with pytest.raises(ConfigError) as err:
@@ -286,9 +276,3 @@ def test_a_nats_without_jetstream_is_a_config_error_saying_how_to_enable_it(tmp_
         proc.terminate()
         proc.wait(10)
     assert "JetStream" in err.message and "nats-server -js" in str(err.hint)
-
-
-def test_consume_without_a_model_says_how_to_get_one(nats_server: NatsServer, tmp_path: Path) -> None:
-    run = _cli(tmp_path / "home", "consume", "--port", str(free_port()), env={"PESAGUARD_NATS_URL": nats_server.url})
-    assert run.returncode == 69, run.stdout + run.stderr
-    assert "pesaguard train" in run.stdout + run.stderr
