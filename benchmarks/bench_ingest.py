@@ -35,6 +35,7 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -156,7 +157,7 @@ def broken_csv(clean: Path, path: Path, every: int = 100_000) -> int:
     return broken
 
 
-def run_cli(path: Path, home: Path, args: list[str], src: str | None = None) -> dict[str, float]:
+def run_cli(path: Path, home: Path, args: list[str], src: str | None = None) -> dict[str, Any]:
     """One `pesaguard ingest` in a subprocess into a fresh home; ``src`` puts another source tree first."""
     out = home / "report.json"
     home.mkdir(parents=True, exist_ok=True)
@@ -170,8 +171,9 @@ def run_cli(path: Path, home: Path, args: list[str], src: str | None = None) -> 
                            "--json", str(out)], env=env, capture_output=True, text=True)
     secs = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode not in (0, 65):
-        raise RuntimeError(f"ingest failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    if proc.returncode not in (0, 65) or not out.exists():
+        last = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        return {"seconds": secs, "cpu": 0.0, "rows": 0, "reported": 0.0, "failed": f"exit {proc.returncode}: {last}"}
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     report = json.loads(out.read_text())
     return {"seconds": secs, "cpu": cpu, "rows": report["read"], "reported": report["rows_per_s"],
@@ -201,7 +203,9 @@ def bench_pandas(path: Path, db: Path) -> dict[str, float]:
     return {"seconds": secs, "cpu": cpu, "rows": len(df)}
 
 
-def _row(name: str, r: dict[str, float]) -> str:
+def _row(name: str, r: dict[str, Any]) -> str:
+    if "failed" in r:
+        return f"| {name} | {r['seconds']:.2f} | failed: {r['failed']} | | | | |"
     rows = r["rows"]
     extra = f" | {int(r.get('quarantined', 0)):,} | {int(r.get('adjusted', 0)):,}" if "quarantined" in r else " | - | -"
     return (f"| {name} | {r['seconds']:.2f} | {rows / r['seconds']:,.0f} | {r['cpu']:.2f} | "
@@ -224,7 +228,7 @@ def main() -> None:
         clean = tmp / "paysim.csv"
         paysim_csv(clean, args.rows)
         print(f"clean file: {args.rows:,} PaySim-shaped rows, {clean.stat().st_size / 1e6:.0f} MB", flush=True)
-        runs: dict[str, list[dict[str, float]]] = {"now": [], "baseline": []}
+        runs: dict[str, list[dict[str, Any]]] = {"now": [], "baseline": []}
         for i in range(args.repeat):
             for who in (("baseline", "now") if args.baseline_src else ("now",)):
                 src = args.baseline_src if who == "baseline" else None
@@ -248,10 +252,11 @@ def main() -> None:
         messy_runs = {}
         for name, (path, extra) in messy.items():
             messy_runs[name] = run_cli(path, tmp / f"messy-{len(messy_runs)}", extra)
+            print(_row(name, messy_runs[name]), flush=True)
             if args.baseline_src:
-                messy_runs[name + " (baseline)"] = run_cli(path, tmp / f"messy-base-{len(messy_runs)}", extra,
-                                                           args.baseline_src)
-            print(f"  {name}: done", flush=True)
+                base = run_cli(path, tmp / f"messy-base-{len(messy_runs)}", extra, args.baseline_src)
+                messy_runs[name + " (baseline)"] = base
+                print(_row(name + " (baseline)", base), flush=True)
         peer = bench_pandas(clean, tmp / "pandas.db")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     print("\n| file, contender (same run) | wall s | rows/s (wall) | CPU s | rows/s (CPU) | quarantined | adjusted |")

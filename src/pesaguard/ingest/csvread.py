@@ -34,10 +34,10 @@ from typing import IO, Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from pesaguard.ingest.sniff import WINDOWS_1252, Layout, ensure_codecs, open_binary
+from pesaguard.ingest.validate import may_hold
 
 BLOCK_BYTES = 4 << 20
 #: Clean single-line records the Python reader reads before handing an uncompressed file back to Arrow.
@@ -98,8 +98,9 @@ class CsvReader:
         while True:
             delivered = 0
             finished = True
+            batches = self._arrow(pos.offset)
             try:
-                for table in self._arrow(pos.offset):
+                for table in batches:
                     if self._refuse(table):
                         finished = False
                         break
@@ -108,8 +109,10 @@ class CsvReader:
                     n = table.num_rows
                     yield Piece(table, np.arange(pos.row + delivered + 1, pos.row + delivered + n + 1, dtype=np.int64))
                     delivered += n
-            except (pa.ArrowInvalid, UnicodeDecodeError):
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
                 finished = False
+            finally:
+                batches.close()  # closes the file now, not when the generator is collected
             if finished:
                 return
             nxt = yield from self._python(pos, delivered)
@@ -119,7 +122,7 @@ class CsvReader:
 
     # -- Arrow ---------------------------------------------------------------------------------
 
-    def _arrow(self, offset: int) -> Iterator[pa.Table]:
+    def _arrow(self, offset: int) -> Generator[pa.Table, None, None]:
         lay = self.layout
         if lay.compression is None:
             stream: Any = pa.OSFile(str(self.path))
@@ -146,12 +149,13 @@ class CsvReader:
 
     def _refuse(self, table: pa.Table) -> bool:
         """Whether a batch could hide a parsing mistake (see the module docstring)."""
+        columns = [chunk for col in table.columns for chunk in col.chunks]
         if not self.quoted:
-            if any(pc.any(pc.match_substring(c, '"')).as_py() for c in table.columns):
+            if any(may_hold(c, b'"') for c in columns):
                 self.quoted = True  # the file quotes after all: from here on, read with quoting on
                 return True
             return False
-        return any(pc.any(pc.match_substring_regex(c, "[\r\n]")).as_py() for c in table.columns)
+        return any(may_hold(c, b"\n") or may_hold(c, b"\r") for c in columns)
 
     # -- Python --------------------------------------------------------------------------------
 

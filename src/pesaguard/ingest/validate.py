@@ -114,6 +114,34 @@ def _reasons(text: pa.Array, idx: np.ndarray, template: str) -> dict[int, str]:
     return {int(i): template.format(_show(r)) for i, r in zip(idx, raws, strict=True)}
 
 
+def text_bytes(arr: pa.Array) -> memoryview | None:
+    """The bytes a string array's values occupy (None for another type): scanning them once is
+    several times cheaper than a per-value kernel when the answer is almost always "no"."""
+    if not pa.types.is_string(arr.type) or len(arr) == 0:
+        return None
+    bufs = arr.buffers()
+    if bufs[2] is None:
+        return memoryview(b"")
+    offsets = np.frombuffer(bufs[1], dtype=np.int32)
+    start, end = int(offsets[arr.offset]), int(offsets[arr.offset + len(arr)])
+    return memoryview(bufs[2])[start:end]
+
+
+def may_hold(arr: pa.Array, needle: bytes) -> bool:
+    """False only if no value of the string array holds ``needle`` (True for other types)."""
+    data = text_bytes(arr)
+    return data is None or re.search(re.escape(needle), data) is not None
+
+
+def _may_hide(text: pa.Array) -> bool:
+    """False only if no value holds a control byte or the lead byte of a bidirectional override."""
+    data = text_bytes(text)
+    if data is None:
+        return True
+    raw = np.frombuffer(data, dtype=np.uint8)
+    return bool(((raw < 0x20) | (raw == 0x7F) | (raw == 0xE2)).any())
+
+
 def _null_where(values: pa.Array, bad: np.ndarray) -> pa.Array:
     if not bad.any():
         return values
@@ -132,7 +160,9 @@ def parse_text(values: ColumnLike, name: str, *, required: bool = True, max_len:
     if too_long.any():
         too_long = _mask(pc.greater(pc.utf8_length(text), max_len))
     errors.update({int(i): f"{name} is longer than {max_len} characters" for i in np.flatnonzero(too_long)})
-    hidden = _mask(pc.match_substring_regex(text, _HIDDEN)) & ~too_long
+    hidden = np.zeros(len(text), dtype=bool)
+    if _may_hide(text):
+        hidden = _mask(pc.match_substring_regex(text, _HIDDEN)) & ~too_long
     errors.update(_reasons(text, np.flatnonzero(hidden), f"{name} {{}} holds a control or bidirectional character"))
     return Checked(_null_where(text, empty | too_long | hidden), errors)
 
@@ -236,7 +266,10 @@ def parse_whole(values: ColumnLike, name: str) -> Checked:
     text = as_text(values)
     empty = _empty(text)
     ok = _mask(pc.match_substring_regex(text, _WHOLE)) & ~empty
-    out = pc.replace_substring_regex(pc.if_else(pa.array(ok), text, pa.scalar("0")), r"^\+|\.0*$", "").cast(pa.int64())
+    out = pc.if_else(pa.array(ok), text, pa.scalar("0")) if not ok.all() else text
+    if may_hold(text, b"+") or may_hold(text, b"."):  # Arrow's integer cast refuses both
+        out = pc.replace_substring_regex(out, r"^\+|\.0*$", "")
+    out = out.cast(pa.int64())
     errors = {int(i): f"{name} is empty" for i in np.flatnonzero(empty)}
     errors.update(_reasons(text, np.flatnonzero(~ok & ~empty), f"{name} {{}} is not a whole number"))
     return Checked(_null_where(out, ~ok), errors)
