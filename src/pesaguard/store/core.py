@@ -1,4 +1,6 @@
-"""Repository functions for the core tables: transactions, accounts, events, labels, quarantine.
+"""Repository functions for the core tables: transactions, accounts, events, labels.
+
+The ingest's quarantine, runs and label timing live in :mod:`pesaguard.store.quarantine`.
 
 Every write is idempotent: rows carry natural keys and inserts skip keys that already exist, so
 re-running an ingest or replaying a batch after a crash adds nothing twice.
@@ -9,9 +11,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import itertools
-import json
 import os
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -25,10 +25,6 @@ from pesaguard.store.base import Store
 ACCOUNT_COLUMNS = ("account_id", "kind", "region", "income_band", "opened_ms", "device_id", "msisdn_hash")
 EVENT_COLUMNS = ("event_id", "account_id", "ts_ms", "kind")
 LABEL_COLUMNS = ("label_id", "txn_id", "is_fraud", "known_at_ms", "source", "typology")
-QUARANTINE_COLUMNS = ("source_key", "source", "row_number", "field", "reason", "raw", "created_ms")
-QUARANTINE_KEY = ("source_key", "row_number")
-INGEST_RUN_COLUMNS = ("source_key", "source", "format", "started_ms", "finished_ms", "rows_read", "accepted",
-                      "quarantined", "duplicates")
 
 
 def label_id(txn_id: str, is_fraud: bool, known_at_ms: int, source: str) -> str:
@@ -179,37 +175,12 @@ def insert_labels(store: Store, df: pd.DataFrame, cur: Any = None) -> int:
 
 def insert_quarantine(store: Store, source_key: str, source: str,
                       rows: Sequence[tuple[int, str, str, dict[str, Any] | None]], cur: Any = None) -> int:
-    """Quarantine bad rows: (row_number, field, reason, raw record). Idempotent per source and row."""
-    data = quarantine_rows(source_key, source, rows)
-    return insert_rows(store, "quarantine", QUARANTINE_COLUMNS, QUARANTINE_KEY, data, cur)
+    """Quarantine bad rows: (row_number, field, reason, raw record); idempotent per source and row.
+    The ingest writes richer entries through :func:`pesaguard.store.quarantine.insert_quarantine`."""
+    from pesaguard.store import quarantine
 
-
-def quarantine_rows(source_key: str, source: str,
-                    rows: Sequence[tuple[int, str, str, dict[str, Any] | None]]) -> list[tuple[Any, ...]]:
-    """Quarantine entries as rows in QUARANTINE_COLUMNS order (the raw record as JSON)."""
-    now = int(time.time() * 1000)
-    return [
-        (source_key, source, rn, field, reason, json.dumps(raw, default=str) if raw is not None else None, now)
-        for rn, field, reason, raw in rows
-    ]
-
-
-def record_ingest_run(store: Store, source_key: str, source: str, fmt: str, started_ms: int,
-                      finished_ms: int | None = None, counts: Sequence[int] | None = None, cur: Any = None) -> None:
-    """Create or overwrite the ``ingest_runs`` row of a source; ``counts`` = (read, accepted, quarantined,
-    duplicates). A row whose ``finished_ms`` is null is a run that has not finished (or was killed)."""
-    read, accepted, quarantined, duplicates = counts if counts is not None else (None, None, None, None)
-    sql = store.upsert("ingest_runs", INGEST_RUN_COLUMNS, ("source_key",))
-    row = (source_key, source, fmt, started_ms, finished_ms, read, accepted, quarantined, duplicates)
-    if cur is not None:
-        store.executemany_in(cur, sql, [row])
-    else:
-        store.executemany(sql, [row])
-
-
-def load_ingest_runs(store: Store) -> pd.DataFrame:
-    rows = store.query(f"SELECT {', '.join(INGEST_RUN_COLUMNS)} FROM ingest_runs ORDER BY started_ms, source_key")
-    return pd.DataFrame.from_records(rows, columns=list(INGEST_RUN_COLUMNS))
+    entries = [(rn, field, reason, raw, None, reason) for rn, field, reason, raw in rows]
+    return quarantine.insert_quarantine(store, source_key, source, entries, cur)
 
 
 def count(store: Store, table: str) -> int:
@@ -274,14 +245,10 @@ def load_account_events(store: Store) -> pd.DataFrame:
 
 
 def load_quarantine(store: Store, source_key: str | None = None) -> pd.DataFrame:
-    cols = ("source", "row_number", "field", "reason", "raw")
-    sql = f"SELECT {', '.join(cols)} FROM quarantine"
-    params: tuple[Any, ...] = ()
-    if source_key is not None:
-        sql += " WHERE source_key = ?"
-        params = (source_key,)
-    rows = store.query(sql + " ORDER BY source, row_number", params)
-    return pd.DataFrame.from_records(rows, columns=list(cols))
+    """Quarantined rows (see :func:`pesaguard.store.quarantine.load_quarantine`)."""
+    from pesaguard.store import quarantine
+
+    return quarantine.load_quarantine(store, source_key)
 
 
 def find_incoming(store: Store, account: str, amount_minor: int, around_ms: int,
