@@ -1,5 +1,5 @@
 """The idempotency pre-check (``pesaguard.decisions.seen``): never a false "new", few false "seen",
-loaded from the store at start-up, growing past its first size."""
+loaded from the stored transactions at start-up, growing past its first size."""
 
 from __future__ import annotations
 
@@ -19,13 +19,16 @@ def test_no_false_negatives_and_few_false_positives_as_it_grows() -> None:
     assert false / 20_000 < 3 * 0.005 * 1.5  # at most the sum of the filters' rates, with some slack
 
 
-def test_loaded_from_the_stored_decisions(store: Store) -> None:
+def test_loaded_from_the_stored_transactions(store: Store) -> None:
     features = {"amount": 1.0}
     rows = [{"decision_id": f"d_{i}", "txn_id": f"T{i:04d}", "request_hash": "h", "ts_ms": T0, "account_id": "C1",
              "amount_minor": 5, "action": "allow", "score": 0.1, "reasons": [], "rule_hits": [], "features": features,
              "model_version": "m", "policy_version": "p", "created_ms": T0} for i in range(250)]
     txns = [[r["txn_id"], T0, "C1", "M1", 5, "KES", "p2p"] + [None] * 8 for r in rows]
     repo.write_decisions(store, rows, txns)
-    assert sum(len(c) for c in repo.iter_decided_txn_ids(store, chunk=100)) == 250
+    # and transactions with no decision (ingested from a file): a different payload for them is a conflict
+    store.executemany("INSERT INTO transactions (txn_id, ts_ms, payer, payee, amount_minor) VALUES (?, ?, ?, ?, ?)",
+                      [(f"F{i:04d}", T0, "C2", "M1", 7) for i in range(50)])
+    assert sum(len(c) for c in repo.iter_known_txn_ids(store, chunk=100)) == 300
     seen = SeenIds.from_store(store)
-    assert seen.count == 250 and all(f"T{i:04d}" in seen for i in range(250))
+    assert seen.count == 300 and all(f"T{i:04d}" in seen and f"F{i:04d}" in seen for i in range(50))

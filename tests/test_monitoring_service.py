@@ -45,10 +45,11 @@ class AlarmistShadow:
 
 
 def _app(store_url: str, tmp_path: Path, shadow: ShadowRecorder | None) -> TestClient:
-    settings = Settings(home=tmp_path / "home", database_url=store_url)
+    # /metrics needs credentials: the scraper's token by default on every request of these tests
+    settings = Settings(home=tmp_path / "home", database_url=store_url, metrics_token="scraper-token-for-tests")
     app = create_app(settings, scorer=TinyScorer(), policy=Policy(parse_rules(RULES)), shadow=shadow,
                      warm_up=False)
-    return TestClient(app)
+    return TestClient(app, headers={"Authorization": "Bearer scraper-token-for-tests"})
 
 
 @pytest.fixture

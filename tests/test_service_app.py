@@ -29,7 +29,9 @@ def test_health_ready_and_metrics(client: TestClient) -> None:
     ready = client.get("/readyz")
     assert ready.status_code in (200, 503)
     assert ready.json()["checks"]["store"] == "ok"
-    text = client.get("/metrics").text
+    assert ready.json()["checks"]["sms_model"] == "ok" or ready.json()["checks"]["sms_model"].startswith("off:")
+    assert client.get("/metrics").status_code == 401  # rule names and hit counts are not public
+    text = client.get("/metrics", headers=_key(client, "scorer")).text
     assert 'pesaguard_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in text
 
 

@@ -33,14 +33,14 @@ def _post(client: TestClient, body: Any, headers: dict[str, str]) -> tuple[int, 
 def test_lean_path_serves_valid_requests_with_either_key_header(env, monkeypatch: pytest.MonkeyPatch) -> None:
     client, key = env
     taken = []
-    original = fastpath.FastDecisions._admissible
+    original = fastpath.FastDecisions._caller
 
-    def spy(self: fastpath.FastDecisions, scope: Any, body: bytes) -> Any:
-        got = original(self, scope, body)
+    def spy(self: fastpath.FastDecisions, scope: Any) -> Any:
+        got = original(self, scope)
         taken.append(got is not None)
         return got
 
-    monkeypatch.setattr(fastpath.FastDecisions, "_admissible", spy)
+    monkeypatch.setattr(fastpath.FastDecisions, "_caller", spy)
     ct = {"Content-Type": "application/json"}
     a = _post(client, txn("f1"), {**ct, "X-API-Key": key})
     b = _post(client, txn("f2"), {**ct, "Authorization": f"Bearer {key}"})
@@ -48,7 +48,7 @@ def test_lean_path_serves_valid_requests_with_either_key_header(env, monkeypatch
     assert set(a[1]) == {"decision_id", "txn_id", "action", "score", "reasons", "rule_hits", "model_version",
                          "policy_version"}
     assert _post(client, txn("f1"), {**ct, "X-API-Key": key}) == a  # idempotent retry
-    metrics = client.get("/metrics").text
+    metrics = client.get("/metrics", headers={"X-API-Key": key}).text
     assert 'method="POST",route="/v1/transactions",status="200"} 3.0' in metrics
     status, body = _post(client, txn("f1", amount=7), {**ct, "X-API-Key": key})
     assert status == 409 and body["error"]["code"] == "conflict" and body["error"]["field"] == "txn_id"
@@ -81,13 +81,13 @@ def test_an_unexpected_failure_is_a_500_envelope_and_is_counted(env, monkeypatch
     monkeypatch.setattr(client.app.state.decider.scorer, "score", broken)  # type: ignore[attr-defined]
     status, body = _post(client, txn("boom"), {"Content-Type": "application/json", "X-API-Key": key})
     assert status == 500 and body["error"]["code"] == "internal_error"
-    metrics = client.get("/metrics").text
+    metrics = client.get("/metrics", headers={"X-API-Key": key}).text
     assert 'pesaguard_http_requests_total{method="POST",route="/v1/transactions",status="500"} 1.0' in metrics
 
 
 @pytest.mark.parametrize("body", [
     txn("T-1"),
-    {**txn("T-2", amount=2**62), "device_id": "ß漢字🙂 \u2028 \x01 \"quoted\" \\ /", "type": None, "fee_minor": 0,
+    {**txn("T-2", amount=2**62), "device_id": "ß漢字🙂 \u2028 \"quoted\" \\ /", "type": None, "fee_minor": 0,
      "payer_balance_before": -(2**62), "payee_balance_after": 17, "source": "app"},
 ])
 def test_a_validated_request_is_the_record_and_hashes_as_its_canonical_json(body: dict[str, Any]) -> None:

@@ -7,10 +7,11 @@ Nothing is created on disk when settings are read; call :meth:`Settings.ensure_h
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -42,9 +43,12 @@ class Settings(BaseSettings):
         default_factory=lambda: ["MPESA", "M-PESA", "MoMo", "AirtelMoney"],
         description="Sender IDs the operator's genuine notifications come from.",
     )
-    redaction_salt: str = Field(
-        default="pesaguard-default-salt-change-me",
-        description="Salt for hashing SMS texts and identifiers; set a secret value in production.",
+    redaction_salt_setting: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("redaction_salt", "pesaguard_redaction_salt"),
+        description="PESAGUARD_REDACTION_SALT: the secret key of the salted hashes of SMS texts, phone numbers and "
+        "message ids. Unset: a random salt generated once into HOME/redaction_salt (mode 0600). The development "
+        "salts are refused outside the test suite.",
     )
     mlflow_tracking_uri: str | None = Field(
         default=None,
@@ -64,6 +68,47 @@ class Settings(BaseSettings):
     assistant_llm_model: str = Field(default="llama3.2", description="Model name sent to the assistant's chat API.")
     assistant_llm_api_key: str | None = Field(default=None, description="Bearer key for the assistant's chat API.")
     assistant_llm_timeout_s: float = Field(default=30.0, gt=0, description="Timeout of one chat API call, seconds.")
+
+    # -- what the service accepts and how it stops (pesaguard.service, pesaguard.decisions) --------
+    max_event_ahead_s: float = Field(
+        default=3600, ge=0,
+        description="Event times (a transaction's ts_ms, a label's known_at) more than this many seconds ahead of "
+        "the server clock are refused (422).",
+    )
+    max_event_age_days: float = Field(
+        default=3650, gt=0,
+        description="Event times older than this many days before the server clock are refused (422).",
+    )
+    max_body_bytes: int = Field(
+        default=2 * 2**20, ge=4096,
+        description="Largest request body the service reads (bytes); larger ones answer 413.",
+    )
+    shutdown_grace_s: float = Field(
+        default=10, gt=0,
+        description="On SIGTERM the service finishes open requests and lets the journal's copying process store "
+        "what it can for at most this long; what is left stays in the journal for the next start.",
+    )
+    metrics_token: str | None = Field(
+        default=None,
+        description="Bearer token a Prometheus scraper may send to /metrics (any API key also works); unset: "
+        "/metrics needs an API key.",
+    )
+    metrics_bind: str | None = Field(
+        default=None,
+        description="HOST:PORT of a separate listener serving /metrics without authentication (for a scraper on a "
+        "private interface), e.g. 127.0.0.1:9464; unset: none.",
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Proxies (comma-separated IPs, or *) whose X-Forwarded-Proto and X-Forwarded-For the service "
+        "trusts: behind a TLS-terminating proxy, console cookies are then marked Secure.",
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1,
+        description="Console: wrong passwords for one user name (or 4x as many from one address) within "
+        "login_lockout_s before further log-ins from it are refused for login_lockout_s.",
+    )
+    login_lockout_s: float = Field(default=900, gt=0, description="Console log-in failure window and lockout, seconds.")
 
     sqlite_wal_reset_mb: float = Field(
         default=128, ge=0,
@@ -129,6 +174,12 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.home / 'pesaguard.db').as_posix()}"
 
     @property
+    def redaction_salt(self) -> str:
+        """The redaction salt: ``PESAGUARD_REDACTION_SALT``, else HOME/redaction_salt, created with a random
+        value (mode 0600) on first use. A known development salt is a :class:`ConfigError` outside tests."""
+        return _redaction_salt(self.home, self.redaction_salt_setting)
+
+    @property
     def resolved_mlflow_uri(self) -> str:
         if self.mlflow_tracking_uri:
             return self.mlflow_tracking_uri
@@ -143,10 +194,95 @@ class Settings(BaseSettings):
         return self.home / "data"
 
     def ensure_home(self) -> Path:
-        """Create the home directory tree and return it."""
+        """Create the home directory tree and return it (:class:`ConfigError` if it cannot be written)."""
+        from pesaguard.errors import ConfigError
+
         for d in (self.home, self.models_dir, self.data_dir, self.home / "mlflow"):
-            d.mkdir(parents=True, exist_ok=True)
+            try:
+                d.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError(f"cannot create {d}: {exc.strerror or exc}", setting="PESAGUARD_HOME",
+                                  hint="point PESAGUARD_HOME at a directory this user can write") from exc
+        if not os.access(self.home, os.W_OK | os.X_OK):
+            raise ConfigError(f"{self.home} is not writable", setting="PESAGUARD_HOME",
+                              hint="point PESAGUARD_HOME at a directory this user can write")
         return self.home
+
+
+#: Salts published in this repository's history and docs: hashes under them can be reversed by
+#: enumerating the numbering plan, so they are refused outside the test suite.
+DEVELOPMENT_SALTS = frozenset({"pesaguard-default-salt-change-me"})
+_SALT_FILE = "redaction_salt"
+
+
+def _redaction_salt(home: Path, configured: str | None) -> str:
+    import secrets
+
+    from pesaguard.errors import ConfigError
+
+    if configured is not None:
+        if configured in DEVELOPMENT_SALTS and "PYTEST_CURRENT_TEST" not in os.environ:
+            raise ConfigError("PESAGUARD_REDACTION_SALT is a development value published with pesaguard, so its "
+                              "hashes of phone numbers can be reversed", setting="PESAGUARD_REDACTION_SALT",
+                              hint="unset it (a random salt is then kept in HOME/redaction_salt) or set a secret "
+                                   "of your own, e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`")
+        if len(configured) < 16:
+            raise ConfigError("PESAGUARD_REDACTION_SALT is shorter than 16 characters", setting="PESAGUARD_REDACTION_SALT",
+                              hint="use a random secret of at least 16 characters")
+        return configured
+    path = home / _SALT_FILE
+    try:
+        return _read_salt(path)
+    except FileNotFoundError:
+        pass
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: two processes starting at once must not each write a different salt
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_salt(path)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the redaction salt file {path}: {exc.strerror or exc}",
+                          setting="PESAGUARD_REDACTION_SALT",
+                          hint="make PESAGUARD_HOME writable, or set PESAGUARD_REDACTION_SALT") from exc
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_hex(32) + "\n")
+    return _read_salt(path)
+
+
+def _read_salt(path: Path) -> str:
+    import time
+
+    from pesaguard.errors import ConfigError
+
+    for _ in range(50):  # another process may have created the file and not written it yet
+        value = path.read_text(encoding="ascii").strip()
+        if value:
+            return value
+        time.sleep(0.01)
+    raise ConfigError(f"the redaction salt file {path} is empty", setting="PESAGUARD_REDACTION_SALT",
+                      hint="restore it from a backup (the stored hashes depend on it), or delete it to start a new salt")
+
+
+def masked_url(url: str) -> str:
+    """``url`` with its password replaced by ``***``, for anything a person or a log may read.
+
+    >>> masked_url("postgresql://app:s3cret@db:5432/pesaguard")
+    'postgresql://app:***@db:5432/pesaguard'
+    >>> masked_url("sqlite:///home/pesaguard.db")
+    'sqlite:///home/pesaguard.db'
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        user = parts.username or ""
+        host = parts.netloc.rsplit("@", 1)[1]
+        return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    except ValueError:
+        return "<unreadable URL>"
 
 
 @lru_cache(maxsize=1)

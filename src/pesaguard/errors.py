@@ -138,6 +138,28 @@ class StoreError(PesaguardError):
     code = "store_unavailable"
 
 
+class StoreUnavailable(StoreError):
+    """The database cannot be reached right now (a restart, a network fault): retry shortly."""
+
+    code = "store_unavailable"
+
+
+class PayloadTooLarge(PesaguardError):
+    """A request body larger than the service accepts."""
+
+    exit_code = 65
+    http_status = 413
+    code = "too_large"
+
+
+class TooManyRequests(PesaguardError):
+    """Too many attempts (console log-in failures): wait before trying again."""
+
+    exit_code = 75  # EX_TEMPFAIL
+    http_status = 429
+    code = "too_many_requests"
+
+
 class ModelNotReadyError(PesaguardError):
     """No trained model is available where one is needed."""
 

@@ -16,6 +16,7 @@ stored (one less file format to keep in step).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -32,6 +33,7 @@ from pesaguard.assistant.text import tokens
 from pesaguard.config import Settings
 from pesaguard.errors import InputError, NotFoundError
 
+log = logging.getLogger("pesaguard.assistant")
 BUILTIN_ROOT = Path(__file__).resolve().parent / "kb"
 FORMAT = 1
 RRF_K = 60  # the constant of Cormack et al.'s reciprocal rank fusion; flat enough for two lists
@@ -63,12 +65,23 @@ def _signature(path: Path) -> list[int]:
 
 
 def _iter_files(source: Path) -> Iterable[Path]:
+    """The documents of a source: files of a supported type (:data:`SUFFIXES`), not hidden, and not
+    links that lead out of the source folder (whatever they point at would be served to callers)."""
     if source.is_file():
-        yield source
+        if source.suffix.lower() in SUFFIXES:
+            yield source
         return
+    root = source.resolve()
     for p in sorted(source.rglob("*")):
-        if p.is_file() and p.suffix.lower() in SUFFIXES and not any(part.startswith(".") for part in p.parts):
+        if p.suffix.lower() not in SUFFIXES or any(part.startswith(".") for part in p.relative_to(source).parts):
+            continue
+        resolved = p.resolve()
+        if not resolved.is_relative_to(root):
+            log.warning("knowledge base: skipped %s, a link to %s outside the source folder", p, resolved)
+            continue
+        if resolved.is_file():
             yield p
+
 
 
 class KnowledgeIndex:
@@ -184,6 +197,9 @@ class KnowledgeIndex:
             raise NotFoundError(f"{path} does not exist", file=path, hint="give a directory of .md, .html, .pdf or .txt files")
         if audience not in AUDIENCES:
             raise InputError(f"audience must be one of {', '.join(AUDIENCES)}", field="audience")
+        if path.is_file() and path.suffix.lower() not in SUFFIXES:
+            raise InputError(f"{path.name} is not a document type the knowledge base reads", file=path,
+                             hint=f"give a {', '.join(SUFFIXES)} file, or a directory of them")
         if not any(True for _ in _iter_files(path)):
             raise InputError(f"no {', '.join(SUFFIXES)} files in {path}", file=path,
                              hint="point at a directory containing documents")

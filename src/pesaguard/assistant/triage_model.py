@@ -223,8 +223,10 @@ def triage(text: str, *, message_id: str | None = None, settings: Settings | Non
         own = store is None
         store = open_store(settings) if own else store
         try:
+            from pesaguard.sms.redact import redact  # stored like an SMS: no phone, ID, PIN or card numbers
+
             result.case_opened = open_triage_case(
-                store, message_id=message_id, received_ms=received_ms or int(time.time() * 1000), text=text,
+                store, message_id=message_id, received_ms=received_ms or int(time.time() * 1000), text=redact(text),
                 lang=result.lang, urgency=result.urgency, sentiment=result.sentiment,
                 urgent_prob=result.urgent_probability, cues=result.cues, account_id=account_id, channel=channel)
         finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 from rich.table import Table
 
@@ -48,7 +50,8 @@ def list_keys() -> None:
 @app.command()
 @handle_errors
 def revoke(key_id: str = typer.Argument(..., help="The key id (the part after pgk_).")) -> None:
-    """Revoke a key; running servers stop accepting it within 30 seconds."""
+    """Revoke a key: console sessions made with it end at once; running servers stop accepting it within
+    30 seconds (at once when revoked through their API, DELETE /v1/keys/ID)."""
     with open_store(get_settings()) as store:
         if repo.revoke_api_key(store, key_id) == 0:
             raise NotFoundError(f"no live key with id {key_id!r}", hint="see `pesaguard keys list`")
@@ -60,15 +63,26 @@ def revoke(key_id: str = typer.Argument(..., help="The key id (the part after pg
 def create_user(
     username: str = typer.Argument(..., help="Log-in name."),
     role: str = typer.Option("analyst", "--role", help="analyst or admin."),
-    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True,
-                                 help="Password (prompted if not given; at least 8 characters)."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin",
+        help="Read the password from the first line of standard input (for scripts) instead of prompting. "
+             "There is no option taking the password itself: it would stay in the shell's history and in "
+             "the process list."),
 ) -> None:
-    """Create a console user, or reset an existing user's password and role."""
+    """Create a console user, or reset an existing user's password and role (which ends their sessions)."""
     if role not in ("analyst", "admin"):
         raise InputError(f"console users are analyst or admin, not {role!r}", field="role",
                          hint="use --role analyst or --role admin")
+    if username != username.strip() or not username or any(not c.isprintable() for c in username):
+        raise InputError(f"user name {username!r} has spaces at its ends or unprintable characters", field="username",
+                         hint="use printable characters")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     if len(password) < 8:
         raise InputError("the password is shorter than 8 characters", field="password", hint="choose a longer one")
     with open_store(get_settings()) as store:
-        repo.upsert_user(store, username, hash_password(password), role)
-    say(f"user {username} ({role}) saved; log in at /console/login")
+        ended = repo.upsert_user(store, username, hash_password(password), role)
+    say(f"user {username} ({role}) saved; log in at /console/login"
+        + (f" ({ended} console session{'s' if ended != 1 else ''} ended)" if ended else ""))

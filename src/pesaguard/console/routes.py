@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from pesaguard.console.session import (
     COOKIE,
     LoginRequired,
+    LoginThrottle,
     check_csrf,
     csrf_token,
     current_user,
@@ -43,7 +44,13 @@ def money(minor: int | None, currency: str = "KES") -> str:
 
 
 def when(ms: int | None) -> str:
-    return "" if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+    """A stored time for people; any integer renders (a time outside the calendar shows as raw ms)."""
+    if ms is None:
+        return ""
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+    except (ValueError, OverflowError, OSError):
+        return f"{ms} ms (outside the calendar)"
 
 
 def age(ms: int | None) -> str:
@@ -97,16 +104,22 @@ def login_submit(request: Request, username: Annotated[str, Form(max_length=200)
                  password: Annotated[str, Form(max_length=500)] = "",
                  next: Annotated[str, Form(max_length=500)] = "/console/queue") -> Response:
     try:
-        token, _ = login(request.app.state.store, username, password)
+        token, _ = login(request.app.state.store, username, password, throttle=request.app.state.login_throttle,
+                         address=request.client.host if request.client else "")
     except PesaguardError as exc:
-        return _page(request, "login.html", None, next=_safe_next(next), error=exc.message)
+        page = _page(request, "login.html", None, next=_safe_next(next), error=exc.message)
+        page.status_code = exc.http_status
+        return page
     resp = RedirectResponse(_safe_next(next), status_code=303)
-    resp.set_cookie(COOKIE, token, httponly=True, samesite="lax", max_age=12 * 3600, path="/")
+    # Secure over HTTPS (uvicorn sets the scheme from a trusted proxy's X-Forwarded-Proto)
+    resp.set_cookie(COOKIE, token, httponly=True, samesite="lax", max_age=12 * 3600, path="/",
+                    secure=request.url.scheme == "https")
     return resp
 
 
 @router.post("/logout")
-def logout_submit(request: Request) -> Response:
+def logout_submit(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf)
     logout(request.app.state.store, request.cookies.get(COOKIE))
     resp = RedirectResponse("/console/login", status_code=303)
     resp.delete_cookie(COOKIE, path="/")
@@ -216,6 +229,8 @@ def _safe_next(target: str) -> str:
 
 def install(app: FastAPI) -> None:
     """Mount the console pages, its static files and the log-in redirect on ``app``."""
+    settings = app.state.settings
+    app.state.login_throttle = LoginThrottle(settings.login_max_failures, settings.login_lockout_s)
     static = resources.files("pesaguard.console") / "static"
     app.mount("/console/static", StaticFiles(directory=str(static)), name="console-static")
     app.include_router(router)

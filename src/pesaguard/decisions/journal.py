@@ -70,7 +70,7 @@ from typing import Any
 import orjson
 
 from pesaguard.decisions.writer import LoopBatch, settle
-from pesaguard.errors import StoreError
+from pesaguard.errors import StoreError, StoreUnavailable
 from pesaguard.store import Store
 from pesaguard.store import decisions as repo
 
@@ -273,7 +273,7 @@ class Ingester:
 
 def _transient(exc: BaseException) -> bool:
     """A database busy, locked, full or unreachable: retry later rather than set records aside."""
-    return any(c.__name__ == "OperationalError" for c in type(exc).__mro__)
+    return isinstance(exc, StoreUnavailable) or any(c.__name__ == "OperationalError" for c in type(exc).__mro__)
 
 
 def recover(store: Store, directory: Path, timeout: float = 60.0) -> int:
@@ -299,7 +299,7 @@ def recover(store: Store, directory: Path, timeout: float = 60.0) -> int:
             if n:
                 log.warning("journal: stored %d decisions that %s acknowledged but had not stored yet", n, owner)
             stored += n
-            for leftover in (f"{owner}.ingest", f"{owner}.progress"):
+            for leftover in (f"{owner}.ingest", f"{owner}.progress", f"{owner}.error"):
                 with contextlib.suppress(FileNotFoundError):
                     (directory / leftover).unlink()
             lock_path.unlink()
@@ -308,22 +308,36 @@ def recover(store: Store, directory: Path, timeout: float = 60.0) -> int:
     return stored
 
 
+#: The environment variable that hands the ingester its database URL: never on its command line,
+#: which every local user can read (``ps``, ``/proc/PID/cmdline``); a process's environment is
+#: readable only by its owner.
+URL_VARIABLE = "PESAGUARD_JOURNAL_DATABASE_URL"
+
+
 def ingester_main(argv: Sequence[str] | None = None) -> int:
-    """The ingester process: ``python -m pesaguard.decisions.journal DIR OWNER DATABASE_URL``.
+    """The ingester process: ``python -m pesaguard.decisions.journal DIR OWNER`` with the database URL
+    in :data:`URL_VARIABLE`.
 
     Polls the owner's journal every few milliseconds. :data:`STOP_SIGNAL` (sent by the service when
     it closes, and by Linux when the service dies, through ``PR_SET_PDEATHSIG``) means: store
-    everything written so far, then exit. SIGTERM and SIGINT are ignored: a supervisor stopping the
-    service signals its whole process group (systemd, Ctrl-C), and the ingester must outlive the
-    service's own shutdown, which writes the last decisions.
+    everything written so far, then exit; if the store stays unreachable for ``--grace`` seconds
+    after that, it exits anyway (what is left stays in the journal for the next start). SIGTERM and
+    SIGINT are ignored: a supervisor stopping the service signals its whole process group (systemd,
+    Ctrl-C), and the ingester must outlive the service's own shutdown, which writes the last
+    decisions. A failure it cannot retry is written to ``<owner>.error`` for the service's
+    readiness check, and the process exits with status 2.
     """
     ap = argparse.ArgumentParser(prog="python -m pesaguard.decisions.journal")
     ap.add_argument("directory", type=Path)
     ap.add_argument("owner")
-    ap.add_argument("database_url")
     ap.add_argument("--cache-mb", type=float, default=8.0)
+    ap.add_argument("--grace", type=float, default=10.0, help="seconds to keep retrying an unreachable store once told to stop")
     ap.add_argument("--parent", type=int, default=None, help="the service's pid (the ingester stops when it dies)")
     args = ap.parse_args(argv)
+    database_url = os.environ.pop(URL_VARIABLE, "")
+    if not database_url:
+        print(f"{ap.prog}: the database URL is read from the environment variable {URL_VARIABLE}", file=sys.stderr)
+        return 64
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stopping = False
 
@@ -342,7 +356,24 @@ def ingester_main(argv: Sequence[str] | None = None) -> int:
     if ingest_fd is None:
         log.error("journal %s: another ingester holds %s", args.directory, args.owner)
         return 1
-    store = open_store(Settings(database_url=args.database_url), migrate=False)  # the service migrated it
+    error_file = args.directory / f"{args.owner}.error"
+    try:
+        store = open_store(Settings(database_url=database_url), migrate=False)  # the service migrated it
+        return _ingest_until_stopped(store, args, lambda: stopping, error_file)
+    except Exception as exc:
+        log.exception("journal ingester for %s failed", args.owner)
+        _report(error_file, exc)
+        return 2
+
+
+def _report(error_file: Path, exc: BaseException) -> None:
+    """Leave the reason of a fatal failure where the service's readiness check reads it."""
+    with contextlib.suppress(OSError):
+        error_file.write_text(f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}")
+
+
+def _ingest_until_stopped(store: Store, args: argparse.Namespace, stopping: Callable[[], bool],
+                          error_file: Path) -> int:
     if store.dialect == "sqlite":
         # automatic checkpoints stay on: they run here, after this process's commits, never on the loop
         repo.set_cache_size(store, int(args.cache_mb * 1024))
@@ -350,17 +381,28 @@ def ingester_main(argv: Sequence[str] | None = None) -> int:
     progress = Progress(args.directory / f"{args.owner}.progress")
     ingester = Ingester(store, args.directory, args.owner, publish=progress.set)
     idle = 0.0
+    failing_since: float | None = None
     while True:
         try:
             n = ingester.run_once()
         except Exception as exc:
             if not _transient(exc):
-                log.exception("journal ingester for %s failed", args.owner)
-                return 2
+                raise
+            now = time.monotonic()
+            failing_since = failing_since or now
+            if stopping() and now - failing_since >= args.grace:
+                log.error("journal ingester for %s: the store is still unavailable (%s); stopping with the rest "
+                          "left in the journal for the next start", args.owner, exc)
+                return 3
             log.warning("journal ingester for %s: store busy or unavailable (%s); retrying in 1 s", args.owner, exc)
+            _report(error_file, exc)  # read by the service's readiness check while the store is behind
             time.sleep(1.0)
             continue
-        if stopping and n == 0:
+        if failing_since is not None:
+            failing_since = None
+            with contextlib.suppress(FileNotFoundError):
+                error_file.unlink()
+        if stopping() and n == 0:
             break
         # a few ms after data (the next group is already on its way), up to 10 ms when idle
         idle = 0.0 if n else min(0.01, idle + 0.002)
@@ -416,7 +458,7 @@ class Journal(LoopBatch):
 
     def __init__(self, store: Store, directory: Path, database_url: str, on_commit: Callable[[int], None] | None = None,
                  max_lag: int = MAX_LAG, segment_bytes: int = SEGMENT_BYTES, cache_mb: float = 8.0,
-                 spawn: bool = True) -> None:
+                 spawn: bool = True, grace_s: float = 10.0) -> None:
         super().__init__()
         self.store = store
         self.directory = directory
@@ -425,6 +467,7 @@ class Journal(LoopBatch):
         self.max_lag = max_lag
         self.segment_bytes = segment_bytes
         self.cache_mb = cache_mb
+        self.grace_s = grace_s
         self.owner = f"{time.time_ns() // 1_000_000:x}-{os.getpid()}-{next(_OWNERS)}"
         try:
             directory.mkdir(parents=True, exist_ok=True)
@@ -448,6 +491,9 @@ class Journal(LoopBatch):
         self._next_check = 0.0
         self._last_spawn = 0.0
         self._closed = False
+        # (store position when the ingester failed, why): set while it fails and the store is behind;
+        # cleared once the store moves past that position
+        self._failure: tuple[int, str] | None = None
         if spawn:
             self._start_ingester()
 
@@ -473,10 +519,15 @@ class Journal(LoopBatch):
             return 0
 
     def admit(self) -> None:
-        """Raise a 503 if too many acknowledged decisions are not in the store yet (call before
-        scoring, so a refused request leaves the feature state untouched)."""
-        if len(self._recent) + len(self._rows) < self.max_lag:
+        """Raise a 503 if too many acknowledged decisions are not in the store yet, or if the
+        ingester keeps failing so that nothing can be stored (call before scoring, so a refused
+        request leaves the feature state untouched)."""
+        if self._failure is None and len(self._recent) + len(self._rows) < self.max_lag:
             return  # the usual case, decided without reading the ingester's progress
+        failing = self.failing()
+        if failing is not None:
+            raise StoreError(f"decisions cannot be stored: the journal's copying process fails ({failing})",
+                             hint="retry later; the service log and GET /readyz say why")
         lag = self.pending()  # forgets what the store now holds
         if lag >= self.max_lag:
             self._check_ingester(force=True)
@@ -563,16 +614,18 @@ class Journal(LoopBatch):
         return not self._order
 
     async def sync(self, timeout: float = 5.0) -> bool:
-        """Wait until the store holds every decision acknowledged so far (False after ``timeout``)."""
+        """Wait until the store holds every decision acknowledged so far (False after ``timeout``, and
+        at once while the ingester is failing)."""
         if self.caught_up():
             return True
+        if self.failing() is not None:
+            return False
         target = self.written()
         deadline = time.monotonic() + timeout
         while self.progress.get() < target:
             if time.monotonic() >= deadline:
                 self._check_ingester(force=True)
-                log.warning("journal: the store is still %d decisions behind after %.1f s; reading anyway",
-                            self.pending(), timeout)
+                log.warning("journal: the store is still %d decisions behind after %.1f s", self.pending(), timeout)
                 return False
             await asyncio.sleep(0.002)
         self._prune()
@@ -581,31 +634,73 @@ class Journal(LoopBatch):
     # -- the ingester process -----------------------------------------------------------------------
     def _start_ingester(self) -> None:
         self._last_spawn = time.monotonic()
+        with contextlib.suppress(FileNotFoundError):
+            (self.directory / f"{self.owner}.error").unlink()
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "pesaguard.decisions.journal", str(self.directory), self.owner,
-             self.database_url, "--cache-mb", str(self.cache_mb), "--parent", str(os.getpid())],
-            stdin=subprocess.DEVNULL)
+             "--cache-mb", str(self.cache_mb), "--grace", str(self.grace_s), "--parent", str(os.getpid())],
+            stdin=subprocess.DEVNULL, env={**os.environ, URL_VARIABLE: self.database_url})
 
     def _check_ingester(self, force: bool = False) -> None:
-        """Restart the ingester if it died (checked about once a second, at most every 5 s a restart)."""
+        """Restart the ingester if it died (checked about once a second, at most every 5 s a restart);
+        a failed exit is remembered (:meth:`failing`) until the store moves on."""
         if not self._spawn or self._closed:
             return
         now = time.monotonic()
         if not force and now < self._next_check:
             return
         self._next_check = now + 1.0
-        if self._proc is not None and self._proc.poll() is not None and now - self._last_spawn >= 5.0:
-            log.error("journal ingester exited with code %s; restarting it (it resumes where it stopped)",
-                      self._proc.returncode)
+        if self._proc is None or self._proc.poll() is None:
+            return
+        code = self._proc.returncode
+        # a positive status is the ingester's own verdict that it cannot store (a signal, such as an
+        # operator's kill, is not: it is simply restarted)
+        if code > 0 and self._failure is None:
+            why = self._error_text() or f"exit status {code}"
+            self._failure = (self.progress.get(), why)
+            log.error("journal ingester failed (%s); new decisions are refused until it stores again", why)
+        if now - self._last_spawn >= 5.0:
+            log.error("journal ingester exited with code %s; restarting it (it resumes where it stopped)", code)
             self._start_ingester()
+
+    def _error_text(self) -> str:
+        with contextlib.suppress(OSError):
+            return (self.directory / f"{self.owner}.error").read_text(errors="replace").strip()[:300]
+        return ""
+
+    def failing(self) -> str | None:
+        """Why the ingester cannot store decisions, or None: set when it exits with a failure while
+        decisions wait, cleared once the store holds more of the journal than when it failed."""
+        self._check_ingester()
+        failure = self._failure
+        if failure is not None and (self.progress.get() > failure[0] or self.caught_up()):
+            self._failure = failure = None
+        return None if failure is None else failure[1]
 
     def ingester_alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    def close(self, timeout: float = 60.0) -> None:
-        """Write what is queued, let the ingester store everything, stop it and tidy up."""
+    def health(self) -> str:
+        """The readiness check's answer: "ok", or what is wrong with the copy into the store."""
+        failing = self.failing()
+        if failing is not None:
+            return f"the journal's copying process fails: {failing}"
+        if not self.ingester_alive():
+            return "the journal's copying process is not running"
+        lag = self.pending()
+        if lag and self._error_text():
+            return f"{lag:,} acknowledged decisions wait for the store: {self._error_text()}"
+        if lag >= self.max_lag:
+            return f"{lag:,} acknowledged decisions are not in the store yet"
+        return "ok"
+
+    def close(self, timeout: float | None = None) -> None:
+        """Write what is queued, let the ingester store everything (for at most ``timeout`` seconds,
+        default the grace period), stop it and tidy up. What it could not store stays in the
+        journal, which the next start copies into the store before it is ready."""
         if self._closed:
             return
+        timeout = self.grace_s if timeout is None else timeout
         self.flush()
         self._closed = True
         if self._proc is not None and self._proc.poll() is None:
@@ -621,7 +716,7 @@ class Journal(LoopBatch):
             for _, path in _segments(self.directory, self.owner):
                 path.unlink()
                 repo.forget_journal_segment(self.store, path.name)
-            for leftover in (f"{self.owner}.ingest", f"{self.owner}.progress"):
+            for leftover in (f"{self.owner}.ingest", f"{self.owner}.progress", f"{self.owner}.error"):
                 with contextlib.suppress(FileNotFoundError):
                     (self.directory / leftover).unlink()
             (self.directory / f"{self.owner}.lock").unlink()

@@ -356,6 +356,9 @@ def load_rules(path: Path) -> RuleSet:
     except OSError as exc:
         raise InputError(f"cannot read rules file: {exc.strerror}", file=path,
                          hint="check the path") from None
+    except UnicodeDecodeError:
+        raise InputError("the rules file is not UTF-8 text", file=path,
+                         hint="give the policy YAML file (see docs/architecture.md, operator rules)") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -1,6 +1,7 @@
 """Which transaction ids may already have a decision: the idempotency check without a database read.
 
-Every ``POST /v1/transactions`` must know whether its ``txn_id`` was decided before. Asking the store
+Every ``POST /v1/transactions`` must know whether its ``txn_id`` was decided before, or is stored
+as a transaction (ingested from a file) with which a different payload would conflict. Asking the store
 each time was the single largest item on the event loop once commits had moved to the journal
 (py-spy at 2,000 requests/s: 10% of the loop's samples; the ingester's commits from another process
 invalidate the loop connection's page cache, so each lookup re-read its b-tree pages). Almost every
@@ -8,10 +9,10 @@ id is new, and a Bloom filter answers "certainly new" in ~0.05 µs (rbloom, Rust
 have seen (those decided, and ~0.5% of the others) are looked up in the store, which stays the
 authority.
 
-The filter holds the ids stored when the service started and every id this process decides after.
-A decision written into the same store by another process meanwhile (a second worker process, the
-time-travel tool) is not in it: with more than one worker, route transactions by account so that a
-retried transaction reaches the worker that decided it (``pesaguard serve --workers``).
+The filter holds the transaction ids stored when the service started and every id this process
+decides after. A transaction written into the same store by another process meanwhile (a file
+ingested while the service runs, the time-travel tool) is not in it until the next start; this is
+why ``pesaguard serve`` runs one worker process (see docs/architecture.md, "Failure and attack").
 """
 
 from __future__ import annotations
@@ -43,14 +44,14 @@ class SeenIds:
 
     @classmethod
     def from_store(cls, store: Store) -> SeenIds:
-        """Every ``txn_id`` with a stored decision (read in id order from the unique index: measured
-        2.5 s for 4.6M on the benchmark VM, three filters, 1.0% false positives)."""
+        """Every stored ``txn_id`` (read in id order from the primary key: measured 2.5 s for 4.6M on
+        the benchmark VM, three filters, 1.0% false positives)."""
         t0 = time.perf_counter()
         seen = cls()
-        for chunk in repo.iter_decided_txn_ids(store):
+        for chunk in repo.iter_known_txn_ids(store):
             seen.update(chunk)
         if seen.count > 100_000:
-            log.info("read %d decided transaction ids in %.1f s", seen.count, time.perf_counter() - t0)
+            log.info("read %d stored transaction ids in %.1f s", seen.count, time.perf_counter() - t0)
         return seen
 
     def add(self, txn_id: str) -> None:

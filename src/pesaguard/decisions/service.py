@@ -2,10 +2,14 @@
 
 Idempotent on ``txn_id``: a repeated request (same canonical payload) gets the stored decision back
 without being scored again, so it never counts twice in feature state; the same id with a
-different payload is a :class:`ConflictError`. A request whose twin is still being committed waits
-for that commit rather than scoring again. Scoring runs on the event loop thread, which makes the
-scorer's feature state single-threaded by construction; commits are grouped per loop iteration
-(:mod:`pesaguard.decisions.writer`).
+different payload is a :class:`ConflictError`, and so is an id the store already holds as a
+transaction (ingested from a file) with a different payload. A request whose twin is still being
+committed waits for that commit rather than scoring again. Scoring and the feature-state update it
+makes are one unit with the durable write: a decision whose write failed is kept, and a retry of
+the same request resubmits it instead of scoring (and counting) the transaction again. Event times
+outside a window around the server clock are refused before scoring (:class:`EventWindow`).
+Scoring runs on the event loop thread, which makes the scorer's feature state single-threaded by
+construction; writes are grouped per loop iteration (:mod:`pesaguard.decisions.journal`).
 """
 
 from __future__ import annotations
@@ -13,7 +17,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -22,7 +29,7 @@ from pesaguard.decisions.journal import Journal
 from pesaguard.decisions.policy import Policy, Scorer
 from pesaguard.decisions.seen import SeenIds
 from pesaguard.decisions.writer import MAX_HOLD_S, WAL_RESET_BYTES, WRITER_CACHE_BYTES, GroupCommitter
-from pesaguard.errors import ConflictError
+from pesaguard.errors import ConflictError, InputError
 from pesaguard.schema import TRANSACTION_COLUMNS, Transaction
 from pesaguard.store import Store
 from pesaguard.store import decisions as repo
@@ -49,13 +56,55 @@ def decision_id(txn_id: str, ts_ms: int) -> str:
     return f"d_{ts_ms:011x}{hashlib.blake2b(txn_id.encode(), digest_size=8).hexdigest()}"
 
 
+#: Decisions scored whose write failed, kept for a retry of the same request (oldest dropped first).
+MAX_FAILED_KEPT = 10_000
+
+
+@dataclass(frozen=True)
+class EventWindow:
+    """Event times accepted: from ``age_ms`` before the server clock to ``ahead_ms`` after it.
+
+    Why: feature windows and the start-up warm-up are anchored on event time, so one transaction
+    dated far in the future would make every later one look old (and its account's history
+    meaningless); one dated in year 1 cannot be a live event either.
+    """
+
+    ahead_ms: int = 3_600_000
+    age_ms: int = 3650 * 86_400_000
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> EventWindow:
+        return cls(ahead_ms=int(settings.max_event_ahead_s * 1000), age_ms=int(settings.max_event_age_days * 86_400_000))
+
+    def check(self, ts_ms: int, field: str, now_ms: int | None = None) -> None:
+        """:class:`InputError` (422) naming ``field`` when ``ts_ms`` is outside the window."""
+        now = int(time.time() * 1000) if now_ms is None else now_ms
+        if now - self.age_ms <= ts_ms <= now + self.ahead_ms:
+            return
+        ahead = ts_ms > now
+        raise InputError(
+            f"{field} {ts_ms} ({_iso(ts_ms)}) is {'after' if ahead else 'before'} the accepted window "
+            f"({_iso(now - self.age_ms)} to {_iso(now + self.ahead_ms)}, around the server clock)",
+            field=field, hint="send UTC epoch milliseconds; the window is set by PESAGUARD_MAX_EVENT_AHEAD_S and "
+                              "PESAGUARD_MAX_EVENT_AGE_DAYS")
+
+
+def _iso(ms: int) -> str:
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (ValueError, OverflowError, OSError):
+        return "outside the calendar"
+
+
 class DecisionService:
     """Owns the scorer, the policy and the writer; one per process."""
 
     def __init__(self, store: Store, scorer: Scorer, policy: Policy, metrics: Any = None,
                  shadow: Any = None, wal_reset_bytes: int = WAL_RESET_BYTES, max_hold_s: float = MAX_HOLD_S,
-                 writer_cache_bytes: int = WRITER_CACHE_BYTES, journal: Journal | None = None) -> None:
+                 writer_cache_bytes: int = WRITER_CACHE_BYTES, journal: Journal | None = None,
+                 window: EventWindow | None = None) -> None:
         self.store = store
+        self.window = window or EventWindow()
         self.scorer = scorer
         # shadow mode (pesaguard.monitoring.shadow.ShadowRecorder): a second model scores each new
         # decision after it is made; it never raises and never changes the decision row
@@ -80,7 +129,10 @@ class DecisionService:
                                          max_hold_s=max_hold_s, on_wal_reset=self._observe_wal_reset,
                                          cache_bytes=writer_cache_bytes)
         self._pending: dict[str, tuple[str, asyncio.Future[dict[str, Any]]]] = {}
-        self._seen = SeenIds.from_store(store)  # ids that may have a stored decision (pesaguard.decisions.seen)
+        # ids that may be stored as a transaction or decision (pesaguard.decisions.seen)
+        self._seen = SeenIds.from_store(store)
+        # txn_id -> (request hash, decision row): scored, feature state updated, write failed
+        self._failed: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
         self._action_counters: dict[str, Any] = {}
 
     def _observe_commit(self, n: int) -> None:
@@ -120,7 +172,7 @@ class DecisionService:
         row = {
             "decision_id": decision_id(txn.txn_id, txn.ts_ms), "txn_id": txn.txn_id, "request_hash": req_hash,
             "ts_ms": txn.ts_ms, "account_id": txn.payer, "amount_minor": txn.amount_minor,
-            "action": outcome.action, "score": score, "reasons": outcome.reasons,
+            "action": outcome.action, "score": outcome.score, "reasons": outcome.reasons,
             # the scorer's mapping as is (NaN included): the store encodes it compactly and writes
             # NaN as null (pesaguard.store.decisions.encode_features)
             "rule_hits": outcome.rule_hits, "features": result.features,
@@ -132,7 +184,7 @@ class DecisionService:
         return row
 
     async def decide(self, txn: Transaction) -> dict[str, Any]:
-        """Decide one transaction; returns only after the decision is committed."""
+        """Decide one transaction; returns only after the decision is durable."""
         req_hash = request_hash(txn)
         pending = self._pending.get(txn.txn_id)
         if pending is not None:
@@ -144,24 +196,56 @@ class DecisionService:
             if recent[0] != req_hash:
                 raise self._conflict(txn.txn_id)
             return recent[1]
-        stored = repo.decision_hash(self.store, txn.txn_id) if txn.txn_id in self._seen else None
+        failed = self._failed.get(txn.txn_id)
+        if failed is not None:
+            # scored before and counted in the feature state, but never written: write that decision
+            if failed[0] != req_hash:
+                raise self._conflict(txn.txn_id)
+            self.writer.admit()
+            return await self._write(txn, req_hash, failed[1])
+        if txn.txn_id in self._seen:
+            found = self._stored(txn, req_hash)
+            if found is not None:
+                return found
+        self.window.check(txn.ts_ms, "ts_ms")
+        self.writer.admit()
+        row = self.evaluate(txn, req_hash)
+        self._seen.add(txn.txn_id)
+        return await self._write(txn, req_hash, row)
+
+    def _stored(self, txn: Transaction, req_hash: str) -> dict[str, Any] | None:
+        """The stored decision for this request, None if the id has none; ConflictError if the
+        store holds the id with another payload (a decision, or a transaction ingested from a file)."""
+        stored = repo.decision_hash(self.store, txn.txn_id)
         if stored is not None:
             if stored != req_hash:
                 raise self._conflict(txn.txn_id)
             found = repo.find_decision(self.store, txn_id=txn.txn_id)
             assert found is not None
             return found
-        self.writer.admit()
-        row = self.evaluate(txn, req_hash)
-        self._seen.add(txn.txn_id)
+        known = repo.transaction_row(self.store, txn.txn_id)
+        if known is not None and list(known) != data_row(txn):
+            raise ConflictError(f"transaction {txn.txn_id!r} is already stored with a different payload",
+                                field="txn_id", hint="use a new txn_id for a new transaction; the stored one "
+                                "came from an ingested file or an earlier request")
+        return None
+
+    async def _write(self, txn: Transaction, req_hash: str, row: dict[str, Any]) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[dict[str, Any]] = loop.create_future()
         self._pending[txn.txn_id] = (req_hash, fut)
         try:
             await self.writer.submit(row, data_row(txn))
+            self._failed.pop(txn.txn_id, None)
             fut.set_result(row)
             return row
         except BaseException as exc:
+            # the feature state has counted this transaction: keep the decision so that a retry
+            # writes it rather than scoring the transaction a second time
+            self._failed[txn.txn_id] = (req_hash, row)
+            self._failed.move_to_end(txn.txn_id)
+            while len(self._failed) > MAX_FAILED_KEPT:
+                self._failed.popitem(last=False)
             fut.set_exception(exc)
             fut.exception()  # retrieved: twins waiting on it re-raise it; nobody else must log it
             raise

@@ -27,14 +27,14 @@ from pesaguard.config import Settings, get_settings
 from pesaguard.console import routes as console
 from pesaguard.decisions.journal import Journal, recover
 from pesaguard.decisions.loader import load_policy, load_scorer, warm_up
-from pesaguard.decisions.service import DecisionService
+from pesaguard.decisions.service import DecisionService, EventWindow
 from pesaguard.errors import PesaguardError
 from pesaguard.monitoring.gauges import install as install_monitoring_gauges
 from pesaguard.monitoring.shadow import load_shadow
 from pesaguard.service import errors
 from pesaguard.service.auth import KeyVerifier
-from pesaguard.service.fastpath import FastDecisions
-from pesaguard.service.metrics import Metrics, MetricsMiddleware
+from pesaguard.service.fastpath import BodyLimit, FastDecisions
+from pesaguard.service.metrics import Metrics, MetricsMiddleware, serve_metrics
 from pesaguard.service.routers import assistant, cases, decisions, health, keys, labels, sms, transactions
 from pesaguard.store import open_store
 
@@ -60,6 +60,8 @@ def create_app(settings: Settings | None = None, **options: Any) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _start_decisions(app, settings, options)
+        if settings.metrics_bind:
+            app.state.shutdown_hooks.append(serve_metrics(settings.metrics_bind, metrics.registry))
         yield
         for hook in app.state.shutdown_hooks:
             hook()
@@ -73,7 +75,7 @@ def create_app(settings: Settings | None = None, **options: Any) -> FastAPI:
     app.state.monitoring_gauges = install_monitoring_gauges(metrics.registry, store)
     app.state.key_verifier = KeyVerifier(store)
     app.state.shutdown_hooks = []
-    app.state.ready_checks = {"store": lambda: "ok" if store.scalar("SELECT 1") == 1 else "no answer"}
+    app.state.ready_checks = {"store": store.probe, "sms_model": lambda: sms_model_state(settings)}
     app.state.decider = None
     app.state.decider_error = None
     errors.install(app)
@@ -107,7 +109,9 @@ class _ServiceAPI(FastAPI):
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if self._front is None:
             inner = super().__call__
-            self._front = MetricsMiddleware(FastDecisions(inner, state=self.state), metrics=self.state.metrics)
+            limit = self.state.settings.max_body_bytes
+            self._front = MetricsMiddleware(BodyLimit(FastDecisions(inner, state=self.state), limit),
+                                            metrics=self.state.metrics)
         await self._front(scope, receive, send)
 
 
@@ -116,6 +120,24 @@ def app_from_env() -> FastAPI:
     settings from the environment, the rules file from ``PESAGUARD_RULES`` if set."""
     rules = os.environ.get("PESAGUARD_RULES")
     return create_app(rules_path=Path(rules) if rules else None)
+
+
+def sms_model_state(settings: Settings) -> str:
+    """The SMS model for readiness: "ok", "off: ..." when none is trained (SMS checks answer 503, the
+    rest of the service works), else why it cannot be loaded."""
+    try:
+        from pesaguard.sms import train
+    except ImportError as exc:
+        return f"off: the SMS package cannot be loaded ({exc})"
+    try:
+        train.load_text_model(settings)
+    except PesaguardError as exc:
+        # no model file at all: SMS checks answer 503 and the rest works; a model that is there but
+        # cannot be loaded is a fault to fix
+        locate = getattr(train, "model_path", None)
+        missing = locate is not None and not locate(settings).is_file()
+        return f"off: {exc.message}" if missing else exc.message
+    return "ok"
 
 
 def _start_decisions(app: FastAPI, settings: Settings, options: dict[str, Any]) -> None:
@@ -139,8 +161,9 @@ def _start_decisions(app: FastAPI, settings: Settings, options: dict[str, Any]) 
         app.state.ready_checks["model"] = lambda: reason
         return
     policy = options.get("policy") or load_policy(settings, options.get("rules_path"), scorer)
+    window = EventWindow.from_settings(settings)
     if options.get("warm_up", True):
-        warm_up(scorer, store)
+        warm_up(scorer, store, ahead_ms=window.ahead_ms)
     # Everything loaded so far (libraries, model, warmed feature state) lives as long as the process.
     # Without this, each full collection walks it all: measured 250-450 ms pauses under load, which
     # is the whole p99 budget many times over. Frozen objects are never scanned again.
@@ -149,11 +172,14 @@ def _start_decisions(app: FastAPI, settings: Settings, options: dict[str, Any]) 
     gc.collect()
     gc.freeze()
     journal = (Journal(store, journal_dir, settings.resolved_database_url, max_lag=settings.decision_journal_max_lag,
-                       cache_mb=settings.sqlite_writer_cache_mb) if settings.decision_journal else None)
+                       # half the grace period: uvicorn gives open requests the other half (cli/serve.py)
+                       cache_mb=settings.sqlite_writer_cache_mb, grace_s=settings.shutdown_grace_s / 2)
+               if settings.decision_journal else None)
     decider = DecisionService(store, scorer, policy, app.state.metrics, shadow=shadow,
                               wal_reset_bytes=int(settings.sqlite_wal_reset_mb * 2**20),
                               max_hold_s=settings.sqlite_wal_hold_ms / 1000,
-                              writer_cache_bytes=int(settings.sqlite_writer_cache_mb * 2**20), journal=journal)
+                              writer_cache_bytes=int(settings.sqlite_writer_cache_mb * 2**20), journal=journal,
+                              window=window)
     if options.get("warm_up", True):
         # on this (the event loop's) thread, whose connection commits: see GroupCommitter.prepare
         t0 = time.perf_counter()
@@ -164,8 +190,7 @@ def _start_decisions(app: FastAPI, settings: Settings, options: dict[str, Any]) 
     app.state.shutdown_hooks.append(decider.close)
     app.state.ready_checks["model"] = lambda: "ok"
     if journal is not None:
-        app.state.ready_checks["journal"] = lambda: ("ok" if journal.ingester_alive()
-                                                     else "the journal's ingester process is not running")
+        app.state.ready_checks["journal"] = journal.health
     metrics = app.state.metrics
     metrics.queue_depth.set_function(decider.writer.pending)
     metrics.wal_bytes.set_function(decider.writer.wal_bytes)

@@ -27,7 +27,8 @@ Role = Literal["scorer", "analyst", "admin"]
 ROLES: tuple[Role, ...] = ("scorer", "analyst", "admin")
 _RANK = {r: i for i, r in enumerate(ROLES)}
 
-#: How long a verified key stays cached in a process; a revoked key stops working within this time.
+#: How long a verified key stays cached in a process. A key revoked through this process's API
+#: stops at once; one revoked elsewhere (the CLI, another process) stops within this time.
 KEY_CACHE_SECONDS = 30.0
 
 
@@ -62,7 +63,8 @@ def create_key(store: Store, role: str, name: str | None = None) -> str:
 
 
 class KeyVerifier:
-    """Verifies keys against the store, caching hits for :data:`KEY_CACHE_SECONDS`."""
+    """Verifies keys against the store, caching hits for :data:`KEY_CACHE_SECONDS`; :meth:`forget`
+    drops a revoked key at once."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -85,6 +87,13 @@ class KeyVerifier:
                 self._cache.clear()
             self._cache[digest] = (principal, now + KEY_CACHE_SECONDS)
         return principal
+
+    def forget(self, key_id: str) -> None:
+        """Stop accepting the key ``key_id`` from this process's cache (it was revoked)."""
+        name = f"key:{key_id}"
+        with self._lock:
+            for digest in [d for d, (p, _) in self._cache.items() if p.name == name]:
+                del self._cache[digest]
 
 
 def hash_password(password: str) -> str:

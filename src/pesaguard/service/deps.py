@@ -38,15 +38,20 @@ def get_store(request: Request) -> Store:
     return store
 
 
+def missing_key() -> AuthError:
+    return AuthError("no API key given", hint="send `Authorization: Bearer KEY` or `X-API-Key: KEY`; "
+                                              "create a key with `pesaguard keys create --role ROLE`")
+
+
+def forbidden(role: Role, who: Principal) -> ForbiddenError:
+    return ForbiddenError(f"this needs the {role} role; the key given has the {who.role} role",
+                          hint=f"use a key created with `pesaguard keys create --role {role}`")
+
+
 def _principal(request: Request, bearer: HTTPAuthorizationCredentials | None, header: str | None) -> Principal:
     key = bearer.credentials if bearer is not None else header
     if not key:
-        session = getattr(request.state, "principal", None)  # set by the console's session check
-        if isinstance(session, Principal):
-            return session
-        raise AuthError("no API key given",
-                        hint="send `Authorization: Bearer KEY` or `X-API-Key: KEY`; "
-                             "create a key with `pesaguard keys create --role ROLE`")
+        raise missing_key()
     verifier: KeyVerifier = request.app.state.key_verifier
     return verifier.verify(key)
 
@@ -62,8 +67,7 @@ def require_role(role: Role) -> Callable[..., Awaitable[Principal]]:
     ) -> Principal:
         who = _principal(request, bearer, header)
         if not who.has(role):
-            raise ForbiddenError(f"this needs the {role} role; the key given has the {who.role} role",
-                                 hint=f"use a key created with `pesaguard keys create --role {role}`")
+            raise forbidden(role, who)
         return who
 
     dependency.__name__ = f"require_{role}"

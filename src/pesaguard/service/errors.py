@@ -2,13 +2,16 @@
 "field", "setting"[, "details"]}}`` with the HTTP status taken from the error class.
 
 Request validation failures become ``invalid_input`` (422) with one ``details`` entry per field;
-unknown routes and methods keep their 404/405 in the same envelope; anything unexpected is a 500
-envelope that hides the internals (and is logged with its traceback).
+unknown routes and methods keep their 404/405 in the same envelope; a database that cannot be
+reached is a 503 with ``Retry-After``; anything unexpected is a 500 envelope that hides the
+internals (and is logged with its traceback). Server file paths never reach a client: they are
+shortened to their last part (:func:`scrub`).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -23,6 +26,33 @@ log = logging.getLogger("pesaguard.service")
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
                422: "invalid_input", 429: "too_many_requests"}
+
+
+#: An absolute file path (two parts at least) not preceded by a word, a dot or a URL scheme.
+_PATH = re.compile(r"(?<![\w.:/~-])/(?:[\w.@+~-]+/)+([\w.@+~-]*)")
+#: Paths of this service's own routes, which hints name on purpose.
+_ROUTES = ("/v1/", "/console/", "/docs", "/redoc", "/openapi.json", "/healthz", "/readyz", "/metrics")
+
+
+def scrub(text: str) -> str:
+    """``text`` with server file paths cut to their last part.
+
+    >>> scrub("cannot open SQLite database /srv/pesaguard/home/pesaguard.db: disk I/O error")
+    'cannot open SQLite database …/pesaguard.db: disk I/O error'
+    >>> scrub("list keys with GET /v1/keys")
+    'list keys with GET /v1/keys'
+    """
+    return _PATH.sub(lambda m: m.group(0) if m.group(0).startswith(_ROUTES) else f"…/{m.group(1)}", text)
+
+
+def error_body(exc: PesaguardError) -> dict[str, Any]:
+    """The envelope of ``exc`` as a client sees it (server paths scrubbed)."""
+    body = exc.to_dict()
+    inner = body["error"]
+    for key in ("message", "hint", "file"):
+        if isinstance(inner.get(key), str):
+            inner[key] = scrub(inner[key])
+    return body
 
 
 def envelope(code: str, message: str, *, hint: str | None = None, field: str | None = None,
@@ -47,8 +77,15 @@ async def _pesaguard_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, PesaguardError)
     if exc.http_status >= 500:
         log.error("%s %s failed: %s", request.method, request.url.path, exc)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
-    return JSONResponse(exc.to_dict(), status_code=exc.http_status, headers=headers)
+    return JSONResponse(error_body(exc), status_code=exc.http_status, headers=error_headers(exc))
+
+
+def error_headers(exc: PesaguardError) -> dict[str, str] | None:
+    if exc.http_status == 401:
+        return {"WWW-Authenticate": "Bearer"}
+    if exc.http_status in (429, 503):
+        return {"Retry-After": "1"}
+    return None
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -71,9 +108,19 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if unreachable_store(exc):
+        log.error("%s %s: the database is unreachable: %s", request.method, request.url.path, exc)
+        return JSONResponse(envelope("store_unavailable", "the database cannot be reached right now",
+                                     hint="retry shortly"), status_code=503, headers={"Retry-After": "1"})
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return JSONResponse(envelope("internal_error", "internal error; the details are in the server log",
                                  hint="report this with the time of the request"), status_code=500)
+
+
+def unreachable_store(exc: BaseException) -> bool:
+    """A database driver's connection failure that escaped the store's own handling."""
+    return type(exc).__module__.startswith("psycopg") and any(
+        c.__name__ in ("OperationalError", "InterfaceError") for c in type(exc).__mro__)
 
 
 def install(app: FastAPI) -> None:

@@ -7,6 +7,7 @@ a queue per request, which costs measurable throughput on the scoring path.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -84,3 +85,28 @@ class MetricsMiddleware:
             if histogram is None:
                 histogram = self._histograms[name] = self.metrics.latency.labels(name)
             histogram.observe(time.perf_counter() - start)
+
+
+def serve_metrics(bind: str, registry: CollectorRegistry) -> Callable[[], None]:
+    """Serve ``registry`` at ``http://BIND/metrics`` without credentials (``PESAGUARD_METRICS_BIND``,
+    for a scraper on a private interface) from a thread; returns the function that stops it."""
+    from prometheus_client import start_http_server
+
+    from pesaguard.errors import ConfigError
+
+    host, _, port = bind.rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"PESAGUARD_METRICS_BIND must be HOST:PORT, not {bind!r}", setting="PESAGUARD_METRICS_BIND",
+                          hint="for example 127.0.0.1:9464")
+    try:
+        server, thread = start_http_server(int(port), addr=host.strip("[]"), registry=registry)
+    except OSError as exc:
+        raise ConfigError(f"cannot serve metrics on {bind}: {exc.strerror or exc}", setting="PESAGUARD_METRICS_BIND",
+                          hint="choose a free port on an address of this machine") from exc
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    return stop

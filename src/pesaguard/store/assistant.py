@@ -7,6 +7,7 @@ import json
 import time
 from typing import Any
 
+from pesaguard.errors import ConflictError
 from pesaguard.store.base import Store
 
 TRIAGE_COLUMNS = ("message_id", "received_ms", "account_id", "channel", "lang", "text", "urgency", "sentiment",
@@ -16,10 +17,18 @@ TRIAGE_COLUMNS = ("message_id", "received_ms", "account_id", "channel", "lang", 
 def open_triage_case(store: Store, *, message_id: str, received_ms: int, text: str, lang: str, urgency: str,
                      sentiment: str, urgent_prob: float, cues: list[str], account_id: str | None = None,
                      channel: str | None = None) -> bool:
-    """Record an urgent message with status 'open'; returns False if the message id was already there."""
+    """Record an urgent message (``text`` already redacted) with status 'open'; returns False if the
+    same message was already there, :class:`ConflictError` if its id is stored with another text."""
     row = (message_id, received_ms, account_id, channel, lang, text, urgency, sentiment, float(urgent_prob),
            json.dumps(cues), "open", int(time.time() * 1000))
-    return store.execute(store.insert_ignore("triage_messages", TRIAGE_COLUMNS, ("message_id",)), row) == 1
+    if store.execute(store.insert_ignore("triage_messages", TRIAGE_COLUMNS, ("message_id",)), row) == 1:
+        return True
+    stored = store.scalar("SELECT text FROM triage_messages WHERE message_id = ?", (message_id,))
+    if stored != text:
+        raise ConflictError(f"message {message_id!r} was already triaged with a different text", field="message_id",
+                            hint="use a new message_id for a new message; resend the same text to get its triage")
+    return False
+
 
 
 def get_triage_message(store: Store, message_id: str) -> dict[str, Any] | None:

@@ -8,21 +8,33 @@ for psycopg.
 
 SQLite runs in WAL mode with ``synchronous=NORMAL`` (durable across process crashes, which is what
 ``kill -9`` tests check; a power loss may drop the last transactions, as documented by SQLite).
+
+PostgreSQL connections outlive server restarts: a connection the server dropped is noticed on its
+next use, discarded, and the thread's next operation connects again; while the server stays
+unreachable, new connection attempts are spaced out (0.1 s doubling to 5 s) and operations fail
+at once with :class:`pesaguard.errors.StoreUnavailable` (HTTP 503). A read that fails because its
+connection had gone stale is retried once on a fresh connection; a write is not (whether its
+commit happened is unknown), so the caller retries it, which every write path allows (idempotent).
+Why not psycopg_pool: each thread keeps one connection for its lifetime here (the event loop's,
+the ingester's, each request thread's), where a pool lends connections per operation; what a pool
+would add is exactly this reconnect with backoff.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pesaguard.config import Settings, get_settings
-from pesaguard.errors import ConfigError, StoreError
+from pesaguard.config import Settings, get_settings, masked_url
+from pesaguard.errors import ConfigError, StoreError, StoreUnavailable
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -34,6 +46,11 @@ SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout=30000",
     "PRAGMA cache_size=-65536",
 )
+#: Reconnection attempts to an unreachable PostgreSQL server: the first wait and the longest.
+RECONNECT_MIN_S = 0.1
+RECONNECT_MAX_S = 5.0
+#: Seconds a PostgreSQL connection attempt may take (an unreachable host, not a refused port).
+CONNECT_TIMEOUT_S = 5
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _INDEX_DEF = re.compile(r"CREATE INDEX IF NOT EXISTS (\w+) ON (\w+)", re.IGNORECASE)
 
@@ -87,19 +104,29 @@ class Store:
             self.dialect: Dialect = "sqlite"
             self._path = url[len("sqlite:///") :]
             if self._path not in ("", ":memory:"):
-                Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StoreError(f"cannot create the database directory {Path(self._path).parent}: "
+                                     f"{exc.strerror or exc}",
+                                     hint="make PESAGUARD_HOME writable or point it (or PESAGUARD_DATABASE_URL) "
+                                          "somewhere writable") from exc
         elif url.startswith(("postgresql://", "postgres://")):
             self.dialect = "postgresql"
             self._path = ""
         else:
             raise ConfigError(
-                f"unsupported database URL {url!r}",
+                f"unsupported database URL {masked_url(url)!r}",
                 setting="PESAGUARD_DATABASE_URL",
                 hint="use sqlite:///path/to/file.db or postgresql://user:pass@host/db",
             )
         self._local = threading.local()
         self._write_lock = threading.RLock()
         self._memory_conn: Any = None  # :memory: must share one connection across threads
+        self._reconnect_lock = threading.Lock()
+        self._retry_at = 0.0  # PostgreSQL unreachable: no new connection attempt before this (monotonic)
+        self._backoff = 0.0
+        self._last_error = ""
 
     # -- connections ---------------------------------------------------------------------------
 
@@ -109,23 +136,67 @@ class Store:
                 conn = sqlite3.connect(
                     self._path or ":memory:", timeout=30, isolation_level=None, check_same_thread=False
                 )
+                conn.execute("PRAGMA journal_mode=WAL")
+                for pragma in SQLITE_PRAGMAS:
+                    conn.execute(pragma)
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot open SQLite database {self._path}: {exc}",
-                                 hint="check the path and its permissions (PESAGUARD_HOME)") from exc
-            conn.execute("PRAGMA journal_mode=WAL")
-            for pragma in SQLITE_PRAGMAS:
-                conn.execute(pragma)
+                                 hint="check the path and its permissions (PESAGUARD_HOME), and that the file "
+                                      "is a pesaguard database (restore it from a backup if it is damaged)") from exc
             return conn
         import psycopg
 
+        now = time.monotonic()
+        if now < self._retry_at:
+            raise StoreUnavailable(f"PostgreSQL is unreachable ({self._last_error}); next connection attempt in "
+                                   f"{self._retry_at - now:.1f} s", hint="retry shortly")
         try:
-            return psycopg.connect(self.url, autocommit=True)
-        except psycopg.Error as exc:
-            raise StoreError(
-                f"cannot connect to PostgreSQL: {exc}",
+            pg = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+        except psycopg.OperationalError as exc:
+            with self._reconnect_lock:
+                self._backoff = min(max(RECONNECT_MIN_S, 2 * self._backoff), RECONNECT_MAX_S)
+                self._retry_at = time.monotonic() + self._backoff
+                self._last_error = _first_line(exc)
+            raise StoreUnavailable(
+                f"cannot connect to PostgreSQL at {masked_url(self.url)}: {_first_line(exc)}",
                 setting="PESAGUARD_DATABASE_URL",
                 hint="check that the server is running and the URL's user, password and database exist",
             ) from exc
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot connect to PostgreSQL at {masked_url(self.url)}: {_first_line(exc)}",
+                             setting="PESAGUARD_DATABASE_URL",
+                             hint="check the URL's user, password and database") from exc
+        with self._reconnect_lock:
+            self._backoff, self._retry_at = 0.0, 0.0
+        return pg
+
+    def _lost(self, exc: BaseException) -> StoreUnavailable:
+        """The error for a driver failure on this thread's connection, which is dropped if it is no
+        longer usable so that the next operation connects again."""
+        c = getattr(self._local, "conn", None)
+        if c is not None and (c.closed or getattr(c, "broken", False)):
+            with contextlib.suppress(Exception):  # closing a connection that is already broken
+                c.close()
+            self._local.conn = None
+        return StoreUnavailable(f"the database connection failed: {_first_line(exc)}", hint="retry shortly")
+
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        """Turn a lost PostgreSQL connection into :class:`StoreUnavailable` (and drop the connection)
+        for code that uses :attr:`conn` directly."""
+        if self.dialect == "sqlite":
+            yield
+            return
+        import psycopg
+
+        try:
+            yield
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            raise self._lost(exc) from exc
+
+    def _stale(self) -> bool:
+        """Whether this thread holds a PostgreSQL connection made before now (which may have gone stale)."""
+        return self.dialect == "postgresql" and getattr(self._local, "conn", None) is not None
 
     @property
     def conn(self) -> Any:
@@ -135,6 +206,10 @@ class Store:
                 self._memory_conn = self._connect()
             return self._memory_conn
         c = getattr(self._local, "conn", None)
+        if c is not None and self.dialect == "postgresql" and (c.closed or c.broken):
+            with contextlib.suppress(Exception):  # closing a connection that is already broken
+                c.close()
+            c = None
         if c is None:
             c = self._connect()
             self._local.conn = c
@@ -165,8 +240,8 @@ class Store:
     def transaction(self) -> Iterator[Any]:
         """Group writes atomically; yields a cursor. Writers are serialised across threads."""
         with self._write_lock:
-            conn = self.conn
             if self.dialect == "sqlite":
+                conn = self.conn
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     yield conn.cursor()
@@ -174,9 +249,32 @@ class Store:
                     conn.execute("ROLLBACK")
                     raise
                 conn.execute("COMMIT")
-            else:
-                with conn.transaction(), conn.cursor() as cur:
+                return
+            import psycopg
+
+            try:
+                tx = self._begin()
+                with tx, self.conn.cursor() as cur:
                     yield cur
+            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+                raise self._lost(exc) from exc
+
+    def _begin(self) -> Any:
+        """A PostgreSQL transaction block begun on this thread's connection; a connection found dead
+        at BEGIN (nothing was sent yet) is replaced once."""
+        import psycopg
+
+        stale = self._stale()
+        tx = self.conn.transaction()
+        try:
+            tx.__enter__()
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            if not stale:
+                raise
+            self._lost(exc)
+            tx = self.conn.transaction()
+            tx.__enter__()
+        return _Entered(tx)
 
     def execute(self, text: str, params: Sequence[Any] = ()) -> int:
         """Run one write statement in its own transaction; returns the affected row count."""
@@ -204,21 +302,37 @@ class Store:
         return int(cur.rowcount)
 
     def query(self, text: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        cur = self.conn.cursor()
-        try:
-            cur.execute(self.sql(text), tuple(params))
-            return [tuple(r) for r in cur.fetchall()]
-        finally:
-            cur.close()
+        return self._read(text, params, lambda cur: [tuple(r) for r in cur.fetchall()])
 
     def query_dicts(self, text: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        cur = self.conn.cursor()
-        try:
-            cur.execute(self.sql(text), tuple(params))
+        def fetch(cur: Any) -> list[dict[str, Any]]:
             names = [d[0] for d in cur.description]
             return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-        finally:
-            cur.close()
+
+        return self._read(text, params, fetch)
+
+    def _read(self, text: str, params: Sequence[Any], fetch: Any) -> Any:
+        if self.dialect == "sqlite":
+            cur = self.conn.cursor()
+            try:
+                cur.execute(text, tuple(params))
+                return fetch(cur)
+            finally:
+                cur.close()
+        import psycopg
+
+        for attempt in (0, 1):
+            stale = self._stale()
+            try:
+                with self.conn.cursor() as cur:
+                    cur.execute(self.sql(text), tuple(params))
+                    return fetch(cur)
+            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+                lost = self._lost(exc)
+                if attempt or not stale or getattr(self._local, "conn", None) is not None:
+                    raise lost from exc
+                # the thread's connection had died since its last use (a server restart): one more try
+        raise AssertionError("unreachable")
 
     def scalar(self, text: str, params: Sequence[Any] = ()) -> Any:
         rows = self.query(text, params)
@@ -300,6 +414,22 @@ class Store:
                 dropped.append(name)
         return dropped
 
+    def probe(self) -> str:
+        """A readiness probe that reaches the data: "ok", or what failed. On SQLite it reads the schema
+        and the last page of the decision tables (where new rows go); on PostgreSQL a round trip."""
+        try:
+            if self.dialect == "sqlite":
+                self.scalar("SELECT COUNT(*) FROM sqlite_master")
+                for table in ("transactions", "decisions"):
+                    self.scalar(f"SELECT MAX(rowid) FROM {table}")
+            elif self.scalar("SELECT 1") != 1:
+                return "no answer"
+        except StoreError as exc:
+            return exc.message
+        except Exception as exc:  # a damaged file: sqlite3.DatabaseError
+            return f"{type(exc).__name__}: {_first_line(exc)}"
+        return "ok"
+
     def tables(self) -> list[str]:
         if self.dialect == "sqlite":
             rows = self.query("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")
@@ -309,6 +439,23 @@ class Store:
                 "WHERE table_schema = current_schema() ORDER BY table_name"
             )
         return [r[0] for r in rows]
+
+
+class _Entered:
+    """An already-entered psycopg transaction block, usable in a ``with`` that only exits it."""
+
+    def __init__(self, tx: Any) -> None:
+        self.tx = tx
+
+    def __enter__(self) -> Any:
+        return self.tx
+
+    def __exit__(self, *exc: Any) -> Any:
+        return self.tx.__exit__(*exc)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _split_sql(body: str) -> list[str]:

@@ -24,15 +24,17 @@ SORTS = {"score": "max_score", "amount": "max_amount", "age": "opened_ms", "upda
 def list_cases(store: Store, *, status: str | None = "open", sort: str = "score", descending: bool = True,
                reason: str | None = None, min_score: float | None = None, assignee: str | None = None,
                limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
-    """The alert queue. ``sort`` is a key of :data:`SORTS`; ``reason`` matches a substring."""
+    """The alert queue. ``sort`` is a key of :data:`SORTS`; ``reason`` matches a substring, literally."""
     clauses: list[str] = []
     params: list[Any] = []
     if status:
         clauses.append("status = ?")
         params.append(status)
     if reason:
-        clauses.append("LOWER(top_reason) LIKE ?")
-        params.append(f"%{reason.lower()}%")
+        # the text is matched literally: % and _ (LIKE's wildcards) and the escape itself are escaped
+        clauses.append("LOWER(top_reason) LIKE ? ESCAPE '!'")
+        literal = reason.lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
+        params.append(f"%{literal}%")
     if min_score is not None:
         clauses.append("max_score >= ?")
         params.append(min_score)

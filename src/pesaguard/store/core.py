@@ -197,6 +197,12 @@ def existing_txn_ids(store: Store, ids: Sequence[str]) -> set[str]:
     return found
 
 
+def newest_transaction_ms(store: Store, not_after_ms: int) -> int | None:
+    """The newest transaction time at or before ``not_after_ms`` (rows dated later are ignored), or None."""
+    value = store.scalar("SELECT MAX(ts_ms) FROM transactions WHERE ts_ms <= ?", (not_after_ms,))
+    return None if value is None else int(value)
+
+
 def load_transactions(store: Store, start_ms: int | None = None, end_ms: int | None = None,
                       columns: Sequence[str] = TRANSACTION_COLUMNS) -> pd.DataFrame:
     """Transactions with ``start_ms <= ts_ms < end_ms``, ordered by time then id."""

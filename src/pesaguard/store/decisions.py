@@ -58,17 +58,33 @@ def list_api_keys(store: Store) -> list[dict[str, Any]]:
 
 
 def revoke_api_key(store: Store, key_id: str) -> int:
-    return store.execute(
-        "UPDATE api_keys SET revoked_ms = ? WHERE key_id = ? AND revoked_ms IS NULL", (now_ms(), key_id)
-    )
+    """Revoke a live key and end the console sessions logged in with it (one transaction); returns
+    1, or 0 if there was no live key with that id."""
+    with store.transaction() as cur:
+        cur.execute(store.sql("UPDATE api_keys SET revoked_ms = ? WHERE key_id = ? AND revoked_ms IS NULL"),
+                    (now_ms(), key_id))
+        revoked = int(cur.rowcount)
+        cur.execute(store.sql("DELETE FROM sessions WHERE key_id = ?"), (key_id,))
+    return revoked
+
+
+def label_conflicts(store: Store, txn_id: str, is_fraud: bool, known_at_ms: int) -> bool:
+    """Whether ``txn_id`` already has the opposite label known at exactly ``known_at_ms``."""
+    return store.scalar("SELECT 1 FROM labels WHERE txn_id = ? AND known_at_ms = ? AND is_fraud = ? LIMIT 1",
+                        (txn_id, known_at_ms, int(not is_fraud))) is not None
 
 
 # -- console users and sessions ---------------------------------------------------------------
 
 
-def upsert_user(store: Store, username: str, password_hash: str, role: str) -> None:
+def upsert_user(store: Store, username: str, password_hash: str, role: str) -> int:
+    """Create a user, or set an existing user's password and role; either way the user's console
+    sessions end (one transaction). Returns how many sessions ended."""
     sql = store.upsert("users", ("username", "password_hash", "role", "created_ms"), ("username",))
-    store.execute(sql, (username, password_hash, role, now_ms()))
+    with store.transaction() as cur:
+        cur.execute(store.sql(sql), (username, password_hash, role, now_ms()))
+        cur.execute(store.sql("DELETE FROM sessions WHERE username = ?"), (username,))
+        return int(cur.rowcount)
 
 
 def find_user(store: Store, username: str) -> dict[str, Any] | None:
@@ -76,16 +92,25 @@ def find_user(store: Store, username: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def insert_session(store: Store, token_hash: str, principal: str, role: str, expires_ms: int) -> None:
+def insert_session(store: Store, token_hash: str, principal: str, role: str, expires_ms: int, *,
+                   key_id: str | None = None, username: str | None = None) -> None:
+    """A console session, made with an API key (``key_id``) or a user's password (``username``)."""
+    if (key_id is None) == (username is None):
+        raise ValueError("a session is made with either an API key or a user name")
     store.execute(
-        "INSERT INTO sessions (token_hash, principal, role, expires_ms) VALUES (?, ?, ?, ?)",
-        (token_hash, principal, role, expires_ms),
+        "INSERT INTO sessions (token_hash, principal, role, expires_ms, key_id, username) VALUES (?, ?, ?, ?, ?, ?)",
+        (token_hash, principal, role, expires_ms, key_id, username),
     )
 
 
 def find_session(store: Store, token_hash: str) -> dict[str, Any] | None:
+    """A live session: not expired, its key not revoked, its user still there with the same role."""
     rows = store.query_dicts(
-        "SELECT principal, role, expires_ms FROM sessions WHERE token_hash = ? AND expires_ms > ?",
+        "SELECT s.principal, s.role, s.expires_ms FROM sessions s"
+        " LEFT JOIN api_keys k ON k.key_id = s.key_id LEFT JOIN users u ON u.username = s.username"
+        " WHERE s.token_hash = ? AND s.expires_ms > ?"
+        " AND ((s.key_id IS NOT NULL AND k.revoked_ms IS NULL AND k.role = s.role)"
+        " OR (s.username IS NOT NULL AND u.role = s.role))",
         (token_hash, now_ms()),
     )
     return rows[0] if rows else None
@@ -326,16 +351,26 @@ def decision_hash(store: Store, txn_id: str) -> str | None:
     """The stored decision's request hash for ``txn_id``, or None. This is the idempotency check
     made on every decision, so it runs straight on this thread's connection (sqlite3 caches the
     prepared statement) without :meth:`Store.query`'s general row handling."""
-    row = store.conn.execute(store.sql("SELECT request_hash FROM decisions WHERE txn_id = ?"), (txn_id,)).fetchone()
+    with store.guard():
+        row = store.conn.execute(store.sql("SELECT request_hash FROM decisions WHERE txn_id = ?"),
+                                 (txn_id,)).fetchone()
     return None if row is None else str(row[0])
 
 
-def iter_decided_txn_ids(store: Store, chunk: int = 100_000) -> Iterator[list[str]]:
-    """Every ``txn_id`` with a stored decision, in chunks, in id order (keyset pages on the unique
-    index: no cursor held open across chunks)."""
+def transaction_row(store: Store, txn_id: str) -> tuple[Any, ...] | None:
+    """The stored transaction ``txn_id`` in :data:`pesaguard.schema.TRANSACTION_COLUMNS` order, or None."""
+    from pesaguard.schema import TRANSACTION_COLUMNS
+
+    rows = store.query(f"SELECT {', '.join(TRANSACTION_COLUMNS)} FROM transactions WHERE txn_id = ?", (txn_id,))
+    return rows[0] if rows else None
+
+
+def iter_known_txn_ids(store: Store, chunk: int = 100_000) -> Iterator[list[str]]:
+    """Every stored ``txn_id`` (a decided transaction is stored too), in chunks, in id order (keyset
+    pages on the primary key: no cursor held open across chunks)."""
     last = ""
     while True:
-        ids = [r[0] for r in store.query("SELECT txn_id FROM decisions WHERE txn_id > ? ORDER BY txn_id LIMIT ?",
+        ids = [r[0] for r in store.query("SELECT txn_id FROM transactions WHERE txn_id > ? ORDER BY txn_id LIMIT ?",
                                          (last, chunk))]
         if not ids:
             return

@@ -1,7 +1,8 @@
 """Repository functions for checked SMS: idempotent saves and scam events for account features.
 
 Texts arrive here already redacted (``pesaguard.sms.redact``) with a salted hash; this module never
-sees a raw message. Saving the same ``msg_id`` twice keeps the first version.
+sees a raw message. Saving the same message twice keeps the first; the same ``msg_id`` with another
+text is a conflict.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from pesaguard.errors import ConflictError
 from pesaguard.store.base import Store
 from pesaguard.store.core import _range
 
@@ -23,11 +25,42 @@ SCAM_EVENT_COLUMNS = ("account_id", "ts_ms", "scam_type", "score")
 
 def save_checked_sms_many(store: Store, sms_rows: Sequence[Sequence[Any]], check_rows: Sequence[Sequence[Any]]) -> int:
     """Bulk form of :func:`save_checked_sms`: rows in :data:`SMS_COLUMNS` and :data:`CHECK_COLUMNS`
-    order (reasons as a JSON list); one transaction; returns how many messages were new."""
+    order (reasons as a JSON list); one transaction; returns how many messages were new. A
+    ``msg_id`` already stored (or given twice) with a different redacted text is a
+    :class:`ConflictError` and nothing is saved."""
     with store.transaction() as cur:
         new = store.executemany_in(cur, store.insert_ignore("sms_messages", SMS_COLUMNS, ("msg_id",)), sms_rows)
+        if new < len(sms_rows):
+            _check_same_texts(store, cur, sms_rows)
         store.executemany_in(cur, store.insert_ignore("sms_checks", CHECK_COLUMNS, ("msg_id",)), check_rows)
     return new
+
+
+_TEXT = SMS_COLUMNS.index("text_redacted")
+
+
+def _check_same_texts(store: Store, cur: Any, sms_rows: Sequence[Sequence[Any]]) -> None:
+    """Inside the saving transaction: every message id now holds the text given for it. Compared on
+    the redacted text, which does not depend on the redaction salt (a rotated salt changes hashes)."""
+    given: dict[str, str] = {}
+    for row in sms_rows:
+        msg_id, text = row[0], row[_TEXT]
+        if given.setdefault(msg_id, text) != text:
+            raise _conflict(msg_id)
+    ids = list(given)
+    for i in range(0, len(ids), 900):
+        chunk = ids[i : i + 900]
+        marks = ",".join("?" for _ in chunk)
+        cur.execute(store.sql(f"SELECT msg_id, text_redacted FROM sms_messages WHERE msg_id IN ({marks})"), chunk)
+        for msg_id, text in cur.fetchall():
+            if given[msg_id] != text:
+                raise _conflict(msg_id)
+
+
+def _conflict(msg_id: str) -> ConflictError:
+    return ConflictError(f"message {msg_id!r} is already stored with a different text", field="msg_id",
+                         hint="use a new msg_id for a new message; resend the same text to check it again")
+
 
 
 def save_checked_sms(store: Store, *, msg_id: str, ts_ms: int, sender: str, recipient: str | None,

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from pesaguard.errors import NotFoundError
 from pesaguard.service.auth import Principal, Role, create_key
 from pesaguard.service.deps import get_store, require_role
+from pesaguard.service.types import Clean
 from pesaguard.store import Store
 from pesaguard.store import decisions as repo
 
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/v1/keys", tags=["keys"])
 class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Role
-    name: str | None = Field(default=None, max_length=200)
+    name: Annotated[str | None, Field(default=None, max_length=200), Clean]
 
 
 class KeyCreated(BaseModel):
@@ -46,8 +47,12 @@ def list_keys(store: Store = Depends(get_store), _: Principal = Depends(require_
     return repo.list_api_keys(store)
 
 
-@router.delete("/{key_id}", status_code=204, summary="Revoke an API key")
-def revoke(key_id: str, store: Store = Depends(get_store), _: Principal = Depends(require_role("admin"))) -> None:
+@router.delete("/{key_id}", status_code=204,
+               summary="Revoke an API key (at once in this process, and its console sessions end; other "
+                       "service processes stop accepting it within 30 s)")
+def revoke(key_id: str, request: Request, store: Store = Depends(get_store),
+           _: Principal = Depends(require_role("admin"))) -> None:
     if repo.revoke_api_key(store, key_id) == 0:
         raise NotFoundError(f"no live API key with id {key_id!r}", field="key_id",
                             hint="list keys with GET /v1/keys")
+    request.app.state.key_verifier.forget(key_id)

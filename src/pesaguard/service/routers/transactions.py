@@ -6,20 +6,35 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
 from pesaguard.decisions.service import PUBLIC_FIELDS, DecisionService
 from pesaguard.errors import ModelNotReadyError, PesaguardError
 from pesaguard.schema import Transaction
 from pesaguard.service.auth import Principal
 from pesaguard.service.deps import require_role
+from pesaguard.service.types import Clean, StrictInt
 
 router = APIRouter(tags=["transactions"])
 
 BIG = 2**62  # far beyond any real amount or time, and inside BIGINT on both dialects
-Text = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\x00]*$")]
-OptText = Annotated[str | None, Field(default=None, max_length=64, pattern=r"^[^\x00]*$")]
-Money = Annotated[int | None, Field(default=None, ge=-BIG, le=BIG)]
+Text = Annotated[str, Field(min_length=1, max_length=128), Clean]
+OptText = Annotated[str | None, Field(default=None, max_length=64), Clean]
+#: Money and times are JSON integers (:data:`StrictInt`): no booleans, strings or floats (``1e3``,
+#: ``1.0``), so a client's type confusion is an error rather than a silently converted amount.
+Money = Annotated[StrictInt | None, Field(default=None, ge=-BIG, le=BIG)]
+#: Types in which a payer pays its own account (an airtime top-up for the payer's own line, a
+#: transfer to the payer's own bank account under the same customer id); any other type with
+#: ``payer == payee`` is refused.
+SELF_PAYMENT_TYPES = frozenset({"airtime", "bank_transfer"})
+#: ISO 4217 codes that are not money: the testing code and "no currency".
+_NOT_MONEY = frozenset({"XTS", "XXX"})
+
+
+def _currencies() -> list[JsonValue]:
+    from iso4217 import Currency
+
+    return [code for code in sorted(c.code for c in Currency) if code not in _NOT_MONEY]
 
 
 class TransactionIn(Transaction):
@@ -32,23 +47,47 @@ class TransactionIn(Transaction):
         "txn_id": "T1001", "ts_ms": 1_717_200_000_000, "payer": "C123", "payee": "M77",
         "amount_minor": 250_000, "currency": "KES", "type": "cash_out", "channel": "ussd"}]})
     txn_id: Text
-    ts_ms: int = Field(ge=0, le=BIG)
+    ts_ms: StrictInt = Field(ge=0, le=BIG)
     payer: Text
     payee: Text
-    amount_minor: int = Field(gt=0, le=BIG)
-    currency: str = Field(default="KES", pattern=r"^[A-Z]{3}$")
+    amount_minor: StrictInt = Field(gt=0, le=BIG)
+    currency: str = Field(default="KES", pattern=r"^[A-Z]{3}$", json_schema_extra={"enum": _currencies()})
     type: OptText
     channel: OptText
-    fee_minor: int | None = Field(default=None, ge=0, le=BIG)
+    fee_minor: Annotated[StrictInt | None, Field(default=None, ge=0, le=BIG)]
     payer_balance_before: Money
     payer_balance_after: Money
     payee_balance_before: Money
     payee_balance_after: Money
-    device_id: Annotated[str | None, Field(default=None, max_length=128, pattern=r"^[^\x00]*$")]
+    device_id: Annotated[str | None, Field(default=None, max_length=128), Clean]
     source: OptText
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_4217(cls, code: str) -> str:
+        if code in _NOT_MONEY or not _is_currency(code):
+            raise ValueError(f"{code} is not an ISO 4217 currency code (KES, TZS, UGX, RWF, USD, ...)")
+        return code
+
+    @model_validator(mode="after")
+    def _not_to_self(self) -> TransactionIn:
+        if self.payer == self.payee and self.type not in SELF_PAYMENT_TYPES:
+            raise ValueError(f"payer and payee are the same account ({self.payer}); only types "
+                             f"{', '.join(sorted(SELF_PAYMENT_TYPES))} may pay the payer's own account")
+        return self
 
     def to_record(self) -> Transaction:
         return self
+
+
+def _is_currency(code: str) -> bool:
+    from iso4217 import Currency
+
+    try:
+        Currency(code)
+    except ValueError:
+        return False
+    return True
 
 
 class DecisionOut(BaseModel):
