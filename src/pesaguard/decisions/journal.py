@@ -382,6 +382,7 @@ def _ingest_until_stopped(store: Store, args: argparse.Namespace, stopping: Call
     ingester = Ingester(store, args.directory, args.owner, publish=progress.set)
     idle = 0.0
     failing_since: float | None = None
+    logged = (0.0, "")  # when the last warning was logged, and the error's kind: one line, then one every 30 s
     while True:
         try:
             n = ingester.run_once()
@@ -394,12 +395,17 @@ def _ingest_until_stopped(store: Store, args: argparse.Namespace, stopping: Call
                 log.error("journal ingester for %s: the store is still unavailable (%s); stopping with the rest "
                           "left in the journal for the next start", args.owner, exc)
                 return 3
-            log.warning("journal ingester for %s: store busy or unavailable (%s); retrying in 1 s", args.owner, exc)
+            if type(exc).__name__ != logged[1] or now - logged[0] >= 30:
+                log.warning("journal ingester for %s: store busy or unavailable (%s); retrying every second",
+                            args.owner, exc)
+                logged = (now, type(exc).__name__)
             _report(error_file, exc)  # read by the service's readiness check while the store is behind
             time.sleep(1.0)
             continue
         if failing_since is not None:
-            failing_since = None
+            log.warning("journal ingester for %s: storing again after %.0f s", args.owner,
+                        time.monotonic() - failing_since)
+            failing_since, logged = None, (0.0, "")
             with contextlib.suppress(FileNotFoundError):
                 error_file.unlink()
         if stopping() and n == 0:
@@ -618,8 +624,8 @@ class Journal(LoopBatch):
         at once while the ingester is failing)."""
         if self.caught_up():
             return True
-        if self.failing() is not None:
-            return False
+        if self.failing() is not None or self._error_text():
+            return False  # the ingester cannot store right now: waiting would only delay the 503
         target = self.written()
         deadline = time.monotonic() + timeout
         while self.progress.get() < target:
