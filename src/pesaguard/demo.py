@@ -83,6 +83,26 @@ class DemoResult:
     notes: list[str] = field(default_factory=list)
 
 
+def save_reference(settings: Settings, version: str, m: Any, te: np.ndarray, p: np.ndarray, policy: Any,
+                   review: float, feats: pd.DataFrame, test: pd.DataFrame) -> Path:
+    """The champion's monitoring reference, from the test week: its scores there are out of sample
+    (the model never trained on those days), every feature window has filled by then, and it is the
+    week just before the live traffic, so a stationary world shows no drift against it."""
+    from pesaguard.decisions.backtest import build_frame
+    from pesaguard.decisions.evaluation import decide_frame
+    from pesaguard.monitoring.reference import build_reference
+    from pesaguard.monitoring.retrain import reference_dir
+
+    risk, action = decide_frame(policy, build_frame(test, feats), p)
+    ts = m.txns["ts_ms"].to_numpy(dtype=np.int64)
+    alerted = np.isin(action, ("review", "block"))
+    ref = build_reference(m.x[te], list(m.feature_names), risk, review,
+                          meta={"model_version": version, "start_ms": int(ts[te].min()), "end_ms": int(ts[te].max()) + 1,
+                                "source": "the demo's test week (out-of-sample scores)"},
+                          ts_ms=ts[te], data_start_ms=int(ts.min()), alert_rate=float(alerted.mean()))
+    return ref.save(reference_dir(settings, version))
+
+
 def demo_window(first_ms: int, last_ms: int) -> Any:
     """Warm-up, training, label delay and test days ending at the data's last whole day."""
     from pesaguard.errors import InputError
@@ -109,7 +129,7 @@ def without_labels(x: np.ndarray, names: list[str]) -> np.ndarray:
             out[:, i] = 0.0
         elif n.startswith("payee_fraud_rate_"):
             out[:, i] = np.where(np.isnan(out[:, i]), np.nan, 0.0)
-        elif n.startswith("payee_fraud_share_"):
+        elif n.startswith("payee_fraud_share_") or n.endswith("_fraud"):  # and times since a known fraud
             out[:, i] = np.nan
     return out
 
@@ -191,6 +211,7 @@ def train_and_evaluate(store: Store, settings: Settings, truth: pd.DataFrame | N
         from pesaguard.models.registry import register
 
         version = register(bundle, settings, promote=True)
+        save_reference(settings, version, m, te, p, policy, th.review, feats, test)
     result = DemoResult(
         window={"train_start": _iso(window.train_start), "train_end": _iso(window.train_end),
                 "test_start": _iso(window.test_start), "test_end": _iso(window.test_end)},

@@ -16,6 +16,7 @@ payment to this payee") rather than that a number is absent.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from pesaguard.features.config import FeatureConfig, feature_names
@@ -43,6 +44,10 @@ _FIXED = {
     "payer_secs_since_last": "payer's previous payment was {value:,.0f} seconds earlier",
     "payee_secs_since_last": "payee's previous receipt was {value:,.0f} seconds earlier",
     "payee_secs_since_first": "payee first received money {value:,.0f} seconds ago",
+    "payer_secs_since_first": "payer first sent money {value:,.0f} seconds ago",
+    "payee_secs_since_first_fraud": "the payee's earliest recent known fraud was made {value:,.0f} seconds ago",
+    "payee_secs_since_last_fraud": "the payee's latest known fraud was made {value:,.0f} seconds ago",
+    "payer_secs_since_last_fraud": "the payer's latest known fraud was made {value:,.0f} seconds ago",
     "pair_prior_count": "payer has paid this payee {value:.0f} times before",
     "pair_is_new": "first payment from this payer to this payee",
     "pair_secs_since_last": "payer last paid this payee {value:,.0f} seconds ago",
@@ -56,6 +61,12 @@ _FIXED = {
 }
 
 _PATTERNS: list[tuple[str, str]] = [
+    (r"payee_count_(\w+?)_lag(\w+)", "payee received {value:.0f} payments in the {span} ending {lag} ago"),
+    (r"payee_fraud_count_(\w+?)_lag(\w+)", "{value:.0f} known frauds among the payee's payments of the {span} "
+     "ending {lag} ago"),
+    (r"payee_fraud_rate_(\w+?)_lag(\w+)", "{value:.1%} of the payee's payments of the {span} ending {lag} ago "
+     "are known frauds"),
+    (r"payee_new_payer_share_(\w+)", "{value:.0%} of the payee's payments in the last {span} came from new payers"),
     (r"payer_count_(\w+)", "payer made {value:.0f} payments in the last {span}"),
     (r"payer_sum_(\w+)", "payer sent {value:,.0f} in the last {span}"),
     (r"payer_mean_(\w+)", "payer's average payment over the last {span} is {value:,.0f}"),
@@ -86,6 +97,7 @@ def describe(name: str) -> str:
         m = re.fullmatch(pattern, name)
         if m:
             w = m.group(1)
+            text = text.replace("{lag}", _span(m.group(2))) if m.re.groups > 1 else text
             return text.replace("{span}", _span(w)).replace("{adj}", _span(w, adjective=True))
     raise KeyError(f"no description for feature {name!r}")
 
@@ -131,6 +143,10 @@ _MISSING = {
     "payee_secs_since_sim_swap": "no SIM swap on the payee's account",
     "payer_secs_since_scam_sms": "no scam SMS reported for the payer",
     "payer_scam_sms_score": "no scam SMS reported for the payer",
+    "payer_secs_since_first": "payer's first payment in at least 90 days",
+    "payee_secs_since_first_fraud": "no known fraud among this payee's recent payments",
+    "payee_secs_since_last_fraud": "no known fraud among this payee's recent payments",
+    "payer_secs_since_last_fraud": "no known fraud among this payer's recent payments",
     "balance_drain": "payer's balance is not known",
     "amount": "amount is not known",
 }
@@ -138,6 +154,8 @@ _MISSING_PATTERNS: list[tuple[str, str]] = [
     (r"payer_(mean|std|max)_(\w+)", "payer made no payments in the last {span}"),
     (r"amount_(ratio|zscore|over_max)_(\w+)", "payer made no payments in the last {span} to compare with"),
     (r"payee_mean_(\w+)", "payee received nothing in the last {span}"),
+    (r"payee_fraud_rate_(\w+?)_lag\w+", "payee received nothing in the {span} before the label delay"),
+    (r"payee_new_payer_share_(\w+)", "payee received nothing in the last {span}"),
     (r"payee_fraud_(rate|share)_(\w+)", "nothing paid to this payee was labelled in the last {span}"),
     (r"inflow_cashout_share_(\w+)", "payer received nothing in the last {span}"),
 ]
@@ -153,6 +171,10 @@ _SENTENCES = {
     "payee_secs_since_sim_swap": "payee's SIM was swapped {v} earlier",
     "payer_secs_since_last_in": "payer received money {v} earlier",
     "payer_secs_since_scam_sms": "payer got a scam SMS {v} earlier",
+    "payer_secs_since_first": "payer first sent money {v} ago",
+    "payee_secs_since_first_fraud": "the payee's earliest recent known fraud was made {v} ago",
+    "payee_secs_since_last_fraud": "the payee's latest known fraud was made {v} ago",
+    "payer_secs_since_last_fraud": "the payer's latest known fraud was made {v} ago",
     "balance_drain": "sends {v} of the payer's balance",
     "amount": "amount is {v}",
     "pair_prior_count": "payer has paid this payee {v} times before",
@@ -178,7 +200,8 @@ def humanize(name: str, value: float) -> str:
     v = float(value)
     if "_secs_" in name:
         return _duration(v)
-    if name in ("balance_drain",) or re.match(r"(inflow_cashout_share|payee_fraud_(rate|share))_", name):
+    if name in ("balance_drain",) or re.match(r"(inflow_cashout_share|payee_fraud_(rate|share)|payee_new_payer_share)_",
+                                              name):
         return f"{v:.0%}"
     if re.match(r"amount_(ratio|over_max)_", name):
         return f"{v:.1f}x"
@@ -187,6 +210,12 @@ def humanize(name: str, value: float) -> str:
     if "score" in name:
         return f"{v:.2f}"
     return f"{v:,.0f}" if v == int(v) else f"{v:,.2f}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _describe(name: str) -> str:
+    # describe() tries each pattern in turn; reasons are on the decision path, and a name's template never changes
+    return describe(name)
 
 
 def sentence(name: str, value: float | None) -> str:
@@ -201,10 +230,8 @@ def sentence(name: str, value: float | None) -> str:
         return f"no {name.replace('_', ' ')} on record"
     if name in _SENTENCES:
         return _SENTENCES[name].format(v=humanize(name, value))
-    if name == "amount_zscore_30d" or name.startswith("amount_zscore_"):
-        return describe(name).format(value=value)
     try:
-        text = describe(name)
+        text = _describe(name)
     except KeyError:
         return f"{name.replace('_', ' ')} is {humanize(name, value)}"
     if re.match(r"(payer|payee)_(sum|mean|std|max)_", name):

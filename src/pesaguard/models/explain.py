@@ -8,7 +8,6 @@ bias last. Only features that raised the risk are reasons, largest first.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -16,11 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from pesaguard.features import describe
-
-# describe() tries each pattern with re.fullmatch: measured ~10% of the decision service's CPU when
-# most decisions carry reasons; the template for a name never changes, so it is computed once.
-_template = functools.lru_cache(maxsize=4096)(describe)
+# sentence() caches each name's template: describe() tries each pattern with re.fullmatch, measured
+# ~10% of the decision service's CPU when most decisions carry reasons
+from pesaguard.features.describe import sentence
 
 
 @dataclass(frozen=True)
@@ -37,13 +34,13 @@ class Reason:
 
 
 def phrase(name: str, value: float | None) -> str:
-    """The feature's description filled with its value (a plain fallback if there is none)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return f"no history yet for {name.replace('_', ' ')}"
+    """The feature and its value as a sentence a person would write (``features.describe.sentence``:
+    durations in hours, shares in percent, and what a missing value means, e.g. "first payment from
+    this payer to this payee"); a plain fallback if there is none."""
     try:
-        return _template(name).format(value=value)
+        return sentence(name, value)
     except (KeyError, ValueError, IndexError):
-        return f"{name.replace('_', ' ')} is {value:.4g}"
+        return f"{name.replace('_', ' ')} is {value:.4g}" if value is not None else name.replace("_", " ")
 
 
 def top_reasons(names: Sequence[str], values: np.ndarray, contributions: np.ndarray, k: int = 3) -> list[Reason]:

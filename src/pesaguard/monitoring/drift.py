@@ -82,6 +82,8 @@ def drift_table(ref: Reference, current: pd.DataFrame, cfg: MonitorConfig) -> li
     """
     rows: list[dict[str, Any]] = []
     enough = len(current) >= cfg.min_samples
+    # features whose window never filled in the reference period: their reference is not comparable
+    immature = set(ref.meta.get("immature_columns") or ())
     for name, col in ref.columns.items():
         if name not in current.columns:
             continue
@@ -91,7 +93,7 @@ def drift_table(ref: Reference, current: pd.DataFrame, cfg: MonitorConfig) -> li
         rows.append({"column": name, "psi": p, "ks": stat, "ks_pvalue": pvalue, "n": len(values),
                      "missing_share": float(np.isnan(values).mean()) if len(values) else None,
                      "level": level(p, stat, pvalue, cfg) if enough else "insufficient",
-                     "ignored": any(fnmatch(name, pat) for pat in cfg.ignore_features)})
+                     "ignored": any(fnmatch(name, pat) for pat in cfg.ignore_features) or name in immature})
     rows.sort(key=lambda r: (r["column"] != SCORE, -float(r["psi"])))
     return rows
 

@@ -111,10 +111,12 @@ def retrain(store: Store, settings: Settings, gate: GateConfig, as_of_ms: int | 
     rows = m.rows(periods.train_start, periods.holdout_start)
     # the score reference: the challenger's own out-of-sample scores on the holdout (in-sample scores
     # of a boosted model are sharper than anything it will see in service)
+    ts = m.txns["ts_ms"].to_numpy()
     ref = build_reference(m.x[rows], m.feature_names, result.scores["challenger"],
                           challenger.thresholds.review,
                           meta={"start_ms": periods.train_start, "end_ms": periods.holdout_start,
-                                "average_precision": result.challenger.get("average_precision")})
+                                "average_precision": result.challenger.get("average_precision")},
+                          ts_ms=ts[rows], data_start_ms=int(ts.min()))  # features whose windows had filled
     say("registering the challenger")
     version = registry.register(challenger, settings, promote=False)
     ref.meta["model_version"] = version

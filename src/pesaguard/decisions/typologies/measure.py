@@ -17,7 +17,6 @@ import pandas as pd
 
 from pesaguard.decisions.backtest import build_frame, typology_report
 from pesaguard.decisions.rules import RuleSet
-from pesaguard.decisions.typologies import Pack
 
 DAY_MS = 86_400_000
 #: Days replayed before measuring: the 30-day windows fill, and the network's labels accumulate.
@@ -51,10 +50,9 @@ def world_frame(world: Path, warmup_days: int = WARMUP_DAYS) -> tuple[pd.DataFra
     return frame, days
 
 
-def measure(pack: Pack, rules: RuleSet, worlds: list[Path], warmup_days: int = WARMUP_DAYS,
+def measure(covers: dict[str, list[str]], rules: RuleSet, worlds: list[Path], warmup_days: int = WARMUP_DAYS,
             say: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
-    """One :func:`typology_report` per world, with the world's parameters."""
-    covers = {t.name: t.covers for t in pack.typologies}
+    """One :func:`typology_report` per world (``covers``: each typology's simulator typologies)."""
     out = []
     for world in worlds:
         if say:
