@@ -183,3 +183,16 @@ def test_cli_backtest_and_check(tmp_path: Path, env_home: Path) -> None:
     assert "blocked" in out.output and (tmp_path / "bt.json").exists()
     bad = runner.invoke(cli, ["rules", "check", str(_write(tmp_path, GOOD.replace("type ==", "kind ==")))])
     assert bad.exit_code == 65 and "night_p2p" in bad.output
+
+
+def test_quiet_prints_results_before_or_after_the_command(tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD)
+    runner = CliRunner()
+    for args in (["-q", "rules", "check", str(path)], ["rules", "check", str(path), "-q"],
+                 ["rules", "check", "--quiet", str(path)]):
+        out = runner.invoke(cli, args)
+        assert out.exit_code == 0, out.output
+        assert out.output.rstrip().endswith(": OK") and "rules, 2 lists" in " ".join(out.output.split())
+    from pesaguard.cli.common import state
+
+    state.quiet = False

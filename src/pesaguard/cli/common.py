@@ -75,9 +75,14 @@ class QuietAnywhereGroup(TyperGroup):
 
 
 def say(*objects: Any, **kwargs: Any) -> None:
-    """Print unless ``--quiet``."""
+    """Print unless ``--quiet``: narration and progress."""
     if not state.quiet:
         console.print(*objects, **kwargs)
+
+
+def result(*objects: Any, **kwargs: Any) -> None:
+    """Print always, ``--quiet`` or not: what the command was run for (a verdict, a table, a path)."""
+    console.print(*objects, **kwargs)
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from pesaguard.cli.common import handle_errors, progress, say
+from pesaguard.cli.common import handle_errors, progress, quiet_mlflow, result, say
 from pesaguard.cli.simulate import summary_table
 
 #: The arms of the demo's tables, in order, with what each is.
@@ -55,13 +55,14 @@ def demo_cmd(
         say(table)
         say(f"files: {world.sim_dir} (simulated and stored in {time.perf_counter() - t0:.0f} s)")
         say("[bold]measuring the pack, the model, both, and the cold start[/]")
+        quiet_mlflow()
         t1 = time.perf_counter()
-        result = train_and_evaluate(store, settings, simulated_truth(world.sim_dir),
+        res = train_and_evaluate(store, settings, simulated_truth(world.sim_dir),
                                     say=lambda msg: say(f"  [{time.perf_counter() - t1:4.0f} s] {msg}"))
-    for t in result_tables(result.window, result.test, result.arms, result.train_frauds):
-        say(t)
-    say(f"champion: model version {result.model_version} (supervised; the pack acts as operator overrides)")
-    say(f"figures as JSON: {result.json}")
+    for t in result_tables(res.window, res.test, res.arms, res.train_frauds):
+        result(t)
+    result(f"champion: model version {res.model_version} (supervised; the pack acts as operator overrides)")
+    result(f"figures as JSON: {res.json}")
     say(f"set-up took {time.perf_counter() - t0:.0f} s")
     if serve:
         from pesaguard.service.demo import serve_demo

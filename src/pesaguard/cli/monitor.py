@@ -13,7 +13,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from pesaguard.cli.common import console, handle_errors, say, write_json
+from pesaguard.cli.common import console, handle_errors, quiet_mlflow, result, say, write_json
 from pesaguard.config import get_settings
 from pesaguard.errors import UsageError
 from pesaguard.monitoring.config import load_monitoring_settings
@@ -56,15 +56,15 @@ def _compute(since: datetime | None, until: datetime | None, config: Path | None
     with open_store(get_settings()) as store:
         ref = _reference(store, reference)
         log, labels, lo, hi = snapshot.load(store, _ms(since), _ms(until))
-        result = snapshot.analyse(log, labels, ref, cfg, lo, hi, light=light)
-        result["snapshot_id"] = snapshot.save(store, result)
-    return result
+        res = snapshot.analyse(log, labels, ref, cfg, lo, hi, light=light)
+        res["snapshot_id"] = snapshot.save(store, res)
+    return res
 
 
-def _alarm_lines(result: dict[str, Any]) -> None:
-    for a in result["alarms"]:
+def _alarm_lines(res: dict[str, Any]) -> None:
+    for a in res["alarms"]:
         extra = " ".join(f"{k}={a[k]:.4g}" for k in ("psi", "ks", "value", "ratio", "reference") if a.get(k) is not None)
-        say(f"[{'red' if a['level'] == 'alarm' else 'yellow'}]{a['level']}[/]: {a['kind']} {a['name']} {extra}")
+        result(f"[{'red' if a['level'] == 'alarm' else 'yellow'}]{a['level']}[/]: {a['kind']} {a['name']} {extra}")
 
 
 @app.command()
@@ -79,10 +79,10 @@ def report(
     """Write the monitoring report (HTML with PNG figures, each figure's data as JSON) and store a snapshot."""
     from pesaguard.monitoring.report import write_report
 
-    result = _compute(since, until, config, reference, light=False)
-    paths = write_report(result, out)
-    _alarm_lines(result)
-    say(f"{result['decisions']:,} decisions, level {result['level']} -> {paths['html']}")
+    res = _compute(since, until, config, reference, light=False)
+    paths = write_report(res, out)
+    _alarm_lines(res)
+    result(f"{res['decisions']:,} decisions, level {res['level']} -> {paths['html']}")
 
 
 @app.command()
@@ -103,15 +103,15 @@ def check(
     if fail_on not in ("alarm", "warn"):
         raise UsageError(f"--fail-on must be alarm or warn, not {fail_on!r}", field="--fail-on",
                          hint="use --fail-on alarm (default) or --fail-on warn")
-    result = _compute(since, until, config, reference, light=True)
-    _alarm_lines(result)
-    say(f"level: {result['level']} ({result['window']['decisions']:,} decisions in the last "
-        f"{result['window']['days']} days)")
+    res = _compute(since, until, config, reference, light=True)
+    _alarm_lines(res)
+    result(f"level: {res['level']} ({res['window']['decisions']:,} decisions in the last "
+           f"{res['window']['days']} days)")
     if json_out is not None:
         from pesaguard.monitoring.snapshot import finite
 
-        write_json(json_out, finite({k: result[k] for k in ("level", "alarms", "drift", "alert_rate", "window")}))
-    code = EXIT[result["level"]]
+        write_json(json_out, finite({k: res[k] for k in ("level", "alarms", "drift", "alert_rate", "window")}))
+    code = EXIT[res["level"]]
     if code == 2 or (code == 1 and fail_on == "warn"):
         raise typer.Exit(code)
 
@@ -131,7 +131,7 @@ def reference_cmd(
     with open_store(settings) as store:
         ref = reference_from_store(store, bundle, to_ms(start), to_ms(end))
     path = ref.save(reference_dir(settings, bundle.version))
-    say(f"reference of model {bundle.version}: {ref.rows:,} rows, alert rate {ref.alert_rate:.4f} -> {path}")
+    result(f"reference of model {bundle.version}: {ref.rows:,} rows, alert rate {ref.alert_rate:.4f} -> {path}")
 
 
 @app.command()
@@ -144,7 +144,8 @@ def promote() -> None:
     with open_store(settings) as store:
         run = promote_latest(store, settings)
     verb = "promoted" if run["action"] == "promoted" else "nothing to promote for"
-    say(f"{verb} challenger {run['challenger_version']} (gate {'passed' if run['comparison']['passed'] else 'failed'})")
+    result(f"{verb} challenger {run['challenger_version']} (gate "
+           f"{'passed' if run['comparison']['passed'] else 'failed'})")
 
 
 @app.command()
@@ -182,13 +183,14 @@ def retrain_cmd(
     settings = get_settings()
     gate = load_monitoring_settings(config).gate
     gate = gate.model_copy(update={"promote": gate.promote and promote_})
+    quiet_mlflow()
     with open_store(settings) as store:
         run = retrain(store, settings, gate, _ms(as_of), say=say)
     comp = run["comparison"]
     for reason in comp["reasons"]:
-        say(f"  {reason}")
-    say(f"challenger {run['challenger_version']} vs champion {run['champion_version']}: gate "
-        f"{'PASSED' if comp['passed'] else 'FAILED'}; {'promoted' if run['promoted'] else 'not promoted'}")
+        result(f"  {reason}")
+    result(f"challenger {run['challenger_version']} vs champion {run['champion_version']}: gate "
+           f"{'PASSED' if comp['passed'] else 'FAILED'}; {'promoted' if run['promoted'] else 'not promoted'}")
     if json_out is not None:
         from pesaguard.monitoring.snapshot import finite
 

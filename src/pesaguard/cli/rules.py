@@ -11,7 +11,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from pesaguard.cli.common import console, handle_errors, say, write_json
+from pesaguard.cli.common import console, handle_errors, result, say, write_json
 from pesaguard.config import get_settings
 from pesaguard.decisions.rules import RuleSet, load_rules, parse_rules
 from pesaguard.errors import UsageError
@@ -34,7 +34,7 @@ def check(path: Path = typer.Argument(..., help="Policy YAML file.")) -> None:
     rules = load_rules(path)
     typologies = len({r.typology for r in rules.rules if r.typology})
     packs = f", packs {', '.join(rules.packs)} ({typologies} typologies)" if rules.packs else ""
-    say(f"{path}: {len(rules.rules)} rules, {len(rules.lists)} lists{packs}, version {rules.version}: OK")
+    result(f"{path}: {len(rules.rules)} rules, {len(rules.lists)} lists{packs}, version {rules.version}: OK")
 
 
 def _policy(path: Path | None, pack: str | None) -> RuleSet:
