@@ -122,14 +122,17 @@ def demo_window(first_ms: int, last_ms: int) -> Any:
 
 def without_labels(x: np.ndarray, names: list[str]) -> np.ndarray:
     """The feature matrix as it would be had no label ever been known (day one of a deployment):
-    fraud counts and rates 0, shares of labelled payments missing."""
+    every feature made of fraud labels at its no-label value (counts 0, rates 0 where defined, times
+    since a known fraud missing)."""
     out = x.copy()
     for i, n in enumerate(names):
-        if n.startswith(("payee_fraud_count_", "payer_fraud_count_")):
+        if "fraud" not in n:
+            continue
+        if "_fraud_count_" in n:
             out[:, i] = 0.0
-        elif n.startswith("payee_fraud_rate_"):
+        elif "_fraud_rate_" in n:
             out[:, i] = np.where(np.isnan(out[:, i]), np.nan, 0.0)
-        elif n.startswith("payee_fraud_share_") or n.endswith("_fraud"):  # and times since a known fraud
+        else:
             out[:, i] = np.nan
     return out
 

@@ -47,7 +47,7 @@ AGGREGATES: dict[tuple[str, str], str] = {
     ("count", "payee"): "payee_count_{w}", ("sum", "payee"): "payee_sum_{w}", ("mean", "payee"): "payee_mean_{w}",
     ("distinct", "payee"): "payee_distinct_payers_{w}",
     ("frauds", "payee"): "payee_fraud_count_{w}", ("frauds", "payer"): "payer_fraud_count_{w}",
-    ("fraud_rate", "payee"): "payee_fraud_rate_{w}", ("fraud_share", "payee"): "payee_fraud_share_{w}",
+    ("fraud_rate", "payee"): "payee_fraud_rate_{w}",
 }
 
 _CALL = re.compile(r"^(\w+)\(\s*([\w.]+)\s*(?:,\s*(\w+)\s*)?\)$")

@@ -37,7 +37,7 @@ DIRECTIONS: dict[str, int] = {
     "pair_is_new": 1, "payer_secs_since_sim_swap": -1, "payer_secs_since_device_change": -1,
     "payer_secs_since_last_in": -1, "inflow_cashout_share_24h": 1, "payee_distinct_payers_24h": 1,
     "pair_secs_since_last": -1, "payee_secs_since_first": -1, "payer_distinct_payees_24h": 1, "payer_count_1h": 1,
-    "payee_fraud_count_30d": 1, "payee_fraud_count_7d": 1, "payer_fraud_count_30d": 1, "payee_fraud_share_30d": 1,
+    "payee_fraud_count_30d": 1, "payee_fraud_count_7d": 1, "payer_fraud_count_30d": 1, "payee_fraud_rate_30d": 1,
     "payer_scam_sms_score": 1, "scam_sms_new_payee_24h": 1, "payer_secs_since_scam_sms": -1,
 }
 #: Quantiles kept per (type, feature): tails resolve to 1 in 1,000 of the training rows.
