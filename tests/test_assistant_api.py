@@ -36,8 +36,95 @@ def test_ask_returns_a_cited_answer(client: TestClient) -> None:
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["lang"] == "sw" and not body["abstained"] and body["citations"]
-    assert set(body["citations"][0]) == {"n", "title", "heading", "path", "chunk_id", "lang", "audience"}
+    assert set(body["citations"][0]) == {"n", "title", "heading", "path", "chunk_id", "lang", "audience", "ref"}
     assert all(s["supported"] for s in body["sentences"])
+    assert body["sentences"][0]["role"] in ("action", "safety") and body["action"] and body["ref"]
+
+
+def test_ask_in_sms_format_and_as_a_conversation(client: TestClient) -> None:
+    key = _key(client, "scorer")
+    first = client.post("/v1/assistant/ask", headers=key, json={
+        "question": "A stranger says he sent me money by mistake and wants it back, what should I do?",
+        "format": "sms", "conversation_id": "conv-1"}).json()
+    assert first["sms"] and all(len(p) <= 160 for p in first["sms"]) and first["sms"][-1].endswith(f"Ref {first['ref']}")
+    follow = client.post("/v1/assistant/ask", headers=key, json={
+        "question": "and if I already sent it?", "format": "sms", "conversation_id": "conv-1"}).json()
+    assert follow["follow_up"] and follow["ref"] != first["ref"] and not follow["abstained"]
+    other = client.post("/v1/assistant/ask", headers=key, json={
+        "question": "and if I already sent it?", "conversation_id": "conv-2"}).json()
+    assert not other["follow_up"]  # another conversation has no previous turn
+    row = get_last(client, "conv-1")
+    assert row is not None and row["question"] == "and if I already sent it?"
+
+
+def get_last(client: TestClient, conversation_id: str) -> dict[str, object] | None:
+    from pesaguard.store.assistant import last_turn
+
+    return last_turn(client.app.state.store, conversation_id, max_age_ms=60_000)  # type: ignore[attr-defined]
+
+
+def test_ask_checks_the_ledger_and_opens_a_case(client: TestClient) -> None:
+    import time
+
+    import pandas as pd
+
+    from pesaguard.store import core
+
+    store = client.app.state.store  # type: ignore[attr-defined]
+    core.insert_transactions(store, pd.DataFrame({"txn_id": ["API1"], "ts_ms": [int(time.time() * 1000) - 60_000],
+                                                  "payer": ["P1"], "payee": ["ACC-API"], "amount_minor": [250_000],
+                                                  "currency": ["KES"]}))
+    key = _key(client, "scorer")
+    r = client.post("/v1/assistant/ask", headers=key, json={
+        "question": "did I really receive 2,500 today?", "customer_account": "ACC-API", "format": "sms"})
+    body = r.json()
+    tool = next(t for t in body["tools"] if t["tool"] == "claim_check")
+    assert tool["data"]["status"] == "verified" and body["sms"][0].split(" ", 1)[-1].startswith("Yes")
+    r = client.post("/v1/assistant/ask", headers=key, json={
+        "question": "Help! Someone has my PIN and is emptying my account right now!", "message_id": "app-9",
+        "customer_account": "ACC-API", "channel": "app"})
+    report = next(t for t in r.json()["tools"] if t["tool"] == "report")
+    assert report["data"]["case_opened"] is True
+    row = get_triage_message(store, "app-9")
+    assert row is not None and row["channel"] == "app" and row["account_id"] == "ACC-API"
+
+
+def test_ussd_sessions(client: TestClient) -> None:
+    key = _key(client, "scorer")
+
+    def go(chain: str, **extra: str) -> dict[str, object]:
+        r = client.post("/v1/assistant/ussd", headers=key, json={"session_id": "S1", "text": chain, **extra})
+        assert r.status_code == 200, r.text
+        out: dict[str, object] = r.json()
+        assert len(str(out["response"])) <= 182
+        return out
+
+    home = go("")
+    assert str(home["response"]).startswith("CON ") and "1. Report fraud" in str(home["response"])
+    assert "2. I sent money to the wrong number" in str(home["response"])
+    assert "3. My SIM stopped working" in str(home["response"])
+    wrong = go("2")
+    assert "Ref WRN1" in str(wrong["response"]) and wrong["ref"] is None  # not a report leaf
+    steps = go("2*1")
+    assert steps["done"] and str(steps["response"]).startswith("END 1) ")
+    sim = go("3", phone_number="+254712000111")
+    assert sim["case_opened"] is True and "Report recorded." in str(sim["response"]) and sim["ref"] == "SIM1"
+    again = go("3", phone_number="+254712000111")
+    assert again["case_opened"] is False  # once per session
+    row = get_triage_message(client.app.state.store, "ussd:S1")  # type: ignore[attr-defined]
+    assert row is not None and row["channel"] == "ussd" and row["urgency"] == "urgent"
+    sw = go("9")
+    assert sw["lang"] == "sw" and "Ripoti utapeli" in str(sw["response"])
+    assert go("42")["response"] == "END Invalid choice."
+    r = client.post("/v1/assistant/ussd", headers=key, json={"session_id": "S1", "text": "1;DROP"})
+    assert r.status_code == 422
+    r = client.post("/v1/assistant/ussd/gateway", headers=key,
+                    data={"sessionId": "G1", "serviceCode": "*384#", "phoneNumber": "+254700000001", "text": "1"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    assert r.text.startswith("CON Report fraud")
+    r = client.post("/v1/assistant/ussd/gateway", headers=key, data={"sessionId": "G1", "text": "abc"})
+    assert r.status_code in (400, 422) and "error" in r.json()
+    assert client.post("/v1/assistant/ussd", json={"session_id": "S1"}).status_code == 401
 
 
 def test_ask_abstains_out_of_scope(client: TestClient) -> None:
@@ -83,7 +170,7 @@ def test_triage_opens_one_case_per_message(client: TestClient) -> None:
 
 def test_openapi_lists_the_routes(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
-    assert "/v1/assistant/ask" in paths and "/v1/messages/triage" in paths
+    assert {"/v1/assistant/ask", "/v1/assistant/ussd", "/v1/assistant/ussd/gateway", "/v1/messages/triage"} <= set(paths)
 
 
 # -- CLI ----------------------------------------------------------------------------------------
@@ -122,3 +209,14 @@ def test_cli_ask_kb_and_triage(env_home: Path, tmp_path: Path) -> None:
 
     r = runner.invoke(cli, ["ask", "PIN?", "--lang", "fr"])
     assert r.exit_code == 64 and "--lang" in r.output
+
+    r = runner.invoke(cli, ["ask", "Someone wants the code that was sent to my phone", "--format", "sms"])
+    assert r.exit_code == 0 and all(len(line) <= 160 for line in r.output.splitlines()) and "Ref PIN1" in r.output
+    r = runner.invoke(cli, ["ask", "A stranger sent me money by mistake and wants it back", "--conversation", "c9"])
+    assert r.exit_code == 0
+    r = runner.invoke(cli, ["ask", "and if I already sent it?", "--conversation", "c9", "--json"])
+    assert json.loads(r.output)["follow_up"] is True
+    r = runner.invoke(cli, ["kb", "menu"])
+    assert r.exit_code == 0 and "1. Report fraud" in r.output and "records a report" in r.output
+    r = runner.invoke(cli, ["kb", "menu", "--lang", "sw", "--screen", "1"])
+    assert r.exit_code == 0 and r.output.startswith("CON Ripoti utapeli")

@@ -4,6 +4,12 @@ A chunk is one heading section (the text under a heading up to the next heading)
 heading path (``["Title", "Section"]``); a section longer than :data:`MAX_WORDS` is split further
 at sentence boundaries. Each chunk has a content hash so that an unchanged chunk is never
 embedded twice.
+
+An article may also carry **answer blocks** in its front matter (``answers:``), one per intent: the
+action first, then the steps, then the why, plus the ways people ask for it (``asks``), the safety
+facts the action states (``safety``) and an optional place in the USSD menu (``menu``). Each block
+becomes a chunk of kind ``answer`` whose sentences are the action, each step and the why, in that
+order; its title and ``asks`` are embedded as questions and matched question to question.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pesaguard.assistant.text import detect_language, split_sentences
 from pesaguard.errors import InputError
@@ -23,6 +30,47 @@ from pesaguard.errors import InputError
 SUFFIXES = (".md", ".markdown", ".html", ".htm", ".pdf", ".txt")
 MAX_WORDS = 160  # e5-small reads 512 tokens; 160 words of prose stays well inside in both languages
 AUDIENCES = ("customer", "analyst")
+
+
+class AnswerBlock(BaseModel):
+    """One intent's answer: what to do first, the steps, and why (front matter ``answers:``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="unique within the article")
+    title: str = Field(min_length=3, description="the intent, as a heading")
+    asks: tuple[str, ...] = Field(default=(), description="ways people ask for this (retrieval keys)")
+    action: str = Field(min_length=3, description="what to do, first; one or two short sentences")
+    steps: tuple[str, ...] = Field(default=(), description="the steps, one sentence each")
+    why: str | None = Field(default=None, description="the reason, one or two sentences")
+    safety: tuple[str, ...] = Field(default=(), description="safety facts the action states (safety.yaml)")
+    menu: str | None = Field(default=None, description="USSD menu path, e.g. 'Report fraud > I lost money'")
+    menu_order: int = Field(default=100, description="position among its menu siblings (lowest first)")
+    report: bool = Field(default=False, description="choosing it on USSD records an urgent report")
+
+
+@dataclass(frozen=True)
+class BlockInfo:
+    """What a chunk of kind ``answer`` knows about its block: the roles of its sentences and more."""
+
+    id: str
+    ref: str  # short reference for SMS answers: the article's ref and the block's number ("REV1")
+    n_action: int
+    n_steps: int
+    n_why: int
+    safety: tuple[str, ...] = ()
+    menu: str | None = None
+    menu_order: int = 100
+    report: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "ref": self.ref, "n_action": self.n_action, "n_steps": self.n_steps,
+                "n_why": self.n_why, "safety": list(self.safety), "menu": self.menu,
+                "menu_order": self.menu_order, "report": self.report}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> BlockInfo:
+        return cls(d["id"], d["ref"], d["n_action"], d["n_steps"], d["n_why"], tuple(d["safety"]), d["menu"],
+                   d["menu_order"], d["report"])
 
 
 @dataclass(frozen=True)
@@ -36,6 +84,8 @@ class Document:
     audience: str
     tags: tuple[str, ...]
     body: str  # markdown (headings as "#" lines)
+    ref: str = ""  # short reference of the article (front matter ``ref``, else from the file name)
+    answers: tuple[AnswerBlock, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -50,10 +100,28 @@ class Chunk:
     audience: str
     tags: tuple[str, ...]
     sentences: tuple[str, ...] = field(default=())
+    kind: str = "section"  # "section" (prose under a heading) or "answer" (an answer block)
+    keys: tuple[str, ...] = ()  # questions matched question to question (an answer block's asks)
+    block: BlockInfo | None = None
+    ref: str = ""  # short reference: the article's ("REV"), or an answer block's ("REV1")
 
     @property
     def heading(self) -> str:
         return self.heading_path[-1] if self.heading_path else self.title
+
+    def part(self, role: str) -> tuple[str, ...]:
+        """An answer block's sentences of one role: ``action``, ``steps`` or ``why``."""
+        b = self.block
+        if b is None:
+            return ()
+        cut = {"action": (0, b.n_action), "steps": (b.n_action, b.n_action + b.n_steps),
+               "why": (b.n_action + b.n_steps, b.n_action + b.n_steps + b.n_why)}[role]
+        return self.sentences[cut[0]:cut[1]]
+
+    @property
+    def search_text(self) -> str:
+        """What BM25 indexes: the embedded text plus the block's asks."""
+        return self.embed_text + ("\n" + "\n".join(self.keys) if self.keys else "")
 
     @property
     def embed_text(self) -> str:
@@ -69,12 +137,16 @@ class Chunk:
             "chunk_id": self.chunk_id, "doc_id": self.doc_id, "path": self.path, "title": self.title,
             "heading_path": list(self.heading_path), "text": self.text, "lang": self.lang,
             "audience": self.audience, "tags": list(self.tags), "sentences": list(self.sentences),
+            "kind": self.kind, "keys": list(self.keys), "block": self.block.to_dict() if self.block else None,
+            "ref": self.ref,
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Chunk:
+        block = BlockInfo.from_dict(d["block"]) if d.get("block") else None
         return cls(d["chunk_id"], d["doc_id"], d["path"], d["title"], tuple(d["heading_path"]), d["text"],
-                   d["lang"], d["audience"], tuple(d["tags"]), tuple(d["sentences"]))
+                   d["lang"], d["audience"], tuple(d["tags"]), tuple(d["sentences"]), d.get("kind", "section"),
+                   tuple(d.get("keys", ())), block, d.get("ref", ""))
 
 
 def _hash(text: str) -> str:
@@ -176,8 +248,42 @@ def read_document(path: Path, *, root: Path, doc_id: str | None = None,
     tags = meta.get("tags") or ()
     if isinstance(tags, str):
         tags = [t.strip() for t in tags.split(",")]
+    ref = str(meta.get("ref") or _derived_ref(path.stem))
+    if not re.fullmatch(r"[A-Z][A-Z0-9]{1,5}", ref):
+        raise InputError(f"ref {ref!r} is not 2-6 capital letters or digits", file=path, field="ref",
+                         hint="write a short code such as ref: REV (it names the article in SMS answers)")
     return Document(doc_id or str(path.resolve()), rel, title, lang, audience,
-                    tuple(str(t) for t in tags), body)
+                    tuple(str(t) for t in tags), body, ref, _answer_blocks(meta.get("answers"), path))
+
+
+def _derived_ref(stem: str) -> str:
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", stem) if w]
+    ref = "".join(w[0] for w in words).upper() if len(words) > 1 else stem[:4].upper()
+    ref = re.sub(r"[^A-Z0-9]", "", ref)
+    return ref if len(ref) >= 2 and ref[0].isalpha() else ("KB" + ref)[:6]
+
+
+def _answer_blocks(raw: Any, path: Path) -> tuple[AnswerBlock, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise InputError("answers must be a list of answer blocks", file=path, field="answers",
+                         hint="write answers: followed by '- id: ...' entries")
+    blocks = []
+    for i, entry in enumerate(raw):
+        try:
+            blocks.append(AnswerBlock.model_validate(entry))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = ".".join(str(x) for x in err["loc"])
+            raise InputError(f"answer block {i + 1}: {err['msg']}", file=path, field=f"answers[{i}].{loc}",
+                             hint="each block needs id, title and action; optional asks, steps, why, safety, "
+                                  "menu, menu_order, report") from exc
+    ids = [b.id for b in blocks]
+    if len(set(ids)) != len(ids):
+        raise InputError("two answer blocks share an id", file=path, field="answers",
+                         hint="give each block its own id")
+    return tuple(blocks)
 
 
 def _first_heading(body: str) -> str | None:
@@ -218,7 +324,18 @@ def chunk_document(doc: Document) -> list[Chunk]:
             sentences = tuple(split_sentences(part))
             key = f"{doc.doc_id}\x1f{' > '.join(heading_path)}\x1f{part_no}"
             chunks.append(Chunk(_hash(key), doc.doc_id, doc.path, doc.title, heading_path, part, doc.lang,
-                                doc.audience, doc.tags, sentences))
+                                doc.audience, doc.tags, sentences, ref=doc.ref))
+    for n, b in enumerate(doc.answers, 1):
+        action = split_sentences(b.action)
+        steps = [" ".join(s.split()) for s in b.steps]
+        why = split_sentences(b.why) if b.why else []
+        text = "\n\n".join(p for p in (" ".join(action), "\n".join(f"- {s}" for s in steps), " ".join(why)) if p)
+        info = BlockInfo(b.id, f"{doc.ref}{n}", len(action), len(steps), len(why), b.safety, b.menu,
+                         b.menu_order, b.report)
+        key = f"{doc.doc_id}\x1fanswer:{b.id}"
+        chunks.append(Chunk(_hash(key), doc.doc_id, doc.path, doc.title, (doc.title, b.title), text, doc.lang,
+                            doc.audience, doc.tags, (*action, *steps, *why), "answer",
+                            tuple(dict.fromkeys(" ".join(a.split()) for a in (b.title, *b.asks))), info, info.ref))
     return chunks
 
 

@@ -29,6 +29,8 @@ class Embedder(Protocol):
 
     def query(self, text: str) -> np.ndarray: ...
 
+    def queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
     def passages(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
@@ -62,6 +64,13 @@ class E5Embedder:
         with self._lock:
             return np.asarray(self._model.query(text), dtype=np.float32)
 
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i in range(0, len(texts), self._BATCH):
+            with self._lock:
+                out[i : i + self._BATCH] = self._model.query(list(texts[i : i + self._BATCH]))
+        return out
+
     def passages(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i in range(0, len(texts), self._BATCH):
@@ -70,8 +79,10 @@ class E5Embedder:
         return out
 
 
-def text_key(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
+def text_key(text: str, kind: str = "passage") -> str:
+    """Seed key of a text embedded as a passage or (``kind="query"``) as a question."""
+    data = text if kind == "passage" else f"query\x1f{text}"
+    return hashlib.blake2b(data.encode("utf-8"), digest_size=12).hexdigest()
 
 
 class SeededEmbedder:
@@ -90,21 +101,29 @@ class SeededEmbedder:
     def query(self, text: str) -> np.ndarray:
         return self.inner.query(text)
 
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Questions the knowledge base ships (answer blocks' asks) come from the seed."""
+        return self._seeded(texts, "query")
+
     def passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._seeded(texts, "passage")
+
+    def _seeded(self, texts: Sequence[str], kind: str) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         missing = []
         for i, t in enumerate(texts):
-            v = self._seed.get(text_key(t))
+            v = self._seed.get(text_key(t, kind))
             if v is None:
                 missing.append(i)
             else:
                 out[i] = v
         if missing:
-            out[missing] = self.inner.passages([texts[i] for i in missing])
+            todo = [texts[i] for i in missing]
+            out[missing] = self.inner.queries(todo) if kind == "query" else self.inner.passages(todo)
         return out
 
-    def seeded(self, text: str) -> bool:
-        return text_key(text) in self._seed
+    def seeded(self, text: str, kind: str = "passage") -> bool:
+        return text_key(text, kind) in self._seed
 
 
 _default: SeededEmbedder | None = None

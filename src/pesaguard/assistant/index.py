@@ -5,7 +5,8 @@ Files (written atomically, readers never see a half-written index):
 - ``manifest.json``: registered sources, the embedder's name, one entry per document with the
   file signature (mtime, size) it was read at;
 - ``chunks.json``: the chunks in index order;
-- ``chunk_vectors.npy`` / ``sentence_vectors.npy``: one row per chunk / per chunk sentence, in order.
+- ``chunk_vectors.npy`` / ``sentence_vectors.npy``: one row per chunk / per chunk sentence, in order;
+- ``key_vectors.npy``: one row per answer-block question (``asks``), embedded as a query, in order.
 
 Updates are incremental: a file whose signature is unchanged is not read again, a chunk whose
 content hash is unchanged is not embedded again, and files that disappeared drop their chunks.
@@ -29,13 +30,13 @@ import numpy as np
 
 from pesaguard.assistant.documents import AUDIENCES, SUFFIXES, Chunk, chunk_document, read_document
 from pesaguard.assistant.embed import Embedder, default_embedder
-from pesaguard.assistant.text import tokens
+from pesaguard.assistant.text import query_tokens, search_tokens
 from pesaguard.config import Settings
 from pesaguard.errors import InputError, NotFoundError
 
 log = logging.getLogger("pesaguard.assistant")
 BUILTIN_ROOT = Path(__file__).resolve().parent / "kb"
-FORMAT = 1
+FORMAT = 2
 RRF_K = 60  # the constant of Cormack et al.'s reciprocal rank fusion; flat enough for two lists
 
 
@@ -47,7 +48,7 @@ class Hit:
     chunk: Chunk
     score: float  # the ranking score of the mode used (fused RRF, BM25 or cosine)
     bm25: float
-    dense: float
+    dense: float  # cosine to the chunk, or to the closest of its questions when higher
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,6 @@ def _iter_files(source: Path) -> Iterable[Path]:
             yield p
 
 
-
 class KnowledgeIndex:
     """Chunks + vectors + BM25 for the shipped articles and every operator source."""
 
@@ -96,6 +96,8 @@ class KnowledgeIndex:
         self.chunk_vectors = np.zeros((0, 384), dtype=np.float32)
         self.sentence_vectors = np.zeros((0, 384), dtype=np.float32)
         self.sentence_offsets = np.zeros(1, dtype=np.int64)  # chunk i owns rows [off[i], off[i+1])
+        self.key_vectors = np.zeros((0, 384), dtype=np.float32)
+        self.key_owner = np.zeros(0, dtype=np.int64)  # the chunk each key row belongs to
         self._bm25: bm25s.BM25 | None = None
         self._loaded: tuple[int, int] | None = None  # (inode, mtime) of the manifest this object reflects
         self._load()
@@ -118,15 +120,16 @@ class KnowledgeIndex:
         try:
             manifest = json.loads((self.root / "manifest.json").read_text(encoding="utf-8"))
             chunks = [Chunk.from_dict(d) for d in json.loads((self.root / "chunks.json").read_text(encoding="utf-8"))]
+            if manifest.get("format") != FORMAT:
+                return  # an older layout: the next update re-reads everything
             cv = np.load(self.root / "chunk_vectors.npy")
             sv = np.load(self.root / "sentence_vectors.npy")
+            kv = np.load(self.root / "key_vectors.npy")
         except (OSError, ValueError, KeyError) as exc:
             raise InputError(f"the knowledge index is damaged: {exc}", file=self.root,
                              hint="run `pesaguard kb rebuild --full`") from exc
-        if manifest.get("format") != FORMAT:
-            return  # an older layout: the next update re-reads everything
         self.manifest, self.chunks = manifest, chunks
-        self._set_vectors(cv, sv)
+        self._set_vectors(cv, sv, kv)
         self._loaded = self._manifest_mtime()
 
     def _manifest_mtime(self) -> tuple[int, int] | None:
@@ -146,17 +149,19 @@ class KnowledgeIndex:
             self._load()
         return True
 
-    def _set_vectors(self, cv: np.ndarray, sv: np.ndarray) -> None:
-        self.chunk_vectors, self.sentence_vectors = cv, sv
+    def _set_vectors(self, cv: np.ndarray, sv: np.ndarray, kv: np.ndarray) -> None:
+        self.chunk_vectors, self.sentence_vectors, self.key_vectors = cv, sv, kv
         counts = [len(c.sentences) for c in self.chunks]
         self.sentence_offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self.key_owner = np.repeat(np.arange(len(self.chunks)), [len(c.keys) for c in self.chunks]).astype(np.int64)
         self._bm25 = None
         if self.chunks:
             bm = bm25s.BM25()
-            bm.index([tokens(c.embed_text) for c in self.chunks], show_progress=False)
+            bm.index([search_tokens(c.search_text) for c in self.chunks], show_progress=False)
             self._bm25 = bm
         self._aud = np.array([c.audience for c in self.chunks])
         self._lang = np.array([c.lang for c in self.chunks])
+        self._kind = np.array([c.kind for c in self.chunks])
 
     def _save(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -174,6 +179,7 @@ class KnowledgeIndex:
 
         put("chunk_vectors.npy", npy(self.chunk_vectors))
         put("sentence_vectors.npy", npy(self.sentence_vectors))
+        put("key_vectors.npy", npy(self.key_vectors))
         def text(payload: Any, indent: int | None = None) -> Callable[[Path], None]:
             def w(p: Path) -> None:
                 p.write_text(json.dumps(payload, indent=indent, ensure_ascii=False), encoding="utf-8")
@@ -269,10 +275,18 @@ class KnowledgeIndex:
             for i, c in enumerate(self.chunks):
                 for j, s in enumerate(c.sentences):
                     old_s[s] = self.sentence_vectors[self.sentence_offsets[i] + j]
+        old_k: dict[str, np.ndarray] = {}
+        if reuse:
+            rows = iter(range(len(self.key_vectors)))
+            for c in self.chunks:
+                for k in c.keys:
+                    old_k[k] = self.key_vectors[next(rows)]
         todo_c = sorted({c.embed_text for c in chunks if c.content_hash not in old_c})
         todo_s = sorted({s for c in chunks for s in c.sentences if s not in old_s})
+        todo_k = sorted({k for c in chunks for k in c.keys if k not in old_k})
         new_c = dict(zip(todo_c, self._embed_batches(todo_c, progress), strict=True))
         new_s = dict(zip(todo_s, self._embed_batches(todo_s, progress), strict=True))
+        new_k = dict(zip(todo_k, self._embed_batches(todo_k, progress, queries=True), strict=True))
         dim = self.embedder.dim
         cv = np.zeros((len(chunks), dim), dtype=np.float32)
         sents = [s for c in chunks for s in c.sentences]
@@ -281,52 +295,66 @@ class KnowledgeIndex:
             cv[i] = old_c[c.content_hash] if c.content_hash in old_c else new_c[c.embed_text]
         for i, s in enumerate(sents):
             sv[i] = old_s[s] if s in old_s else new_s[s]
+        keys = [k for c in chunks for k in c.keys]
+        kv = np.zeros((len(keys), dim), dtype=np.float32)
+        for i, k in enumerate(keys):
+            kv[i] = old_k[k] if k in old_k else new_k[k]
         kept = {c.content_hash for c in chunks}
         removed = sum(c.content_hash not in kept for c in self.chunks)
         embedded = sum(c.content_hash not in old_c for c in chunks)
         self.chunks = chunks
-        self._set_vectors(cv, sv)
+        self._set_vectors(cv, sv, kv)
         return UpdateStats(len({c.doc_id for c in chunks}), len(chunks), embedded, len(chunks) - embedded, removed)
 
-    def _embed_batches(self, texts: Sequence[str], progress: Callable[[int], None] | None) -> list[np.ndarray]:
+    def _embed_batches(self, texts: Sequence[str], progress: Callable[[int], None] | None,
+                       queries: bool = False) -> list[np.ndarray]:
         out: list[np.ndarray] = []
         for i in range(0, len(texts), 64):
             batch = texts[i : i + 64]
-            out.extend(self.embedder.passages(batch))
+            out.extend(self.embedder.queries(batch) if queries else self.embedder.passages(batch))
             if progress:
                 progress(len(batch))
         return out
 
     # -- search --------------------------------------------------------------------------------
 
-    def mask(self, audience: str, lang: str | None) -> np.ndarray:
+    def mask(self, audience: str, lang: str | None, kinds: Sequence[str] = ("section", "answer")) -> np.ndarray:
         """Chunks a reader may see: customers see customer articles, analysts see everything.
         Within each audience, chunks in ``lang`` are preferred whenever that audience has any."""
         allowed = ("customer",) if audience == "customer" else AUDIENCES
         out = np.zeros(len(self.chunks), dtype=bool)
         for a in allowed:
-            sub = self._aud == a
+            sub = (self._aud == a) & np.isin(self._kind, list(kinds))
             if lang is not None and (sub & (self._lang == lang)).any():
                 sub &= self._lang == lang
             out |= sub
         return out
 
+    def dense_scores(self, qvec: np.ndarray) -> np.ndarray:
+        """Cosine of every chunk to the question; an answer block scores its closest ask when higher
+        (question to question, both embedded as queries)."""
+        dense = self.chunk_vectors @ qvec
+        if len(self.key_owner):
+            np.maximum.at(dense, self.key_owner, self.key_vectors @ qvec)
+        return dense
+
     def search(self, query: str, qvec: np.ndarray | None = None, *, k: int = 10, audience: str = "customer",
-               lang: str | None = None, mode: str = "hybrid") -> list[Hit]:
+               lang: str | None = None, mode: str = "hybrid",
+               kinds: Sequence[str] = ("section", "answer")) -> list[Hit]:
         """Top ``k`` chunks for ``query`` by BM25, dense cosine or their reciprocal-rank fusion."""
         if not self.chunks:
             return []
-        mask = self.mask(audience, lang)
+        mask = self.mask(audience, lang, kinds)
         idx = np.flatnonzero(mask)
         if idx.size == 0:
             return []
-        qt = tokens(query)
+        qt = query_tokens(query)
         assert self._bm25 is not None
         bm = self._bm25.get_scores(qt) if qt else np.zeros(len(self.chunks))
         bm = np.asarray(bm, dtype=np.float64)
         if qvec is None and mode != "bm25":
             qvec = self.embedder.query(query)
-        dense = self.chunk_vectors @ qvec if qvec is not None else np.zeros(len(self.chunks))
+        dense = self.dense_scores(qvec) if qvec is not None else np.zeros(len(self.chunks))
         if mode == "bm25":
             score = bm[idx]
         elif mode == "dense":

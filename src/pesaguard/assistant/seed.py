@@ -25,16 +25,28 @@ def shipped_texts() -> list[str]:
     return sorted(set(texts))
 
 
+def shipped_questions() -> list[str]:
+    """Every question embedded as a query: the answer blocks' titles and asks, and the domain
+    model's out-of-domain questions, without repeats."""
+    from pesaguard.assistant.domain import negative_questions
+
+    keys: set[str] = set(negative_questions())
+    for path in _iter_files(BUILTIN_ROOT):
+        for c in chunk_document(read_document(path, root=BUILTIN_ROOT)):
+            keys.update(c.keys)
+    return sorted(keys)
+
+
 def write_seed(path: Path = SEED_FILE) -> int:
     emb = default_embedder()
-    texts = shipped_texts()
-    vecs = emb.passages(texts)
+    texts, questions = shipped_texts(), shipped_questions()
+    vecs = np.vstack([emb.passages(texts), emb.queries(questions)])
+    keys = [text_key(t) for t in texts] + [text_key(q, "query") for q in questions]
     with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as f:
-        np.savez(f, embedder=np.array(emb.name), keys=np.array([text_key(t) for t in texts]),
-                 vectors=vecs.astype(np.float32))
+        np.savez(f, embedder=np.array(emb.name), keys=np.array(keys), vectors=vecs.astype(np.float32))
     Path(f.name).chmod(0o644)
     Path(f.name).replace(path)
-    return len(texts)
+    return len(keys)
 
 
 if __name__ == "__main__":  # pragma: no cover

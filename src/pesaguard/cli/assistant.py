@@ -31,21 +31,41 @@ def ask(
     account: str | None = typer.Option(None, "--account", help="Analysts: show this account's recent activity."),
     generator: str | None = typer.Option(None, "--generator",
                                          help="extractive or llm (default: llm when PESAGUARD_ASSISTANT_LLM_URL is set)."),
+    fmt: str = typer.Option("text", "--format", help="text, or sms: the answer in 1-3 SMS parts of <= 160 characters."),
+    conversation: str | None = typer.Option(None, "--conversation",
+                                            help="A conversation id: a follow-up is read with the previous question."),
+    customer_account: str | None = typer.Option(None, "--customer-account",
+                                                help="The logged-in customer's account: checks 'did I receive ...?' "
+                                                     "against the ledger."),
+    message_id: str | None = typer.Option(None, "--message-id", help="A message id: an urgent question opens a case."),
     as_json: bool = typer.Option(False, "--json", help="Print the whole answer as JSON."),
 ) -> None:
     """Answer a fraud-help question with cited sources, or say it does not know and offer a person."""
     from pesaguard.assistant import answer
+    from pesaguard.assistant.conversation import previous_turn, remember
+    from pesaguard.store import open_store
 
     if lang not in ("auto", "en", "sw"):
         raise UsageError(f"--lang {lang!r} is not auto, en or sw", hint="use --lang auto, en or sw")
     if audience not in ("customer", "analyst"):
         raise UsageError(f"--audience {audience!r} is not customer or analyst", hint="use customer or analyst")
+    if fmt not in ("text", "sms"):
+        raise UsageError(f"--format {fmt!r} is not text or sms", hint="use --format text or sms")
     settings = get_settings()
     _ensure_index(settings)
-    result = answer(question, lang=lang, audience=audience, settings=settings, message=sms, account_id=account,
-                    generator=generator)
+    with open_store(settings) as store:
+        previous = previous_turn(store, conversation) if conversation else None
+        result = answer(question, lang=lang, audience=audience, settings=settings, message=sms, account_id=account,
+                        generator=generator, store=store, previous=previous, customer_account=customer_account,
+                        message_id=message_id, fmt=fmt)
+        if conversation:
+            remember(store, conversation, result)
     if as_json:
         _print_json(result.model_dump(mode="json"))
+        return
+    if fmt == "sms" and result.sms is not None:
+        for part in result.sms:
+            typer.echo(part)
         return
     console.print(result.text, highlight=False, soft_wrap=True)
     if result.citations:
@@ -106,6 +126,38 @@ def kb_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -
     console.print(table)
     for s in index.sources:
         say(f"source: {s['path']} (default audience {s['audience']})")
+
+
+@kb_app.command("menu")
+@handle_errors
+def kb_menu(
+    lang: str = typer.Option("en", "--lang", help="en or sw."),
+    chain: str | None = typer.Option(None, "--screen",
+                                     help="Show the USSD screen for this input chain (e.g. '1*2') instead of the tree."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """The USSD menu generated from the answer blocks that have a menu path (POST /v1/assistant/ussd)."""
+    from pesaguard.assistant.index import open_index
+    from pesaguard.assistant.ussd import menu_outline, screen
+
+    if lang not in ("en", "sw"):
+        raise UsageError(f"--lang {lang!r} is not en or sw", hint="use --lang en or sw")
+    index = open_index(get_settings())
+    if chain is not None:
+        typer.echo(screen(index, chain, lang).text)
+        return
+    tree = menu_outline(index, lang)
+    if as_json:
+        _print_json(tree)
+        return
+
+    def show(nodes: list[dict[str, Any]], prefix: str) -> None:
+        for i, n in enumerate(nodes, 1):
+            ref = f"  [{n['ref']}{', records a report' if n.get('report') else ''}]" if "ref" in n else ""
+            console.print(f"{prefix}{i}. {n['label']}{ref}", highlight=False)
+            show(n.get("children", []), prefix + "   ")
+
+    show(tree, "")
 
 
 @kb_app.command("rebuild")

@@ -1,5 +1,5 @@
-"""Repository functions for the assistant: triaged messages awaiting a case, and account activity
-for the analyst's lookup tool."""
+"""Repository functions for the assistant: triaged messages awaiting a case, account activity for the
+analyst's lookup tool, and the last turn of each conversation (for follow-up questions)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,6 @@ def open_triage_case(store: Store, *, message_id: str, received_ms: int, text: s
         raise ConflictError(f"message {message_id!r} was already triaged with a different text", field="message_id",
                             hint="use a new message_id for a new message; resend the same text to get its triage")
     return False
-
 
 
 def get_triage_message(store: Store, message_id: str) -> dict[str, Any] | None:
@@ -62,3 +61,22 @@ def recent_account_activity(store: Store, account_id: str, limit: int = 20) -> d
         "SELECT event_id, ts_ms, kind FROM account_events WHERE account_id = ? ORDER BY ts_ms DESC LIMIT ?",
         (account_id, limit))
     return {"account_id": account_id, "transactions": txns, "events": events}
+
+
+CONVERSATION_COLUMNS = ("conversation_id", "question", "lang", "chunk_id", "ref", "updated_ms")
+
+
+def save_turn(store: Store, conversation_id: str, *, question: str, lang: str, chunk_id: str | None,
+              ref: str | None, now_ms: int | None = None) -> None:
+    """Remember the conversation's latest question (already redacted by the caller)."""
+    row = (conversation_id, question, lang, chunk_id, ref, now_ms if now_ms is not None else int(time.time() * 1000))
+    store.execute(store.upsert("assistant_conversations", CONVERSATION_COLUMNS, ("conversation_id",)), row)
+
+
+def last_turn(store: Store, conversation_id: str, *, max_age_ms: int,
+              now_ms: int | None = None) -> dict[str, Any] | None:
+    """The conversation's latest question if it is younger than ``max_age_ms``."""
+    now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+    rows = store.query_dicts(f"SELECT {', '.join(CONVERSATION_COLUMNS)} FROM assistant_conversations "
+                             "WHERE conversation_id = ? AND updated_ms >= ?", (conversation_id, now_ms - max_age_ms))
+    return rows[0] if rows else None
