@@ -211,8 +211,9 @@ async def run(url: str, key: str, requests_bodies: list[bytes], rate: float, con
     ok = answered & (gen.status >= 200) & (gen.status < 300)
     span = float(np.nanmax(gen.done_at) - t0) if answered.any() else float("nan")
     pct = np.percentile(latency_ms, [50, 90, 99, 99.9]) if latency_ms.size else [float("nan")] * 4
-    if dump is not None:  # per request: when it was due (time.monotonic), its latency (NaN: unanswered), 2xx
-        np.savez(dump, due=intended, latency_ms=(gen.done_at - intended) * 1000, ok=ok)
+    if dump is not None:  # per request: when it was due (time.monotonic), its latency (NaN: unanswered), 2xx,
+        # and its HTTP status (0: unanswered)
+        np.savez(dump, due=intended, latency_ms=(gen.done_at - intended) * 1000, ok=ok, status=gen.status)
     return {
         "rate_offered": rate, "requests": int(n), "answered": int(answered.sum()),
         "rps": float(answered.sum() / span) if span == span and span > 0 else float("nan"),
@@ -237,7 +238,7 @@ def main() -> None:
     ap.add_argument("--span", type=int, default=0, help="ms added per cycle through the bodies")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--dump", type=Path, default=None,
-                    help="also save each request's due time (time.monotonic), latency and success (.npz)")
+                    help="also save each request's due time (time.monotonic), latency, success and status (.npz)")
     a = ap.parse_args()
     n = max(1, int(a.rate * a.duration))
     built = bodies(a.bodies, n, a.prefix, a.shift, a.span)

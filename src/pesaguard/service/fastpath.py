@@ -236,6 +236,10 @@ def _too_large(limit: int) -> PayloadTooLarge:
 
 async def _error(send: Send, exc: PesaguardError) -> None:
     extra = [(k.lower().encode(), v.encode()) for k, v in (error_headers(exc) or {}).items()]
+    if isinstance(exc, PayloadTooLarge):
+        # the server closes the connection after the answer: the rest of an oversized body would
+        # otherwise still be received and parsed on the event loop (100 MB delayed other requests by a second)
+        extra.append((b"connection", b"close"))
     await _answer(send, exc.http_status, orjson.dumps(error_body(exc)), [*_JSON_HEADERS, *extra])
 
 
