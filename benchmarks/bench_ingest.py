@@ -96,6 +96,10 @@ def paysim_java_csv(path: Path, n: int, seed: int = 0) -> pd.DataFrame:
     """PaySim written as the public file is: Java doubles (balances >= 1e7 in scientific notation).
     Returns the frame with the exact values (cents) for checks."""
     df = paysim_frame(n, seed)
+    rng = np.random.default_rng(seed + 1)
+    for col in ("oldbalanceOrg", "oldbalanceDest", "newbalanceDest"):  # ~1% of each from 1e7 up, as in PaySim
+        df[col] = np.round(rng.lognormal(11, 2.2, n), 2)
+    df["newbalanceOrig"] = np.maximum(df["oldbalanceOrg"] - df["amount"], 0).round(2)
     out = df.copy()
     for col in ("amount", "oldbalanceOrg", "newbalanceOrig", "oldbalanceDest", "newbalanceDest"):
         values = df[col].to_numpy()
@@ -238,13 +242,15 @@ def main() -> None:
                       f"{r['cpu']:.2f} s CPU, load {os.getloadavg()[0]:.1f}", flush=True)
         median = {k: sorted(v, key=lambda r: r["seconds"])[len(v) // 2] for k, v in runs.items() if v}
         java = tmp / "paysim-java.csv"
-        paysim_java_csv(java, args.rows, seed=1)
+        frame_java = paysim_java_csv(java, args.rows, seed=1)
+        bal = frame_java[["amount", "oldbalanceOrg", "newbalanceOrig", "oldbalanceDest", "newbalanceDest"]]
+        sci = float((bal.abs() >= 1e7).any(axis=1).mean())
         hb = tmp / "simulated-transactions.csv"
         frame = handbook_csv(hb, customers=args.handbook_customers, days=args.handbook_days)
         broken = tmp / "paysim-broken.csv"
         n_broken = broken_csv(clean, broken)
         messy = {
-            "PaySim as Java writes it (scientific notation)": (java, delay),
+            f"PaySim as Java writes it ({sci:.1%} of rows with scientific notation)": (java, delay),
             f"Handbook layout via pandas ({len(frame):,} rows)": (hb, ["--format", "generic", "--map", HANDBOOK_MAP,
                                                                        *delay]),
             f"clean file with {n_broken} broken rows (ragged, unterminated quotes)": (broken, delay),
