@@ -102,3 +102,17 @@ def test_a_huge_unterminated_field_is_one_broken_row(mem_store: Store, tmp_path:
     assert (r.read, r.accepted, r.quarantined) == (3000, 2998, 2)
     assert r.reasons == {"row has an unterminated quote": 2}
     assert qstore.load_quarantine(mem_store, r.source_key)["row_number"].tolist() == [10, 500]
+
+
+def test_a_quoted_line_break_in_an_unused_column_after_the_sample_makes_no_phantom_row(
+        mem_store: Store, tmp_path: Path) -> None:
+    # quoting is off for a file whose first MiB has no quote; this record's two lines would each have
+    # the header's width, the quote showing only in the unused column `note`
+    rows = [f"P{i},2024-01-01T00:00:00Z,A,B,1,plain" for i in range(30_000)]
+    rows.append('P-x,2024-01-01T00:00:00Z,A,B,7,"first line,\nQ-y,2024-01-01T00:00:00Z,A,B,9,second",more')
+    head = b"id,time,payer,payee,amount,note\n"
+    path = _write(tmp_path, head.replace(b"note\n", b"note,extra\n") + "\n".join(
+        r if r.startswith("P-x") else r + ",x" for r in rows).encode() + b"\n")
+    r = ingest_file(mem_store, path, options=COMMA)
+    assert (r.read, r.accepted, r.quarantined) == (30_001, 30_001, 0)
+    assert core.load_transactions(mem_store).set_index("txn_id").loc["P-x", "amount_minor"] == 700

@@ -5,7 +5,7 @@ after it into one value, with no error when the widths happen to fit, so rows va
 trace. So Arrow reads a batch at a time and a batch is only used when it cannot hide that:
 
 * a file whose first MiB has no quote character is read with quoting off (each line is one
-  record) and a batch is refused if a column that is used holds a quote character;
+  record) and a batch is refused if any value holds a quote character;
 * otherwise quoting is on, every column is read, and a batch is refused if any value holds a line
   break.
 
@@ -104,8 +104,7 @@ class CsvReader:
                     if self._refuse(table):
                         finished = False
                         break
-                    if self.quoted:
-                        table = table.select(self.wanted)
+                    table = table.select(self.wanted)
                     n = table.num_rows
                     yield Piece(table, np.arange(pos.row + delivered + 1, pos.row + delivered + n + 1, dtype=np.int64))
                     delivered += n
@@ -138,7 +137,7 @@ class CsvReader:
                                              double_quote=True, newlines_in_values=False, ignore_empty_lines=True),
             convert_options=pacsv.ConvertOptions(
                 column_types={c: pa.string() for c in self.columns},
-                include_columns=self.columns if self.quoted else self.wanted,
+                include_columns=self.columns,  # all: a stray quote in any column must be seen
                 strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
         try:
