@@ -103,19 +103,19 @@ def test_label_delay_is_respected() -> None:
     assert X.loc[2, "payee_fraud_rate_7d"] == 0.5
 
 
-def test_fraud_share_counts_each_labelled_transaction_once() -> None:
+def test_a_fraud_counts_once_and_its_rate_is_per_payment() -> None:
     eng = FeatureEngine()
     for i in range(4):
         eng.score_and_update(txn(i, i * H, payer=f"C{i}", payee="T1"))
-    eng.add_label("t0", True, 5 * H)
-    eng.add_label("t0", True, 5 * H)  # a repeated label changes nothing
-    eng.add_label("t1", False, 5 * H)
-    eng.add_label("t2", False, 5 * H)
-    f = eng.peek(txn(9, 6 * H, payer="C9", payee="T1"))
-    assert f["payee_fraud_count_24h"] == 1.0
-    assert f["payee_fraud_share_24h"] == pytest.approx(1 / 3)
-    assert f["payee_fraud_rate_24h"] == 0.25  # one known fraud per four payments
-    assert math.isnan(eng.peek(txn(9, 6 * H, payee="T2"))["payee_fraud_share_24h"])
+    eng.add_label("t0", True, 2 * D)
+    eng.add_label("t0", True, 2 * D)  # a repeated label changes nothing
+    eng.add_label("t1", False, 2 * D)
+    f = eng.peek(txn(9, 2 * D + H, payer="C9", payee="T1"))
+    assert f["payee_fraud_count_24h"] == 1.0 and f["payer_fraud_count_24h"] == 0.0  # C9 is not t0's payer
+    assert f["payee_fraud_rate_7d"] == 0.25  # one known fraud per four payments
+    assert math.isnan(f["payee_fraud_rate_24h"])  # no payment to T1 in the last 24 hours
+    assert f["payee_secs_since_last_fraud"] == (2 * D + H) / 1000  # t0 was made at time 0
+    assert eng.peek(txn(9, 2 * D + H, payer="C0", payee="T2"))["payer_fraud_count_24h"] == 1.0
 
 
 def test_separate_payee_ids_keep_customer_5_and_terminal_5_apart() -> None:
@@ -137,9 +137,10 @@ def test_low_score_sms_is_not_a_scam_sms() -> None:
 
 def test_label_known_before_its_transaction_waits_for_it() -> None:
     eng = FeatureEngine()
-    eng.add_label("t1", True, 0)
+    eng.add_label("t1", True, 0)  # known before the transaction: no timing, so it counts label_delay later
     eng.score_and_update(txn(1, 10, payee="M1"))
-    assert eng.peek(txn(2, 20, payer="C2", payee="M1"))["payee_fraud_count_7d"] == 1.0
+    assert eng.peek(txn(2, 20, payer="C2", payee="M1"))["payee_fraud_count_7d"] == 0.0
+    assert eng.peek(txn(2, 7 * D + 10, payer="C2", payee="M1"))["payee_fraud_count_7d"] == 1.0
 
 
 def test_mobile_money_features() -> None:

@@ -25,7 +25,8 @@ from pesaguard.features.reference import ReferenceEngine
 H = 3_600_000
 D = 24 * H
 SMALL = FeatureConfig(
-    windows=("1h", "24h", "7d"), label_windows=("24h", "7d"), history_window="7d", recent_window="24h", horizon="10d"
+    windows=("1h", "24h", "7d"), label_windows=("24h", "7d"), history_window="7d", recent_window="24h", horizon="10d",
+    label_delay="2d", lagged_windows=("1h", "7d"), min_label_delay="1h",
 )
 CONFIGS = {
     "default": FeatureConfig(),
@@ -131,6 +132,10 @@ def test_replay_equals_online_and_reference(seed: int, cfg_name: str) -> None:
     assert_rows_equal(online(FeatureEngine(cfg), w), X)
     assert_rows_equal(online(ReferenceEngine(cfg), w), X, loose=True)
     assert X["payee_fraud_count_7d"].sum() > 0  # the labels did something
+    lag = cfg.label_delay
+    for name in (f"payee_fraud_count_7d_lag{lag}", "payee_secs_since_first_fraud", "payer_secs_since_last_fraud"):
+        assert X[name].fillna(0).sum() > 0, name
+    assert X["payee_new_payer_share_7d"].between(0, 1).any() and X["payer_secs_since_first"].gt(0).any()
 
 
 @given(rng=st.randoms(use_true_random=False), n=st.integers(1, 80), n_acct=st.integers(1, 6))

@@ -27,7 +27,8 @@ from pesaguard.features.spark import backfill, payee_side
 H = 3_600_000
 D = 24 * H
 SMALL = FeatureConfig(
-    windows=("1h", "24h", "7d"), label_windows=("24h", "7d"), history_window="7d", recent_window="24h", horizon="10d"
+    windows=("1h", "24h", "7d"), label_windows=("24h", "7d"), history_window="7d", recent_window="24h", horizon="10d",
+    label_delay="2d", lagged_windows=("1h", "7d"), min_label_delay="10s",
 )
 
 

@@ -82,7 +82,8 @@ def test_cli_models_commands(ds: Dataset, env_home: Path, tmp_path: Path) -> Non
         assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["models", "list"])
     assert res.exit_code == 0
-    assert re.search(r"│\s*2\s*│\s*│", res.output) and re.search(r"│\s*1\s*│\s*\*\s*│", res.output)
+    # version 1 (the first) is champion, marked "*"; version 2 is not
+    assert re.search(r"^2\s+\w", res.output, re.M) and re.search(r"^1 \*\s", res.output, re.M)
     assert runner.invoke(app, ["models", "promote", "2"]).exit_code == 0
     res = runner.invoke(app, ["models", "rollback"])
     assert res.exit_code == 0 and "version 1" in res.output

@@ -14,14 +14,35 @@ from pesaguard.cli.common import console, err_console, handle_errors, say, state
 from pesaguard.errors import UsageError
 
 if TYPE_CHECKING:
+    from pesaguard.features import FeatureConfig
     from pesaguard.models.data import Dataset
+    from pesaguard.models.search import SearchSettings
 
 app = typer.Typer(help="The model registry: list versions, promote one to champion, roll back.",
                   no_args_is_help=True)
 
 DATA_HELP = "Read a `pesaguard simulate` output directory instead of the store."
-CANDIDATES_HELP = ("Comma-separated model candidates to choose from (default: all of lgbm_31, lgbm_31_sqrt, "
-                   "lgbm_15_shallow, lgbm_63_slow, logreg, logreg_balanced).")
+CANDIDATES_HELP = ("Comma-separated model candidates to choose from (default: all of lgbm_tuned, logreg, "
+                   "logreg_balanced, lgbm_31, lgbm_31_sqrt, lgbm_15_shallow, lgbm_63_slow; lgbm_tuned searches "
+                   "LightGBM settings in the folds, starting from the fixed lgbm_* ones).")
+TRIALS_HELP = "Most LightGBM settings the search (lgbm_tuned) tries."
+MINUTES_HELP = "Most wall-clock minutes the search spends (a started trial finishes)."
+PAYEE_IDS_HELP = ("shared: payer and payee ids name the same accounts (mobile money); separate: payee ids are "
+                  "their own namespace (card data: customer and terminal numbers that may coincide).")
+
+
+def _search(trials: int, minutes: float) -> SearchSettings:
+    from pesaguard.models.search import SearchSettings
+
+    return SearchSettings(trials=trials, seconds=minutes * 60)
+
+
+def _features(payee_ids: str) -> FeatureConfig:
+    from pesaguard.features import FeatureConfig
+
+    if payee_ids not in ("shared", "separate"):
+        raise UsageError(f"unknown --payee-ids {payee_ids!r}", field="--payee-ids", hint="use shared or separate")
+    return FeatureConfig(payee_id_space=payee_ids)
 
 
 def _date(text: str | None, option: str) -> date | None:
@@ -70,6 +91,9 @@ def train_cmd(
     mode: str = typer.Option("auto", "--mode", help="supervised (learn from labels), cold-start (an anomaly score "
                              "needing no labels, ranked with the typology pack) or auto: cold start while fewer "
                              "frauds are known in the range than supervised training needs."),
+    search_trials: int = typer.Option(30, "--search-trials", min=1, help=TRIALS_HELP),
+    search_minutes: float = typer.Option(15.0, "--search-minutes", min=0.1, help=MINUTES_HELP),
+    payee_ids: str = typer.Option("shared", "--payee-ids", help=PAYEE_IDS_HELP),
 ) -> None:
     """Choose, train, calibrate and register a scoring model on a time range of the stored data.
 
@@ -96,7 +120,8 @@ def train_cmd(
         bundle = train_cold_start(ds, get_settings(), start, end, promote=True if promote else None, say=say)
     else:
         bundle = train_for_deployment(ds, get_settings(), start, end, promote=True if promote else None,
-                                      grid=pick(candidates), say=say)
+                                      grid=pick(candidates), say=say, cfg=_features(payee_ids),
+                                      search=_search(search_trials, search_minutes))
     say(f"registered pesaguard-scoring version {bundle.version} ({bundle.meta['candidate']}, "
         f"{bundle.meta['train_rows']:,} rows, {bundle.meta['train_frauds']:,} known frauds)")
     if state.quiet:
@@ -112,16 +137,26 @@ def evaluate_cmd(
     test_days: int = typer.Option(7, "--test-days", min=1, help="Days tested after the delay."),
     alert_budget: int = typer.Option(100, "--alert-budget", min=1, help="Accounts (and transactions) "
                                      "reviewed per day, for recall at a budget."),
-    folds: int = typer.Option(2, "--folds", min=1, help="Prequential validation folds for model choice."),
+    folds: int = typer.Option(3, "--folds", min=1, help="Prequential validation folds for model choice "
+                              "(fewer when the history does not hold them)."),
     data: Path | None = typer.Option(None, "--data", help=DATA_HELP),
     candidates: str | None = typer.Option(None, "--candidates", help=CANDIDATES_HELP),
+    search_trials: int = typer.Option(30, "--search-trials", min=1, help=TRIALS_HELP),
+    search_minutes: float = typer.Option(15.0, "--search-minutes", min=0.1, help=MINUTES_HELP),
+    payee_ids: str = typer.Option("shared", "--payee-ids", help=PAYEE_IDS_HELP),
     json_path: Path | None = typer.Option(None, "--json", help="Write the metrics as JSON here."),
     report: Path | None = typer.Option(None, "--report", help="Write an HTML report with PNG plots into this directory."),
+    predictions: Path | None = typer.Option(None, "--predictions", help="Write every test-period transaction (id, "
+                                            "time, payer, payee, amount, label, score) here (.parquet or .csv)."),
 ) -> None:
     """Honest evaluation: train on a range, skip the label delay, test on the days after.
 
     Features use all history before each transaction and labels only once known; the model is chosen
     by prequential validation before the test period and trained on labels known at the test start.
+    Prints pesaguard's figures (every test transaction, accounts known to be compromised left out of
+    account precision) next to the published card-fraud protocol's (the Fraud Detection Handbook's:
+    each day, payers with a fraud known before the day leave the test set; card precision@100 also
+    drops cards caught on earlier test days).
     """
     from pesaguard.models.estimators import pick
     from pesaguard.models.evaluate import evaluate
@@ -131,12 +166,19 @@ def evaluate_cmd(
     assert s is not None and e is not None
     window = Window.from_dates(s, e, delay_days, test_days)
     ds = _dataset(data)
-    ev = evaluate(ds, window, grid=pick(candidates), n_folds=folds, alert_budget=alert_budget, say=say)
+    ev = evaluate(ds, window, cfg=_features(payee_ids), grid=pick(candidates), n_folds=folds,
+                  alert_budget=alert_budget, say=say, search=_search(search_trials, search_minutes))
+    if (timing := ev.summary["label_timing"]["warning"]) is not None:
+        err_console.print(f"[bold yellow]warning:[/] {timing}", highlight=False, soft_wrap=True)
     if data is None and (warning := _quarantine_warning()) is not None:  # ingest quarantine biased against frauds
         ev.summary["quarantine_warning"] = warning
         err_console.print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
     if json_path:
         write_json(json_path, ev.summary)
+    if predictions:
+        from pesaguard.models.evaluate import write_predictions
+
+        say(f"predictions: {write_predictions(ev, predictions)}")
     if report:
         from pesaguard.models.report import write_report
 
@@ -150,7 +192,17 @@ def evaluate_cmd(
     for key in ("roc_auc", "average_precision", "account_precision_at_100", "account_recall_at_budget"):
         v, b = ev.summary.get(key), base.get(key)
         table.add_row(key, "-" if v is None else f"{v:.4f}", "-" if b is None else f"{b:.4f}")
+    hb, hb_base = ev.summary["handbook"], base.get("handbook") or {}
+    table.add_section()
+    for key, label in (("roc_auc", "handbook: roc_auc"), ("average_precision", "handbook: average_precision"),
+                       ("card_precision_at_100", "handbook: card_precision_at_100")):
+        v, b = hb.get(key), hb_base.get(key)
+        table.add_row(label, "-" if v is None else f"{v:.4f}", "-" if b is None else f"{b:.4f}")
+    table.add_row("handbook: card_precision_at_100 ceiling", f"{hb['card_precision_at_100_ceiling']:.4f}", "")
     console.print(table)
+    say(f"handbook protocol: {hb['test_rows']:,} of {ev.summary['test_rows']:,} test transactions kept "
+        f"({hb['dropped_rows']:,} of payers with a fraud known before their day left out, "
+        f"{hb['dropped_frauds']:,} of them frauds)")
     from pesaguard.cli.demo import policy_tables  # model, typology pack and both under the policy
 
     for t in policy_tables(ds, ev):

@@ -60,6 +60,20 @@ class FeatureConfig(BaseModel):
         default=("24h", "7d", "30d"),
         description="windows (by the time a label became known) for fraud counts and rates; each must be in windows",
     )
+    label_delay: str = Field(
+        default="7d",
+        description="the lag D of the lagged label features: they count the frauds among the payee's payments "
+        "made between D + w and D ago (as known now); also when a label stamped known at its own transaction's "
+        "time (no timing given) starts to count",
+    )
+    lagged_windows: tuple[str, ...] = Field(
+        default=("24h", "7d", "30d"), description="windows w of the lagged label features (any durations)"
+    )
+    min_label_delay: str = Field(
+        default="1d",
+        description="no label reaches a feature before its transaction is this old, whatever its known-at "
+        "says; at most label_delay",
+    )
     history_window: str = Field(default="30d", description="window the amount is compared with; one of windows")
     recent_window: str = Field(
         default="24h", description="window for inflow share and scam-SMS interaction; one of windows"
@@ -84,7 +98,7 @@ class FeatureConfig(BaseModel):
     )
     dtype: Literal["float64", "float32"] = "float64"
 
-    @field_validator("windows", "label_windows")
+    @field_validator("windows", "label_windows", "lagged_windows")
     @classmethod
     def _durations(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         ms = [parse_duration(w) for w in v]
@@ -92,7 +106,7 @@ class FeatureConfig(BaseModel):
             raise ValueError(f"duplicate windows in {v}")
         return tuple(w for _, w in sorted(zip(ms, v, strict=True)))
 
-    @field_validator("history_window", "recent_window", "horizon")
+    @field_validator("history_window", "recent_window", "horizon", "label_delay", "min_label_delay")
     @classmethod
     def _duration(cls, v: str) -> str:
         parse_duration(v)
@@ -119,6 +133,13 @@ class FeatureConfig(BaseModel):
         longest = max(parse_duration(w) for w in self.windows)
         if parse_duration(self.horizon) < longest:
             raise ValueError(f"horizon {self.horizon!r} is shorter than the longest window")
+        lag = parse_duration(self.label_delay)
+        if parse_duration(self.min_label_delay) > lag:
+            raise ValueError(f"min_label_delay {self.min_label_delay!r} is longer than label_delay {self.label_delay!r}")
+        spans = [parse_duration(w) for w in (*self.label_windows, *self.lagged_windows)]
+        if spans and parse_duration(self.horizon) < lag + max(spans):
+            raise ValueError(f"horizon {self.horizon!r} is shorter than label_delay plus the longest label or "
+                             "lagged window (labels must be forgotten no earlier than they stop counting)")
         return self
 
     # Derived values (milliseconds) used by the engines.
@@ -131,6 +152,22 @@ class FeatureConfig(BaseModel):
         return parse_duration(self.horizon)
 
     @property
+    def label_delay_ms(self) -> int:
+        return parse_duration(self.label_delay)
+
+    @property
+    def min_label_delay_ms(self) -> int:
+        return parse_duration(self.min_label_delay)
+
+    @property
+    def fraud_span_ms(self) -> int:
+        """How far back (by transaction time) the fraud-recency features look: D plus the longest lagged
+        window, or the longest label window when there are no lagged windows."""
+        if self.lagged_windows:
+            return self.label_delay_ms + max(parse_duration(w) for w in self.lagged_windows)
+        return max((parse_duration(w) for w in self.label_windows), default=0)
+
+    @property
     def version(self) -> str:
         """A short stable hash of the configuration (and the feature code's semantics version)."""
         payload = json.dumps({"semantics": SEMANTICS_VERSION, **self.model_dump()}, sort_keys=True)
@@ -138,7 +175,7 @@ class FeatureConfig(BaseModel):
 
 
 #: Bump when a feature's meaning changes without a config change, so model registries notice.
-SEMANTICS_VERSION = 2
+SEMANTICS_VERSION = 3
 
 
 def feature_names(cfg: FeatureConfig | None = None) -> list[str]:
@@ -155,17 +192,22 @@ def feature_names(cfg: FeatureConfig | None = None) -> list[str]:
             out += [f"payer_count_{w}", f"payer_sum_{w}", f"payer_mean_{w}", f"payer_std_{w}", f"payer_max_{w}"]
             out += [f"payer_distinct_payees_{w}"]
         h = cfg.history_window
-        out += ["payer_secs_since_last", f"amount_ratio_{h}", f"amount_zscore_{h}", f"amount_over_max_{h}"]
+        out += ["payer_secs_since_last", "payer_secs_since_first", *(f"amount_ratio_{w}" for w in cfg.windows)]
+        out += [f"amount_zscore_{h}", f"amount_over_max_{h}"]
     if "payee" in g:
         for w in cfg.windows:
             out += [f"payee_count_{w}", f"payee_sum_{w}", f"payee_mean_{w}", f"payee_distinct_payers_{w}"]
+            out += [f"payee_new_payer_share_{w}"]
         out += ["payee_secs_since_last", "payee_secs_since_first"]
     if "pair" in g:
         out += ["pair_prior_count", "pair_is_new", "pair_secs_since_last"]
     if "labels" in g:
         for w in cfg.label_windows:
-            out += [f"payee_fraud_count_{w}", f"payee_fraud_rate_{w}", f"payee_fraud_share_{w}"]
-            out += [f"payer_fraud_count_{w}"]
+            out += [f"payee_fraud_count_{w}", f"payee_fraud_rate_{w}", f"payer_fraud_count_{w}"]
+        lag = cfg.label_delay
+        for w in cfg.lagged_windows:
+            out += [f"payee_count_{w}_lag{lag}", f"payee_fraud_count_{w}_lag{lag}", f"payee_fraud_rate_{w}_lag{lag}"]
+        out += ["payee_secs_since_first_fraud", "payee_secs_since_last_fraud", "payer_secs_since_last_fraud"]
     if "account_events" in g:
         out += ["payer_secs_since_sim_swap", "payer_secs_since_device_change", "payee_secs_since_sim_swap"]
     if "mobile" in g:

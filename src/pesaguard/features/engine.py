@@ -45,7 +45,9 @@ class FeatureEngine:
         self._txns = TxnMemory()
         self._pending = PendingLabels()
         self._row = np.empty((1, len(self.names)), np.float64)
-        self._scratch = np.empty(len(self._colmap) + len(self.cfg.windows) + 5, np.float64)
+        self._scratch = np.empty(
+            K.scratch_len(len(self._colmap), len(self.cfg.windows), len(self.cfg.label_windows),
+                          len(self.cfg.lagged_windows)), np.float64)
         self._since_sweep = 0
 
     # -- ids -------------------------------------------------------------------------------------------
@@ -113,7 +115,7 @@ class FeatureEngine:
             entry = self._txns.add(tid, t, a, b)
             waiting = self._pending.pop(tid)
             if waiting is not None and t - waiting[1] < self.cfg.horizon_ms:
-                self._apply_label(a, b, waiting[0], False, False, entry)
+                self._apply_label(a, b, waiting[0], False, False, entry, t, waiting[1])
         self._maybe_sweep()
         return feats
 
@@ -126,15 +128,17 @@ class FeatureEngine:
         if hit is None:  # not seen yet (or forgotten): wait for it
             self._pending.put(tid, bool(is_fraud), int(known_at_ms))
         else:
-            self._apply_label(hit[1], hit[2], bool(is_fraud), hit[3], hit[4], hit[5])
+            self._apply_label(hit[1], hit[2], bool(is_fraud), hit[3], hit[4], hit[5], hit[0], int(known_at_ms))
 
-    def _apply_label(self, a: int, b: int, is_fraud: bool, applied: bool, labelled: bool, handle: Any) -> None:
+    def _apply_label(self, a: int, b: int, is_fraud: bool, applied: bool, labelled: bool, handle: Any,
+                     tx_ts: int, known_at: int) -> None:
         if labelled and (applied or not is_fraud):
-            return  # nothing new: each transaction counts once as labelled and once as fraud
+            return  # nothing new: each transaction counts once as fraud
         # A sweep here cannot free rows a or b: they moved money less than the horizon ago.
         self._room(0, K.N_ROLES)
         s = self._s
-        applied, labelled = K.label_step(s.AI, s.FE, s.meta, s.P, a, b, is_fraud, applied, labelled)
+        applied, labelled = K.label_step(s.AI, s.FE, s.meta, s.P, a, b, is_fraud, applied, labelled, tx_ts,
+                                         known_at)
         self._txns.set_flags(handle, applied, labelled)
 
     def add_account_event(self, account_id: str, ts_ms: int, kind: str) -> None:

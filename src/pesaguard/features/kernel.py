@@ -10,12 +10,16 @@ editing one of them would leave stale compiled code running against new layouts.
 
 State is a handful of numpy arrays (so it pickles and grows from Python):
 
-* ``AI``/``AF`` one row per account (int64 / float64): role streams' heads, last times, and per window
-  count, sum, exact sum of squares, pointer into the arena, distinct count and the monotone deque for
-  the maximum (the payer's fields together, then the payee's); ``AF`` holds the last scam-SMS score.
+* ``AI``/``AF`` one row per account (int64 / float64): role streams' heads, first and last times, and
+  per window count, sum, exact sum of squares, pointer into the arena, distinct count and the monotone
+  deque for the maximum (the payer's fields together, then the payee's, who also counts payments that
+  were their pair's first); then the payee's counts over the lag spans (the label lag ``D`` and ``D``
+  plus each lagged window); ``AF`` holds the last scam-SMS score.
 * ``PI`` one row per (payer, payee) pair: last time, run count, latest event in each arena.
-* ``OE``/``IE``/``FE`` arenas of events (outgoing, incoming, label events), linked per account, freed
-  once older than the longest window. ``META`` holds the clock and the arenas' free lists.
+* ``OE``/``IE`` arenas of payment events (outgoing, incoming), linked per account, freed once older
+  than the longest window (incoming: or the longest lag span). ``FE`` holds fraud label events (when
+  each counts from, its transaction's time), linked per account and role and scanned when read: an
+  account has few. ``META`` holds the clock and the arenas' free lists.
 
 Amounts are integer minor units, so window sums are exact int64 and do not depend on when events
 expire. The variance uses the exact integer sum of squares (two int64 limbs), recentred on the window's
@@ -34,16 +38,18 @@ NAN = np.nan
 # AI fixed columns
 O_HEAD, O_TAIL, O_LAST, I_HEAD, I_TAIL, I_LAST, I_FIRST, LAST_ANY = 0, 1, 2, 3, 4, 5, 6, 7
 SIM, DEV, SMS_TS, SMS_SCORE_TS, FP_HEAD, FP_TAIL, FQ_HEAD, FQ_TAIL = 8, 9, 10, 11, 12, 13, 14, 15
-FL_HEAD, FL_TAIL = 16, 17
-AI_W0 = 18
+O_FIRST = 16
+AI_W0 = 17
 # per window, outgoing block (the payer's fields together, then the payee's):
 OB = 8  # O_CNT, O_SUM, O_PTR, O_DIST, O_MF (max deque front), O_MB (back), O_SQ_HI, O_SQ_LO
-IB = 4  # I_CNT, I_SUM, I_PTR, I_DIST
+IB = 5  # I_CNT, I_SUM, I_PTR, I_DIST, I_NEW (payments that were their pair's first)
 WB = OB + IB
-LB = 6  # per label window: FP_CNT, FP_PTR, FQ_CNT, FQ_PTR, FL_CNT, FL_PTR
-# label streams (count only): fraud as payer, fraud as payee, labelled as payee
-ROLE_FRAUD_PAYER, ROLE_FRAUD_PAYEE, ROLE_LABELLED_PAYEE = 0, 1, 2
-N_ROLES = 3
+# after the windows, per lag span (the label lag D, then D + each lagged window): the payee's incoming
+# payments made after t - span (count, pointer), so a lagged window's count is a difference of two.
+GB = 2
+# label event lists (each account's frauds as payer and as payee), scanned when read
+ROLE_FRAUD_PAYER, ROLE_FRAUD_PAYEE = 0, 1
+N_ROLES = 2
 # AF columns
 SMS_SCORE = 0
 AF_COLS = 1
@@ -51,16 +57,21 @@ LIMB = 1 << 62  # sums of squares are exact integers hi * LIMB + lo, 0 <= lo < L
 # PI columns
 P_LAST, P_RUN, P_OUT_EV, P_IN_EV = 0, 1, 2, 3
 PI_COLS = 4
-# arenas: OE = TS, AMT, NEXT, PAIR, MPREV[w]..., MNEXT[w]...; IE = TS, AMT, NEXT, PAIR; FE = TS, NEXT.
+# arenas: OE = TS, AMT, NEXT, PAIR, MPREV[w]..., MNEXT[w]...; IE = TS, AMT, NEXT, PAIR, NEW;
+# FE = TS (when the label counts from), NEXT, TX (its transaction's time).
 # PAIR is the pair's row while the event is its pair's latest, -row-1 once a newer one exists: distinct
 # counts then expire without touching the pair table.
 E_TS, E_AMT, E_NEXT, E_PAIR, E_M0 = 0, 1, 2, 3, 4
-F_TS, F_NEXT = 0, 1
+E_NEW = 4  # IE only
+IE_COLS = 5
+F_TS, F_NEXT, F_TX = 0, 1, 2
+FE_COLS = 3
 # META
 CLOCK, O_FREE, O_USED, O_LIVE, I_FREE, I_USED, I_LIVE, F_FREE, F_USED, F_LIVE = range(10)
 META_COLS = 10
-# params (int64 vector)
-PR_NW, PR_NL, PR_HORIZON, PR_HIST, PR_RECENT, PR_OFFSET, PR_NIGHT_S, PR_NIGHT_E, PR_W0 = range(9)
+# params (int64 vector): head, then windows (ms), label windows (indices into windows), lagged windows (ms)
+PR_NW, PR_NL, PR_HORIZON, PR_HIST, PR_RECENT, PR_OFFSET, PR_NIGHT_S, PR_NIGHT_E = range(8)
+PR_ND, PR_LAG, PR_FLOOR, PR_FSPAN, PR_W0 = 8, 9, 10, 11, 12
 
 # account event kinds (others only advance the clock)
 K_SIM_SWAP, K_DEVICE_CHANGE = 0, 1
@@ -69,23 +80,28 @@ KIND_CODES = {"sim_swap": K_SIM_SWAP, "device_change": K_DEVICE_CHANGE}
 EV_LABEL, EV_ACCOUNT, EV_SMS, EV_TXN = 0, 1, 2, 3
 
 
-def ai_cols(nw: int, nl: int) -> int:
-    return AI_W0 + nw * WB + nl * LB
+def ai_cols(nw: int, nd: int) -> int:
+    return AI_W0 + nw * WB + (nd + 1) * GB
 
 
-def ai_default_row(nw: int, nl: int) -> np.ndarray:
+def ai_default_row(nw: int, nd: int) -> np.ndarray:
     """An account row with no history: pointers -1, times NONE, counts 0."""
-    row = np.zeros(ai_cols(nw, nl), np.int64)
-    row[[O_HEAD, O_TAIL, I_HEAD, I_TAIL, FP_HEAD, FP_TAIL, FQ_HEAD, FQ_TAIL, FL_HEAD, FL_TAIL]] = -1
-    row[[O_LAST, I_LAST, I_FIRST, LAST_ANY, SIM, DEV, SMS_TS, SMS_SCORE_TS]] = NONE
+    row = np.zeros(ai_cols(nw, nd), np.int64)
+    row[[O_HEAD, O_TAIL, I_HEAD, I_TAIL, FP_HEAD, FP_TAIL, FQ_HEAD, FQ_TAIL]] = -1
+    row[[O_LAST, O_FIRST, I_LAST, I_FIRST, LAST_ANY, SIM, DEV, SMS_TS, SMS_SCORE_TS]] = NONE
     for w in range(nw):
         b = AI_W0 + w * OB
         row[[b + 2, b + 4, b + 5]] = -1
         row[AI_W0 + nw * OB + w * IB + 2] = -1
-    for ll in range(nl):
-        b = AI_W0 + nw * WB + ll * LB
-        row[[b + 1, b + 3, b + 5]] = -1
+    for g in range(nd + 1):
+        row[AI_W0 + nw * WB + g * GB + 1] = -1
     return row
+
+
+@numba.njit(cache=True)
+def scratch_len(ncol: int, nw: int, nl: int, nd: int) -> int:
+    """Work space ``txn_features`` needs: values, incoming counts, window results, label results."""
+    return ncol + nw + 5 + nl + nd + 2
 
 
 def af_default_row(nw: int) -> np.ndarray:
@@ -322,50 +338,95 @@ def _out_add(AI, AF, PI, OE, meta, P, a, pr, t, x):
 
 
 # -- incoming stream (payee role) ---------------------------------------------------------------------------
+@numba.njit(cache=True, inline="always")
+def _in_keep(P):
+    """How long incoming events stay: the longest window, or the longest lag span if longer."""
+    nw, nd = P[PR_NW], P[PR_ND]
+    keep = P[PR_W0 + nw - 1]
+    if nd > 0:
+        keep = max(keep, P[PR_LAG] + P[PR_W0 + nw + P[PR_NL] + nd - 1])
+    return keep
+
+
+@numba.njit(cache=True, inline="always")
+def _lag_span(P, g):
+    """Span g of the lag blocks: the lag D itself (g = 0), then D + lagged window g - 1."""
+    if g == 0:
+        return P[PR_LAG]
+    return P[PR_LAG] + P[PR_W0 + P[PR_NW] + P[PR_NL] + g - 1]
+
+
 @numba.njit(cache=True)
 def _in_expire(AI, PI, IE, meta, P, a, t):
-    nw = P[PR_NW]
+    nw, nd = P[PR_NW], P[PR_ND]
     for w in range(nw):
         b = AI_W0 + nw * OB + w * IB
         cutoff = t - P[PR_W0 + w]
         p = AI[a, b + 2]
         if p != -1 and IE[p, E_TS] <= cutoff:
-            cnt, s, dist = AI[a, b], AI[a, b + 1], AI[a, b + 3]
+            cnt, s, dist, new = AI[a, b], AI[a, b + 1], AI[a, b + 3], AI[a, b + 4]
             while p != -1 and IE[p, E_TS] <= cutoff:
                 cnt -= 1
                 s -= IE[p, E_AMT]
+                new -= IE[p, E_NEW]
                 if IE[p, E_PAIR] >= 0:
                     dist -= 1
                 p = IE[p, E_NEXT]
-            AI[a, b], AI[a, b + 1], AI[a, b + 3], AI[a, b + 2] = cnt, s, dist, p
-    _drop_expired(AI, PI, IE, meta, a, t - P[PR_W0 + nw - 1], I_HEAD, I_TAIL, P_IN_EV, I_FREE, I_LIVE)
+            AI[a, b], AI[a, b + 1], AI[a, b + 3], AI[a, b + 2], AI[a, b + 4] = cnt, s, dist, p, new
+    if nd > 0:
+        for g in range(nd + 1):
+            b = AI_W0 + nw * WB + g * GB
+            cutoff = t - _lag_span(P, g)
+            p = AI[a, b + 1]
+            cnt = AI[a, b]
+            while p != -1 and IE[p, E_TS] <= cutoff:
+                cnt -= 1
+                p = IE[p, E_NEXT]
+            AI[a, b], AI[a, b + 1] = cnt, p
+    _drop_expired(AI, PI, IE, meta, a, t - _in_keep(P), I_HEAD, I_TAIL, P_IN_EV, I_FREE, I_LIVE)
 
 
 @numba.njit(cache=True)
 def _in_read(AI, PI, IE, P, a, t, w, res):
-    """res <- (count, sum, distinct) of window w as seen at t, without mutating."""
+    """res <- (count, sum, distinct, first-of-pair count) of window w as seen at t, without mutating."""
     b = AI_W0 + P[PR_NW] * OB + w * IB
     cutoff = t - P[PR_W0 + w]
-    cnt, s, dist = AI[a, b], AI[a, b + 1], AI[a, b + 3]
+    cnt, s, dist, new = AI[a, b], AI[a, b + 1], AI[a, b + 3], AI[a, b + 4]
     p = AI[a, b + 2]
     while p != -1 and IE[p, E_TS] <= cutoff:
         cnt -= 1
         s -= IE[p, E_AMT]
+        new -= IE[p, E_NEW]
         if IE[p, E_PAIR] >= 0:
             dist -= 1
         p = IE[p, E_NEXT]
     res[0] = cnt
     res[1] = s
     res[2] = dist
+    res[3] = new
 
 
 @numba.njit(cache=True)
-def _in_add(AI, PI, IE, meta, P, a, pr, t, x):
+def _lag_read(AI, IE, P, a, t, g):
+    """Incoming payments of ``a`` made after ``t - span g``, as seen at t, without mutating."""
+    b = AI_W0 + P[PR_NW] * WB + g * GB
+    cutoff = t - _lag_span(P, g)
+    cnt = AI[a, b]
+    p = AI[a, b + 1]
+    while p != -1 and IE[p, E_TS] <= cutoff:
+        cnt -= 1
+        p = IE[p, E_NEXT]
+    return cnt
+
+
+@numba.njit(cache=True)
+def _in_add(AI, PI, IE, meta, P, a, pr, t, x, new):
     e = _alloc(IE, meta, I_FREE, I_USED, I_LIVE, E_NEXT)
     IE[e, E_TS] = t
     IE[e, E_AMT] = x
     IE[e, E_NEXT] = -1
     IE[e, E_PAIR] = pr
+    IE[e, E_NEW] = new
     tail = AI[a, I_TAIL]
     if tail == -1:
         AI[a, I_HEAD] = e
@@ -373,40 +434,49 @@ def _in_add(AI, PI, IE, meta, P, a, pr, t, x):
         IE[tail, E_NEXT] = e
     AI[a, I_TAIL] = e
     prev = PI[pr, P_IN_EV]
-    nw = P[PR_NW]
+    nw, nd = P[PR_NW], P[PR_ND]
     for w in range(nw):
         b = AI_W0 + nw * OB + w * IB
         AI[a, b] += 1
         AI[a, b + 1] += x
+        AI[a, b + 4] += new
         if prev != -1 and IE[prev, E_TS] > t - P[PR_W0 + w]:
             AI[a, b + 3] -= 1
         AI[a, b + 3] += 1
         if AI[a, b + 2] == -1:
             AI[a, b + 2] = e
+    if nd > 0:
+        for g in range(nd + 1):
+            b = AI_W0 + nw * WB + g * GB
+            AI[a, b] += 1
+            if AI[a, b + 1] == -1:
+                AI[a, b + 1] = e
     if prev != -1:
         IE[prev, E_PAIR] = -pr - 1
     PI[pr, P_IN_EV] = e
 
 
-# -- label streams (count only; see ROLE_*) ------------------------------------------------------------------
+# -- label events (each account's frauds as payer and as payee) ----------------------------------------------
+# A fraud event holds when its label counts from (F_TS: when it became known, never before its transaction
+# is ``min_label_delay`` old, or ``label_delay`` old when it carries no timing) and its transaction's time
+# (F_TX). Lists are short (an account's frauds within the longest label span) and scanned when read.
+@numba.njit(cache=True, inline="always")
+def _fraud_keep(P):
+    """(known-time span, transaction-time span) an event must have left before it is dropped."""
+    nw, nl = P[PR_NW], P[PR_NL]
+    known = 0
+    for ll in range(nl):
+        known = max(known, P[PR_W0 + P[PR_W0 + nw + ll]])
+    return known, P[PR_FSPAN]
+
+
 @numba.njit(cache=True)
 def _fraud_expire(AI, FE, meta, P, a, t, role):
-    nw, nl = P[PR_NW], P[PR_NL]
-    longest = 0
-    for ll in range(nl):
-        b = AI_W0 + nw * WB + ll * LB + 2 * role
-        win = P[PR_W0 + P[PR_W0 + nw + ll]]
-        longest = max(longest, win)
-        cutoff = t - win
-        p = AI[a, b + 1]
-        while p != -1 and FE[p, F_TS] <= cutoff:
-            AI[a, b] -= 1
-            p = FE[p, F_NEXT]
-        AI[a, b + 1] = p
+    """Drop the oldest events of a list while they can no longer reach any feature."""
+    known, span = _fraud_keep(P)
     head_col = FP_HEAD + 2 * role
-    cutoff = t - longest
     h = AI[a, head_col]
-    while h != -1 and FE[h, F_TS] <= cutoff:
+    while h != -1 and FE[h, F_TS] <= t - known and FE[h, F_TX] <= t - span:
         nxt = FE[h, F_NEXT]
         _release(FE, meta, F_FREE, F_LIVE, F_NEXT, h)
         h = nxt
@@ -416,27 +486,44 @@ def _fraud_expire(AI, FE, meta, P, a, t, role):
 
 
 @numba.njit(cache=True)
-def _fraud_read(AI, FE, P, a, t, role, ll):
-    nw = P[PR_NW]
-    b = AI_W0 + nw * WB + ll * LB + 2 * role
-    cutoff = t - P[PR_W0 + P[PR_W0 + nw + ll]]
-    cnt = AI[a, b]
-    p = AI[a, b + 1]
-    while p != -1 and FE[p, F_TS] <= cutoff:
-        cnt -= 1
-        p = FE[p, F_NEXT]
-    return cnt
+def _fraud_scan(AI, FE, P, a, t, role, res):
+    """res <- per label window, frauds known in it; per lagged window, known frauds whose transaction lies
+    in it; then the earliest and latest such transaction time within the span (NONE if none)."""
+    nw, nl, nd = P[PR_NW], P[PR_NL], P[PR_ND]
+    lag, span = P[PR_LAG], P[PR_FSPAN]
+    for j in range(nl + nd):
+        res[j] = 0.0
+    first, last = NONE, NONE
+    e = AI[a, FP_HEAD + 2 * role]
+    while e != -1:
+        k, tx = FE[e, F_TS], FE[e, F_TX]
+        if k <= t:
+            for ll in range(nl):
+                if k > t - P[PR_W0 + P[PR_W0 + nw + ll]]:
+                    res[ll] += 1.0
+            if tx <= t - lag:
+                for j in range(nd):
+                    if tx > t - lag - P[PR_W0 + nw + nl + j]:
+                        res[nl + j] += 1.0
+            if tx > t - span:
+                if first == NONE or tx < first:
+                    first = tx
+                if last == NONE or tx > last:
+                    last = tx
+        e = FE[e, F_NEXT]
+    res[nl + nd] = first
+    res[nl + nd + 1] = last
 
 
 @numba.njit(cache=True)
-def _fraud_add(AI, FE, meta, P, a, t, role):
-    nw = P[PR_NW]
-    if P[PR_NL] == 0:
+def _fraud_add(AI, FE, meta, P, a, t, role, k, tx):
+    if P[PR_NL] == 0 and P[PR_ND] == 0:
         return
     _fraud_expire(AI, FE, meta, P, a, t, role)
     e = _alloc(FE, meta, F_FREE, F_USED, F_LIVE, F_NEXT)
-    FE[e, F_TS] = t
+    FE[e, F_TS] = k
     FE[e, F_NEXT] = -1
+    FE[e, F_TX] = tx
     head_col = FP_HEAD + 2 * role
     tail = AI[a, head_col + 1]
     if tail == -1:
@@ -444,11 +531,6 @@ def _fraud_add(AI, FE, meta, P, a, t, role):
     else:
         FE[tail, F_NEXT] = e
     AI[a, head_col + 1] = e
-    for ll in range(P[PR_NL]):
-        b = AI_W0 + nw * WB + ll * LB + 2 * role
-        AI[a, b] += 1
-        if AI[a, b + 1] == -1:
-            AI[a, b + 1] = e
 
 
 @numba.njit(cache=True, inline="always")
@@ -470,13 +552,14 @@ def _ratio(a, b):
 def txn_features(AI, AF, PI, OE, IE, FE, P, t, a, bb, pr, amt, amt_ok, bal, tcode, colmap, out, row, scratch):
     """Write the features of a transaction into out[row, colmap[k]], without changing the state.
 
-    ``scratch`` is a float64 work array of at least ``len(colmap) + nw + 5``.
+    ``scratch`` is a float64 work array of at least ``scratch_len(len(colmap), nw, nl, nd)``.
     """
-    nw, nl, horizon = P[PR_NW], P[PR_NL], P[PR_HORIZON]
+    nw, nl, nd, horizon = P[PR_NW], P[PR_NL], P[PR_ND], P[PR_HORIZON]
     ncol = colmap.shape[0]
     vals = scratch[:ncol]
     in_counts = scratch[ncol : ncol + nw]
     res = scratch[ncol + nw : ncol + nw + 5]
+    fres = scratch[ncol + nw + 5 : ncol + nw + 5 + nl + nd + 2]
     amount = float(amt) if amt_ok else NAN
     k = 0
     vals[k] = amount
@@ -492,6 +575,7 @@ def txn_features(AI, AF, PI, OE, IE, FE, P, t, a, bb, pr, amt, amt_ok, bal, tcod
     vals[k + 5] = 1.0 if dow >= 5 else 0.0
     k += 6
     hist_mean, hist_std, hist_max = NAN, NAN, NAN
+    ratios = k + 6 * nw + 2  # amount / mean of each window, written with the windows
     for w in range(nw):
         _out_read(AI, AF, PI, OE, P, a, t, w, res)
         cnt = res[0]
@@ -503,17 +587,20 @@ def txn_features(AI, AF, PI, OE, IE, FE, P, t, a, bb, pr, amt, amt_ok, bal, tcod
         vals[k + 3] = std
         vals[k + 4] = res[4]
         vals[k + 5] = res[3]
+        vals[ratios + w] = _ratio(amount, mean)
         k += 6
         if w == P[PR_HIST]:
             hist_mean, hist_std, hist_max = mean, std, res[4]
     vals[k] = _secs_since(t, AI[a, O_LAST], horizon)
-    vals[k + 1] = _ratio(amount, hist_mean)
+    first = AI[a, O_FIRST]
+    vals[k + 1] = NAN if (first == NONE or t - AI[a, O_LAST] >= horizon) else (t - first) / 1000.0
+    k += 2 + nw
     if np.isnan(amount) or np.isnan(hist_mean):
-        vals[k + 2] = NAN
+        vals[k] = NAN
     else:
-        vals[k + 2] = (amount - hist_mean) / max(hist_std, 1.0, 0.01 * abs(hist_mean))
-    vals[k + 3] = _ratio(amount, hist_max)
-    k += 4
+        vals[k] = (amount - hist_mean) / max(hist_std, 1.0, 0.01 * abs(hist_mean))
+    vals[k + 1] = _ratio(amount, hist_max)
+    k += 2
     for w in range(nw):
         _in_read(AI, PI, IE, P, bb, t, w, res)
         cnt = res[0]
@@ -522,7 +609,8 @@ def txn_features(AI, AF, PI, OE, IE, FE, P, t, a, bb, pr, amt, amt_ok, bal, tcod
         vals[k + 1] = res[1]
         vals[k + 2] = res[1] / cnt if cnt > 0 else NAN
         vals[k + 3] = res[2]
-        k += 4
+        vals[k + 4] = res[3] / cnt if cnt > 0 else NAN
+        k += 5
     vals[k] = _secs_since(t, AI[bb, I_LAST], horizon)
     first = AI[bb, I_FIRST]
     vals[k + 1] = NAN if (first == NONE or t - AI[bb, I_LAST] >= horizon) else (t - first) / 1000.0
@@ -533,13 +621,27 @@ def txn_features(AI, AF, PI, OE, IE, FE, P, t, a, bb, pr, amt, amt_ok, bal, tcod
     vals[k + 1] = 1.0 if fresh else 0.0
     vals[k + 2] = _secs_since(t, plast, horizon)
     k += 3
+    _fraud_scan(AI, FE, P, a, t, ROLE_FRAUD_PAYER, fres)
+    payer_last = fres[nl + nd + 1]
     for ll in range(nl):
-        nq = float(_fraud_read(AI, FE, P, bb, t, ROLE_FRAUD_PAYEE, ll))
-        vals[k] = nq
-        vals[k + 1] = _ratio(nq, in_counts[P[PR_W0 + nw + ll]])
-        vals[k + 2] = _ratio(nq, float(_fraud_read(AI, FE, P, bb, t, ROLE_LABELLED_PAYEE, ll)))
-        vals[k + 3] = float(_fraud_read(AI, FE, P, a, t, ROLE_FRAUD_PAYER, ll))
-        k += 4
+        vals[k + 2 + 3 * ll] = fres[ll]
+    _fraud_scan(AI, FE, P, bb, t, ROLE_FRAUD_PAYEE, fres)
+    for ll in range(nl):
+        vals[k] = fres[ll]
+        vals[k + 1] = _ratio(fres[ll], in_counts[P[PR_W0 + nw + ll]])
+        k += 3
+    if nd > 0:
+        base = float(_lag_read(AI, IE, P, bb, t, 0))
+        for j in range(nd):
+            cnt = float(_lag_read(AI, IE, P, bb, t, j + 1)) - base
+            vals[k] = cnt
+            vals[k + 1] = fres[nl + j]
+            vals[k + 2] = _ratio(fres[nl + j], cnt)
+            k += 3
+    vals[k] = NAN if fres[nl + nd] == NONE else (t - fres[nl + nd]) / 1000.0
+    vals[k + 1] = NAN if fres[nl + nd + 1] == NONE else (t - fres[nl + nd + 1]) / 1000.0
+    vals[k + 2] = NAN if payer_last == NONE else (t - payer_last) / 1000.0
+    k += 3
     vals[k] = _secs_since(t, AI[a, SIM], horizon)
     vals[k + 1] = _secs_since(t, AI[a, DEV], horizon)
     vals[k + 2] = _secs_since(t, AI[bb, SIM], horizon)
@@ -587,35 +689,40 @@ def txn_update(AI, AF, PI, OE, IE, FE, meta, P, t, a, bb, pr, amt, amt_ok):
     horizon = P[PR_HORIZON]
     if t > meta[CLOCK]:
         meta[CLOCK] = t
+    fresh = PI[pr, P_LAST] == NONE or t - PI[pr, P_LAST] >= horizon
     if amt_ok:
         _out_add(AI, AF, PI, OE, meta, P, a, pr, t, amt)
-        _in_add(AI, PI, IE, meta, P, bb, pr, t, amt)
+        _in_add(AI, PI, IE, meta, P, bb, pr, t, amt, 1 if fresh else 0)
+    if AI[a, O_LAST] == NONE or t - AI[a, O_LAST] >= horizon:
+        AI[a, O_FIRST] = t
     AI[a, O_LAST] = t
     if AI[bb, I_LAST] == NONE or t - AI[bb, I_LAST] >= horizon:
         AI[bb, I_FIRST] = t
     AI[bb, I_LAST] = t
     AI[a, LAST_ANY] = max(AI[a, LAST_ANY], t)
     AI[bb, LAST_ANY] = max(AI[bb, LAST_ANY], t)
-    if PI[pr, P_LAST] == NONE or t - PI[pr, P_LAST] >= horizon:
+    if fresh:
         PI[pr, P_RUN] = 0
     PI[pr, P_RUN] += 1
     PI[pr, P_LAST] = t
 
 
 @numba.njit(cache=True)
-def label_step(AI, FE, meta, P, a, bb, is_fraud, applied, labelled):
-    """Apply a label of a transaction from payer ``a`` to payee ``bb`` at the current clock.
+def label_step(AI, FE, meta, P, a, bb, is_fraud, applied, labelled, tx_ts, known_at):
+    """Apply a label of a transaction made at ``tx_ts`` from payer ``a`` to payee ``bb``, at the clock.
 
-    ``applied``/``labelled`` say what earlier labels of the same transaction already counted; returns
-    the new pair (each transaction counts once as labelled and once as fraud).
+    The label counts from the clock, but never before its transaction is ``min_label_delay`` old; a
+    label stamped known at or before its own transaction's time carries no timing, and counts from
+    when the transaction is ``label_delay`` old. ``applied``/``labelled`` say what earlier labels of the
+    same transaction already did; returns the new pair (each transaction counts once as fraud).
     """
     t = meta[CLOCK]
-    if not labelled:
-        _fraud_add(AI, FE, meta, P, bb, t, ROLE_LABELLED_PAYEE)
-        labelled = True
+    labelled = True
     if is_fraud and not applied:
-        _fraud_add(AI, FE, meta, P, a, t, ROLE_FRAUD_PAYER)
-        _fraud_add(AI, FE, meta, P, bb, t, ROLE_FRAUD_PAYEE)
+        delay = P[PR_LAG] if known_at <= tx_ts else P[PR_FLOOR]
+        k = max(t, tx_ts + delay)
+        _fraud_add(AI, FE, meta, P, a, t, ROLE_FRAUD_PAYER, k, tx_ts)
+        _fraud_add(AI, FE, meta, P, bb, t, ROLE_FRAUD_PAYEE, k, tx_ts)
         applied = True
     AI[a, LAST_ANY] = max(AI[a, LAST_ANY], t)
     AI[bb, LAST_ANY] = max(AI[bb, LAST_ANY], t)
@@ -668,7 +775,7 @@ def run(
     horizon = P[PR_HORIZON]
     n = ev_kind.shape[0]
     o_cap, i_cap, f_cap = OE.shape[0], IE.shape[0], FE.shape[0]
-    scratch = np.empty(colmap.shape[0] + P[PR_NW] + 5, np.float64)
+    scratch = np.empty(scratch_len(colmap.shape[0], P[PR_NW], P[PR_NL], P[PR_ND]), np.float64)
     i = start
     while i < n:
         if meta[O_LIVE] >= o_cap or meta[I_LIVE] >= i_cap or meta[F_LIVE] + N_ROLES > f_cap:
@@ -682,7 +789,8 @@ def run(
             if g_pend[r] != NONE:
                 if t - g_pend[r] < horizon:
                     g_applied[r], g_labelled[r] = label_step(
-                        AI, FE, meta, P, g_a[r], g_b[r], g_pend_fraud[r], g_applied[r], g_labelled[r]
+                        AI, FE, meta, P, g_a[r], g_b[r], g_pend_fraud[r], g_applied[r], g_labelled[r],
+                        g_ts[r], g_pend[r],
                     )
                 g_pend[r] = NONE
         elif k == EV_LABEL:
@@ -696,7 +804,7 @@ def run(
                     g_pend_fraud[g] = l_fraud[r]
                 elif g_ts[g] > meta[CLOCK] - horizon:
                     g_applied[g], g_labelled[g] = label_step(
-                        AI, FE, meta, P, g_a[g], g_b[g], l_fraud[r], g_applied[g], g_labelled[g]
+                        AI, FE, meta, P, g_a[g], g_b[g], l_fraud[r], g_applied[g], g_labelled[g], g_ts[g], tk
                     )
         elif k == EV_ACCOUNT:
             account_step(AI, meta, x_acct[r], x_ts[r], x_kind[r])

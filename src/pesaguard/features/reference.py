@@ -8,11 +8,13 @@ Definitions shared by both engines (see ``docs/architecture.md``, "Feature seman
 
 * A transaction's features use only events processed before it, then it is added to the state.
 * Nothing older than ``horizon`` affects a value, so evicting idle entities never changes one.
-* A label for transaction X counts from ``max(known_at_ms, clock)`` on, once per transaction, if X was
-  seen less than ``horizon`` before: every label as "labelled" for X's payee, a fraud label as a fraud
-  for X's payer and payee. A label for a transaction not seen yet waits (bounded by ``horizon``) and is
-  applied right after X is added.
-* Label windows are by the time the label became known.
+* A fraud label for transaction X (made at ``tx``) counts for X's payer and payee, once per transaction,
+  if X was seen less than ``horizon`` before, from ``max(clock, tx + min_label_delay)`` on, the clock
+  being ``known_at_ms`` or later; a label stamped known at or before ``tx`` carries no timing and counts
+  from ``max(clock, tx + label_delay)``. A label for a transaction not seen yet waits (bounded by
+  ``horizon``) and is applied right after X is added.
+* Label windows are by the time a label counts from; lagged windows by its transaction's time: they
+  count the frauds among transactions made in ``(t - label_delay - w, t - label_delay]``, as known at t.
 * An SMS event counts as a scam SMS unless its score is below ``sms_min_score``.
 * With ``payee_id_space="separate"`` payee ids are a namespace of their own.
 * ``pair_prior_count`` counts the pair's transactions since its last idle gap of ``horizon``.
@@ -121,13 +123,18 @@ class ReferenceEngine:
             }
             for w in cfg.windows
         }
+        self.out_first = keyed(SinceFirst(horizon=h), "payer")
+        for w in cfg.windows:
+            self.inn[w]["new"] = keyed(Count("new_payer", w), "payee")
+        lag = cfg.label_delay_ms
+        self.lag_count = {w: keyed(Count("amount", lag + parse_duration(w)), "payee") for w in cfg.lagged_windows}
+        self.lag_base = keyed(Count("amount", lag), "payee")
         self.in_last = keyed(TimeSinceLast(horizon=h), "payee")
         self.in_first = keyed(SinceFirst(horizon=h), "payee")
         self.pair_count = keyed(RunCount(horizon=h), ("payer", "payee"))
         self.pair_last = keyed(TimeSinceLast(horizon=h), ("payer", "payee"))
-        self.fraud_payee = {w: keyed(Count(window=w), "account") for w in cfg.label_windows}
-        self.labelled_payee = {w: keyed(Count(window=w), "account") for w in cfg.label_windows}
-        self.fraud_payer = {w: keyed(Count(window=w), "account") for w in cfg.label_windows}
+        # account -> [(counts from, transaction time)] of its frauds as payer and as payee
+        self.frauds: dict[str, dict[Any, list[tuple[int, int]]]] = {"payer": {}, "payee": {}}
         self.sim_swap = keyed(TimeSinceLast(horizon=h), "account")
         self.device_change = keyed(TimeSinceLast(horizon=h), "account")
         self.sms_last = keyed(TimeSinceLast(horizon=h), "account")
@@ -153,8 +160,10 @@ class ReferenceEngine:
             f[f"payer_max_{w}"] = aggs["max"].get(xo)
             f[f"payer_distinct_payees_{w}"] = aggs["distinct"].get(xo)
         f["payer_secs_since_last"] = self.out_last.get(xo)
+        f["payer_secs_since_first"] = self.out_first.get(xo)
+        for w in cfg.windows:
+            f[f"amount_ratio_{w}"] = ratio(amount, f[f"payer_mean_{w}"])
         hw = cfg.history_window
-        f[f"amount_ratio_{hw}"] = ratio(amount, f[f"payer_mean_{hw}"])
         f[f"amount_zscore_{hw}"] = zscore(amount, f[f"payer_mean_{hw}"], f[f"payer_std_{hw}"])
         f[f"amount_over_max_{hw}"] = ratio(amount, f[f"payer_max_{hw}"])
         for w, aggs in self.inn.items():
@@ -162,17 +171,27 @@ class ReferenceEngine:
             f[f"payee_sum_{w}"] = aggs["sum"].get(xo)
             f[f"payee_mean_{w}"] = aggs["mean"].get(xo)
             f[f"payee_distinct_payers_{w}"] = aggs["distinct"].get(xo)
+            f[f"payee_new_payer_share_{w}"] = ratio(aggs["new"].get(xo), f[f"payee_count_{w}"])
         f["payee_secs_since_last"] = self.in_last.get(xo)
         f["payee_secs_since_first"] = self.in_first.get(xo)
         f["pair_prior_count"] = self.pair_count.get(xo)
         f["pair_is_new"] = float(f["pair_prior_count"] == 0.0)
         f["pair_secs_since_last"] = self.pair_last.get(xo)
+        known_payee, lagged_payee, first_payee, last_payee = self._frauds("payee", payee, t)
+        known_payer, _, _, last_payer = self._frauds("payer", payer, t)
         for w in cfg.label_windows:
-            n = self.fraud_payee[w].get(acct_payee)
-            f[f"payee_fraud_count_{w}"] = n
-            f[f"payee_fraud_rate_{w}"] = ratio(n, self.inn[w]["count"].get(xo))
-            f[f"payee_fraud_share_{w}"] = ratio(n, self.labelled_payee[w].get(acct_payee))
-            f[f"payer_fraud_count_{w}"] = self.fraud_payer[w].get(acct_payer)
+            f[f"payee_fraud_count_{w}"] = known_payee[w]
+            f[f"payee_fraud_rate_{w}"] = ratio(known_payee[w], self.inn[w]["count"].get(xo))
+            f[f"payer_fraud_count_{w}"] = known_payer[w]
+        base = self.lag_base.get(xo)
+        for w in cfg.lagged_windows:
+            n = self.lag_count[w].get(xo) - base
+            f[f"payee_count_{w}_lag{cfg.label_delay}"] = n
+            f[f"payee_fraud_count_{w}_lag{cfg.label_delay}"] = lagged_payee[w]
+            f[f"payee_fraud_rate_{w}_lag{cfg.label_delay}"] = ratio(lagged_payee[w], n)
+        f["payee_secs_since_first_fraud"] = NAN if first_payee is None else (t - first_payee) / 1000
+        f["payee_secs_since_last_fraud"] = NAN if last_payee is None else (t - last_payee) / 1000
+        f["payer_secs_since_last_fraud"] = NAN if last_payer is None else (t - last_payer) / 1000
         f["payer_secs_since_sim_swap"] = self.sim_swap.get(acct_payer)
         f["payer_secs_since_device_change"] = self.device_change.get(acct_payer)
         f["payee_secs_since_sim_swap"] = self.sim_swap.get(acct_payee)
@@ -187,6 +206,27 @@ class ReferenceEngine:
         recent = not math.isnan(since_sms) and since_sms * 1000 < parse_duration(rw)
         f[f"scam_sms_new_payee_{rw}"] = float(recent and f["pair_is_new"] == 1.0)
         return {k: f[k] for k in self.names}
+
+    def _frauds(self, role: str, account: Any, t: int) -> tuple[dict[str, float], dict[str, float], int | None,
+                                                                  int | None]:
+        """Frauds of ``account`` in ``role`` as seen at t: per label window (by when they count from), per
+        lagged window (by transaction time, lagged), and the earliest and latest transaction time within
+        the span."""
+        cfg = self.cfg
+        lag, span = cfg.label_delay_ms, cfg.fraud_span_ms
+        known = dict.fromkeys(cfg.label_windows, 0.0)
+        lagged = dict.fromkeys(cfg.lagged_windows, 0.0)
+        times = []
+        for k, tx in self.frauds[role].get(account, []):
+            if k > t:
+                continue  # not counting yet
+            for w in cfg.label_windows:
+                known[w] += k > t - parse_duration(w)
+            for w in cfg.lagged_windows:
+                lagged[w] += t - lag - parse_duration(w) < tx <= t - lag
+            if tx > t - span:
+                times.append(tx)
+        return known, lagged, min(times, default=None), max(times, default=None)
 
     def _ids(self, txn: dict[str, Any]) -> tuple[Any, Any]:
         payer, payee = txn.get("payer"), txn.get("payee")
@@ -208,13 +248,16 @@ class ReferenceEngine:
         self._tick(t)
         payer, payee = self._ids(txn)
         x = {"ts_ms": t, "payer": payer, "payee": payee}
+        x["new_payer"] = 1.0 if self.pair_count.get(x) == 0.0 else None
         amount = num(txn.get("amount_minor"))
         if not math.isnan(amount):  # a transaction without an amount stays out of the amount windows
             x["amount"] = amount
             for aggs in (*self.out.values(), *self.inn.values()):
                 for a in aggs.values():
                     a.update(x)
-        for a in (self.out_last, self.in_last, self.in_first, self.pair_count, self.pair_last):
+            for a in (*self.lag_count.values(), self.lag_base):
+                a.update(x)
+        for a in (self.out_last, self.out_first, self.in_last, self.in_first, self.pair_count, self.pair_last):
             a.update(x)
         tid = txn.get("txn_id")
         if tid is not None:
@@ -238,16 +281,15 @@ class ReferenceEngine:
             self.pending.pop(txn_id, None)
             self.pending[txn_id] = (bool(is_fraud), int(known_at_ms))
             return
-        t = self.clock
-        if not mem[4]:
-            mem[4] = True
-            for w in self.cfg.label_windows:
-                self.labelled_payee[w].update({"ts_ms": t, "account": mem[2]})
+        mem[4] = True
         if is_fraud and not mem[3]:
             mem[3] = True
-            for w in self.cfg.label_windows:
-                self.fraud_payer[w].update({"ts_ms": t, "account": mem[1]})
-                self.fraud_payee[w].update({"ts_ms": t, "account": mem[2]})
+            tx = mem[0]
+            untimed = int(known_at_ms) <= tx  # stamped known at its own transaction: no timing given
+            delay = self.cfg.label_delay_ms if untimed else self.cfg.min_label_delay_ms
+            event = (max(self.clock, tx + delay), tx)
+            self.frauds["payer"].setdefault(mem[1], []).append(event)
+            self.frauds["payee"].setdefault(mem[2], []).append(event)
 
     def add_account_event(self, account_id: str, ts_ms: int, kind: str) -> None:
         self._tick(int(ts_ms))

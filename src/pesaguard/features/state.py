@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from pesaguard.features import kernel as K
-from pesaguard.features.config import FeatureConfig
+from pesaguard.features.config import FeatureConfig, parse_duration
 
 
 def params(cfg: FeatureConfig) -> np.ndarray:
@@ -27,7 +27,10 @@ def params(cfg: FeatureConfig) -> np.ndarray:
         cfg.night_start_hour,
         cfg.night_end_hour,
     ]
-    return np.array(head + list(cfg.windows_ms) + [w.index(x) for x in cfg.label_windows], np.int64)
+    head += [len(cfg.lagged_windows), cfg.label_delay_ms, cfg.min_label_delay_ms, cfg.fraud_span_ms]
+    assert len(head) == K.PR_W0
+    lagged = [parse_duration(x) for x in cfg.lagged_windows]
+    return np.array(head + list(cfg.windows_ms) + [w.index(x) for x in cfg.label_windows] + lagged, np.int64)
 
 
 def pair_key(a: Any, b: Any) -> Any:
@@ -115,16 +118,16 @@ class KernelState:
 
     def __init__(self, cfg: FeatureConfig) -> None:
         self.P = params(cfg)
-        self.nw, self.nl = len(cfg.windows), len(cfg.label_windows)
-        self.ai_default = K.ai_default_row(self.nw, self.nl)
+        self.nw, self.nl, self.nd = len(cfg.windows), len(cfg.label_windows), len(cfg.lagged_windows)
+        self.ai_default = K.ai_default_row(self.nw, self.nd)
         self.af_default = K.af_default_row(self.nw)
         self.pi_default = K.pi_default_row()
         self.AI = np.tile(self.ai_default, (16, 1))
         self.AF = np.tile(self.af_default, (16, 1))
         self.PI = np.tile(self.pi_default, (16, 1))
         self.OE = np.zeros((1024, K.oe_cols(self.nw)), np.int64)
-        self.IE = np.zeros((1024, 4), np.int64)
-        self.FE = np.zeros((64, 2), np.int64)
+        self.IE = np.zeros((1024, K.IE_COLS), np.int64)
+        self.FE = np.zeros((64, K.FE_COLS), np.int64)
         self.meta = K.meta_new()
 
     @property

@@ -77,6 +77,37 @@ def _fmt(v: Any) -> str:
     return f"{v:.4f}" if isinstance(v, float) else str(v)
 
 
+def _selection(m: dict[str, Any]) -> str:
+    sel = m.get("selection") or {}
+    parts = []
+    if sel.get("folds"):
+        parts.append(f"{sel['folds']} folds, {sel.get('validation_frauds', '?')} validation frauds")
+    if sel.get("note"):
+        parts.append(str(sel["note"]))
+    search = sel.get("search")
+    if search:
+        parts.append(f"a search of {search['trials_run']} LightGBM settings in {search['seconds']:.0f} s (stopped "
+                     f"by its {search['stopped_by']} budget), best mean validation AP "
+                     f"{_fmt(search['best_mean_validation_ap'])}; trees and class weighting chosen by validation")
+    means = sel.get("mean_validation_ap") or {}
+    if means:
+        parts.append("mean validation AP " + ", ".join(f"`{c}` {v:.4f}" for c, v in means.items()))
+    return ("; " + "; ".join(parts)) if parts else ""
+
+
+def _timing(m: dict[str, Any]) -> str:
+    t = m.get("label_timing")
+    if not t:
+        return ""
+    text = (f"\n## Label timing\n\nLabel-based features count a label from when it became known, never before its "
+            f"transaction is {t['min_label_delay']} old; a label stamped known at its own transaction's time "
+            f"counts once the transaction is {t['label_delay']} old. {t['fraud_labels']:,} fraud labels, median delay "
+            f"{_fmt(t['median_delay_days'])} days.\n")
+    if t.get("warning"):
+        text += f"\n**Warning**: {t['warning']}\n"
+    return text
+
+
 def model_card(b: ModelBundle) -> str:
     """A short markdown model card: what, trained on what, how good, how to use it, limits."""
     m = b.meta
@@ -84,13 +115,15 @@ def model_card(b: ModelBundle) -> str:
     rows = "\n".join(f"| {k} | {_fmt(v)} |" for k, v in sorted(metrics.items()) if not isinstance(v, dict | list))
     top = sorted(b.model.importance().items(), key=lambda kv: -kv[1])[:10]
     imp = "\n".join(f"{i + 1}. `{n}`" for i, (n, _) in enumerate(top))
+    params = ", ".join(f"{k}={_fmt(v)}" for k, v in sorted(m.get("params", {}).items()))
     return f"""# pesaguard scoring model {b.version}
 
 - **Model**: {b.model.kind} (`{m.get("candidate", "?")}`), Platt-calibrated ({m.get("calibration", {}).get("method", "?")})
 - **Feature set**: version `{b.feature_version}`, {len(b.feature_names)} features
 - **Training data**: transactions from {m.get("train_start", "?")} to {m.get("train_end", "?")} (UTC),
   {m.get("train_rows", "?")} rows, {m.get("train_frauds", "?")} frauds known at {m.get("labels_known_before", "?")}
-- **Chosen by**: prequential validation on the weeks before the test period (mean average precision)
+- **Chosen by**: prequential validation on the weeks before the test period (mean average precision){_selection(m)}
+- **Settings**: {params or "-"}; class weighting `{m.get("imbalance", "none")}`
 - **Thresholds**: review at p >= {b.thresholds.review:.4f}, block at p >= {b.thresholds.block:.4f}
   (review: the top 1% of validation scores; block: validation precision >= 0.9)
 
@@ -110,4 +143,4 @@ Ranks mobile-money transactions by fraud risk for review and blocking, with reas
 are probabilities calibrated on the last slice of the training period; they drift as fraud and
 traffic change, so watch the monitoring reports and retrain. Labels arrive late: recent fraud is
 under-represented in training. Not a sole basis for action against a customer.
-{m.get("card_extra", "")}"""
+{_timing(m)}{m.get("card_extra", "")}"""

@@ -44,7 +44,8 @@ class Candidate:
 
 
 def default_grid() -> list[Candidate]:
-    """A few LightGBM settings and the logistic baseline, each with and without re-weighting."""
+    """A few LightGBM settings and the logistic baseline, each with and without re-weighting. The
+    first is the fallback when validation cannot decide."""
     base = {"objective": "binary", "learning_rate": 0.05, "n_estimators": 300, "subsample": 0.8,
             "subsample_freq": 1, "colsample_bytree": 0.8, "reg_lambda": 1.0}
     return [
@@ -60,9 +61,16 @@ def default_grid() -> list[Candidate]:
     ]
 
 
+def search_grid() -> list[Candidate]:
+    """The default grid plus ``lgbm_tuned``: LightGBM settings found by a search in the folds
+    (:mod:`pesaguard.models.search`) that starts from the grid's fixed LightGBM settings. What
+    ``pesaguard evaluate`` and ``pesaguard train`` choose from unless told otherwise."""
+    return [*default_grid(), Candidate("lgbm_tuned", "lightgbm", {}, "none")]
+
+
 def pick(names: str | None) -> list[Candidate]:
-    """Grid points by comma-separated name (``None``: the whole default grid)."""
-    grid = default_grid()
+    """Grid points by comma-separated name (``None``: the search grid, :func:`search_grid`)."""
+    grid = search_grid()
     if not names:
         return grid
     wanted = [n.strip() for n in names.split(",") if n.strip()]
@@ -75,7 +83,8 @@ def pick(names: str | None) -> list[Candidate]:
     return [c for c in grid if c.name in wanted]
 
 
-def _pos_weight(y: np.ndarray, imbalance: str) -> float:
+def pos_weight(y: np.ndarray, imbalance: str) -> float:
+    """The weight of a fraud row: 1, sqrt(genuine/fraud) or genuine/fraud."""
     pos = max(int(y.sum()), 1)
     neg = max(len(y) - pos, 1)
     if imbalance == "sqrt":
@@ -128,16 +137,8 @@ class LightGBMModel(Model):
 
     @classmethod
     def fit(cls, x: np.ndarray, y: np.ndarray, names: list[str], cand: Candidate, seed: int = 7) -> LightGBMModel:
-        p = dict(cand.params)
-        rounds = int(p.pop("n_estimators", 300))
-        # sklearn-style aliases -> native LightGBM names
-        p["bagging_fraction"] = p.pop("subsample", 1.0)
-        p["bagging_freq"] = p.pop("subsample_freq", 0)
-        p["feature_fraction"] = p.pop("colsample_bytree", 1.0)
-        p["lambda_l2"] = p.pop("reg_lambda", 0.0)
-        p["min_data_in_leaf"] = p.pop("min_child_samples", 20)
-        p.update({"scale_pos_weight": _pos_weight(y, cand.imbalance), "seed": seed, "verbosity": -1,
-                  "num_threads": THREADS, "deterministic": True, "force_col_wise": True})
+        rounds = int(cand.params.get("n_estimators", 300))
+        p = lgb_params(cand.params, pos_weight(y, cand.imbalance), seed)
         data = lgb.Dataset(x, label=y, feature_name=names, free_raw_data=True)
         return cls(lgb.train(p, data, num_boost_round=rounds), names)
 
@@ -157,6 +158,21 @@ class LightGBMModel(Model):
     def to_payload(self) -> dict[str, Any]:
         return {"kind": self.kind, "feature_names": self.feature_names,
                 "booster": self.booster.model_to_string()}
+
+
+def lgb_params(params: dict[str, Any], scale_pos_weight: float, seed: int = 7) -> dict[str, Any]:
+    """LightGBM training parameters from a candidate's (sklearn-style names; ``n_estimators`` is the
+    number of boosting rounds and is left out)."""
+    p = {k: v for k, v in params.items() if k != "n_estimators"}
+    # sklearn-style aliases -> native LightGBM names
+    p["bagging_fraction"] = p.pop("subsample", 1.0)
+    p["bagging_freq"] = p.pop("subsample_freq", 0)
+    p["feature_fraction"] = p.pop("colsample_bytree", 1.0)
+    p["lambda_l2"] = p.pop("reg_lambda", 0.0)
+    p["min_data_in_leaf"] = p.pop("min_child_samples", 20)
+    p.update({"scale_pos_weight": scale_pos_weight, "seed": seed, "verbosity": -1, "num_threads": THREADS,
+              "deterministic": True, "force_col_wise": True})
+    return p
 
 
 def _slog(x: np.ndarray) -> np.ndarray:
@@ -183,7 +199,7 @@ class LogRegModel(Model):
         xi = imp.transform(x)
         sc = StandardScaler().fit(xi)
         scale = np.where(sc.scale_ > 0, sc.scale_, 1.0)
-        w = _pos_weight(y, cand.imbalance)
+        w = pos_weight(y, cand.imbalance)
         clf = LogisticRegression(C=float(cand.params.get("C", 1.0)), max_iter=500, random_state=seed)
         clf.fit((xi - sc.mean_) / scale, y, sample_weight=np.where(y == 1, w, 1.0))
         return cls(names, imp.statistics_.astype(float), sc.mean_.astype(float), scale.astype(float),

@@ -3,24 +3,30 @@
 Contract: features use all history before each transaction (labels only once known); the model is
 chosen by prequential validation before the test period and fitted on labels known at the test
 start; the test period is touched once, to measure. The result is a JSON-ready dict plus the
-arrays the report plots.
+arrays the report plots. Next to pesaguard's own figures (every test transaction) the summary holds
+the published card-fraud protocol's (``handbook``: :mod:`pesaguard.models.handbook`), and how the
+labels' timing was read (``label_timing``: :mod:`pesaguard.models.labeltiming`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from pesaguard.errors import InputError
+from pesaguard.errors import InputError, UsageError
 from pesaguard.features import FeatureConfig
 from pesaguard.models import metrics as mt
 from pesaguard.models.data import Dataset, build_matrix
 from pesaguard.models.estimators import Candidate, default_grid
+from pesaguard.models.handbook import handbook_metrics, kept_rows, known_fraud_payers
+from pesaguard.models.labeltiming import label_timing
 from pesaguard.models.protocol import Window, known_fraud_accounts
-from pesaguard.models.train import FittedModel, Matrix, Progress, fit_final, select_candidate
+from pesaguard.models.search import SearchSettings
+from pesaguard.models.train import N_FOLDS, FittedModel, Matrix, Progress, fit_final, select_candidate
 from pesaguard.schema import from_ms
 
 
@@ -71,12 +77,15 @@ def test_metrics(ds: Dataset, m: Matrix, window: Window, fitted: FittedModel, tr
     typology = mt.typology_recall(test, scores, fitted.thresholds.review)
     if typology:
         out["typology_recall_at_review"] = typology
+    known_payers = known_fraud_payers(m.txns, m.labels, window.train_start)
+    out["handbook"] = handbook_metrics(test, scores, known_payers, k)
+    test["in_handbook_test"] = kept_rows(test, known_payers)
     return out, test, per_day
 
 
 def evaluate(ds: Dataset, window: Window, cfg: FeatureConfig | None = None,
-             grid: list[Candidate] | None = None, n_folds: int = 2, alert_budget: int = 100,
-             k: int = 100, say: Progress | None = None) -> Evaluation:
+             grid: list[Candidate] | None = None, n_folds: int = N_FOLDS, alert_budget: int = 100,
+             k: int = 100, say: Progress | None = None, search: SearchSettings | None = None) -> Evaluation:
     """Run the protocol on ``ds`` for ``window`` and measure the chosen model on the test period."""
     cfg = cfg or FeatureConfig()
     grid = grid or default_grid()
@@ -87,8 +96,11 @@ def evaluate(ds: Dataset, window: Window, cfg: FeatureConfig | None = None,
     truth = ds.truth()
     if say:
         say(f"features: replaying {len(ds.transactions):,} transactions")
+    timing = label_timing(ds.transactions, ds.labels, cfg)
+    if say and timing["warning"]:
+        say(f"WARNING: {timing['warning']}")
     m = build_matrix(ds, cfg)
-    chosen, selection = select_candidate(m, window, grid, n_folds, say)
+    chosen, selection = select_candidate(m, window, grid, n_folds, say, search=search)
     if say:
         say(f"chosen by validation: {chosen.name}; fitting on the training period")
     fitted = fit_final(m, window, chosen)
@@ -102,7 +114,9 @@ def evaluate(ds: Dataset, window: Window, cfg: FeatureConfig | None = None,
         comparison = {"candidate": other.name if other else None,
                       **{key: b_summary.get(key) for key in ("roc_auc", "average_precision",
                                                              f"account_precision_at_{k}",
-                                                             "account_recall_at_budget")}}
+                                                             "account_recall_at_budget")},
+                      "handbook": {key: b_summary["handbook"].get(key) for key in
+                                   ("roc_auc", "average_precision", f"card_precision_at_{k}")}}
     summary.update({
         "model": chosen.name, "model_kind": chosen.kind, "feature_version": cfg.version,
         "n_features": len(m.feature_names), "alert_budget": alert_budget,
@@ -112,7 +126,11 @@ def evaluate(ds: Dataset, window: Window, cfg: FeatureConfig | None = None,
         "train_rows": fitted.train_rows, "train_frauds_known": fitted.train_frauds,
         "thresholds": fitted.thresholds.to_dict(), "calibration": fitted.calibration,
         "validation": _validation_summary(selection), "baseline": comparison,
+        "model_params": {**chosen.params, "imbalance": chosen.imbalance}, "label_timing": timing,
     })
+    search_row = next((r for r in selection if "search" in r), None)
+    if search_row is not None:
+        summary["search"] = search_row["search"]
     te = m.rows(window.test_start, window.test_end)  # kept for the policy's evaluation (pesaguard.decisions.evaluation)
     return Evaluation(summary, fitted, test, per_day, selection, baseline,
                       extra={"test_x": m.x[te], "feature_names": list(m.feature_names)})
@@ -139,7 +157,34 @@ def _validation_summary(selection: list[dict[str, Any]]) -> dict[str, Any]:
                                                   roc_auc=("roc_auc", "mean"))
     out: dict[str, Any] = {
         "folds": int(df["fold"].nunique()), "frauds": int(df.drop_duplicates("fold")["frauds"].sum()),
+        "fold_windows": [{k: _iso(int(v)) for k, v in r.items() if k in ("train_start", "train_end", "test_start",
+                                                                          "test_end")}
+                         for r in df.drop_duplicates("fold").to_dict("records")],
         "mean_by_candidate": {c: {k: float(v) for k, v in r.items()} for c, r in agg.iterrows()}}
     if notes:
         out["note"] = notes[0]
     return out
+
+
+def write_predictions(ev: Evaluation, path: Path) -> Path:
+    """Every test-period transaction with its id as stored (the source file's own id for generic
+    files), time, payer, payee, amount, final label and the chosen model's score, plus whether the
+    published protocol keeps it in its test set; Parquet or CSV by the path's extension."""
+    t = ev.test
+    out = pd.DataFrame({
+        "txn_id": t["txn_id"].to_numpy(),
+        "time": pd.to_datetime(t["ts_ms"].to_numpy(), unit="ms", utc=True).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "ts_ms": t["ts_ms"].to_numpy(), "payer": t["payer"].to_numpy(), "payee": t["payee"].to_numpy(),
+        "amount_minor": t["amount_minor"].to_numpy(), "is_fraud": t["is_fraud"].to_numpy(dtype=int),
+        "score": t["score"].to_numpy(), "in_handbook_test": t["in_handbook_test"].to_numpy(dtype=bool),
+    })
+    name = path.name.lower()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if name.endswith(".parquet"):
+        out.to_parquet(path, index=False)
+    elif name.endswith((".csv", ".csv.gz")):
+        out.to_csv(path, index=False)
+    else:
+        raise UsageError(f"cannot tell the format of {path} from its extension", field="--predictions",
+                         hint="end the path with .parquet, .csv or .csv.gz")
+    return path

@@ -20,8 +20,10 @@ from pesaguard.models.bundle import ModelBundle
 from pesaguard.models.data import Dataset, build_matrix, from_store
 from pesaguard.models.estimators import Candidate
 from pesaguard.models.evaluate import Evaluation, _iso, evaluate
+from pesaguard.models.labeltiming import label_timing
 from pesaguard.models.metrics import DAY_MS
 from pesaguard.models.protocol import Window
+from pesaguard.models.search import SearchSettings
 from pesaguard.models.train import FittedModel, fit_final, select_candidate
 from pesaguard.store.base import Store
 
@@ -32,16 +34,41 @@ WARMUP_DAYS = 7
 
 
 def make_bundle(fitted: FittedModel, cfg: FeatureConfig, metrics: dict[str, Any] | None = None,
-                labels_known_before: str = "now") -> ModelBundle:
-    """Package a fitted model with its feature configuration and provenance."""
+                labels_known_before: str = "now", selection: dict[str, Any] | None = None,
+                timing: dict[str, Any] | None = None) -> ModelBundle:
+    """Package a fitted model with its feature configuration and provenance (how it was chosen:
+    ``selection``; what the labels' timing was read as: ``timing``)."""
     w = fitted.window
     meta = {"candidate": fitted.candidate.name, "params": fitted.candidate.params,
             "imbalance": fitted.candidate.imbalance, "train_start": _iso(w.train_start),
             "train_end": _iso(w.train_end), "labels_known_before": labels_known_before,
             "train_rows": fitted.train_rows, "train_frauds": fitted.train_frauds,
             "calibration": fitted.calibration, "metrics": metrics or {}}
+    if selection:
+        meta["selection"] = selection
+    if timing:
+        meta["label_timing"] = timing
     return ModelBundle(fitted.model, fitted.calibrator, fitted.thresholds,
                        cfg.model_dump(mode="json"), cfg.version, meta)
+
+
+def selection_record(selection: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the model card says about the choice: mean validation AP per candidate, the folds, and the
+    search's summary and its ten best trials."""
+    rows = [r for r in selection if "average_precision" in r and "fold" in r]
+    out: dict[str, Any] = {"note": next((r["note"] for r in selection if "note" in r), None)}
+    if rows:
+        df = pd.DataFrame(rows)
+        out["folds"] = int(df["fold"].nunique())
+        out["validation_frauds"] = int(df.drop_duplicates("fold")["frauds"].sum())
+        out["mean_validation_ap"] = {str(c): float(v) for c, v in
+                                     df.groupby("candidate", sort=False)["average_precision"].mean().items()}
+    search = next((r for r in selection if "search" in r), None)
+    if search is not None:
+        done = [t for t in search["trials"] if t["value"] is not None]
+        out["search"] = {**search["search"],
+                         "best_trials": sorted(done, key=lambda t: -t["value"])[:10]}
+    return out
 
 
 def default_range(ds: Dataset, train_days: int = 14) -> tuple[int, int]:
@@ -55,7 +82,7 @@ def train_for_deployment(ds: Dataset, settings: Settings, train_start: int | Non
                          train_end: int | None = None, delay_days: int = 7,
                          cfg: FeatureConfig | None = None, promote: bool | None = None,
                          metrics: dict[str, Any] | None = None, grid: list[Candidate] | None = None,
-                         say: Say | None = None) -> ModelBundle:
+                         say: Say | None = None, search: SearchSettings | None = None) -> ModelBundle:
     """Choose, fit, calibrate and register a model on ``[train_start, train_end)``; returns its bundle."""
     from pesaguard.models.registry import register
 
@@ -65,10 +92,13 @@ def train_for_deployment(ds: Dataset, settings: Settings, train_start: int | Non
     if end <= start:
         raise InputError("the training range is empty", field="--train-end", hint="give an end after the start")
     window = Window(start, end, end + delay_days * DAY_MS, end + (delay_days + 7) * DAY_MS)
+    timing = label_timing(ds.transactions, ds.labels, cfg)
+    if say and timing["warning"]:
+        say(f"WARNING: {timing['warning']}")
     if say:
         say(f"features: replaying {len(ds.transactions):,} transactions")
     m = build_matrix(ds.until(end), cfg)
-    cand, selection = select_candidate(m, window, grid, say=say, labels_cutoff=None)
+    cand, selection = select_candidate(m, window, grid, say=say, labels_cutoff=None, search=search)
     aps = [r["average_precision"] for r in selection
            if r.get("candidate") == cand.name and r.get("average_precision") is not None
            and not pd.isna(r.get("average_precision"))]
@@ -78,7 +108,7 @@ def train_for_deployment(ds: Dataset, settings: Settings, train_start: int | Non
     if say:
         say(f"chosen by validation: {cand.name}; fitting")
     fitted = fit_final(m, window, cand, labels_cutoff=None)
-    bundle = make_bundle(fitted, cfg, metrics)
+    bundle = make_bundle(fitted, cfg, metrics, selection=selection_record(selection), timing=timing)
     if say:
         say("registering in MLflow")
     register(bundle, settings, promote=promote)
