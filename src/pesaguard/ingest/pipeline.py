@@ -163,6 +163,8 @@ def ingest_file(store: Store, path: str | Path, fmt: Format = "auto", column_map
         started_ms = _now_ms()
         qstore.record_run(store, key, str(src.path), fmt_used, started_ms, settings=settings, corrects=corrects)
         writer = _ChunkWriter(store, key, src.path.name, fmt_used, options, timing)
+        if timing is not None:  # before any label is written, so a killed run leaves it too
+            qstore.record_label_timing(store, key, writer.label_source, timing.timing, timing.delay_ms)
         tally = _Tally(report, progress)
         # The writer commits chunk k while this thread validates chunk k+1; at most one chunk waits,
         # so memory stays bounded. A large load into a small table suspends the random-key secondary
@@ -181,8 +183,6 @@ def ingest_file(store: Store, path: str | Path, fmt: Format = "auto", column_map
             while sink.pending:
                 tally.add(sink.receive())
     tally.finish(src.notes(), timing)
-    if timing is not None:
-        qstore.record_label_timing(store, key, writer.label_source, timing.timing, timing.delay_ms)
     _finish(store, report, started, started_ms, settings, corrects)
     resolve_same_content(store, key, content)
     return report
