@@ -266,6 +266,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fit", action="store_true", help="only refit the abstention constants and print them")
     parser.add_argument("--home", type=Path, help="keep the index in this PESAGUARD_HOME (default: a temporary one)")
+    parser.add_argument("--only", choices=("retrieval", "abstention", "answers", "latency", "triage"),
+                        help="run one part")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(home=args.home or Path(tmp) / "home")
@@ -276,11 +278,12 @@ def main() -> None:
         if args.fit:
             fit_abstention(index)
             return
-        retrieval(index)
-        abstention(index)
-        answers(settings, index)
-        latency(settings, index)
-        triage()
+        parts = {"retrieval": lambda: retrieval(index), "abstention": lambda: abstention(index),
+                 "answers": lambda: answers(settings, index), "latency": lambda: latency(settings, index),
+                 "triage": triage}
+        for name, run in parts.items():
+            if args.only in (None, name):
+                run()
 
 
 if __name__ == "__main__":
