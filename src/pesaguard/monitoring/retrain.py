@@ -25,6 +25,7 @@ from pesaguard.errors import NotFoundError
 from pesaguard.features import FeatureConfig
 from pesaguard.models.bundle import ModelBundle, load_bundle
 from pesaguard.models.data import build_matrix, from_store
+from pesaguard.models.labeltiming import label_timing
 from pesaguard.models.train import Matrix, Progress
 from pesaguard.monitoring import gate as gate_mod
 from pesaguard.monitoring.config import GateConfig
@@ -108,6 +109,9 @@ def retrain(store: Store, settings: Settings, gate: GateConfig, as_of_ms: int | 
                                   if isinstance(v, int | float) and not isinstance(v, bool)}
     challenger.meta["gate"] = {"passed": result.passed, "champion_version": champ.version}
     challenger.meta["card_extra"] = gate_mod.card_section(result)
+    challenger.meta["label_timing"] = timing = label_timing(m.txns, m.labels, cfg)  # stated in the model card
+    if timing["warning"]:
+        say(f"WARNING: {timing['warning']}")
     rows = m.rows(periods.train_start, periods.holdout_start)
     # the score reference: the challenger's own out-of-sample scores on the holdout (in-sample scores
     # of a boosted model are sharper than anything it will see in service)
