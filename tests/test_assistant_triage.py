@@ -105,3 +105,15 @@ def test_urgent_messages_open_one_case_per_message_id(store: Store, tmp_path: ob
 def test_empty_message_is_refused(tmp_path: object) -> None:
     with pytest.raises(Exception, match="empty"):
         t.triage("   ", settings=Settings(home=tmp_path / "home"))  # type: ignore[operator]
+
+
+def test_conversation_turns_are_one_row_per_conversation_and_expire(store: Store) -> None:
+    from pesaguard.store.assistant import last_turn, save_turn
+
+    save_turn(store, "c-1", question="first", lang="en", chunk_id="a", ref="REV1", now_ms=1_000_000)
+    save_turn(store, "c-1", question="second", lang="sw", chunk_id="b", ref="REV2", now_ms=1_060_000)
+    row = last_turn(store, "c-1", max_age_ms=30 * 60_000, now_ms=1_100_000)
+    assert row is not None and (row["question"], row["lang"], row["ref"]) == ("second", "sw", "REV2")
+    assert store.scalar("SELECT COUNT(*) FROM assistant_conversations WHERE conversation_id = ?", ("c-1",)) == 1
+    assert last_turn(store, "c-1", max_age_ms=30 * 60_000, now_ms=1_060_000 + 30 * 60_000 + 1) is None
+    assert last_turn(store, "c-2", max_age_ms=30 * 60_000, now_ms=1_100_000) is None
