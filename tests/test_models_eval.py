@@ -126,3 +126,37 @@ def test_thin_validation_keeps_the_default_candidate(data: tuple[pd.DataFrame, p
     assert rows[0]["frauds"] >= MIN_VALIDATION_FRAUDS and not any("note" in r for r in rows)
     means = pd.DataFrame(rows).groupby("candidate")["average_precision"].mean()
     assert chosen.name == means.idxmax()
+
+
+def test_evaluate_cli_prints_the_handbook_protocol_writes_predictions_and_warns_on_untimed_labels(
+        data: tuple[pd.DataFrame, pd.DataFrame], env_home: Path, tmp_path: Path) -> None:
+    from pesaguard.cli.main import app
+
+    tx, lab = data
+    sim = tmp_path / "sim"
+    sim.mkdir()
+    tx.to_parquet(sim / "transactions.parquet")
+    untimed = lab.assign(known_at_ms=lab["txn_id"].map(tx.set_index("txn_id")["ts_ms"]))  # no delay given
+    untimed.to_parquet(sim / "labels.parquet")
+    preds, out = tmp_path / "preds.csv", tmp_path / "eval.json"
+    res = CliRunner().invoke(app, ["evaluate", "--train-start", "2024-01-10", "--train-end", "2024-01-16",
+                                   "--delay-days", "3", "--data", str(sim), "--candidates", GRID,
+                                   "--predictions", str(preds), "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "handbook: average_precision" in res.output and "handbook: card_precision_at_100" in res.output
+    assert "stamped known at their own transaction's time" in " ".join(res.output.split())
+    s = json.loads(out.read_text())
+    assert s["label_timing"]["untimed"] == s["label_timing"]["fraud_labels"] > 100  # those up to the test end
+    p = pd.read_csv(preds)
+    assert list(p.columns) == ["txn_id", "time", "ts_ms", "payer", "payee", "amount_minor", "is_fraud", "score",
+                               "in_handbook_test"]
+    assert len(p) == s["test_rows"] and p["txn_id"].isin(tx["txn_id"]).all()
+    assert p["in_handbook_test"].sum() == s["handbook"]["test_rows"]
+    from sklearn.metrics import average_precision_score
+
+    kept = p[p["in_handbook_test"]]
+    assert average_precision_score(kept["is_fraud"], kept["score"]) == pytest.approx(s["handbook"]["average_precision"])
+    bad = CliRunner().invoke(app, ["evaluate", "--train-start", "2024-01-10", "--train-end", "2024-01-16",
+                                   "--delay-days", "3", "--data", str(sim), "--candidates", GRID,
+                                   "--predictions", str(tmp_path / "preds.txt")])
+    assert bad.exit_code != 0 and ".parquet" in bad.output
