@@ -159,26 +159,25 @@ def test_the_safety_check_fails_an_answer_that_omits_a_needed_fact() -> None:
     assert safety.missing(["reversal-by-operator"], "Mtoa huduma atazirudisha.", "sw") == []
 
 
-def test_an_answer_lacking_a_safety_fact_gets_the_marked_action_first(kb_assistant: Assistant) -> None:
-    """A question about a PIN answered from a block that does not state the rule: the marked action
-    of a block that does is put first, with its own citation."""
-    a = kb_assistant.ask("The agent charged me extra and now asks for my PIN, is that allowed?")
-    assert not a.abstained and "pin-never-shared" in a.safety
-    assert safety.states("pin-never-shared", " ".join(s.text for s in a.sentences), "en")
-    for s in a.sentences:
-        assert s.supported and s.citations
-
-
-def test_with_no_marked_block_to_cite_the_answer_is_withheld(kb_settings: Settings, kb_index: KnowledgeIndex,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_answer_lacking_a_safety_fact_gets_the_marked_sentence_first(
+        kb_settings: Settings, kb_index: KnowledgeIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fees answer states no PIN rule; when the question needs it, the marked action of a block that
+    does is put first with its own citation; with no marked block to cite, the answer is withheld."""
     assistant = Assistant(kb_settings, index=kb_index)
-    monkeypatch.setattr(assistant, "_marked", lambda *a, **k: None)
-    # a block that does not say "never share" answers; nothing marked can be cited: fail closed
-    a = assistant.ask("How much does it cost to withdraw money at an agent? Should I give the agent my PIN?")
-    if a.safety_missing:
-        assert a.abstained and a.handoff and a.sentences == [] and "official customer care" in a.text
-    else:  # the answer block chosen states the fact itself
-        assert safety.states("pin-never-shared", a.text, "en")
+    q = "How much does it cost to withdraw money at an agent?"
+    plain = assistant.ask(q)
+    assert not plain.abstained and plain.ref == "FEE1" and plain.safety == []
+    assert not safety.states("pin-never-shared", plain.text, "en")
+    monkeypatch.setattr(safety, "required", lambda question, audience, marked=(): ["pin-never-shared"])
+    a = assistant.ask(q)
+    assert not a.abstained and a.safety == ["pin-never-shared"]
+    assert a.sentences[0].role == "safety" and safety.states("pin-never-shared", a.sentences[0].text, "en")
+    assert a.citations[a.sentences[0].citations[0] - 1].ref != "FEE1"  # cited to the block that states it
+    assert [s.text for s in a.sentences[-len(plain.sentences):]] == [s.text for s in plain.sentences]
+    monkeypatch.setattr(assistant, "_marked", lambda *args, **kwargs: None)
+    withheld = assistant.ask(q)
+    assert withheld.abstained and withheld.handoff and withheld.sentences == []
+    assert withheld.safety_missing == ["pin-never-shared"] and "official customer care" in withheld.text
 
 
 # -- the support check ----------------------------------------------------------------------------
