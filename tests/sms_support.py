@@ -1,8 +1,7 @@
-"""Shared by the SMS suites: the real model, trained once per test session (even under xdist)."""
+"""Shared by the SMS suites: the model shipped in the package (no training step) and a home that uses it."""
 
 from __future__ import annotations
 
-import fcntl
 import shutil
 from pathlib import Path
 
@@ -11,31 +10,19 @@ import pytest
 from pesaguard.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-SMS_DATA = ROOT.parent / "shared" / "data" / "sms"
-
-
-def _trained_dir(base: Path) -> Path:
-    """Train into ``base/sms-model`` unless another worker already did (a file lock serialises)."""
-    from pesaguard.sms.train import MODEL_FILE, save_model, train_model
-
-    out = base / "sms-model"
-    with (base / "sms-model.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (out / MODEL_FILE).is_file():
-            save_model(train_model(SMS_DATA), out)
-    return out
+SMS_DATA = ROOT.parent / "shared" / "data" / "sms"  # development data; tests that read it skip without it
 
 
 @pytest.fixture(scope="session")
-def sms_model_dir(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
-    if not SMS_DATA.is_dir():
-        pytest.skip(f"shared SMS data not found at {SMS_DATA}")
-    base = tmp_path_factory.getbasetemp()
-    if worker_id != "master":
-        base = base.parent  # shared by all xdist workers of this run
-    return _trained_dir(base)
+def sms_model_dir() -> Path:
+    """The folder of the shipped model (``pesaguard/sms/shipped``)."""
+    from pesaguard.sms.train import MODEL_FILE, shipped_dir
+
+    path = shipped_dir()
+    assert (path / MODEL_FILE).is_file(), f"no shipped SMS model in {path}: run `pesaguard sms train` and copy it"
+    return path
 
 
 def install_model(model_dir: Path, settings: Settings) -> None:
-    """Copy the trained model into ``settings``' home."""
+    """Copy a model into ``settings``' home (a check then uses it instead of the shipped one)."""
     shutil.copytree(model_dir, settings.models_dir / "sms", dirs_exist_ok=True)

@@ -21,30 +21,28 @@ from pesaguard.store import sms as sms_store
 EAT = timezone(timedelta(hours=3))
 T0 = int(datetime(2024, 1, 3, 14, 15, tzinfo=EAT).timestamp() * 1000)  # "3/1/24 at 2:15 PM" in Nairobi
 
-# (text, format, amount_minor, currency, code, payer phone)
+# (text, format, amount_minor, currency, code, payer phone): operator formats come from
+# pesaguard.sms.formats (parsed field by field), the last two from the generic YAML fallbacks.
 NOTICES: list[tuple[str, str, int, str, str | None, str | None]] = [
-    ("QK12AB34CD Confirmed. You have received Ksh5,000.00 from JOHN DOE 0712345678 on 3/1/24 at 2:15 PM "
+    ("SA32AB34CD Confirmed. You have received Ksh5,000.00 from JOHN DOE 0712345678 on 3/1/24 at 2:15 PM "
      "New M-PESA balance is Ksh7,250.00. Separate personal and business funds through Pochi la Biashara.",
-     "mpesa_ke_en", 500000, "KES", "QK12AB34CD", "0712345678"),
-    ("RBK3XY7ZQ1 Confirmed. You have received Ksh1,250.00 from EQUITY BANK 247247 on 3/1/24 at 2:15 PM. "
-     "New M-PESA balance is Ksh3,010.50.", "mpesa_ke_en_bank", 125000, "KES", "RBK3XY7ZQ1", None),
-    ("QK12AB34CD Imethibitishwa. Umepokea Ksh5,000.00 kutoka kwa JOHN DOE 0712345678 mnamo 3/1/24 saa 2:15 PM. "
-     "Salio jipya la M-PESA ni Ksh7,250.00.", "mpesa_ke_sw", 500000, "KES", "QK12AB34CD", "0712345678"),
+     "mpesa_ke_en_received", 500000, "KES", "SA32AB34CD", "0712345678"),
+    ("SA3K3XY7Q1 Confirmed. You have received Ksh1,250.00 from KILIMA BANK 247247 on 3/1/24 at 2:15 PM. "
+     "New M-PESA balance is Ksh3,010.50.", "mpesa_ke_en_received", 125000, "KES", "SA3K3XY7Q1", None),
+    ("SA32AB34CD Imethibitishwa. Umepokea Ksh5,000.00 kutoka kwa JOHN DOE 0712345678 mnamo 3/1/24 saa 2:15 PM. "
+     "Salio jipya la M-PESA ni Ksh7,250.00.", "mpesa_ke_sw_received", 500000, "KES", "SA32AB34CD", "0712345678"),
     ("9C12AB34CD Imethibitishwa. Umepokea Tsh20,000.00 kutoka 255754123456 - AMINA JUMA mnamo 3/1/24 saa 2:15 PM "
-     "Salio lako jipya la M-Pesa ni Tsh45,000.00.", "mpesa_tz_sw", 2000000, "TZS", "9C12AB34CD", "255754123456"),
+     "Salio lako jipya la M-Pesa ni Tsh45,000.00.", "mpesa_tz_sw_received", 2000000, "TZS", "9C12AB34CD",
+     "255754123456"),
     ("9C12AB34CD Confirmed. You have received Tsh20,000.00 from 255754123456 - AMINA JUMA on 3/1/24 at 2:15 PM "
-     "New M-Pesa balance is Tsh45,000.00.", "mpesa_tz_en", 2000000, "TZS", "9C12AB34CD", "255754123456"),
+     "New M-Pesa balance is Tsh45,000.00.", "mpesa_tz_en_received", 2000000, "TZS", "9C12AB34CD", "255754123456"),
     ("Muamala No: 7712345678. Umepokea TSh 20,000 kutoka kwa AMINA JUMA (255713123456). Salio jipya ni TSh 30,500.",
-     "tigopesa_tz", 2000000, "TZS", "7712345678", "255713123456"),
-    ("Umepokea Tsh 20,000 kutoka 255684123456 AMINA JUMA. Salio lako ni Tsh 25,000. Muamala: PP240312.1020.A12345",
-     "sw_umepokea_code_last", 2000000, "TZS", "PP240312.1020.A12345", "255684123456"),
+     "airtel_tz_sw_received", 2000000, "TZS", "7712345678", "255713123456"),
     ("TID: MP240312.1020.B12345. You have received UGX 50,000 from 256701234567 - JOHN OKELLO. "
-     "Your balance is UGX 80,000.", "airtel_money_en", 50000, "UGX", "MP240312.1020.B12345", "256701234567"),
-    ("You have received 5000 UGX from JOHN OKELLO (256772123456) on 2024-01-03 14:15:00. Reason: rent. "
-     "Your new balance: 12000 UGX. Financial Transaction Id: 1234567890.", "mtn_momo", 5000, "UGX", None,
-     "256772123456"),
-    ("You have received 5000 UGX from JOHN OKELLO. Your new balance: 12000 UGX. Financial Transaction Id: "
-     "1234567890.", "momo_code_last", 5000, "UGX", "1234567890", None),
+     "Your balance is UGX 80,000.", "airtel_ug_en_received", 50000, "UGX", "MP240312.1020.B12345", "256701234567"),
+    ("You have received UGX 5,000 from JOHN OKELLO (256772123456) on 2024-01-03 14:15:00. Reason: rent. "
+     "Your new balance: UGX 12,000. Financial Transaction Id: 1234567890.", "mtn_ug_en_received", 5000, "UGX",
+     "1234567890", "256772123456"),
     ("Umetumiwa Tsh 50,000 na JUMA ALLY. Salio lako jipya ni Tsh 52,000", "generic_sw", 5000000, "TZS", None, None),
     ("Dear customer you have received KES 10,000 from MARY 0711222333, kindly confirm", "generic_en", 1000000,
      "KES", None, "0711222333"),
@@ -56,14 +54,20 @@ def test_notification_formats_parse(text: str, fmt: str, amount: int, currency: 
                                     phone: str | None) -> None:
     claim = parse_claim(text)
     assert claim is not None
-    assert (claim.format, claim.amount_minor, claim.currency, claim.code, claim.payer_phone) == \
-        (fmt, amount, currency, code, phone)
+    assert claim.format == fmt or claim.format.startswith(fmt + "_")  # "_2", "_3": another shape of the same kind
+    assert (claim.amount_minor, claim.currency, claim.code, claim.payer_phone) == (amount, currency, code, phone)
 
 
 def test_notification_time_is_read_in_east_africa_time() -> None:
     claim = parse_claim(NOTICES[0][0])
     assert claim is not None and claim.sent_ms == T0
-    assert parse_claim(NOTICES[8][0]).sent_ms == T0  # type: ignore[union-attr]
+    assert parse_claim(NOTICES[7][0]).sent_ms == T0  # type: ignore[union-attr]
+
+
+def test_money_going_out_is_not_a_claim() -> None:
+    sent = ("SA32AB34CE Confirmed. Ksh500.00 sent to JANE DOE 0722123456 on 3/1/24 at 2:15 PM. New M-PESA balance is "
+            "Ksh1,845.67. Transaction cost, Ksh7.00.")
+    assert parse_claim(sent) is None
 
 
 @pytest.mark.parametrize("text", ["Hi mum, I'll send 500 later", "Nitakutumia pesa kesho asubuhi",
@@ -98,61 +102,80 @@ def _ledger(store: Store, rows: Sequence[tuple[str, int, str, str, int, str]]) -
 
 def test_claims_are_checked_against_the_ledger(store: Store) -> None:
     _ledger(store, [
-        ("QK12AB34CD", T0 + 20_000, "C0712345678", "C1", 500000, "KES"),
+        ("SA32AB34CD", T0 + 20_000, "C0712345678", "C1", 500000, "KES"),
         ("T-other", T0 - 60_000, "0711222333", "C1", 1000000, "KES"),
         ("T-ugx", T0, "256772123456", "C2", 5000, "UGX"),
     ])
     ke = parse_claim(NOTICES[0][0])
     assert ke is not None
-    assert check_claim(store, ke, "C1", None)[:2] == ("verified", "QK12AB34CD")  # by code
+    assert check_claim(store, ke, "C1", None)[:2] == ("verified", "SA32AB34CD")  # by code
     assert check_claim(store, ke, "C9", None)[0] == "no_match"  # another account
     status, txn, reasons = check_claim(store, ke, "C1", T0 + 30 * 86_400_000)
-    assert (status, txn) == ("verified", "QK12AB34CD")  # the notice's own time finds it
-    generic = parse_claim(NOTICES[11][0])
+    assert (status, txn) == ("verified", "SA32AB34CD")  # the notice's own time finds it
+    generic = parse_claim(NOTICES[9][0])
     assert generic is not None and generic.sent_ms is None
     assert check_claim(store, generic, "C1", T0)[:2] == ("verified", "T-other")  # by payer number
     assert check_claim(store, generic, "C1", T0 + 6 * 3600_000)[0] == "no_match"  # outside the window
-    momo = parse_claim(NOTICES[8][0])
+    momo = parse_claim(NOTICES[7][0])
     assert momo is not None and check_claim(store, momo, "C2", None)[:2] == ("verified", "T-ugx")
-    fake = parse_claim(NOTICES[0][0].replace("5,000.00", "50,000.00"))
+    fake = parse_claim(NOTICES[0][0].replace("5,000.00", "5,500.00"))
     assert fake is not None
     status, _, reasons = check_claim(store, fake, "C1", T0)
     assert status == "no_match" and reasons[0].startswith("no such incoming transaction")
 
 
 class _FixedModel:
-    """Stands in for the text model so these tests isolate the claim rules."""
+    """Stands in for the text model so these tests isolate the claim and format rules."""
 
     scam_threshold, suspicious_threshold, version = 0.5, 0.2, "fixed"
 
     def __init__(self, score: float) -> None:
         self.value = score
 
-    def score(self, norm: Sequence[str]) -> np.ndarray:
-        return np.full(len(norm), self.value)
+    def proba(self, norm: Sequence[str]) -> np.ndarray:
+        return np.tile([1.0 - self.value, 0.0, self.value], (len(norm), 1))
 
     def top_terms(self, norm: str, k: int = 3) -> list[str]:
         return []
 
 
 def test_claim_rules_set_the_verdict(store: Store, settings: Settings) -> None:
-    _ledger(store, [("QK12AB34CD", T0, "C0712345678", "C1", 500000, "KES")])
+    _ledger(store, [("SA32AB34CD", T0, "C0712345678", "C1", 500000, "KES")])
     text = NOTICES[0][0]
     shield = Shield(_FixedModel(0.05), settings)  # type: ignore[arg-type]
     real = shield.check(text, sender="MPESA", to="C1", store=store)
-    assert (real.verdict, real.claim_check.status, real.claim_check.matched_txn_id) == \
-        ("genuine", "verified", "QK12AB34CD")
-    forged = shield.check(text.replace("5,000.00", "15,000.00"), sender="MPESA", to="C1", store=store)
-    assert forged.verdict == "scam" and forged.scam_type == "reversal"
+    assert (real.verdict, real.category, real.claim_check.status, real.claim_check.matched_txn_id) == \
+        ("genuine", "genuine", "verified", "SA32AB34CD")
+    assert real.notification is not None and real.notification.consistent and real.notification.kind == "received"
+    # the same notice with the amount changed (balance still covers it): the ledger has no such payment
+    forged = shield.check(text.replace("5,000.00", "5,500.00"), sender="MPESA", to="C1", store=store)
+    assert forged.verdict == "scam" and forged.scam_type == "reversal" and forged.category == "scam"
     assert any(r.startswith("no such incoming transaction") for r in forged.reasons)
     spoofed = shield.check(text, sender="0799111222", to="C1", store=store)
     assert spoofed.verdict == "suspicious" and spoofed.claim_check.sender_is_operator is False
+    assert any("personal phone number" in r for r in spoofed.reasons)
     unchecked = shield.check(text, sender="0799111222")
     assert unchecked.verdict == "suspicious" and unchecked.claim_check.status == "not_checked"
     plea = shield.check(text + " Sorry I sent to the wrong number, please reverse it", sender="MPESA")
-    assert (plea.verdict, plea.scam_type) == ("scam", "reversal")  # no operator notice asks for it back
+    assert (plea.verdict, plea.scam_type, plea.category) == ("scam", "reversal", "scam")
+    assert any("asks for the money back" in r for r in plea.reasons)
     plain = shield.check("See you at church tomorrow", sender="0799111222", to="C1", store=store)
-    assert plain.verdict == "genuine" and plain.claim_check.status == "not_a_claim"
+    assert plain.verdict == "genuine" and plain.claim_check.status == "not_a_claim" and plain.notification is None
+
+
+def test_a_consistent_notification_is_genuine_whatever_the_model_or_sender_id_says(settings: Settings) -> None:
+    worried = Shield(_FixedModel(0.97), settings)  # type: ignore[arg-type]
+    text = ("SENT UGX 105,000 to NAME 07XXXXXXXX. Fee UGX 1,500. Bal UGX 20,000. Trans ID 12345678901")
+    for sender in (None, "AirtelMoney", "AIRTEL"):
+        r = worried.check(text, sender=sender)
+        assert (r.verdict, r.category) == ("genuine", "genuine"), sender
+        assert r.notification is not None and r.notification.operator == "airtel_ug"
+        assert r.reasons[0].startswith("matches the Airtel Money Uganda notification format")
+    scam = worried.check(text + ". Please send it back, call 0772123456")
+    assert (scam.verdict, scam.category) == ("scam", "scam") and scam.notification is not None
+    assert not scam.notification.consistent and len(scam.notification.problems) == 2
+    lookalike = Shield(_FixedModel(0.01), settings).check(text, sender="AirteIMoney")  # capital I for l
+    assert lookalike.verdict == "scam" and any("imitates an operator" in r for r in lookalike.reasons)
 
 
 def test_saved_sms_are_redacted_idempotent_and_become_events(store: Store, settings: Settings,
@@ -177,6 +200,7 @@ def test_saved_sms_are_redacted_idempotent_and_become_events(store: Store, setti
     assert list(events.columns) == ["account_id", "ts_ms", "scam_type", "score"]
     assert events.to_dict("records") == [{"account_id": "C7", "ts_ms": T0, "scam_type": "reversal",
                                           "score": pytest.approx(0.97)}]
+    assert row["category"] == "scam"
     assert sms_store.scam_sms_events(store, T0 + 1, None).empty
 
 

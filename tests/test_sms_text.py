@@ -86,6 +86,25 @@ def test_advice_about_pins_is_not_phishing() -> None:
         "pin_phishing"
 
 
+def test_uci_spam_is_split_into_prize_scams_and_marketing() -> None:
+    from pesaguard.sms.data import uci_spam_kind
+
+    assert uci_spam_kind("URGENT! You have WON a £1000 prize. Call 09061701461 to claim") == "scam"
+    assert uci_spam_kind("Get ur 1st RINGTONE FREE NOW! Reply TONE. Opt out send STOP") == "promotion"
+
+
+def test_three_way_metrics() -> None:
+    from pesaguard.sms.metrics import three_way
+
+    truth = np.array([0, 0, 0, 1, 1, 2, 2, 2])
+    pred = np.array([0, 0, 2, 1, 0, 2, 2, 1])
+    m = three_way(truth, pred)
+    assert m["genuine_flagged_scam"] == pytest.approx(1 / 3) and m["promotion_flagged_scam"] == 0
+    assert m["scam"]["precision"] == pytest.approx(2 / 3) and m["scam"]["recall"] == pytest.approx(2 / 3)
+    assert m["unwanted"]["recall"] == pytest.approx(4 / 5)  # a promotion called genuine is the one miss
+    assert m["confusion"]["scam"] == {"genuine": 0, "promotion": 1, "scam": 2}
+
+
 def test_metrics_on_a_known_case() -> None:
     m = scam_metrics([0, 0, 0, 1, 1], [0.1, 0.2, 0.6, 0.7, 0.9], threshold=0.5)
     assert (m["precision"], m["recall"], m["pr_auc"]) == (pytest.approx(2 / 3), 1.0, 1.0)
@@ -97,7 +116,7 @@ def test_metrics_on_a_known_case() -> None:
 
 def test_dedupe_after_normalisation_and_conflicts_dropped() -> None:
     df = pd.DataFrame({"text": ["Call 0712345678 NOW", "call 0799999999 now", "hi", "hi ", "x", "X"],
-                       "label": [1, 1, 0, 0, 0, 1], "source": ["a"] * 6})
+                       "category": ["scam", "scam", "genuine", "genuine", "genuine", "scam"], "source": ["a"] * 6})
     out = dedupe(df)
     assert sorted(out["norm"]) == ["call <phone> now", "hi"]
 
@@ -116,15 +135,11 @@ def test_template_groups_join_near_duplicates_and_folds_keep_them_apart() -> Non
 
 def test_augmentation_makes_placeholders_uninformative() -> None:
     norm = ["habari yako", "tuma pesa <phone>", "karibu nyumbani", "piga <phone> sasa"]
-    texts, labels, origin = augment(norm, np.array([0, 1, 0, 1]))
+    texts, origin = augment(norm, np.array([True, False, True, False]))
+    genuine = np.array([True, False, True, False])[origin]
     with_phone = np.array(["<phone>" in t or "<url>" in t for t in texts])
-    assert len(texts) == 6 and with_phone[labels == 0].mean() == pytest.approx(0.5)  # genuine copies only
+    assert len(texts) == 6 and with_phone[genuine].mean() == pytest.approx(0.5)  # genuine copies only
     assert list(origin) == [0, 1, 2, 3, 0, 2] and set(texts[4].split()) - set(norm[0].split()) <= {"<phone>", "<url>"}
-    texts, labels, origin = augment(norm, np.array([0, 1, 0, 1]), scam_copies=True)
-    with_phone = np.array(["<phone>" in t or "<url>" in t for t in texts])
-    assert with_phone[labels == 0].mean() == pytest.approx(0.5)
-    assert with_phone[labels == 1].mean() == pytest.approx(0.5)
-    assert list(origin[:4]) == [0, 1, 2, 3] and set(origin[4:]) == {0, 1, 2, 3}
 
 
 def test_read_labelled_errors_name_file_and_columns(tmp_path: Path) -> None:
@@ -140,7 +155,14 @@ def test_read_labelled_errors_name_file_and_columns(tmp_path: Path) -> None:
     tsv = tmp_path / "y.tsv"
     tsv.write_text("spam\tWIN a prize\nham\thi there\n")
     df = read_labelled(tsv, 1, 0, ["spam"])
-    assert list(df["label"]) == [1, 0] and list(df["text"]) == ["WIN a prize", "hi there"]
+    assert list(df["category"]) == ["scam", "genuine"] and list(df["text"]) == ["WIN a prize", "hi there"]
+    assert list(df["label"]) == ["spam", "ham"]
+    three = tmp_path / "z.csv"
+    three.write_text("text,kind\nwin,fraud\nsale,promo\nhi,ok\n")
+    df = read_labelled(three, "text", "kind", ["fraud"], ["promo"])
+    assert list(df["category"]) == ["scam", "promotion", "genuine"]
+    with pytest.raises(InputError, match="no row has the promotion label"):
+        read_labelled(three, "text", "kind", ["fraud"], ["ads"])
     with pytest.raises(InputError, match="available columns: 0, 1"):
         read_labelled(tsv, 2, 0, ["spam"])
 

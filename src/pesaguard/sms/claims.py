@@ -1,18 +1,20 @@
-"""Money-received claims: parse "you have received ..." notifications and check them against the ledger.
+"""Money-received claims: what a "you have received ..." notification says, checked against the ledger.
 
 A fake "Confirmed. You have received KES 5,000 ..." followed by "I sent it by mistake, please send it
 back" is the commonest mobile-money scam in East Africa. The text alone can look perfect; the ledger
 cannot be faked: :func:`check_claim` asks the store whether that account really received that amount
 around that time.
 
-Formats are named regexes in ``claim_formats.yaml`` next to this module; operators add their own in
-``HOME/sms_claim_formats.yaml`` (tried first). Amounts become integer minor units using the
-currency's ISO 4217 exponent (KES, TZS: 2; UGX, RWF: 0).
+Where a claim comes from, in order: the operator's own formats in ``HOME/sms_claim_formats.yaml``
+(named regexes, tried first); every operator format of :mod:`pesaguard.sms.formats` (money-in kinds:
+received, deposit, refund, reversal), whose parsed fields become the claim; the generic English and
+Swahili fallbacks in ``claim_formats.yaml`` next to this module. Amounts become integer minor units
+using the currency's ISO 4217 exponent (KES, TZS: 2; UGX, RWF: 0).
 
->>> c = parse_claim("QK12AB34CD Confirmed. You have received Ksh5,000.00 from JOHN DOE 0712345678 "
+>>> c = parse_claim("SA32AB34CD Confirmed. You have received Ksh5,000.00 from JOHN DOE 0712345678 "
 ...                 "on 3/1/24 at 2:15 PM New M-PESA balance is Ksh7,250.00.")
 >>> (c.format, c.code, c.amount_minor, c.currency, c.payer_phone)
-('mpesa_ke_en', 'QK12AB34CD', 500000, 'KES', '0712345678')
+('mpesa_ke_en_received', 'SA32AB34CD', 500000, 'KES', '0712345678')
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from typing import Any
 import yaml
 
 from pesaguard.errors import ConfigError
+from pesaguard.sms.formats import MONEY_IN, Notification
+from pesaguard.sms.formats import parse as parse_notifications
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +56,7 @@ MACROS: dict[str, str] = {
 _CURRENCY_CODES = {"KSH": "KES", "KSHS": "KES", "KES": "KES", "TSH": "TZS", "TSHS": "TZS", "TZS": "TZS",
                    "UGX": "UGX", "USH": "UGX", "USHS": "UGX", "RWF": "RWF", "ZMW": "ZMW", "MWK": "MWK",
                    "GHS": "GHS", "USD": "USD"}
-_ZERO_DECIMAL = {"UGX", "RWF"}
+_ZERO_DECIMAL = {"UGX", "RWF", "XAF"}
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class ClaimFormat:
     currency: str | None = None
     date_order: str = "dmy"
     utc_offset_hours: float = 3.0
+    packaged: bool = False  # a generic fallback shipped with pesaguard (tried after the operator formats)
 
 
 @dataclass(frozen=True)
@@ -102,7 +107,7 @@ class ClaimCheck:
         }
 
 
-def compile_format(entry: dict[str, Any], source: str) -> ClaimFormat:
+def compile_format(entry: dict[str, Any], source: str, packaged: bool = False) -> ClaimFormat:
     """One YAML entry -> :class:`ClaimFormat`; a bad entry is a :class:`ConfigError` naming it."""
     name = entry.get("name")
     pattern = entry.get("pattern")
@@ -117,23 +122,23 @@ def compile_format(entry: dict[str, Any], source: str) -> ClaimFormat:
     if "amount" not in regex.groupindex:
         raise ConfigError(f"claim format {name!r} has no {{amount}}", file=source, hint="add {amount}")
     return ClaimFormat(name, regex, entry.get("currency"), str(entry.get("date_order", "dmy")),
-                       float(entry.get("utc_offset_hours", 3.0)))
+                       float(entry.get("utc_offset_hours", 3.0)), packaged)
 
 
-def _read_formats(text: str, source: str) -> list[ClaimFormat]:
+def _read_formats(text: str, source: str, packaged: bool = False) -> list[ClaimFormat]:
     try:
         doc = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"cannot parse claim formats: {exc}", file=source, hint="fix the YAML") from exc
     entries = doc.get("formats", []) if isinstance(doc, dict) else []
-    return [compile_format(e, source) for e in entries]
+    return [compile_format(e, source, packaged) for e in entries]
 
 
 @lru_cache(maxsize=8)
 def load_formats(extra_file: Path | None = None) -> tuple[ClaimFormat, ...]:
     """The operator's formats (if ``extra_file`` exists) followed by the packaged ones."""
     packaged = resources.files("pesaguard.sms").joinpath("claim_formats.yaml").read_text(encoding="utf-8")
-    formats = _read_formats(packaged, "pesaguard/sms/claim_formats.yaml")
+    formats = _read_formats(packaged, "pesaguard/sms/claim_formats.yaml", packaged=True)
     if extra_file is not None and extra_file.is_file():
         formats = _read_formats(extra_file.read_text(encoding="utf-8"), str(extra_file)) + formats
     return tuple(formats)
@@ -188,23 +193,53 @@ def _when(date: str | None, time: str | None, fmt: ClaimFormat) -> int | None:
     return int(local.astimezone(UTC).timestamp() * 1000)
 
 
-def parse_claim(text: str, formats: tuple[ClaimFormat, ...] | None = None, default_currency: str = "KES") -> Claim | None:
-    """The claim a notification makes, or ``None`` when the text is not a money-received notice."""
+def parse_claim(text: str, formats: tuple[ClaimFormat, ...] | None = None, default_currency: str = "KES",
+                notification: Notification | None = None) -> Claim | None:
+    """The claim a notification makes, or ``None`` when the text is not a money-in notice.
+
+    ``notification`` is the operator format the text already matched (:func:`pesaguard.sms.formats.inspect`);
+    without it the library is asked here.
+    """
     flat = " ".join(unicodedata.normalize("NFKC", text).split())
-    for fmt in formats if formats is not None else load_formats():
-        m = fmt.regex.search(flat)
-        if not m:
-            continue
-        g = m.groupdict()
-        currency = _currency(g, fmt, default_currency)
-        amount = _amount_minor(g["amount"], currency)
-        if amount is None:
-            continue
-        name = (g.get("name") or "").strip(" .-") or None
-        phone = (g.get("phone") or "").replace(" ", "") or None
-        code = (g.get("code") or "").strip(".") or None
-        return Claim(fmt.name, amount, currency, code, name, phone, _when(g.get("date"), g.get("time"), fmt))
+    formats = formats if formats is not None else load_formats()
+    for fmt in (f for f in formats if not f.packaged):
+        claim = _regex_claim(flat, fmt, default_currency)
+        if claim is not None:
+            return claim
+    if notification is None:
+        found = parse_notifications(text)
+        notification = found[0][0] if found else None
+    if notification is not None:
+        if notification.kind in MONEY_IN and notification.amount_minor and notification.currency:
+            return Claim(notification.format, notification.amount_minor, notification.currency, notification.txn_id,
+                         notification.counterparty, _clean_phone(notification.counterparty_phone),
+                         notification.when_ms)
+        return None  # an operator notification of money going out, a balance, an airtime purchase...
+    for fmt in (f for f in formats if f.packaged):
+        claim = _regex_claim(flat, fmt, default_currency)
+        if claim is not None:
+            return claim
     return None
+
+
+def _clean_phone(phone: str | None) -> str | None:
+    value = (phone or "").replace(" ", "").replace("-", "")
+    return value or None
+
+
+def _regex_claim(flat: str, fmt: ClaimFormat, default_currency: str) -> Claim | None:
+    m = fmt.regex.search(flat)
+    if not m:
+        return None
+    g = m.groupdict()
+    currency = _currency(g, fmt, default_currency)
+    amount = _amount_minor(g["amount"], currency)
+    if amount is None:
+        return None
+    name = (g.get("name") or "").strip(" .-") or None
+    phone = (g.get("phone") or "").replace(" ", "") or None
+    code = (g.get("code") or "").strip(".") or None
+    return Claim(fmt.name, amount, currency, code, name, phone, _when(g.get("date"), g.get("time"), fmt))
 
 
 def sender_is_operator(sender: str | None, operator_ids: list[str]) -> bool | None:

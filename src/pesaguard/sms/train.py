@@ -1,11 +1,12 @@
 """Train, save and load the SMS text model, with a JSON model card (data hashes, protocol, metrics).
 
-The model lives in ``settings.models_dir / "sms"``: ``model.joblib`` (sklearn objects) and
-``model_card.json``. No model is shipped inside the package (a pickle is tied to one scikit-learn
-version), and none is trained on first use: training takes about half a minute on two cores (the
-simulator run, de-duplication, five template-disjoint folds for each candidate recipe and the final
-fit), more than the ~20 s a first request or command could hide, so :func:`load_text_model` raises
-:class:`ModelNotReadyError` naming ``pesaguard sms train`` instead.
+A trained model ships in the package (``pesaguard/sms/shipped``): ``pesaguard sms check`` works
+right after ``pip install``. ``pesaguard sms train`` rebuilds it from what the package holds (the two
+public corpora in ``pesaguard/sms/corpora`` and the generated messages, family ``a``, seed 0) and
+writes it to ``settings.models_dir / "sms"``, which :func:`load_text_model` prefers to the shipped
+copy. The card records the sha256 of every input, so a retrained model can be compared with the
+shipped one. A simulator run (``--sim``) can be added; the shipped model does not use one, so it
+depends on nothing outside the package.
 """
 
 from __future__ import annotations
@@ -14,152 +15,144 @@ import hashlib
 import json
 import logging
 import platform
-import tempfile
 import time
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import pandas as pd
 import sklearn
 
 from pesaguard.config import Settings
 from pesaguard.errors import ModelNotReadyError
-from pesaguard.sms.data import dedupe, load_corpus, template_groups
-from pesaguard.sms.metrics import scam_metrics
-from pesaguard.sms.model import MODEL_FORMAT, RECIPES, TextModel, fit_text_model
+from pesaguard.sms.data import CATEGORY_INDEX, assign_groups, dedupe, load_corpus
+from pesaguard.sms.metrics import category_metrics
+from pesaguard.sms.model import DEFAULT_C, MODEL_FORMAT, TextModel, fit_text_model
 
 log = logging.getLogger(__name__)
 
-MODEL_FILE = "model.joblib"
+MODEL_FILE = "model.npz"
 CARD_FILE = "model_card.json"
+SIM_CAP = 2500  # simulated messages kept when a run is added, so its templates do not swamp real texts
 
 
 def model_dir(settings: Settings) -> Path:
     return settings.models_dir / "sms"
 
 
-#: The simulated SMS run added when no ``--sim`` is given: a small world with a busy scam stream
-#: (about 1.5 s). Its genuine messages are mostly operator notifications, which the public corpora lack.
-SIM_RUN = {"accounts": 1000, "days": 20, "seed": 7, "spam_rate": 0.6, "panel_share": 0.3}
-SIM_CAPS = {0: 1500, 1: 1000}  # simulated messages kept per class, so templates do not swamp real texts
+def shipped_dir() -> Path:
+    """The folder of the model shipped in the package."""
+    return Path(str(resources.files("pesaguard.sms").joinpath("shipped")))
 
 
-def simulate_sms(out_dir: Path) -> Path:
-    """Run the simulator (:data:`SIM_RUN`) into ``out_dir``; returns its ``sms.parquet``."""
-    from pesaguard.simulate import SimConfig, SmsConfig, simulate
-
-    run = SIM_RUN
-    cfg = SimConfig(accounts=run["accounts"], days=run["days"], seed=run["seed"],
-                    sms=SmsConfig(spam_rate=run["spam_rate"], panel_share=run["panel_share"]))
-    simulate(cfg, out_dir)
-    return out_dir / "sms.parquet"
+def corpus_sha256(df: pd.DataFrame) -> str:
+    """A digest of the texts and categories trained on, in order."""
+    h = hashlib.sha256()
+    for text, cat, src in zip(df["text"], df["category"], df["source"], strict=True):
+        h.update(f"{src}\x1f{cat}\x1f{text}\x1e".encode())
+    return h.hexdigest()
 
 
-def _cap_simulated(df: pd.DataFrame, seed: int, factor: float = 1.0) -> pd.DataFrame:
-    """At most ``factor * SIM_CAPS[label]`` simulated messages per class, sampled at random."""
-    sim = df["source"] == "sim"
-    keep = [df[~sim]]
-    for label, cap in SIM_CAPS.items():
-        part = df[sim & (df["label"] == label)]
-        keep.append(part.sample(n=min(int(cap * factor), len(part)), random_state=seed))
-    return pd.concat(keep).sort_index().reset_index(drop=True)
+def training_corpus(data_dir: Path | None = None, sim: Path | None = None, seed: int = 0) -> tuple[pd.DataFrame,
+                                                                                                    dict[str, str]]:
+    """The de-duplicated training corpus and the sha256 of each input (``training_corpus``: of the texts used)."""
+    raw, hashes = load_corpus(data_dir, sim, seed=seed)
+    if sim is not None:
+        is_sim = raw["source"] == "sim"
+        kept = raw[is_sim].sample(n=min(SIM_CAP * 2, int(is_sim.sum())), random_state=seed)
+        raw = pd.concat([raw[~is_sim], kept]).sort_index()
+    df = dedupe(raw)
+    if sim is not None:
+        is_sim = df["source"] == "sim"
+        df = pd.concat([df[~is_sim], df[is_sim].head(SIM_CAP)]).reset_index(drop=True)
+    hashes["training_corpus"] = corpus_sha256(df)
+    return df, hashes
 
 
-def train_model(data_dir: Path, sim: Path | None = None, *, simulate: bool = True, folds: int = 5, seed: int = 0,
-                step: Callable[[str], None] | None = None) -> TextModel:
-    """Fit the text model on the shared corpora plus simulated SMS and fill its card.
+def training_frame(data_dir: Path | None = None, sim: Path | None = None, seed: int = 0) -> tuple[pd.DataFrame,
+                                                                                                   dict[str, str]]:
+    """:func:`training_corpus` with template groups (column ``tgroup``) and the category index ``y``."""
+    df, hashes = training_corpus(data_dir, sim, seed)
+    df["tgroup"] = assign_groups(df)
+    df["y"] = df["category"].map(CATEGORY_INDEX).astype(int)
+    return df, hashes
 
-    ``sim`` is a simulator run (its ``sms.parquet`` or ``--out`` folder); without one and with
-    ``simulate`` the simulator is run here (:data:`SIM_RUN`, deterministic).
-    """
+
+def train_model(data_dir: Path | None = None, sim: Path | None = None, *, folds: int = 5, seed: int = 0,
+                c: float = DEFAULT_C, step: Callable[[str], None] | None = None) -> TextModel:
+    """Fit the text model on the training corpus (see :func:`training_frame`) and fill its card."""
     started = time.time()
     say = step or (lambda _msg: None)
-    say("reading and de-duplicating")
-    with tempfile.TemporaryDirectory(prefix="pesaguard-sms-") as tmp:
-        sim_info: dict[str, Any] | None = {"path": str(sim)} if sim is not None else None
-        if sim is None and simulate:
-            sim = simulate_sms(Path(tmp))
-            sim_info = {"generated": SIM_RUN}
-        raw, hashes = load_corpus(Path(data_dir), sim)
-    # Sample before de-duplicating (normalising 10k simulated texts costs seconds), then cap exactly.
-    df = _cap_simulated(dedupe(_cap_simulated(raw, seed, factor=1.5)), seed)
-    say("clustering templates")
-    groups = np.zeros(len(df), dtype=np.int64)
-    offset = 0
-    for source in sorted(df["source"].unique()):  # clusters never span sources
-        idx = np.flatnonzero(df["source"].to_numpy() == source)
-        g = template_groups(list(df["norm"].iloc[idx]))
-        groups[idx] = g + offset
-        offset += int(g.max()) + 1
-    say("choosing the recipe, fitting and calibrating")
-    y = df["label"].to_numpy()
-    model, fitted = fit_text_model(list(df["norm"]), y, groups, k=folds, seed=seed)
-    oof = fitted.oof
-    metrics: dict[str, Any] = {"all": scam_metrics(y, oof, model.scam_threshold)}
+    say("reading, generating and de-duplicating")
+    df, hashes = training_frame(data_dir, sim, seed)
+    say("counting n-grams, calibrating on template-disjoint folds, fitting")
+    y = df["y"].to_numpy()
+    model, oof = fit_text_model(list(df["norm"]), y, df["tgroup"].to_numpy(), c=c, k=folds, seed=seed)
+    metrics: dict[str, Any] = {"all": category_metrics(y, oof, model.scam_threshold)}
     for source, part in df.groupby("source"):
         idx = part.index.to_numpy()
-        metrics[str(source)] = scam_metrics(y[idx], oof[idx], model.scam_threshold)
-    recipe_key = [hashes, [r.label for r in RECIPES], folds, seed, MODEL_FORMAT, SIM_CAPS]
-    version = hashlib.blake2b(json.dumps(recipe_key, sort_keys=True).encode(), digest_size=6).hexdigest()
-    model.version = f"sms-{version}"
+        metrics[str(source)] = category_metrics(y[idx], oof[idx], model.scam_threshold)
+    key = [hashes, folds, seed, c, MODEL_FORMAT]
+    model.version = "sms-" + hashlib.blake2b(json.dumps(key, sort_keys=True).encode(), digest_size=6).hexdigest()
     model.card = {
-        "model": "char_wb 2-5 + word 1-2 TF-IDF -> linear SVM, Platt-calibrated",
+        "model": "char_wb 2-5 + word 1-2 TF-IDF -> two linear SVM heads (unwanted; scam | unwanted), Platt-calibrated",
         "version": model.version,
         "format": MODEL_FORMAT,
         "trained_at": pd.Timestamp.now(tz="UTC").isoformat(),
         "train_seconds": round(time.time() - started, 1),
-        "data": {"files_sha256": hashes, "simulated": sim_info, "rows_read": len(raw), "rows_used": len(df),
-                 "per_source": {str(k): {"genuine": int((v == 0).sum()), "scam": int((v == 1).sum())}
-                                for k, v in df.groupby("source")["label"]}},
-        "params": {"C": fitted.recipe.c, "augmentation": fitted.recipe.augmentation, "folds": folds, "seed": seed,
-                   "recipe_selection": {"rule": "highest template-disjoint out-of-fold F1 (all corpora)",
-                                        "out_of_fold": fitted.scores},
-                   "sim_caps": SIM_CAPS,
+        "data": {"sha256": hashes, "rows_used": len(df), "features": [len(v) for v in model.vocabularies],
+                 "per_source": {str(k): {c: int((v == c).sum()) for c in ("genuine", "promotion", "scam")}
+                                for k, v in df.groupby("source")["category"]}},
+        "params": {"C": c, "folds": folds, "seed": seed, "augmentation": "each genuine text also with a phone or link",
                    "scam_threshold": model.scam_threshold, "suspicious_threshold": model.suspicious_threshold},
-        "protocol": "template-disjoint StratifiedGroupKFold out-of-fold scores (char 5-gram cosine > 0.8 "
-                    "components), after de-duplication of normalised texts; the metrics are the chosen recipe's "
-                    "on the folds that chose it (benchmarks/bench_sms.py reports the nested figures)",
+        "protocol": "template-disjoint StratifiedGroupKFold out-of-fold probabilities (char 5-gram cosine > 0.8 "
+                    "components and generator templates), after de-duplication of normalised texts; in-source: "
+                    "benchmarks/bench_sms.py reports the leave-one-source-out figures",
         "metrics_oof": metrics,
-        "versions": {"python": platform.python_version(), "sklearn": sklearn.__version__},
+        "versions": {"python": platform.python_version(), "sklearn": sklearn.__version__, "numpy": np.__version__},
     }
     return model
 
 
 def save_model(model: TextModel, directory: Path) -> Path:
-    """Write ``model.joblib`` and ``model_card.json`` atomically into ``directory``."""
+    """Write ``model.npz`` and ``model_card.json`` into ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
-    tmp = directory / (MODEL_FILE + ".tmp")
-    joblib.dump(model, tmp, compress=3)
-    tmp.replace(directory / MODEL_FILE)
+    path = directory / MODEL_FILE
+    model.save(path)
     (directory / CARD_FILE).write_text(json.dumps(model.card, indent=2, sort_keys=True, default=str) + "\n",
                                        encoding="utf-8")
     _CACHE.clear()
-    return directory / MODEL_FILE
+    return path
 
 
 _CACHE: dict[tuple[str, float], TextModel] = {}
 
 
+def model_path(settings: Settings) -> Path:
+    """The model a check uses: one trained into HOME, else the one shipped in the package."""
+    trained = model_dir(settings) / MODEL_FILE
+    return trained if trained.is_file() else shipped_dir() / MODEL_FILE
+
+
 def load_text_model(settings: Settings) -> TextModel:
-    """The trained model (cached per file and modification time)."""
-    path = model_dir(settings) / MODEL_FILE
+    """The model of :func:`model_path` (cached per file and modification time)."""
+    path = model_path(settings)
     if not path.is_file():
         raise ModelNotReadyError(f"no SMS model at {path}", file=path,
-                                 hint="run `pesaguard sms train` first (about half a minute)")
+                                 hint="reinstall pesaguard (the package ships one) or run `pesaguard sms train`")
     key = (str(path.resolve()), path.stat().st_mtime)
     model = _CACHE.get(key)
     if model is None:
+        card_file = path.with_name(CARD_FILE)
         try:
-            model = joblib.load(path)
-        except Exception as exc:  # a pickle from another sklearn version, a truncated file
+            card = json.loads(card_file.read_text(encoding="utf-8")) if card_file.is_file() else {}
+            model = TextModel.load(path, card)
+        except (ValueError, OSError, KeyError) as exc:  # another format, a truncated file
             raise ModelNotReadyError(f"cannot load the SMS model at {path}: {exc}", file=path,
-                                     hint="retrain it with `pesaguard sms train`") from exc
-        if not isinstance(model, TextModel) or model.format != MODEL_FORMAT:
-            raise ModelNotReadyError(f"the SMS model at {path} is from an incompatible version", file=path,
-                                     hint="retrain it with `pesaguard sms train`")
+                                     hint="retrain it with `pesaguard sms train`, or delete it to use the shipped "
+                                          "model") from exc
         _CACHE.clear()
         _CACHE[key] = model
     return model

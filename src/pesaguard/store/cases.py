@@ -74,7 +74,7 @@ def account_timeline(store: Store, account_id: str, limit: int = 200) -> list[di
         " d.action, d.score FROM transactions t LEFT JOIN decisions d ON d.txn_id = t.txn_id"
         " WHERE t.payer = ? OR t.payee = ? ORDER BY t.ts_ms DESC LIMIT ?", (account_id, account_id, limit))
     sms = store.query_dicts(
-        "SELECT msg_id, ts_ms, sender, text_redacted, verdict, score FROM sms_messages WHERE recipient = ?"
+        "SELECT msg_id, ts_ms, sender, text_redacted, verdict, score, category FROM sms_messages WHERE recipient = ?"
         " ORDER BY ts_ms DESC LIMIT ?", (account_id, limit))
     items = [{"kind": "txn", **t} for t in txns] + [{"kind": "sms", **s} for s in sms]
     items.sort(key=lambda i: i["ts_ms"], reverse=True)

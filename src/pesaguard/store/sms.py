@@ -18,7 +18,7 @@ from pesaguard.store.base import Store
 from pesaguard.store.core import _range
 
 SMS_COLUMNS = ("msg_id", "ts_ms", "sender", "recipient", "text_redacted", "text_hash", "label", "scam_type",
-               "verdict", "score")
+               "verdict", "score", "category")
 CHECK_COLUMNS = ("msg_id", "checked_ms", "model_version", "reasons", "claim_status", "claim_txn_id")
 SCAM_EVENT_COLUMNS = ("account_id", "ts_ms", "scam_type", "score")
 
@@ -62,14 +62,14 @@ def _conflict(msg_id: str) -> ConflictError:
                          hint="use a new msg_id for a new message; resend the same text to check it again")
 
 
-
 def save_checked_sms(store: Store, *, msg_id: str, ts_ms: int, sender: str, recipient: str | None,
                      text_redacted: str, text_hash: str, verdict: str, score: float, scam_type: str | None,
                      model_version: str, reasons: Sequence[str], claim_status: str,
                      claim_txn_id: str | None = None, checked_ms: int | None = None,
-                     label: str | None = None) -> bool:
+                     label: str | None = None, category: str | None = None) -> bool:
     """Store one checked message and its check; returns False when ``msg_id`` was already stored."""
-    sms_row = (msg_id, ts_ms, sender, recipient, text_redacted, text_hash, label, scam_type, verdict, float(score))
+    sms_row = (msg_id, ts_ms, sender, recipient, text_redacted, text_hash, label, scam_type, verdict, float(score),
+               category)
     check_row = (msg_id, checked_ms if checked_ms is not None else ts_ms, model_version,
                  json.dumps(list(reasons), ensure_ascii=False), claim_status, claim_txn_id)
     return save_checked_sms_many(store, [sms_row], [check_row]) > 0

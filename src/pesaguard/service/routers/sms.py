@@ -21,8 +21,8 @@ Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\x00]*$")]
 
 class SmsCheckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^[^\x00]*$",
-                               description="the SMS text as received")]
+    text: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^[^\x00]*\S[^\x00]*$",
+                               description="the SMS text as received (not empty or only spaces)")]
     sender: Id | None = Field(default=None, description="sender ID or number the SMS came from")
     to: Id | None = Field(default=None, description="recipient account id: enables the ledger check and storage")
     received_at: datetime | None = Field(default=None, description="when it arrived (UTC if no offset); default now")
@@ -31,7 +31,8 @@ class SmsCheckIn(BaseModel):
 
 
 @router.post("/v1/sms/check", response_model=SmsCheckResult,
-             summary="Check an SMS: verdict (scam, suspicious, genuine), score, scam type, reasons, ledger claim check")
+             summary="Check an SMS: verdict (scam, suspicious, genuine), category (scam, promotion, genuine), score, "
+                     "scam type, reasons, operator notification format, ledger claim check")
 def check_sms(body: SmsCheckIn, store: Store = Depends(get_store), settings: Settings = Depends(get_settings_dep),
               _: Principal = Depends(require_role("scorer"))) -> SmsCheckResult:
     shield = get_shield(settings)

@@ -29,8 +29,8 @@ CATEGORY = {"gen_notifications": "genuine", "gen_service": "genuine", "gen_promo
             "gen_personal": "genuine", "gen_scams": "scam"}
 #: Messages per source and family: ``a`` is the training share, ``b`` the held-out test share.
 SIZES: dict[str, dict[str, int]] = {
-    "a": {"gen_notifications": 3000, "gen_service": 700, "gen_promotions": 1400, "gen_personal": 1400, "gen_scams": 2200},
-    "b": {"gen_notifications": 1500, "gen_service": 400, "gen_promotions": 800, "gen_personal": 800, "gen_scams": 1200},
+    "a": {"gen_notifications": 3000, "gen_service": 900, "gen_promotions": 1400, "gen_personal": 2400, "gen_scams": 2200},
+    "b": {"gen_notifications": 1500, "gen_service": 500, "gen_promotions": 800, "gen_personal": 1200, "gen_scams": 1200},
 }
 # Which language's spelling variation a human-written text gets (simulate.text.vary knows en and sw).
 _VARY_LANG = {"en": "en", "sw": "sw", "sheng": "sw", "lg": "en"}

@@ -183,6 +183,15 @@ SCAMS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
                 "Sugar mummy anatafuta kijana wa kumpenda. Tuma {fee} ya usajili kwa {phone}",
             ),
         },
+        "parcel": {
+            "en": (
+                "Your parcel from abroad is held at the customs office. Pay a clearance fee of {fee} to {phone} to release it",
+                "DHL: your package could not be delivered. Pay {fee} redelivery fee at {link}",
+            ),
+            "sw": (
+                "Mzigo wako umezuiliwa forodha. Lipa ada ya kuutoa {fee} kwa {phone} upokee leo",
+            ),
+        },
         "gov_refund": {
             "en": (
                 "{gov}: You have a tax refund of {money}. Claim it at {link} before {date}",
@@ -329,6 +338,23 @@ SCAMS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
                 "Mama mwenye pesa anatafuta mpenzi, tuma {fee} ya usajili kwa {phone}",
             ),
         },
+        "parcel": {
+            "en": (
+                "Customs notice: a parcel in your name attracts duty of {fee}. Send to our clearing agent {phone} today",
+                "Your courier delivery is on hold. Confirm your address and pay {fee} at {link}",
+            ),
+            "sw": (
+                "Kifurushi chako kiko bandarini, lipia ushuru {fee} kwa wakala {phone} ili kitolewe",
+            ),
+        },
+        "police": {
+            "en": (
+                "This is the police cybercrime unit. Your number has been used in fraud. Pay a fine of {fee} to {phone} to avoid arrest",
+            ),
+            "sw": (
+                "Polisi: namba yako imetumika kwenye uhalifu. Lipa faini ya {fee} kwa {phone} kuepuka kukamatwa",
+            ),
+        },
         "gov_refund": {
             "en": (
                 "{gov}: Your payment of {money} is ready. Verify your identity at {link} to receive it",
@@ -344,4 +370,5 @@ SCAMS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
 #: The scam type each template key reports (``pesaguard.sms.cues.SCAM_TYPES``).
 SCAM_TYPE = {"reversal": "reversal", "send_here": "other", "new_number": "impersonation", "prize": "prize",
              "customer_care": "impersonation", "pin_phishing": "pin_phishing", "loan": "job_loan", "job": "job_loan",
-             "betting": "other", "investment": "other", "magic": "other", "romance": "other", "gov_refund": "pin_phishing"}
+             "betting": "other", "investment": "other", "magic": "other", "romance": "other", "gov_refund": "pin_phishing",
+             "parcel": "other", "police": "impersonation"}
