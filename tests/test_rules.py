@@ -104,7 +104,7 @@ def test_policy_precedence_and_explanations(tmp_path: Path) -> None:
     # the score alone: review between thresholds, with the model's reasons
     mid = policy.decide({**base, "type": "p2p"}, 0.7, ["new payee"], {"hour": 12})
     assert mid.action == "review" and mid.reasons == ["new payee", "model score 70% is above the review threshold (60%)"]
-    assert mid.score == 0.7  # supervised: the decision's risk is the model's probability
+    assert mid.score == 0.7  # no weighted rule hit: the decision's risk is the model's probability
     # an allow rule wins over a block rule and a high score
     trusted = policy.decide({**base, "payer": "C1"}, 0.99, [], {"sim_swap_age_h": 3.0})
     assert trusted.action == "allow" and [h["rule"] for h in trusted.rule_hits] == ["trusted_payer",

@@ -71,7 +71,7 @@ def test_a_sequence_is_events_in_order_within_a_window() -> None:
         parse_rules({"rules": [{"name": "x", "sequence": ["sim_swap"], "action": "review", "reason": "x"}]})
 
 
-def test_weights_rank_only_in_cold_start() -> None:
+def test_weights_rank_fully_in_cold_start_and_a_tenth_next_to_a_supervised_model() -> None:
     rules = parse_rules({"rules": [
         {"name": "a", "when": ["features.x > 1"], "action": "review", "weight": 0.5, "reason": "a"},
         {"name": "b", "when": ["features.y > 1"], "action": "review", "weight": 0.2, "reason": "b"}]})
@@ -79,7 +79,8 @@ def test_weights_rank_only_in_cold_start() -> None:
     cold = Policy(rules, th, mode="cold_start").decide({}, 0.1, [], {"x": 2, "y": 2})
     assert cold.score == pytest.approx(combine(0.1, [0.5, 0.2])) == pytest.approx(1 - 0.9 * 0.5 * 0.8)
     sup = Policy(rules, th).decide({}, 0.1, [], {"x": 2, "y": 2})
-    assert sup.action == "review" and sup.score == 0.1  # overrides act; the model ranks
+    # next to a supervised model the rules mostly act as overrides: a tenth of their weight ranks
+    assert sup.action == "review" and sup.score == pytest.approx(1 - 0.9 * 0.95 * 0.98)
     assert pct(0.4213) == "42%" and pct(0.0312) == "3.1%" and pct(0.0027) == "0.27%" and pct(0.0000412) == "0.0041%"
 
 
@@ -177,3 +178,25 @@ def test_compare_and_typology_report_count_what_they_say() -> None:
     assert arms["model"]["recall_at_budget"] == 1.0 and arms["model"]["average_precision"] == 1.0
     assert arms["pack"]["recall_at_budget"] == 0.5 and arms["pack"]["money_caught_minor"] == 100
     assert arms["combined"]["alerts_per_day"] == 3.0  # a, c by score; b by the fan-in rule
+
+
+def test_cli_backtests_a_pack_on_simulated_worlds(tmp_path: Path, env_home: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from pesaguard.cli.main import app as cli
+
+    out = CliRunner().invoke(cli, ["rules", "backtest", "--pack", "mobile-money", "--seeds", "4", "--accounts", "400",
+                                   "--days", "33", "--json", str(tmp_path / "bt.json")])
+    assert out.exit_code == 0, out.output
+    assert "sim_swap_takeover" in out.output and "(pack)" in out.output
+    report = json.loads((tmp_path / "bt.json").read_text())
+    world = report["worlds"][0]
+    assert report["packs"]["mobile-money"]["digest"] == load_pack().digest
+    assert world["days"] == pytest.approx(3.0, abs=0.05)  # 33 days, the first 30 fill the windows
+    rows = {r["typology"]: r for r in world["typologies"]}
+    assert set(rows) == {t.name for t in load_pack().typologies} | {"(pack)"}
+    assert rows["(pack)"]["alerts"] >= max(r["alerts"] for r in rows.values() if r["typology"] != "(pack)")
+    bad = CliRunner().invoke(cli, ["rules", "backtest", "--pack", "mobile-money", "--from", "2024-01-01"])
+    assert bad.exit_code == 64 and "both --from and --to" in bad.output

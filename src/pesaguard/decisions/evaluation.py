@@ -9,8 +9,8 @@ Contract: ``test`` holds the test transactions (transaction columns, ``is_fraud`
 - ``pack``: the noisy-OR of the weights of the pack rules that hit (0 when none does), acted on by
   the rules' actions alone;
 - ``combined``: :meth:`pesaguard.decisions.policy.Policy.decide` vectorised: the rules' actions and
-  the thresholds together, the risk as the policy's mode makes it (the model's probability for a
-  supervised model; combined with the rule weights for the cold-start score).
+  the thresholds together, the risk combining the model's probability with the rule weights as the
+  policy's mode says (a tenth of each weight next to a supervised model, all of it in cold start).
 
 Each arm is measured by average precision, recall when an analyst team reviews the top
 ``budget`` share of each day's transactions by risk (a transaction with risk 0 is never reviewed),
@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from pesaguard.decisions.backtest import build_frame, rule_masks
-from pesaguard.decisions.policy import SEVERITY, Policy
+from pesaguard.decisions.policy import SEVERITY, SUPERVISED_WEIGHT_SHARE, Policy
 from pesaguard.decisions.rules import Thresholds
 
 DAY_MS = 86_400_000
@@ -38,6 +38,7 @@ def decide_frame(policy: Policy, frame: pd.DataFrame, p: np.ndarray | None) -> t
     rules alone). The same risk and action as deciding each row live (a test holds them equal)."""
     n = len(frame)
     masks = rule_masks(policy.rules, frame)
+    share = 1.0 if (p is None or policy.mode == "cold_start") else SUPERVISED_WEIGHT_SHARE
     rules = {r.name: r for r in policy.rules.rules if r.enabled}
     keep = np.ones(n)
     severity = np.zeros(n, dtype=np.int8)
@@ -49,7 +50,7 @@ def decide_frame(policy: Policy, frame: pd.DataFrame, p: np.ndarray | None) -> t
             continue
         severity = np.maximum(severity, np.where(mask, SEVERITY[rule.action], 0)).astype(np.int8)
         if rule.weight is not None:
-            keep *= np.where(mask, 1.0 - rule.weight, 1.0)
+            keep *= np.where(mask, 1.0 - share * rule.weight, 1.0)
     if p is not None:
         p = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
         th = policy.thresholds
@@ -58,7 +59,7 @@ def decide_frame(policy: Policy, frame: pd.DataFrame, p: np.ndarray | None) -> t
         base = p
     else:
         base = np.zeros(n)
-    risk = 1.0 - (1.0 - base) * keep if (p is None or policy.mode == "cold_start") else base
+    risk = 1.0 - (1.0 - base) * keep
     risk = np.where(allowed, base, risk)
     severity = np.where(allowed, 0, severity)
     return risk, np.asarray(ACTIONS, dtype=object)[severity]

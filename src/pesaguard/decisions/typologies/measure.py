@@ -9,6 +9,7 @@ window. Truth is the simulator's: every fraudulent row, reported or not.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -43,10 +44,11 @@ def world_frame(world: Path, warmup_days: int = WARMUP_DAYS) -> tuple[pd.DataFra
     events = pd.read_parquet(world / "account_events.parquet")
     feats = FeatureEngine().replay(txns, labels=labels[["txn_id", "is_fraud", "known_at_ms"]] if len(labels) else None,
                                    account_events=events if len(events) else None)
-    start = int(txns["ts_ms"].min()) // DAY_MS * DAY_MS + warmup_days * DAY_MS
+    summary = json.loads((world / "summary.json").read_text(encoding="utf-8"))  # the world's days (local midnights)
+    start = int(summary["start_ms"]) + warmup_days * DAY_MS
     keep = (txns["ts_ms"] >= start).to_numpy()
     frame = build_frame(txns[keep].reset_index(drop=True), feats[keep].reset_index(drop=True))
-    days = (int(txns["ts_ms"].max()) - start) / DAY_MS
+    days = (int(summary["end_ms"]) - start) / DAY_MS
     return frame, days
 
 
