@@ -10,7 +10,8 @@ trace. So Arrow reads a batch at a time and a batch is only used when it cannot 
   break.
 
 A refused batch, or one Arrow cannot parse (a ragged row, bytes that are not text in the file's
-encoding), is read again from its first line by the Python reader here. It reads line by line:
+encoding), is read again by Arrow from its first line in small blocks (:data:`NARROW_BYTES`), and
+the small block that fails is read by the Python reader here. It reads line by line:
 a line without quotes is split as it is; a line with quotes goes through :mod:`csv` (strict). A
 record that runs over several lines (a quoted line break) is kept only if it is well-formed CSV of
 the header's width and none of its inner lines would be a row of that width on its own; otherwise
@@ -40,8 +41,13 @@ from pesaguard.ingest.sniff import WINDOWS_1252, Layout, ensure_codecs, open_bin
 from pesaguard.ingest.validate import may_hold
 
 BLOCK_BYTES = 4 << 20
+#: Arrow's block size while it closes in on a batch it could not use (about 3,000 PaySim rows), so
+#: that the Python reader starts near the problem rather than up to 4 MB before it.
+NARROW_BYTES = 256 << 10
+#: Small blocks read cleanly before Arrow goes back to big ones (4 MB, one big block's worth).
+NARROW_BATCHES = 16
 #: Clean single-line records the Python reader reads before handing an uncompressed file back to Arrow.
-CALM_LINES = 10_000
+CALM_LINES = 2_000
 #: The most lines one quoted value may span; past it the opening line is an unterminated quote.
 MAX_RECORD_LINES = 100
 RAW_CHARS = 500
@@ -95,12 +101,17 @@ class CsvReader:
 
     def pieces(self) -> Iterator[Piece]:
         pos = _Position(self.layout.header_end, 2, 0)
+        narrow = False
         while True:
             delivered = 0
             finished = True
-            batches = self._arrow(pos.offset)
+            widen = False
+            batches = self._arrow(pos.offset, NARROW_BYTES if narrow else BLOCK_BYTES)
             try:
-                for table in batches:
+                for i, table in enumerate(batches):
+                    if narrow and i == NARROW_BATCHES:  # past the trouble: back to big blocks
+                        finished, widen = False, True
+                        break
                     if self._refuse(table):
                         finished = False
                         break
@@ -114,14 +125,29 @@ class CsvReader:
                 batches.close()  # closes the file now, not when the generator is collected
             if finished:
                 return
+            if widen:
+                pos, narrow = self._advance(pos, delivered), False
+                continue
+            if not narrow and self.layout.compression is None:
+                # close in on the problem: Arrow again from the batch it could not use, in small blocks
+                pos, narrow = self._advance(pos, delivered), True
+                continue
             nxt = yield from self._python(pos, delivered)
             if nxt is None:
                 return
-            pos = nxt
+            pos, narrow = nxt, False
+
+    def _advance(self, pos: _Position, rows: int) -> _Position:
+        """Where the file stands ``rows`` rows (one non-blank line each, as Arrow read them) past ``pos``."""
+        with open_binary(self.path, self.layout.compression) as fh:
+            _seek(fh, pos.offset, self.layout.compression is None)
+            lines = _Lines(fh, pos.offset, pos.line)
+            lines.skip_rows(rows)
+            return _Position(lines.offset, lines.line, pos.row + rows)
 
     # -- Arrow ---------------------------------------------------------------------------------
 
-    def _arrow(self, offset: int) -> Generator[pa.Table, None, None]:
+    def _arrow(self, offset: int, block: int) -> Generator[pa.Table, None, None]:
         lay = self.layout
         if lay.compression is None:
             stream: Any = pa.OSFile(str(self.path))
@@ -131,7 +157,7 @@ class CsvReader:
             stream.read(offset)
         reader = pacsv.open_csv(
             stream,
-            read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES, use_threads=True, column_names=self.columns,
+            read_options=pacsv.ReadOptions(block_size=block, use_threads=True, column_names=self.columns,
                                            encoding="utf8" if lay.encoding == "utf-8" else lay.encoding),
             parse_options=pacsv.ParseOptions(delimiter=lay.delimiter, quote_char='"' if self.quoted else False,
                                              double_quote=True, newlines_in_values=False, ignore_empty_lines=True),
@@ -166,40 +192,18 @@ class CsvReader:
         try:
             _seek(fh, start.offset, lay.compression is None)
             row = start.row + skip
-            pending: deque[tuple[int, bytes]] = deque()
-            state = {"offset": start.offset, "line": start.line}
-
-            parts: deque[bytes] = deque()
-
-            def pull() -> tuple[int, bytes] | None:
-                if pending:
-                    return pending.popleft()
-                if not parts:
-                    raw = fh.readline()
-                    if not raw:
-                        return None
-                    # \n, \r\n and a bare \r all end a line, for Arrow and csv alike
-                    parts.extend(raw.splitlines(keepends=True) if b"\r" in raw[:-2] else (raw,))
-                raw = parts.popleft()
-                state["offset"] += len(raw)
-                state["line"] += 1
-                return state["line"] - 1, raw
-
-            while skip:  # the rows Arrow delivered: one non-blank line each
-                item = pull()
-                if item is None:
-                    break
-                if item[1].strip(b"\r\n"):
-                    skip -= 1
+            lines = _Lines(fh, start.offset, start.line)
+            lines.skip_rows(skip)
+            pull = lines.pull
             cols: list[list[str]] = [[] for _ in self.wanted]
             numbers: list[int] = []
             broken: list[Broken] = []
             calm = 0
             while True:
-                if calm >= CALM_LINES and not pending and not parts and lay.compression is None:
+                if calm >= CALM_LINES and lines.settled and lay.compression is None:
                     if numbers or broken:
                         yield self._piece(cols, numbers, broken)
-                    return _Position(state["offset"], state["line"], row)
+                    return _Position(lines.offset, lines.line, row)
                 item = pull()
                 if item is None:
                     if numbers or broken:
@@ -226,7 +230,7 @@ class CsvReader:
                         if reason is None:
                             self.stats.multiline_records += 1
                         else:
-                            pending.extendleft(reversed(extra))  # read them again as rows of their own
+                            lines.push_back(extra)  # read them again as rows of their own
                     calm = 0
                 if reason is not None:
                     broken.append((row, reason, {"_line": ln, "_raw": body[:RAW_CHARS]}))
@@ -294,6 +298,47 @@ class CsvReader:
     def _piece(self, cols: list[list[str]], numbers: list[int], broken: list[Broken]) -> Piece:
         table = pa.table({n: pa.array(c, pa.string()) for n, c in zip(self.wanted, cols, strict=True)})
         return Piece(table, np.asarray(numbers, dtype=np.int64), broken)
+
+
+class _Lines:
+    """Lines of a binary stream from a byte offset (``\\n``, ``\\r\\n`` and a bare ``\\r`` end a line,
+    for Arrow and csv alike), numbered, with lines pushed back read again first."""
+
+    def __init__(self, fh: IO[bytes], offset: int, line: int) -> None:
+        self.fh, self.offset, self.line = fh, offset, line
+        self._parts: deque[bytes] = deque()
+        self._pending: deque[tuple[int, bytes]] = deque()
+
+    def pull(self) -> tuple[int, bytes] | None:
+        """(line number, raw bytes) of the next line, or None at the end."""
+        if self._pending:
+            return self._pending.popleft()
+        if not self._parts:
+            raw = self.fh.readline()
+            if not raw:
+                return None
+            self._parts.extend(raw.splitlines(keepends=True) if b"\r" in raw[:-2] else (raw,))
+        raw = self._parts.popleft()
+        self.offset += len(raw)
+        self.line += 1
+        return self.line - 1, raw
+
+    def push_back(self, items: list[tuple[int, bytes]]) -> None:
+        self._pending.extendleft(reversed(items))
+
+    def skip_rows(self, rows: int) -> None:
+        """Skip ``rows`` non-blank lines."""
+        while rows:
+            item = self.pull()
+            if item is None:
+                return
+            if item[1].strip(b"\r\n"):
+                rows -= 1
+
+    @property
+    def settled(self) -> bool:
+        """No line pushed back or split off is waiting: ``offset`` is where the next line starts."""
+        return not self._pending and not self._parts
 
 
 def _seek(fh: IO[bytes], offset: int, seekable: bool) -> None:
