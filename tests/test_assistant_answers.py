@@ -62,8 +62,8 @@ def test_out_of_scope_questions_get_a_hand_off(kb_assistant: Assistant) -> None:
     results = [kb_assistant.ask(q["question"]) for q in oos]
     answered = [q for q, r in zip(oos, results, strict=True) if not r.abstained]
     assert [q["id"] for q in answered if q["split"] == "dev"] == []  # the fitting split: every one
-    # held out (never fitted on): measured 21 of 24 abstained, the target (all) is not met (docs/benchmarks.md)
-    assert sum(q["split"] == "heldout" for q in answered) <= 3
+    # held out (never fitted on): measured 22 of 24 abstained, the target (all) is not met (docs/benchmarks.md)
+    assert sum(q["split"] == "heldout" for q in answered) <= 2
     for r in results:
         if r.abstained:
             assert r.handoff and r.sentences == [] and r.citations == [] and r.confidence < CONFIDENCE_MIN
