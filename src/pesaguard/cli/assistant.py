@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,8 @@ def ask(
         raise UsageError(f"--format {fmt!r} is not text or sms", hint="use --format text or sms")
     settings = get_settings()
     _ensure_index(settings)
-    with open_store(settings) as store:
+    needs_store = bool(conversation or customer_account or message_id or account or sms)
+    with (open_store(settings) if needs_store else nullcontext()) as store:  # a plain question needs no database
         previous = previous_turn(store, conversation) if conversation else None
         result = answer(question, lang=lang, audience=audience, settings=settings, message=sms, account_id=account,
                         generator=generator, store=store, previous=previous, customer_account=customer_account,
