@@ -116,7 +116,8 @@ def agreement(scorer: Scorer, x: np.ndarray, candidate: str) -> None:
     as ``top_reasons`` ranks them), over rows whose TreeSHAP top reason exists."""
     assert scorer._paths is not None
     shap = scorer.bundle.model.contributions(x)[:, :-1]
-    top1 = overlap = n = 0
+    top1 = n = 0
+    overlap = 0.0
     for i in range(len(x)):
         path = scorer._paths.contributions(x[i])[:-1]
         want = [j for j in np.argsort(-shap[i], kind="stable")[:3] if shap[i, j] > 0]
@@ -206,7 +207,6 @@ def main() -> None:
     ap.add_argument("--skip-eval", action="store_true")
     ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--skip-latency", action="store_true")
-    ap.add_argument("--cardsim", action="store_true", help="Also evaluate on benchmarks/cardsim.py data.")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         ds = simulate(args.accounts, args.days, Path(tmp))
@@ -246,25 +246,13 @@ def print_throughput(ds: Dataset) -> None:
 
 
 def evaluations(ds: Dataset, args: argparse.Namespace) -> None:
-    """Print the evaluation tables: the simulator, and the card-payment simulation if asked."""
+    """Print the evaluation table of the simulator (the card-payment proxy: bench_handbook.py)."""
     if not args.skip_eval:
         w = demo_window(ds)
         t0 = time.perf_counter()
         ev = evaluate(ds, w)
         print(f"\nsimulator: every day before the delay for training, 7 days delay, 7 test days; "
               f"{time.perf_counter() - t0:.0f} s; chosen {ev.summary['model']}\n")
-        report(ev.summary)
-    if args.cardsim:
-        sys.path.insert(0, str(Path(__file__).parent))
-        from cardsim import DAY_MS, START_MS, generate
-
-        tx, labels = generate(days=70, seed=0)
-        # The handbook's protocol: 7 days train, 7 days delay, 7 days test; days 42-48 / 49-55 / 56-62.
-        w = Window(START_MS + 42 * DAY_MS, START_MS + 49 * DAY_MS, START_MS + 56 * DAY_MS, START_MS + 63 * DAY_MS)
-        t0 = time.perf_counter()
-        ev = evaluate(Dataset(tx, labels), w)
-        print(f"\ncard-payment simulation ({len(tx):,} transactions): {time.perf_counter() - t0:.0f} s; "
-              f"chosen {ev.summary['model']}\n")
         report(ev.summary)
 
 

@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pesaguard.features import FeatureConfig, FeatureEngine, feature_names
+from pesaguard.features import GROUPS, FeatureConfig, FeatureEngine, feature_names
 
 H = 3_600_000
 D = 24 * H
 CFG = FeatureConfig(windows=("1h", "24h", "7d"), label_windows=("24h", "7d"), history_window="7d",
                     recent_window="24h", horizon="30d", label_delay="3d", lagged_windows=("24h", "7d"),
-                    min_label_delay="12h")
+                    min_label_delay="12h", groups=GROUPS)
 LABEL_FEATURES = [n for n in feature_names(CFG) if "fraud" in n]
 
 

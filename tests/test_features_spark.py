@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from pesaguard.features import FeatureConfig, FeatureEngine, feature_names
+from pesaguard.features import GROUPS, FeatureConfig, FeatureEngine, feature_names
 from pesaguard.simulate.config import SimConfig
 from pesaguard.simulate.engine import simulate
 
@@ -28,7 +28,7 @@ H = 3_600_000
 D = 24 * H
 SMALL = FeatureConfig(
     windows=("1h", "24h", "7d"), label_windows=("24h", "7d"), history_window="7d", recent_window="24h", horizon="10d",
-    label_delay="2d", lagged_windows=("1h", "7d"), min_label_delay="10s",
+    label_delay="2d", lagged_windows=("1h", "7d"), min_label_delay="10s", groups=GROUPS,
 )
 
 

@@ -29,6 +29,9 @@ TRIALS_HELP = "Most LightGBM settings the search (lgbm_tuned) tries."
 MINUTES_HELP = "Most wall-clock minutes the search spends (a started trial finishes)."
 PAYEE_IDS_HELP = ("shared: payer and payee ids name the same accounts (mobile money); separate: payee ids are "
                   "their own namespace (card data: customer and terminal numbers that may coincide).")
+EXTRA_HELP = ("Optional feature groups to add, comma-separated: lagged (the payee's fraud rate in windows "
+              "label_delay back; helps on card data), profile (payer's age, amount against every window's mean, "
+              "payee's new-payer share).")
 
 
 def _search(trials: int, minutes: float) -> SearchSettings:
@@ -37,12 +40,18 @@ def _search(trials: int, minutes: float) -> SearchSettings:
     return SearchSettings(trials=trials, seconds=minutes * 60)
 
 
-def _features(payee_ids: str) -> FeatureConfig:
+def _features(payee_ids: str, extra: str | None) -> FeatureConfig:
     from pesaguard.features import FeatureConfig
+    from pesaguard.features.config import DEFAULT_GROUPS, OPTIONAL_GROUPS
 
     if payee_ids not in ("shared", "separate"):
         raise UsageError(f"unknown --payee-ids {payee_ids!r}", field="--payee-ids", hint="use shared or separate")
-    return FeatureConfig(payee_id_space=payee_ids)
+    wanted = [g.strip() for g in (extra or "").split(",") if g.strip()]
+    unknown = [g for g in wanted if g not in OPTIONAL_GROUPS]
+    if unknown:
+        raise UsageError(f"unknown --extra-features {unknown}", field="--extra-features",
+                         hint=f"choose from {', '.join(OPTIONAL_GROUPS)}")
+    return FeatureConfig(payee_id_space=payee_ids, groups=(*DEFAULT_GROUPS, *wanted))
 
 
 def _date(text: str | None, option: str) -> date | None:
@@ -94,6 +103,7 @@ def train_cmd(
     search_trials: int = typer.Option(30, "--search-trials", min=1, help=TRIALS_HELP),
     search_minutes: float = typer.Option(15.0, "--search-minutes", min=0.1, help=MINUTES_HELP),
     payee_ids: str = typer.Option("shared", "--payee-ids", help=PAYEE_IDS_HELP),
+    extra_features: str | None = typer.Option(None, "--extra-features", help=EXTRA_HELP),
 ) -> None:
     """Choose, train, calibrate and register a scoring model on a time range of the stored data.
 
@@ -120,7 +130,7 @@ def train_cmd(
         bundle = train_cold_start(ds, get_settings(), start, end, promote=True if promote else None, say=say)
     else:
         bundle = train_for_deployment(ds, get_settings(), start, end, promote=True if promote else None,
-                                      grid=pick(candidates), say=say, cfg=_features(payee_ids),
+                                      grid=pick(candidates), say=say, cfg=_features(payee_ids, extra_features),
                                       search=_search(search_trials, search_minutes))
     say(f"registered pesaguard-scoring version {bundle.version} ({bundle.meta['candidate']}, "
         f"{bundle.meta['train_rows']:,} rows, {bundle.meta['train_frauds']:,} known frauds)")
@@ -144,6 +154,7 @@ def evaluate_cmd(
     search_trials: int = typer.Option(30, "--search-trials", min=1, help=TRIALS_HELP),
     search_minutes: float = typer.Option(15.0, "--search-minutes", min=0.1, help=MINUTES_HELP),
     payee_ids: str = typer.Option("shared", "--payee-ids", help=PAYEE_IDS_HELP),
+    extra_features: str | None = typer.Option(None, "--extra-features", help=EXTRA_HELP),
     json_path: Path | None = typer.Option(None, "--json", help="Write the metrics as JSON here."),
     report: Path | None = typer.Option(None, "--report", help="Write an HTML report with PNG plots into this directory."),
     predictions: Path | None = typer.Option(None, "--predictions", help="Write every test-period transaction (id, "
@@ -166,7 +177,7 @@ def evaluate_cmd(
     assert s is not None and e is not None
     window = Window.from_dates(s, e, delay_days, test_days)
     ds = _dataset(data)
-    ev = evaluate(ds, window, cfg=_features(payee_ids), grid=pick(candidates), n_folds=folds,
+    ev = evaluate(ds, window, cfg=_features(payee_ids, extra_features), grid=pick(candidates), n_folds=folds,
                   alert_budget=alert_budget, say=say, search=_search(search_trials, search_minutes))
     if (timing := ev.summary["label_timing"]["warning"]) is not None:
         err_console.print(f"[bold yellow]warning:[/] {timing}", highlight=False, soft_wrap=True)

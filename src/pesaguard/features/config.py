@@ -34,7 +34,14 @@ GROUPS: tuple[str, ...] = (
     "account_events",  # recency of SIM swaps and device changes
     "mobile",  # balance drained, cash-out after receiving
     "sms",  # scam-SMS recency and its interaction with a new payee
+    "lagged",  # optional: the payee's payments, known frauds and fraud rate in windows label_delay back
+    "profile",  # optional: payer's age, amount against the mean of every window, payee's new-payer share
 )
+#: Groups computed only when asked for (``groups=DEFAULT_GROUPS + ("lagged",)``). Measured (docs/benchmarks.md):
+#: "lagged" adds AP on card data (compromised terminals) and cost AP on the mobile-money simulator's month,
+#: whose few training frauds the extra columns let a model overfit; "profile" helped neither.
+OPTIONAL_GROUPS: tuple[str, ...] = ("lagged", "profile")
+DEFAULT_GROUPS: tuple[str, ...] = tuple(g for g in GROUPS if g not in OPTIONAL_GROUPS)
 
 _UNITS_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 _DURATION = re.compile(r"^(\d+)(ms|s|m|h|d)$")
@@ -85,7 +92,9 @@ class FeatureConfig(BaseModel):
         default="90d",
         description="nothing older than this affects a feature; idle entities are evicted after it",
     )
-    groups: tuple[str, ...] = Field(default=GROUPS, description="feature groups to compute, any of GROUPS")
+    groups: tuple[str, ...] = Field(default=DEFAULT_GROUPS,
+                                    description="feature groups to compute, any of GROUPS (default: all but "
+                                    "the optional 'lagged' and 'profile')")
     sms_min_score: float = Field(
         default=0.5, ge=0.0, le=1.0,
         description="an SMS event counts as a scam SMS if its score is at least this (or has no score)",
@@ -192,21 +201,24 @@ def feature_names(cfg: FeatureConfig | None = None) -> list[str]:
             out += [f"payer_count_{w}", f"payer_sum_{w}", f"payer_mean_{w}", f"payer_std_{w}", f"payer_max_{w}"]
             out += [f"payer_distinct_payees_{w}"]
         h = cfg.history_window
-        out += ["payer_secs_since_last", "payer_secs_since_first", *(f"amount_ratio_{w}" for w in cfg.windows)]
+        out += ["payer_secs_since_last"] + (["payer_secs_since_first"] if "profile" in g else [])
+        out += [f"amount_ratio_{w}" for w in cfg.windows if w == h or "profile" in g]
         out += [f"amount_zscore_{h}", f"amount_over_max_{h}"]
     if "payee" in g:
         for w in cfg.windows:
             out += [f"payee_count_{w}", f"payee_sum_{w}", f"payee_mean_{w}", f"payee_distinct_payers_{w}"]
-            out += [f"payee_new_payer_share_{w}"]
+            out += [f"payee_new_payer_share_{w}"] if "profile" in g else []
         out += ["payee_secs_since_last", "payee_secs_since_first"]
     if "pair" in g:
         out += ["pair_prior_count", "pair_is_new", "pair_secs_since_last"]
     if "labels" in g:
         for w in cfg.label_windows:
             out += [f"payee_fraud_count_{w}", f"payee_fraud_rate_{w}", f"payer_fraud_count_{w}"]
+    if "lagged" in g:
         lag = cfg.label_delay
         for w in cfg.lagged_windows:
             out += [f"payee_count_{w}_lag{lag}", f"payee_fraud_count_{w}_lag{lag}", f"payee_fraud_rate_{w}_lag{lag}"]
+    if "labels" in g:
         out += ["payee_secs_since_first_fraud", "payee_secs_since_last_fraud", "payer_secs_since_last_fraud"]
     if "account_events" in g:
         out += ["payer_secs_since_sim_swap", "payer_secs_since_device_change", "payee_secs_since_sim_swap"]
