@@ -174,6 +174,8 @@ class CsvReader:
 
     def _refuse(self, table: pa.Table) -> bool:
         """Whether a batch could hide a parsing mistake (see the module docstring)."""
+        if not self.quoted and self.layout.quote_free:
+            return False  # the file holds no quote at all (found while it was hashed)
         columns = [chunk for col in table.columns for chunk in col.chunks]
         if not self.quoted:
             if any(may_hold(c, b'"') for c in columns):

@@ -79,10 +79,17 @@ class Source:
     # -- identity ------------------------------------------------------------------------------
 
     def content_sha256(self) -> str:
+        """SHA-256 of the file's bytes. On the way, an uncompressed CSV learns whether it holds any
+        quote character (a memchr per MiB); if it holds none, the CSV reader skips its per-batch
+        quote check from then on (the reader may run beside this, in another thread)."""
         h = hashlib.sha256()
+        quote = False
         with open(self.path, "rb") as fh:
             while block := fh.read(1 << 20):
                 h.update(block)
+                quote = quote or b'"' in block
+        if self.kind == "csv" and self.layout.compression is None and not quote:
+            self.layout.quote_free = True
         return h.hexdigest()
 
     def complete_map(self, column_map: Mapping[str, str] | None,

@@ -59,6 +59,7 @@ class Layout:
     columns: list[str] = field(default_factory=list)
     header_end: int = 0  # byte offset (decompressed) just after the header line
     quoted: bool = False  # the sample holds a quote character
+    quote_free: bool = False  # the whole (uncompressed) file holds none: set once it has been hashed
     notes: list[str] = field(default_factory=list)
 
 
