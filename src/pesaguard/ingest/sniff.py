@@ -8,8 +8,9 @@ and reported, so a user can see what was assumed and override it (``--encoding``
 * Compression by magic bytes: gzip, zstd, bzip2 (Arrow decompresses all three). Zip archives are
   refused with the fix (unzip first).
 * Encoding: a byte-order mark wins (UTF-8; UTF-16 and UTF-32 are refused with the fix). A sample
-  that decodes as UTF-8 is UTF-8. Otherwise the file is Windows-1252 (reported as Latin-1 when the
-  sample has no byte in 0x80-0x9F, where the two differ): both decode through the WHATWG
+  that decodes as UTF-8 is UTF-8, and so is one that holds multi-byte UTF-8 characters besides stray
+  bytes (two sources pasted together). Otherwise the file is Windows-1252 (reported as Latin-1 when
+  the sample has no byte in 0x80-0x9F, where the two differ): both decode through the WHATWG
   ``windows-1252`` table, which maps every byte. charset-normalizer was measured on West-European
   CSV samples (names with é, ü, ñ, a € sign) in cp1252 and Latin-1 and named ``cp1250`` for every
   one of them, which turns ñ into ń; the two-way rule above is what this domain needs. Rows of a
