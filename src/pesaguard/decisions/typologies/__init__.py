@@ -103,16 +103,6 @@ class Pack(BaseModel):
                 out.append(rule)
         return out
 
-    def ruleset(self, overrides: dict[str, Any] | None = None) -> Any:
-        """The pack alone as a :class:`pesaguard.decisions.rules.RuleSet`."""
-        from pesaguard.decisions.rules import parse_rules
-
-        return parse_rules({"packs": [self.name] if self._is_shipped() else [], "typologies": overrides or {},
-                            "rules": [] if self._is_shipped() else self.rule_dicts(overrides)}, f"pack {self.name}")
-
-    def _is_shipped(self) -> bool:
-        return (PACKS_DIR / self.name / "pack.yaml").exists()
-
 
 def _read_yaml(path: Path) -> Any:
     try:
