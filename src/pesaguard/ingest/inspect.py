@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field
 
 from pesaguard.errors import UsageError
+from pesaguard.ingest.batches import ChunkWriter, LabelTiming, Tally
 from pesaguard.ingest.models import (
     MAP_ALIASES,
     TXN_MAP_OPTIONAL,
@@ -34,7 +35,7 @@ from pesaguard.ingest.models import (
     IngestOptions,
     IngestReport,
 )
-from pesaguard.ingest.pipeline import LabelTiming, _ChunkWriter, _Tally, label_timing, resolve_format
+from pesaguard.ingest.pipeline import label_timing, resolve_format
 from pesaguard.ingest.readers import Source
 from pesaguard.ingest.transactions import PAYSIM_COLUMNS, is_paysim, parse_generic, parse_paysim
 from pesaguard.ingest.validate import LABEL_FALSE, LABEL_TRUE, as_text, parse_amount, parse_time
@@ -239,8 +240,8 @@ def _dry_run(prof: Profile, src: Source, fmt: str, mapping: dict[str, str], opti
     except UsageError:  # a labelled file without timing: profile it as if timed, and say so below
         timing = LabelTiming("at_transaction", 0, mapping.get("label", "isFraud"))
     report = IngestReport(source=str(src.path), source_key="", format=fmt, file=src.describe())
-    writer = _ChunkWriter(_NoStore(), "", src.path.name, fmt, options, timing)  # type: ignore[arg-type]
-    tally = _Tally(report, None)
+    writer = ChunkWriter(_NoStore(), "", src.path.name, fmt, options, timing)  # type: ignore[arg-type]
+    tally = Tally(report, None)
     wanted = [c for c in PAYSIM_COLUMNS if c in src.columns] if fmt == "paysim" else list(dict.fromkeys(mapping.values()))
     seen: set[Any] = set()
     labels = {"fraud": 0, "legitimate": 0, "empty": 0}
@@ -324,7 +325,7 @@ def _quote(text: str) -> str:
 
 
 class _NoStore:
-    """What :class:`_ChunkWriter` asks of a store when nothing is written (SQL text only)."""
+    """What :class:`ChunkWriter` asks of a store when nothing is written (SQL text only)."""
 
     dialect = "sqlite"
 

@@ -25,8 +25,9 @@ import numpy as np
 import pyarrow as pa
 
 from pesaguard.errors import InputError
+from pesaguard.ingest.batches import Progress, quarantine_rows
 from pesaguard.ingest.models import LABEL_MAP_OPTIONAL, LABEL_MAP_REQUIRED, IngestOptions, IngestReport
-from pesaguard.ingest.pipeline import Progress, _finish, _now_ms, _quarantine_rows, run_key
+from pesaguard.ingest.pipeline import _finish, _now_ms, run_key
 from pesaguard.ingest.readers import Source
 from pesaguard.ingest.transactions import Parsed
 from pesaguard.ingest.validate import Checked, merge_errors, parse_label, parse_text, parse_time
@@ -94,7 +95,7 @@ def ingest_labels(store: Store, path: str | Path, column_map: Mapping[str, str] 
             src_name = s or default_source
             sources_seen.add(src_name)
             rows.append((core.label_id(t, bool(f), at, src_name), t, int(f), at, src_name, ty))
-        quarantine = _quarantine_rows(chunk, parsed)
+        quarantine = quarantine_rows(chunk, parsed)
         with store.transaction() as cur:
             new = core.insert_rows(store, "labels", core.LABEL_COLUMNS, ("label_id",), rows, cur)
             if quarantine:
