@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from pesaguard.cli.common import handle_errors, progress, quiet_mlflow, result, say
@@ -19,6 +20,8 @@ ARMS = {
     "pack, no labels": "day one: the pack before any label is known",
     "cold start": "day one: anomaly score + pack, no labels",
 }
+#: Shorter headers for the per-typology table, so it fits 80 columns.
+SHORT = {"pack, no labels": "day-1 pack", "cold start": "day 1"}
 
 
 @handle_errors
@@ -100,7 +103,7 @@ def result_tables(window: dict[str, str], test: dict[str, int], arms: dict[str, 
                   train_frauds: int) -> list[Table]:
     """Each arm's figures and recall per typology (both fit 80 columns), and what each arm is."""
     per_day = next(iter(arms.values()))["reviewed_per_day"]
-    head = Table(title=f"test {window['test_start'][:10]} to {window['test_end'][:10]}: "
+    head = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title=f"test {window['test_start'][:10]} to {window['test_end'][:10]}: "
                        f"{test['transactions']:,} transactions, {test['frauds']:,} frauds; model trained with "
                        f"{train_frauds:,} known frauds; review budget 1% of each day (~{per_day:,.0f})",
                  title_justify="left")
@@ -111,14 +114,16 @@ def result_tables(window: dict[str, str], test: dict[str, int], arms: dict[str, 
         if a is not None:
             head.add_row(name, _r(a["average_precision"]), _r(a["recall_at_budget"]), f"{a['alerts_per_day']:,.0f}",
                          _kes(a["money_caught_minor"]), _kes(a["money_missed_minor"]))
-    typ = Table(title="recall per typology at the 1% budget", title_justify="left")
+    typ = Table(title="recall per typology at the 1% budget", title_justify="left", box=box.SIMPLE_HEAD,
+                collapse_padding=True,
+                show_edge=False, pad_edge=False)
     if not any(arms[n].get("typology_recall_at_budget") for n in arms):
         return [head, _legend(arms)]
     typ.add_column("typology", no_wrap=True)
-    typ.add_column("frauds", justify="right")
+    typ.add_column("frauds", justify="right", no_wrap=True)
     shown = [n for n in ARMS if n in arms]
     for name in shown:
-        typ.add_column(name, justify="right", no_wrap=True)
+        typ.add_column(SHORT.get(name, name), justify="right", no_wrap=True)
     first = arms[shown[0]].get("typology_recall_at_budget", {})
     for t, row in first.items():
         typ.add_row(t, f"{row['frauds']:,}", *(_r(arms[n]["typology_recall_at_budget"][t]["recall"]) for n in shown))
@@ -129,5 +134,5 @@ def _legend(arms: dict[str, Any]) -> Table:
     legend = Table.grid(padding=(0, 2))
     for name, what in ARMS.items():
         if name in arms:
-            legend.add_row(f"  {name}", what)
+            legend.add_row(f"  {SHORT.get(name, name)}", what)
     return legend

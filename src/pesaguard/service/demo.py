@@ -22,6 +22,9 @@ from pesaguard.schema import TRANSACTION_COLUMNS
 from pesaguard.service.app import create_app
 from pesaguard.service.auth import create_key
 
+#: How long the demo waits for the service to start (warming the feature state is most of it).
+START_TIMEOUT_S = 600
+
 
 def request_bodies(transactions: pd.DataFrame) -> list[dict[str, Any]]:
     """``POST /v1/transactions`` bodies for ``transactions``, in time order, without empty fields."""
@@ -49,11 +52,18 @@ def serve_demo(settings: Settings, transactions: pd.DataFrame, *, host: str = "1
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, name="pesaguard-demo-server", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
+    # start-up replays the stored history into the feature state (a minute or more for the demo's
+    # seven weeks on a busy machine), so wait for it; a thread that dies has failed to start
+    deadline = time.monotonic() + START_TIMEOUT_S
+    say("starting the service: warming its feature state from the stored history")
     while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
+        if not thread.is_alive():
             raise ConfigError(f"the demo server could not start on {host}:{port}",
                               hint="free the port or choose another with --port")
+        if time.monotonic() > deadline:
+            server.should_exit = True
+            raise ConfigError(f"the demo server did not finish starting within {START_TIMEOUT_S} s",
+                              hint="the machine may be busy: try again, or serve with `pesaguard serve`")
         time.sleep(0.05)
     url = f"http://{host}:{port}"
     say(f"console: {url}/console  (log in with an empty user name and this analyst key as password)")
