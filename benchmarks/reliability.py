@@ -176,7 +176,7 @@ def soak(home: Path, env: dict[str, str], replay: dict[str, Any], minutes: float
     with sqlite3.connect(home / "pesaguard.db") as c:
         n, review = c.execute("SELECT COUNT(*), SUM(action = 'review') + SUM(action = 'block') FROM decisions "
                               "WHERE txn_id >= ? AND txn_id < ?", (prefix + "-", prefix + ".")).fetchone()
-    statuses = {int(s): int((dump["status"] == s).sum()) for s in np.unique(dump["status"])}
+    answers = statuses(dump)
     first = next((r for r in mem.rows if r[0] >= 60), mem.rows[0])
     last = mem.rows[-1]
     cpu = {p: cpu1.get(p, 0) - cpu0.get(p, 0) for p in cpu1}
@@ -186,7 +186,7 @@ def soak(home: Path, env: dict[str, str], replay: dict[str, Any], minutes: float
     print("| requests | answered | errors | statuses | p50 ms | p90 ms | p99 ms | p99 not due in a pause | p99.9 ms "
           "| max ms | alert rate | CPU per decision: service + copier | machine stalls n / ms |")
     print("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    print(f"| {result['requests']:,} | {result['answered']:,} | {result['errors']:,} | {statuses} | "
+    print(f"| {result['requests']:,} | {result['answered']:,} | {result['errors']:,} | {answers} | "
           f"{result['p50']:.2f} | {result['p90']:.2f} | {result['p99']:.2f} | {p99_out:.2f} | {result['p999']:.2f} | "
           f"{result['max']:.0f} | {100 * (review or 0) / max(n, 1):.2f}% | "
           f"{1000 * cpu.get(proc.pid, 0) / max(result['answered'], 1):.3f} + "
@@ -198,6 +198,17 @@ def soak(home: Path, env: dict[str, str], replay: dict[str, Any], minutes: float
           f"{last[1]:.0f} / {last[2]:.0f}; growth {last[1] - first[1]:+.0f} / {last[2] - first[2]:+.0f} MB")
     per_min = [r for r in mem.rows if int(r[0]) % 60 < 10]
     print("per minute (s: service/copier MB): " + ", ".join(f"{r[0]:.0f}: {r[1]:.0f}/{r[2]:.0f}" for r in per_min))
+
+
+def decided(url: str, key: str) -> float:
+    """Decisions the service has made so far (its /metrics counters)."""
+    text = httpx.get(f"{url}/metrics", headers={"X-API-Key": key}, timeout=10).text
+    return sum(float(v) for v in re.findall(r'^pesaguard_decisions_total\{action="\w+"\} ([\d.e+]+)$', text, re.M))
+
+
+def statuses(dump: dict[str, Any]) -> dict[int, int]:
+    """Answers by HTTP status (0: none, the connection was lost)."""
+    return {int(s): int((dump["status"] == s).sum()) for s in np.unique(dump["status"])}
 
 
 def bench_commit() -> str:
@@ -218,7 +229,19 @@ def kill9(home: Path, env: dict[str, str], replay: dict[str, Any], rate: int, se
     shift = bench._next_shift(home / "pesaguard.db", replay["start_ms"])
     with tempfile.TemporaryDirectory() as tmp:
         dump_path = Path(tmp) / "k.npz"
-        killer = threading.Timer(kill_at, lambda: os.killpg(proc.pid, signal.SIGKILL))
+        def kill_when_loaded() -> None:
+            # kill_at seconds into the load, counted from the first decision (building the requests takes a
+            # while), or once rate * kill_at decisions are made
+            first = None
+            while True:
+                n = decided(url, key)
+                first = first or (time.monotonic() if n > 0 else None)
+                if n >= rate * kill_at or (first is not None and time.monotonic() - first >= kill_at):
+                    break
+                time.sleep(0.2)
+            os.killpg(proc.pid, signal.SIGKILL)
+
+        killer = threading.Thread(target=kill_when_loaded, daemon=True)
         killer.start()
         result = openloop_run(url, key, replay, rate, seconds, prefix, shift, dump_path)
         proc.wait()
@@ -240,8 +263,9 @@ def kill9(home: Path, env: dict[str, str], replay: dict[str, Any], rate: int, se
         stored_after = stored_ids(db_url, prefix)
     finally:
         bench.stop(proc)
-    print(f"\nkill -9 of the service and its copier together after {kill_at:g} s of {rate:,}/s: "
-          f"{result['requests']:,} requests due, {len(acked):,} acknowledged, journal segments left "
+    print(f"\nkill -9 of the service and its copier together {kill_at:g} s into a load of {rate:,}/s: "
+          f"{result['requests']:,} requests due, answers {statuses(dump)}, {len(acked):,} acknowledged, journal "
+          f"segments left "
           f"{len(left)}; the restart copied them before it was ready ({restart_s:.1f} s); stored {len(stored):,} "
           f"({len(set(stored)):,} distinct); acknowledged and not stored {len(acked - set(stored))}; stored and not "
           f"acknowledged {len(set(stored) - acked)} (journaled, the answer lost with the process); "
@@ -340,11 +364,11 @@ def pgrestart(home: Path, env: dict[str, str], replay: dict[str, Any], rate: int
         ids = request_ids(replay, rate, seconds, prefix, 0)
         stored = settle(cluster.url, prefix)
         acked = {t for t, ok in zip(ids, dump["ok"], strict=True) if ok}
-        statuses = {int(s): int((dump["status"] == s).sum()) for s in np.unique(dump["status"])}
+        answers = statuses(dump)
         gone = next((t for t, s in ready if t > events["stop"] and s != 200), float("nan"))
         back = next((t for t, s in ready if t > events["start"] and s == 200), float("nan"))
         print(f"\nPostgreSQL stopped at {events['stop']:.1f} s and started at {events['start']:.1f} s of a "
-              f"{seconds:g} s load at {rate:,}/s: answers {statuses}; /readyz not ready "
+              f"{seconds:g} s load at {rate:,}/s: answers {answers}; /readyz not ready "
               f"{gone - events['stop']:.1f} s after the stop, ready again {back - events['start']:.1f} s after the "
               f"start; p99 {result['p99']:.1f} ms; acknowledged {len(acked):,}, stored {len(stored):,} "
               f"({len(set(stored)):,} distinct), acknowledged and not stored {len(acked - set(stored))}")
@@ -393,8 +417,9 @@ def hostile(home: Path, env: dict[str, str], replay: dict[str, Any]) -> None:
     url = f"http://127.0.0.1:{port}"
     proc = serve(home, env | {"PESAGUARD_LOGIN_MAX_FAILURES": "5"}, port)
     scorer, analyst, admin = scorer_key(env), scorer_key(env, "analyst"), scorer_key(env, "admin")
+    # dated inside the replayed days, so that later replays (shifted past the newest stored time) stay
+    # inside the accepted window
     base = json.loads(Path(replay["path"]).read_text().splitlines()[0])
-    base["ts_ms"] = int(time.time() * 1000) - 60_000
     rows: list[tuple[str, str, str]] = []
     h = {"X-API-Key": scorer, "Content-Type": "application/json"}
 

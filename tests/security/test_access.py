@@ -161,3 +161,19 @@ def test_the_readiness_check_says_nothing_about_the_host(client: TestClient) -> 
     body = client.get("/readyz").json()
     home = str(client.app.state.settings.home.resolve())  # type: ignore[attr-defined]
     assert home not in str(body) and set(body["checks"]) >= {"store", "model", "journal", "sms_model"}
+
+
+def test_readiness_covers_the_sms_model_without_stopping_decisions(client: TestClient,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from pesaguard.errors import ModelNotReadyError
+    from pesaguard.sms import train
+
+    def broken(settings: Settings) -> Any:
+        raise ModelNotReadyError("cannot load the SMS model at /srv/x/model.npz: truncated file")
+
+    monkeypatch.setattr(train, "load_text_model", broken)
+    monkeypatch.setattr(train, "model_path", lambda settings: Path(__file__))  # the file is there
+    r = client.get("/readyz")
+    assert r.status_code == 200 and r.json()["status"] == "degraded"
+    assert r.json()["checks"]["sms_model"] == "cannot load the SMS model at …/model.npz: truncated file"
+    assert r.json()["checks"]["store"] == "ok"

@@ -38,7 +38,8 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", response_model=Readiness,
-            summary="Readiness: store reachable and writable through the journal, models loaded",
+            summary="Readiness: store reachable, its copy from the journal working, models loaded (ready, "
+                    "degraded when only the SMS model is missing, or not_ready)",
             responses={503: {"model": Readiness, "description": "not ready; checks say which part"}})
 def readyz(request: Request) -> Any:
     checks: dict[str, str] = {}
@@ -47,10 +48,16 @@ def readyz(request: Request) -> Any:
             checks[name] = scrub(check())
         except Exception as exc:  # a probe reports, it never raises
             checks[name] = scrub(f"failed: {exc}")
-    # "off: ..." is a part that is not configured (no SMS model trained): reported, not a failure
-    ok = all(v == "ok" or v.startswith("off:") for v in checks.values())
-    return JSONResponse({"status": "ready" if ok else "not_ready", "checks": checks},
-                        status_code=200 if ok else 503)
+    # The SMS model serves one endpoint: when it cannot be loaded the service is "degraded" (200,
+    # SMS checks answer 503) rather than taken out of rotation with the decisions it can still make.
+    # "off: ..." is a part that is not configured: reported, not a failure.
+    failed = {k for k, v in checks.items() if v != "ok" and not v.startswith("off:")}
+    status = "not_ready" if failed - OPTIONAL else "degraded" if failed else "ready"
+    return JSONResponse({"status": status, "checks": checks}, status_code=503 if status == "not_ready" else 200)
+
+
+#: Checks whose failure leaves the decision path working.
+OPTIONAL = frozenset({"sms_model"})
 
 
 @router.get("/metrics", summary="Prometheus metrics (an API key, or the metrics token as a bearer token)",
