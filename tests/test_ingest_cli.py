@@ -174,6 +174,9 @@ def test_quarantine_that_removes_frauds_speaks_up(env_home: Path, tmp_path: Path
 
         warning = quarantine_warning(store)
     assert warning is not None and "60.0% of the files' frauds" in warning
+    from pesaguard.cli.models import _quarantine_warning  # what `pesaguard evaluate` prints and reports
+
+    assert _quarantine_warning() == warning
 
 
 def test_inspect_gives_a_command_that_ingests_the_file(env_home: Path, tmp_path: Path) -> None:
