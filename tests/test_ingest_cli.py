@@ -129,8 +129,13 @@ def test_labels_known_at_transaction_are_recorded_and_warned_about(env_home: Pat
     with open_store(Settings(home=env_home)) as store:
         timing = qstore.load_label_timing(store)
         labels = core.load_labels(store)
-    assert timing[["label_source", "timing", "delay_ms"]].values.tolist() == [["file", "at_transaction", 0]]
-    assert labels["known_at_ms"].tolist() == [1_704_067_200_000]
+    assert timing[["label_source", "timing", "delay_ms"]].values.tolist() == [
+        ["file-at-transaction", "at_transaction", 0]]
+    assert labels[["known_at_ms", "source"]].values.tolist() == [[1_704_067_200_000, "file-at-transaction"]]
+    with open_store(Settings(home=env_home)) as store:
+        from pesaguard.ingest import labels_known_at_transaction
+
+        assert labels_known_at_transaction(store) == ["file-at-transaction"]
     both = runner.invoke(app, ["ingest", str(path), "--labels-known-at-transaction", "--label-delay-days", "3"])
     assert both.exit_code == 64 and "contradict" in both.output
 

@@ -28,6 +28,9 @@ from pesaguard.store import Store, core
 from pesaguard.store import quarantine as qstore
 
 Progress = Callable[[int], None]
+#: Appended to the default label source (``file``, ``paysim``) of labels asserted known at their
+#: transaction's time, so the stored labels carry it: ``file-at-transaction``.
+AT_TRANSACTION_SUFFIX = "-at-transaction"
 
 
 EXAMPLES_PER_RULE = 3
@@ -139,7 +142,10 @@ class ChunkWriter:
                  timing: LabelTiming | None) -> None:
         self.store, self.key, self.source, self.options, self.timing = store, key, source, options, timing
         self.ids = ContentIds("ps") if fmt == "paysim" else None
-        self.label_source = options.label_source or ("paysim" if fmt == "paysim" else "file")
+        base = "paysim" if fmt == "paysim" else "file"
+        if timing is not None and timing.timing == "at_transaction":
+            base += AT_TRANSACTION_SUFFIX  # the labels themselves say how they were timed
+        self.label_source = options.label_source or base
         self.txn_sql = store.insert_ignore("transactions", TRANSACTION_COLUMNS, ("txn_id",))
         self.label_sql = store.insert_ignore("labels", core.LABEL_COLUMNS, ("label_id",))
         self.quarantine_sql = store.insert_ignore("quarantine", qstore.QUARANTINE_COLUMNS, qstore.QUARANTINE_KEY)
