@@ -116,6 +116,8 @@ def test_money_time_and_ids_have_strict_types(env, change: dict[str, Any], field
     assert r.status_code == 422, r.text
     assert _error(r)["field"] == field
     assert scorer.calls == 0
+    if field in ("txn_id", "payer", "device_id"):  # says which character, where
+        assert "control or formatting character U+" in _error(r)["message"]
 
 
 def test_a_self_payment_is_accepted_only_for_types_that_allow_it(env) -> None:

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pesaguard.errors import PesaguardError
+from pesaguard.service.types import CLEAN_PATTERN, unprintable
 
 log = logging.getLogger("pesaguard.service")
 
@@ -90,13 +91,20 @@ def error_headers(exc: PesaguardError) -> dict[str, str] | None:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    details = [{"field": _field(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type", "")}
+    details = [{"field": _field(e.get("loc", ())), "message": _message(e), "type": e.get("type", "")}
                for e in exc.errors()]
     first = details[0] if details else {"field": "body", "message": "invalid request"}
     message = f"{len(details)} invalid field(s); first: {first['field']}: {first['message']}"
     body = envelope("invalid_input", message, field=first["field"], details=details,
                     hint="correct the fields listed in details; the schema is at /openapi.json")
     return JSONResponse(body, status_code=422)
+
+
+def _message(error: dict[str, Any]) -> str:
+    """pydantic's message, except for an id with an unprintable character: say which one and where."""
+    if error.get("type") == "string_pattern_mismatch" and (error.get("ctx") or {}).get("pattern") == CLEAN_PATTERN:
+        return unprintable(error.get("input")) or str(error.get("msg", ""))
+    return str(error.get("msg", ""))
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
