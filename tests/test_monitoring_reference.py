@@ -87,3 +87,19 @@ def test_reference_round_trips_with_its_maturity(world: tuple, tmp_path: Path) -
                           alert_rate=0.02)
     back = Reference.load(ref.save(tmp_path))
     assert back.alert_rate == 0.02 and back.meta["immature_columns"] == ref.meta["immature_columns"]
+
+
+def test_a_window_of_a_few_hours_gets_no_verdict(world: tuple) -> None:
+    """Traffic changes through the day: an hour of night-time decisions is not a shifted week."""
+    ts, day, names, x = world
+    train = (day >= 7) & (day < DAYS - 7)
+    ref = build_reference(x[train], names, _score(x[train], names), 0.5, ts_ms=ts[train], data_start_ms=int(ts.min()))
+    hour = (ts - ts.min()) // 3_600_000 % 24
+    night = x[(day >= DAYS - 7) & (hour < 4)]  # the small hours of the last week
+    frame = pd.DataFrame(night, columns=names)
+    frame[SCORE] = _score(night, names)
+    cfg = MonitorConfig(min_samples=min(500, len(night)))
+    assert alarms(drift_table(ref, frame, cfg), None, ref, len(night), cfg)  # judged as a week, it "drifted"
+    short = drift_table(ref, frame, cfg, span_hours=4.0)
+    assert {r["level"] for r in short} == {"insufficient"}
+    assert not alarms(short, 0.0, ref, len(night), cfg, span_hours=4.0)

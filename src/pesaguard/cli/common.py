@@ -40,18 +40,23 @@ def set_quiet(quiet: bool) -> None:
     state.quiet = quiet
     if quiet:
         os.environ["MLFLOW_LOGGING_LEVEL"] = "WARNING"
-        mlflow_logging = sys.modules.get("mlflow.utils.logging_utils")
-        if mlflow_logging is not None:
-            mlflow_logging.disable_logging()
+        if "mlflow.utils.logging_utils" in sys.modules:
+            quiet_mlflow()
 
 
 def quiet_mlflow() -> None:
     """With ``--quiet``, also silence MLflow's own prints (``Successfully registered model ...``), which
     bypass its log level. Imports MLflow: call it only where MLflow is about to be used."""
     if state.quiet:
-        from mlflow.utils.logging_utils import disable_logging
+        from mlflow.utils import logging_utils
 
-        disable_logging()
+        # disable_logging() is not enough: MLflow re-enables its stream when some of its own internal
+        # context managers exit (seen: "Successfully registered model" printed after it), so its
+        # stream writes nothing for the rest of this process
+        logging_utils.disable_logging()
+        stream: Any = logging_utils.MLFLOW_LOGGING_STREAM
+        stream.write = lambda text: None
+        stream.flush = lambda: None
 
 
 def quiet_anywhere(args: list[str]) -> list[str]:

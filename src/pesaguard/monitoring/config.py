@@ -33,19 +33,27 @@ class MonitorConfig(BaseModel):
     psi_alarm: float = Field(0.25, gt=0)
     ks_alarm: float = Field(0.2, gt=0, le=1, description="KS statistic at or above which a column alarms")
     ks_pvalue: float = Field(0.001, gt=0, le=1, description="...and only if its p-value is below this")
+    psi_min_ks: float = Field(0.15, ge=0, le=1, description="a PSI alarm also needs a KS statistic of at least "
+                              "this: PSI depends on where the reference's quantile edges fall, and when one "
+                              "account carries a tenth of the rows (a biller's airtime sales), a few percent "
+                              "change in it alone moves a whole bin across an edge")
     alert_rate_change: float = Field(2.0, gt=1, description="alarm when the alert rate moves beyond this "
                                      "ratio of the reference rate (either direction)")
     alert_rate_pvalue: float = Field(0.001, gt=0, le=1, description="...and only if a binomial test of the "
                                      "window's alerts against the reference rate gives a p-value below this")
     min_samples: int = Field(500, ge=10, description="fewer decisions in the window: no drift verdict")
+    min_window_hours: float = Field(24.0, ge=0, description="a window spanning less event time: no drift or "
+                                    "alert-rate verdict (traffic changes through the day: an hour of night-time "
+                                    "decisions is not a shifted week)")
     max_ks_sample: int = Field(20_000, ge=100, description="subsample the current window for KS beyond this")
     alarm_features: int = Field(3, ge=1, description="how many features at alarm level make a drift "
                                 "alarm (fewer: warnings; with dozens of features one alone is often noise)")
     ignore_features: list[str] = Field(
-        default_factory=lambda: ["*_secs_since_*"],
+        default_factory=lambda: ["*_secs_since_*", "hour_local", "day_of_week_local", "is_weekend", "is_night"],
         description="glob patterns of features reported but never alarmed on; the default are recency "
                     "features, censored by the length of history, so they drift by construction while "
-                    "history accumulates (up to the feature horizon)")
+                    "history accumulates (up to the feature horizon), and the calendar (hour, weekday), "
+                    "whose mix in any window shorter than a week is the calendar's, not the traffic's")
     performance_drop: float = Field(0.5, gt=0, le=1, description="alarm when the latest matured window's "
                                     "average precision falls below this share of the reference AP")
     min_performance_frauds: int = Field(10, ge=1, description="matured frauds needed for a performance verdict")

@@ -67,21 +67,24 @@ def feature_frame(log: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 def level(psi_value: float, ks_stat: float, ks_p: float, cfg: MonitorConfig) -> str:
-    """``alarm``, ``warn`` or ``ok`` for one column's PSI and KS."""
+    """``alarm``, ``warn`` or ``ok`` for one column's PSI and KS (a PSI alarm needs KS >= ``psi_min_ks``)."""
     ks_fires = not np.isnan(ks_stat) and ks_stat >= cfg.ks_alarm and ks_p < cfg.ks_pvalue
-    if psi_value >= cfg.psi_alarm or ks_fires:
+    psi_fires = psi_value >= cfg.psi_alarm and (np.isnan(ks_stat) or ks_stat >= cfg.psi_min_ks)
+    if psi_fires or ks_fires:
         return "alarm"
     return "warn" if psi_value >= cfg.psi_warn else "ok"
 
 
-def drift_table(ref: Reference, current: pd.DataFrame, cfg: MonitorConfig) -> list[dict[str, Any]]:
+def drift_table(ref: Reference, current: pd.DataFrame, cfg: MonitorConfig, span_hours: float | None = None
+                ) -> list[dict[str, Any]]:
     """One row per reference column present now: PSI, KS statistic and p-value, and its level.
 
-    With fewer than ``cfg.min_samples`` rows the statistics are still reported but the level is
+    With fewer than ``cfg.min_samples`` rows, or rows spanning less than ``cfg.min_window_hours`` of
+    event time (``span_hours``, when given), the statistics are still reported but the level is
     ``insufficient`` (too little data to call drift either way).
     """
     rows: list[dict[str, Any]] = []
-    enough = len(current) >= cfg.min_samples
+    enough = len(current) >= cfg.min_samples and (span_hours is None or span_hours >= cfg.min_window_hours)
     # features whose window never filled in the reference period: their reference is not comparable
     immature = set(ref.meta.get("immature_columns") or ())
     for name, col in ref.columns.items():

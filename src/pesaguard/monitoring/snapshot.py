@@ -51,10 +51,11 @@ def daily_scores(log: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def alarms(table: list[dict[str, Any]], alert_rate: float | None, ref: Reference, n: int,
-           cfg: MonitorConfig) -> list[dict[str, Any]]:
-    """Alarms and warnings from the drift table and the alert-rate change (none below ``min_samples``)."""
+           cfg: MonitorConfig, span_hours: float | None = None) -> list[dict[str, Any]]:
+    """Alarms and warnings from the drift table and the alert-rate change (none below ``min_samples``
+    decisions or ``min_window_hours`` of event time in the window)."""
     out: list[dict[str, Any]] = []
-    if n < cfg.min_samples:
+    if n < cfg.min_samples or (span_hours is not None and span_hours < cfg.min_window_hours):
         return out
     feature_alarms = [r for r in table if r["level"] == "alarm" and r["column"] != SCORE and not r.get("ignored")]
     for r in table:
@@ -110,18 +111,21 @@ def analyse(log: pd.DataFrame, labels: pd.DataFrame, ref: Reference, cfg: Monito
     window_start = max(since, until - cfg.window_days * DAY_MS)
     in_window = (log["ts_ms"] >= window_start).to_numpy()
     cur_log = log[in_window]
-    table = drift.drift_table(ref, feats[in_window], cfg)
     n = len(cur_log)
+    span_hours = float(cur_log["ts_ms"].max() - cur_log["ts_ms"].min()) / 3_600_000 if n else 0.0
+    table = drift.drift_table(ref, feats[in_window], cfg, span_hours)
     alert_rate = float(cur_log["action"].isin(("review", "block")).mean()) if n else None
     mat = performance.matured(log, labels, until, cfg.maturity_days)
     recent = mat[mat["ts_ms"] >= until - (cfg.maturity_days + cfg.window_days) * DAY_MS]
     recent_perf = performance.metrics(recent, cfg.k) if len(recent) else {}
-    found = alarms(table, alert_rate, ref, n, cfg) + performance_alarms(recent_perf, ref, cfg)
+    found = alarms(table, alert_rate, ref, n, cfg, span_hours) + performance_alarms(recent_perf, ref, cfg)
     level = max((a["level"] for a in found), key=LEVELS.index, default="ok")
     models = log["model_version"].value_counts().to_dict() if len(log) else {}
     out: dict[str, Any] = {
         "period": {"since_ms": since, "until_ms": until, "since": _iso(since), "until": _iso(until)},
-        "window": {"start_ms": window_start, "end_ms": until, "decisions": n, "days": cfg.window_days},
+        "window": {"start_ms": window_start, "end_ms": until, "decisions": n, "days": cfg.window_days,
+                   "span_hours": span_hours, "enough": n >= cfg.min_samples and span_hours >= cfg.min_window_hours,
+                   "needs": {"decisions": cfg.min_samples, "hours": cfg.min_window_hours}},
         "decisions": len(log), "alert_rate": alert_rate, "drift": table, "alarms": found, "level": level,
         "performance": {"as_of_ms": until, "maturity_days": cfg.maturity_days, "recent": recent_perf},
         "model_versions": {str(k): int(v) for k, v in models.items()},
