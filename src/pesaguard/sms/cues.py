@@ -41,9 +41,11 @@ _OPERATOR = r"(?:safaricom|vodacom|m-?pesa|mpesa|airtel|tigo|halotel|mtn|momo|cu
 
 CUES: tuple[Cue, ...] = (
     # reversal or wrong number
-    _cue("reversal", r"\b(?:kimakosa|nimekosea (?:kutuma|namba)|(?:tuma|tumia|tumiwa|pesa|hela|ela|sent|send|money)\b"
+    # "Sorry, wrong number" / "samahani, nimekosea namba" alone is a genuine reply: money must be in the sentence.
+    _cue("reversal", r"\b(?:kimakosa|nimekosea kutuma|(?:tuma|tumia|tumiwa|pesa|hela|ela|sent|send|money)\b"
                      r".{0,30}\b(?:kwa makosa|kwa bahati mbaya|by mistake|wrongly|in error)"
-                     r"|wrong (?:number|account|person|line))\b",
+                     r"|(?:sent|send|money|pesa|hela|doh|transfer\w*|<amount>)\b.{0,40}\bwrong (?:number|account|person|line)"
+                     r"|nimekosea namba\b.{0,40}\b(?:pesa|hela|doh|<amount>|tuma|nirudishie|rudisha))\b",
          "says money was sent to you by mistake", 2.0),
     _cue("reversal", r"\b(?:rudisha|nirudishie|nirejeshee|rejesha|kurudisha|irudishe|urudishe|yarudishe"
                      r"|send (?:it|them|the money|my money)? ?back|return (?:it|the money|my money)|refund me"

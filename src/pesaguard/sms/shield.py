@@ -113,10 +113,10 @@ def _term(name: str) -> str:
     return " ".join(_PLACEHOLDER_NAMES.get(w, w) for w in name.split())
 
 
-def message_id(settings: Settings, text: str, sender: str | None, to: str | None, received_ms: int | None) -> str:
+def message_id(salt: str, text: str, sender: str | None, to: str | None, received_ms: int | None) -> str:
     """A stable id for a message that came without one (keyed by the redaction salt)."""
     key = "\x1f".join([sender or "", to or "", str(received_ms or ""), text])
-    return "sms-" + salted_hash(key, settings.redaction_salt, size=12)
+    return "sms-" + salted_hash(key, salt, size=12)
 
 
 class Shield:
@@ -126,6 +126,14 @@ class Shield:
         self.model = model
         self.settings = settings
         self.formats = load_formats(settings.home / "sms_claim_formats.yaml")
+        self._salt: str | None = None
+
+    @property
+    def salt(self) -> str:
+        """The redaction salt, read once (the setting may read a file in HOME)."""
+        if self._salt is None:
+            self._salt = self.settings.redaction_salt
+        return self._salt
 
     def check(self, text: str, *, sender: str | None = None, to: str | None = None,
               received_ms: int | None = None, store: Any = None, msg_id: str | None = None) -> SmsCheckResult:
@@ -191,7 +199,7 @@ class Shield:
                            f"(scam score {score:.2f})")
         reasons.extend(claim_out.reasons)
         result = SmsCheckResult(
-            msg_id=msg_id or message_id(self.settings, text, sender, to, received_ms),
+            msg_id=msg_id or message_id(self.salt, text, sender, to, received_ms),
             verdict=verdict, category=category, score=round(score, 4),
             category_scores={c: round(float(p), 4) for c, p in zip(CATEGORIES, proba, strict=True)},
             scam_type=scam_type, reasons=reasons, notification=_notification_out(fmt), claim_check=claim_out,
@@ -199,7 +207,7 @@ class Shield:
         )
         if log.isEnabledFor(logging.INFO):
             log.info("sms checked hash=%s verdict=%s category=%s score=%.3f type=%s format=%s claim=%s",
-                     text_hash(text, self.settings.redaction_salt)[:12], verdict, category, score, scam_type,
+                     text_hash(text, self.salt)[:12], verdict, category, score, scam_type,
                      fmt.status, claim_out.status)
         return result
 
@@ -222,7 +230,7 @@ class Shield:
 
     def redacted(self, text: str) -> tuple[str, str]:
         """(redacted text, salted text hash) for storage."""
-        return redact(text), text_hash(text, self.settings.redaction_salt)
+        return redact(text), text_hash(text, self.salt)
 
 
 def _type_of_imitation(fmt: FormatCheck) -> str:

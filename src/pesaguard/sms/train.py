@@ -27,6 +27,7 @@ import sklearn
 
 from pesaguard.config import Settings
 from pesaguard.errors import ModelNotReadyError
+from pesaguard.sms.cues import CUES
 from pesaguard.sms.data import CATEGORY_INDEX, assign_groups, dedupe, load_corpus
 from pesaguard.sms.metrics import category_metrics
 from pesaguard.sms.model import DEFAULT_C, MODEL_FORMAT, TextModel, fit_text_model
@@ -94,7 +95,7 @@ def train_model(data_dir: Path | None = None, sim: Path | None = None, *, folds:
     for source, part in df.groupby("source"):
         idx = part.index.to_numpy()
         metrics[str(source)] = category_metrics(y[idx], oof[idx], model.scam_threshold)
-    key = [hashes, folds, seed, c, MODEL_FORMAT]
+    key = [hashes, folds, seed, c, MODEL_FORMAT, [cue.pattern.pattern for cue in CUES]]  # the cues are features
     model.version = "sms-" + hashlib.blake2b(json.dumps(key, sort_keys=True).encode(), digest_size=6).hexdigest()
     model.card = {
         "model": "char_wb 2-5 + word 1-2 TF-IDF -> two linear SVM heads (unwanted; scam | unwanted), Platt-calibrated",
