@@ -11,7 +11,7 @@ SQLite runs in WAL mode with ``synchronous=NORMAL`` (durable across process cras
 
 PostgreSQL connections outlive server restarts: a connection the server dropped is noticed on its
 next use, discarded, and the thread's next operation connects again; while the server stays
-unreachable, new connection attempts are spaced out (0.1 s doubling to 5 s) and operations fail
+unreachable, new connection attempts are spaced out (0.1 s doubling to 2 s) and operations fail
 at once with :class:`pesaguard.errors.StoreUnavailable` (HTTP 503). A read that fails because its
 connection had gone stale is retried once on a fresh connection; a write is not (whether its
 commit happened is unknown), so the caller retries it, which every write path allows (idempotent).
@@ -48,7 +48,7 @@ SQLITE_PRAGMAS = (
 )
 #: Reconnection attempts to an unreachable PostgreSQL server: the first wait and the longest.
 RECONNECT_MIN_S = 0.1
-RECONNECT_MAX_S = 5.0
+RECONNECT_MAX_S = 2.0
 #: Seconds a PostgreSQL connection attempt may take (an unreachable host, not a refused port).
 CONNECT_TIMEOUT_S = 5
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
