@@ -62,6 +62,12 @@ def _compute(since: datetime | None, until: datetime | None, config: Path | None
 
 
 def _alarm_lines(res: dict[str, Any]) -> None:
+    w = res["window"]
+    if not w.get("enough", True):
+        need = w["needs"]
+        result(f"too little to judge drift: {w['decisions']:,} decisions over {w['span_hours']:.1f} h of event "
+               f"time in the window (drift and alert-rate verdicts need {need['decisions']:,} decisions over "
+               f"{need['hours']:g} h: traffic changes through the day)")
     for a in res["alarms"]:
         extra = " ".join(f"{k}={a[k]:.4g}" for k in ("psi", "ks", "value", "ratio", "reference") if a.get(k) is not None)
         result(f"[{'red' if a['level'] == 'alarm' else 'yellow'}]{a['level']}[/]: {a['kind']} {a['name']} {extra}")
