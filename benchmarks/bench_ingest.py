@@ -242,6 +242,7 @@ def main() -> None:
                                            "against in the same run, interleaved")
     ap.add_argument("--handbook-customers", type=int, default=5000)
     ap.add_argument("--handbook-days", type=int, default=60)
+    ap.add_argument("--clean-only", action="store_true", help="only the clean file (and its baseline and peer)")
     args = ap.parse_args()
     print(f"load average at the start: {os.getloadavg()[0]:.1f}", flush=True)
     delay = ["--label-delay-days", "7"]
@@ -259,20 +260,22 @@ def main() -> None:
                 print(f"  {who} run {i + 1}: {r['seconds']:.2f} s wall ({r['rows'] / r['seconds']:,.0f} rows/s), "
                       f"{r['cpu']:.2f} s CPU, load {os.getloadavg()[0]:.1f}", flush=True)
         median = {k: sorted(v, key=lambda r: r["seconds"])[len(v) // 2] for k, v in runs.items() if v}
-        java = tmp / "paysim-java.csv"
-        frame_java = paysim_java_csv(java, args.rows, seed=1)
-        bal = frame_java[["amount", "oldbalanceOrg", "newbalanceOrig", "oldbalanceDest", "newbalanceDest"]]
-        sci = float((bal.abs() >= 1e7).any(axis=1).mean())
-        hb = tmp / "simulated-transactions.csv"
-        frame = handbook_csv(hb, customers=args.handbook_customers, days=args.handbook_days)
-        broken = tmp / "paysim-broken.csv"
-        n_broken = broken_csv(clean, broken)
-        messy = {
-            f"PaySim as Java writes it ({sci:.1%} of rows with scientific notation)": (java, delay),
-            f"Handbook layout via pandas ({len(frame):,} rows)": (hb, ["--format", "generic", "--map", HANDBOOK_MAP,
-                                                                       *delay]),
-            f"clean file with {n_broken} broken rows (ragged, unterminated quotes)": (broken, delay),
-        }
+        messy: dict[str, tuple[Path, list[str]]] = {}
+        if not args.clean_only:
+            java = tmp / "paysim-java.csv"
+            frame_java = paysim_java_csv(java, args.rows, seed=1)
+            bal = frame_java[["amount", "oldbalanceOrg", "newbalanceOrig", "oldbalanceDest", "newbalanceDest"]]
+            sci = float((bal.abs() >= 1e7).any(axis=1).mean())
+            hb = tmp / "simulated-transactions.csv"
+            frame = handbook_csv(hb, customers=args.handbook_customers, days=args.handbook_days)
+            broken = tmp / "paysim-broken.csv"
+            n_broken = broken_csv(clean, broken)
+            messy = {
+                f"PaySim as Java writes it ({sci:.1%} of rows with scientific notation)": (java, delay),
+                f"Handbook layout via pandas ({len(frame):,} rows)": (hb, ["--format", "generic", "--map",
+                                                                           HANDBOOK_MAP, *delay]),
+                f"clean file with {n_broken} broken rows (ragged, unterminated quotes)": (broken, delay),
+            }
         messy_runs = {}
         for name, (path, extra) in messy.items():
             messy_runs[name] = run_cli(path, tmp / f"messy-{len(messy_runs)}", extra)

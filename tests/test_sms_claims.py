@@ -132,7 +132,7 @@ class _FixedModel:
     def __init__(self, score: float) -> None:
         self.value = score
 
-    def proba(self, norm: Sequence[str]) -> np.ndarray:
+    def proba(self, norm: Sequence[str], cues: np.ndarray | None = None) -> np.ndarray:
         return np.tile([1.0 - self.value, 0.0, self.value], (len(norm), 1))
 
     def top_terms(self, norm: str, k: int = 3) -> list[str]:

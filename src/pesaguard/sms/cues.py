@@ -122,7 +122,12 @@ def find_cues(norm: str) -> list[Cue]:
 
 def cue_vector(norm: str) -> np.ndarray:
     """1.0 for each cue of :data:`CUES` (in order) the normalised text contains, else 0.0 (model features)."""
-    present = set(map(id, find_cues(norm)))
+    return cue_vector_of(find_cues(norm))
+
+
+def cue_vector_of(found: list[Cue]) -> np.ndarray:
+    """:func:`cue_vector` from cues already found."""
+    present = set(map(id, found))
     return np.array([1.0 if id(c) in present else 0.0 for c in CUES])
 
 

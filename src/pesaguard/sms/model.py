@@ -216,11 +216,11 @@ class _FastScorer:
             self.blocks.append((vec.build_analyzer(), vec.vocabulary, idf, coef))
             offset += len(idf)
 
-    def decision(self, text: str) -> np.ndarray:
+    def decision(self, text: str, cues: np.ndarray | None = None) -> np.ndarray:
         out = self.model.intercept.copy()
         for b in range(len(self.blocks)):
             out += self.contributions(text, b)[1].sum(axis=1)
-        return out + self.model.coef[:, -len(CUES):] @ (cue_vector(text) * CUE_WEIGHT)
+        return out + self.model.coef[:, -len(CUES):] @ ((cue_vector(text) if cues is None else cues) * CUE_WEIGHT)
 
     def contributions(self, text: str, block: int) -> tuple[np.ndarray, np.ndarray]:
         """Feature indices of one block present in ``text`` and their terms (2, k) in both heads."""
@@ -270,19 +270,21 @@ class TextModel:
                 for (_, analyzer, ngram), vocab in zip(BLOCKS, self.vocabularies, strict=True)]
         return vecs
 
-    def decisions(self, norm: Sequence[str]) -> np.ndarray:
-        """Decision values (n, 2) of both heads for normalised texts."""
+    def decisions(self, norm: Sequence[str], cues: np.ndarray | None = None) -> np.ndarray:
+        """Decision values (n, 2) of both heads for normalised texts (``cues``: their cue vectors, if known)."""
         if len(norm) <= 4:  # the one-message path: building sparse matrices costs more than the maths
             fast = self._cache.get("fast")
             if fast is None:
                 fast = self._cache["fast"] = _FastScorer(self)
-            return np.array([fast.decision(t) for t in norm]).reshape(len(norm), 2)
+            return np.array([fast.decision(t, None if cues is None else cues[i])
+                             for i, t in enumerate(norm)]).reshape(len(norm), 2)
         parts = [_tfidf(vec.transform(list(norm)), idf) for vec, idf in zip(self.vectorizers(), self.idfs, strict=True)]
-        return np.asarray(sparse.hstack([*parts, cue_matrix(norm)]).tocsr() @ self.coef.T) + self.intercept
+        cue_block = cue_matrix(norm) if cues is None else sparse.csr_matrix(cues * CUE_WEIGHT)
+        return np.asarray(sparse.hstack([*parts, cue_block]).tocsr() @ self.coef.T) + self.intercept
 
-    def proba(self, norm: Sequence[str]) -> np.ndarray:
+    def proba(self, norm: Sequence[str], cues: np.ndarray | None = None) -> np.ndarray:
         """(n, 3) probabilities of genuine, promotion and scam for normalised texts."""
-        return probabilities(self.decisions(norm), self.platt)
+        return probabilities(self.decisions(norm, cues), self.platt)
 
     def score(self, norm: Sequence[str]) -> np.ndarray:
         """Calibrated scam probability of each normalised text."""

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pesaguard.config import Settings
 from pesaguard.sms.claims import ClaimCheck, check_claim, load_formats, parse_claim, sender_is_operator
-from pesaguard.sms.cues import find_cues, scam_type_of
+from pesaguard.sms.cues import Cue, cue_vector_of, find_cues, scam_type_of
 from pesaguard.sms.formats import FormatCheck, inspect
 from pesaguard.sms.model import CATEGORIES, GENUINE, PROMOTION, SCAM, TextModel
 from pesaguard.sms.normalize import PLACEHOLDERS, normalize
@@ -139,7 +139,9 @@ class Shield:
               received_ms: int | None = None, store: Any = None, msg_id: str | None = None) -> SmsCheckResult:
         """Check one message. ``store`` enables the ledger check (with ``to``, the recipient account)."""
         norm = normalize(text)
-        return self._decide(text, norm, self.model.proba([norm])[0], sender, to, received_ms, store, msg_id)
+        cues = find_cues(norm)
+        proba = self.model.proba([norm], cue_vector_of(cues)[None, :])[0]
+        return self._decide(text, norm, proba, sender, to, received_ms, store, msg_id, cues)
 
     def check_many(self, texts: list[str], *, senders: list[str | None], tos: list[str | None],
                    received_ms: list[int | None], msg_ids: list[str | None], store: Any = None) -> list[SmsCheckResult]:
@@ -150,7 +152,8 @@ class Shield:
                 for t, n, p, se, to, r, m in zip(texts, norms, proba, senders, tos, received_ms, msg_ids, strict=True)]
 
     def _decide(self, text: str, norm: str, proba: np.ndarray, sender: str | None, to: str | None,
-                received_ms: int | None, store: Any, msg_id: str | None) -> SmsCheckResult:
+                received_ms: int | None, store: Any, msg_id: str | None,
+                cues: list[Cue] | None = None) -> SmsCheckResult:
         m = self.model
         score = float(proba[SCAM])
         verdict: Verdict = ("scam" if score >= m.scam_threshold
@@ -159,7 +162,7 @@ class Shield:
             "promotion" if proba[PROMOTION] > proba[GENUINE] else "genuine")
         fmt = inspect(text, sender, self.settings.operator_sender_ids)
         claim_out = self._claim(text, fmt, sender, to, received_ms, store)
-        cues = find_cues(norm)
+        cues = find_cues(norm) if cues is None else cues
         forced_type: str | None = None
         evidence: list[str] = []
         if fmt.status == "consistent":

@@ -64,11 +64,16 @@ def flatten(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).split())
 
 
-def parse(text: str) -> list[tuple[Notification, list[Problem]]]:
-    """Every format that matches ``text``, parsed and checked, best first.
+_DIGITS_IN_NAME = re.compile(r"\d{6}")
+
+
+def parse(text: str, prefer: frozenset[str] = frozenset()) -> list[tuple[Notification, list[Problem]]]:
+    """The formats that match ``text``, parsed and checked, best first.
 
     Best: fewest problems, then the longest match (more of the message explained), then the most fields
-    read (a number read as a number, not as part of a name), then list order.
+    read (a number read as a number, not as part of a name), then list order, the operators in
+    ``prefer`` (named by the sender ID) first. The search stops at a consistent reading from the first
+    word to near the end of the message.
     """
     flat = flatten(text)
     if not _ANCHOR.search(flat):
@@ -77,33 +82,36 @@ def parse(text: str) -> list[tuple[Notification, list[Problem]]]:
     low = flat.lower()
     # A format is tried only when its operator's currency is mentioned and its fixed words are all there.
     currencies = {op.currency for op in OPERATORS if op.mentions_currency.search(low)}
-    for order, fmt in enumerate(FORMATS):
+    memo: dict[object, object] = {}
+    ordered = sorted(enumerate(FORMATS), key=lambda f: f[1].operator.key not in prefer) if prefer else enumerate(FORMATS)
+    for order, fmt in ordered:
         if fmt.operator.currency not in currencies or not all(w in low for w in fmt.words):
             continue
         m = fmt.regex.search(flat)
         if m is None:
             continue
         n, groups = _notification(fmt, m)
-        problems = check(n, fmt.operator, groups, flat)
+        problems = check(n, fmt.operator, groups, flat, memo)
         fields = sum(v is not None for v in groups.values())
         found.append((len(problems), -(m.end() - m.start()), -fields, order, n, problems))
+        if (not problems and m.start() <= 2 and m.end() >= 0.6 * len(flat)
+                and not _DIGITS_IN_NAME.search(n.counterparty or "")):
+            # A consistent reading from the first word to (near) the end: no other format can do
+            # better, unless the name swallowed a number that a phone-first shape would read.
+            break
     found.sort(key=lambda f: f[:4])
     return [(n, p) for *_, n, p in found]
 
 
 def inspect(text: str, sender: str | None = None, extra_senders: Iterable[str] = ()) -> FormatCheck:
     """Match, parse and check one message; ``sender`` adds the look-alike-sender check."""
-    matches = parse(text)
     known = set(OPERATOR_SENDERS) | sender_keys(list(extra_senders))
     kind = sender_kind(sender, known)
+    # Where several operators print the same shape, the one the sender ID names is tried first.
+    prefer = frozenset(op.key for op in OPERATORS if _sender_fits(sender, op)) if kind == "operator" else frozenset()
+    matches = parse(text, prefer)
     if not matches:
         return FormatCheck(text, "none", sender=kind)
-    if kind is not None and matches[0][1] == []:
-        # Prefer the operator the sender ID names when several formats fit equally well.
-        for n, p in matches:
-            if not p and _sender_fits(sender, n.operator):
-                matches = [(n, p)] + [x for x in matches if x[0] is not n]
-                break
     n, problems = matches[0]
     problems = list(problems)
     if kind == "lookalike":
@@ -112,8 +120,7 @@ def inspect(text: str, sender: str | None = None, extra_senders: Iterable[str] =
     return FormatCheck(text, status, n, tuple(problems), kind, len(matches) - 1)
 
 
-def _sender_fits(sender: str | None, operator_key: str) -> bool:
-    op = next(o for o in OPERATORS if o.key == operator_key)
+def _sender_fits(sender: str | None, op: Operator) -> bool:
     return bool(sender) and sender_kind(sender, sender_keys(op.senders)) == "operator"
 
 

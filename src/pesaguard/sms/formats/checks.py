@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from pesaguard.sms.formats.fields import PHONE, ZERO_DECIMAL, digits, format_money, is_masked, parse_date
 from pesaguard.sms.formats.spec import MONEY_IN, Notification, Operator
@@ -54,8 +55,13 @@ CALL_TO_ACTION = re.compile(
 _PHONE_SHAPE = re.compile(r"0\d{9}|\d{12}|\d{9}|6\d{8}|2\d{11}")
 
 
-def check(n: Notification, op: Operator, groups: dict[str, str | None], flat: str) -> list[Problem]:
-    """Every inconsistency of ``n`` (matched at ``n.span`` in the flattened text ``flat``)."""
+def check(n: Notification, op: Operator, groups: dict[str, str | None], flat: str,
+          memo: dict[Any, Any] | None = None) -> list[Problem]:
+    """Every inconsistency of ``n`` (matched at ``n.span`` in the flattened text ``flat``).
+
+    ``memo`` caches, across the formats tried on one text, what does not depend on the format.
+    """
+    memo = {} if memo is None else memo
     out: list[Problem] = []
     cur = op.currency
     amounts = {"amount": n.amount_minor, "balance": n.balance_minor, "fee": n.fee_minor}
@@ -74,8 +80,7 @@ def check(n: Notification, op: Operator, groups: dict[str, str | None], flat: st
     if date and parse_date(date, op.date_order) is None:
         out.append(Problem("date", f"the date {date!r} is not a calendar date"))
     amt, bal = amounts["amount"], amounts["balance"]
-    if (n.kind in MONEY_IN and amt is not None and bal is not None and bal < amt
-            and not _LOAN_WORDS.search(flat)):
+    if n.kind in MONEY_IN and amt is not None and bal is not None and bal < amt and not _loan_words(flat, memo):
         out.append(Problem("balance", f"the new balance ({_fmt(bal, cur)}) is less than the amount received "
                                       f"({_fmt(amt, cur)}): the numbers do not add up"))
     floor = _FEE_FLOOR.get(cur, 0) * (1 if cur in ZERO_DECIMAL else 100)
@@ -92,8 +97,17 @@ def check(n: Notification, op: Operator, groups: dict[str, str | None], flat: st
     phone = n.counterparty_phone
     if phone and not is_masked(phone) and not _PHONE_SHAPE.fullmatch(digits(phone)):
         out.append(Problem("phone", f"the number {phone!r} is not a phone number of the region"))
-    out.extend(tail_problems(flat, n, op))
+    key = ("tail", n.span, n.counterparty, op.official_numbers, op.name)
+    if key not in memo:
+        memo[key] = tail_problems(flat, n, op)
+    out.extend(memo[key])
     return out
+
+
+def _loan_words(flat: str, memo: dict[Any, Any]) -> bool:
+    if "loan" not in memo:
+        memo["loan"] = bool(_LOAN_WORDS.search(flat))
+    return bool(memo["loan"])
 
 
 def tail_problems(flat: str, n: Notification, op: Operator) -> list[Problem]:
