@@ -200,3 +200,22 @@ def test_cli_backtests_a_pack_on_simulated_worlds(tmp_path: Path, env_home: Path
     assert rows["(pack)"]["alerts"] >= max(r["alerts"] for r in rows.values() if r["typology"] != "(pack)")
     bad = CliRunner().invoke(cli, ["rules", "backtest", "--pack", "mobile-money", "--from", "2024-01-01"])
     assert bad.exit_code == 64 and "both --from and --to" in bad.output
+
+
+def test_the_pack_digest_follows_what_decides_not_the_wording() -> None:
+    """Figures name the pack digest they were measured on: rewording a reason keeps them valid,
+    changing a condition, an action or a weight does not."""
+    pack = load_pack("mobile-money")
+    first = pack.typologies[0]
+    rule = first.rules[0]
+
+    def with_typology(t: object) -> str:
+        return pack.model_copy(update={"typologies": [t, *pack.typologies[1:]]}).digest
+
+    reworded = first.model_copy(update={"title": "x", "description": "y", "sources": ["z"],
+                                        "rules": [rule.model_copy(update={"reason": "other words"}),
+                                                  *first.rules[1:]]})
+    assert with_typology(reworded) == pack.digest
+    for change in ({"weight": round(1 - first.weight, 2)}, {"action": "block" if first.action == "review" else "review"},
+                   {"rules": [rule.model_copy(update={"when": [*rule.when, "amount >= 1"]}), *first.rules[1:]]}):
+        assert with_typology(first.model_copy(update=change)) != pack.digest, change

@@ -67,6 +67,10 @@ class Typology(BaseModel):
         return self
 
 
+_WORDING: Any = {"description": True, "typologies": {"__all__": {
+    "title": True, "description": True, "pattern": True, "sources": True, "rules": {"__all__": {"reason"}}}}}
+
+
 class Pack(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str
@@ -76,8 +80,10 @@ class Pack(BaseModel):
 
     @property
     def digest(self) -> str:
-        """A short hash of everything in the pack: figures measured on it name the pack they describe."""
-        return hashlib.blake2b(self.model_dump_json().encode(), digest_size=6).hexdigest()
+        """A short hash of what decides in the pack (names, versions, conditions, actions, weights, coverage):
+        figures measured on it name the pack they describe. Wording (titles, descriptions, sources, reason
+        texts) is left out: rephrasing a reason changes no decision and no figure."""
+        return hashlib.blake2b(self.model_dump_json(exclude=_WORDING).encode(), digest_size=6).hexdigest()
 
     def typology(self, name: str) -> Typology:
         for t in self.typologies:
