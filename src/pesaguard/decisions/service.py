@@ -154,12 +154,15 @@ class DecisionService:
                              field="txn_id", hint="use a new txn_id for a new transaction; "
                              "resend the identical payload to get the stored decision")
 
-    def evaluate(self, txn: Transaction, req_hash: str) -> dict[str, Any]:
-        """Score and apply the policy (updates feature state); returns the decision row to store."""
+    def evaluate(self, txn: Transaction, req_hash: str, result: Any = None) -> dict[str, Any]:
+        """Score and apply the policy (updates feature state); returns the decision row to store.
+        ``result``: the scorer's result computed elsewhere (a replica of the shared state,
+        :mod:`pesaguard.cluster`): the policy is applied to it and nothing is scored here."""
         # a flat frozen record of plain values (extra fields forbidden): a copy of its attribute
         # dict equals model_dump() at a tenth of the cost
         data = dict(txn.__dict__)
-        result = self.scorer.score(data)
+        if result is None:
+            result = self.scorer.score(data)
         score = float(result.score)
         outcome = self.policy.decide(data, score, [_reason_text(r) for r in result.reasons], dict(result.features))
         if self.metrics is not None:
