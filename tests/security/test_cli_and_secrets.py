@@ -47,6 +47,30 @@ def test_the_serve_banner_masks_the_database_password(env_home: Path, monkeypatc
     assert masked_url("postgresql://u@h/db") == "postgresql://u@h/db"
 
 
+def test_the_demo_banner_masks_the_database_password(env_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from contextlib import contextmanager
+
+    import pesaguard.demo
+    import pesaguard.store
+    from pesaguard.config import get_settings
+    from pesaguard.errors import StoreError
+
+    @contextmanager
+    def fake_store(settings: Settings) -> Any:  # the banner is printed before the first write
+        yield type("S", (), {"dialect": "postgresql"})()
+
+    def stop(*a: Any, **kw: Any) -> Any:
+        raise StoreError("stopped after the banner")
+
+    monkeypatch.setattr(pesaguard.store, "open_store", fake_store)
+    monkeypatch.setattr(pesaguard.demo, "simulate_and_ingest", stop)
+    monkeypatch.setenv("PESAGUARD_DATABASE_URL", "postgresql://app:s3cret-pw@db.internal:5432/pesaguard")
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["demo", "--duration", "1"])
+    assert "stopped after the banner" in result.output, result.output
+    assert "s3cret-pw" not in result.output and "app:***@db.internal" in result.output
+
+
 def test_the_journals_copying_process_gets_the_database_url_outside_its_command_line(store: Store,
                                                                                       tmp_path: Path) -> None:
     j = Journal(store, tmp_path / "journal", store.url)

@@ -39,7 +39,7 @@ def demo_cmd(
     """Simulate seven weeks of a mobile-money network, store them, measure the typology pack, a trained
     model, both combined and the cold start on the last week, then serve the API and analyst console
     while further days stream in as live traffic."""
-    from pesaguard.config import get_settings
+    from pesaguard.config import get_settings, masked_url
     from pesaguard.demo import simulate_and_ingest, simulated_truth, train_and_evaluate
     from pesaguard.store import open_store
 
@@ -47,7 +47,7 @@ def demo_cmd(
     settings.ensure_home()
     t0 = time.perf_counter()
     with open_store(settings) as store:
-        say(f"[bold]pesaguard demo[/] on {store.dialect} at {settings.resolved_database_url}")
+        say(f"[bold]pesaguard demo[/] on {store.dialect} at {masked_url(settings.resolved_database_url)}")
         with progress("simulating days", total=days + live_days) as advance:
             world = simulate_and_ingest(settings, store, accounts=accounts, days=days, seed=seed,
                                         live_days=live_days, advance=advance)
