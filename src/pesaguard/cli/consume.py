@@ -33,12 +33,17 @@ def consume(
     host: str = typer.Option("0.0.0.0", help="Interface for /healthz, /readyz and /metrics."),
     port: int = typer.Option(9100, min=1, max=65535, help="Port for /healthz, /readyz and /metrics."),
     rules: Path | None = typer.Option(None, "--rules", help="Policy YAML (default: HOME/rules.yaml if present)."),
+    cluster: bool = typer.Option(False, "--cluster/--single", envvar="PESAGUARD_CLUSTER",
+                                 help="Run as one of several replicas sharing the stream: each rebuilds the whole "
+                                 "feature state from the input stream and decides the messages JetStream hands it "
+                                 "(docs/scaling.md). Default: one process owns the state, warmed from the store."),
 ) -> None:
     """Decide transactions from NATS JetStream (PESAGUARD_NATS_URL) and publish each decision.
 
     At-least-once: a message is acknowledged once its decision is durable and published; a
-    redelivered transaction gets its stored decision back and never counts twice. One consumer
-    process decides (it owns the live feature state); stop it with SIGTERM or Ctrl-C.
+    redelivered transaction gets its stored decision back and never counts twice. Without
+    --cluster one consumer process decides (it owns the live feature state); with --cluster any
+    number of replicas do. Stop it with SIGTERM or Ctrl-C.
     """
     from pesaguard.stream.consumer import Topology, Tuning, servers_shown
     from pesaguard.stream.runner import consume as run
@@ -58,5 +63,5 @@ def consume(
 
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         handled = runner.run(run(settings, host=host, port=port, rules_path=rules, topology=topology,
-                                 tuning=tuning, create_streams=create_streams))
+                                 tuning=tuning, create_streams=create_streams, cluster=cluster))
     say(f"stopped after {handled:,} messages")

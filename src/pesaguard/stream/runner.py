@@ -33,8 +33,9 @@ log = logging.getLogger("pesaguard.stream")
 
 
 def build_decider(settings: Settings, metrics: Metrics, scorer: Any = None,
-                  rules_path: Path | None = None) -> tuple[Store, DecisionService]:
+                  rules_path: Path | None = None, warm: bool = True) -> tuple[Store, DecisionService]:
     """The store and a decision service configured like the API's (journal, warm-up, shadow model).
+    ``warm=False``: the feature state starts empty (a cluster replica rebuilds it from the stream).
 
     Raises :class:`pesaguard.errors.ModelNotReadyError` without a champion model: unlike the API,
     which still serves cases and the console, a consumer without a model has nothing to do.
@@ -51,8 +52,9 @@ def build_decider(settings: Settings, metrics: Metrics, scorer: Any = None,
                 log.warning("stored %d decisions from the journal of an earlier run", recovered)
         scorer = scorer or load_scorer(settings)
         policy = load_policy(settings, rules_path, scorer)
-        replayed = warm_up(scorer, store)
-        log.info("feature state warmed with %d stored transactions", replayed)
+        if warm:
+            replayed = warm_up(scorer, store)
+            log.info("feature state warmed with %d stored transactions", replayed)
         shadow = load_shadow(store, settings, settings.shadow_model)
         gc.collect()
         gc.freeze()  # see pesaguard.service.app: long-lived objects out of the collector's full passes
@@ -127,11 +129,22 @@ class _HttpServer:
 
 async def consume(settings: Settings, *, host: str = "0.0.0.0", port: int = 9100, scorer: Any = None,
                   rules_path: Path | None = None, topology: Topology | None = None, tuning: Tuning | None = None,
-                  create_streams: bool = True, on_ready: Callable[[StreamConsumer], None] | None = None) -> int:
-    """Consume until SIGTERM or SIGINT; returns the number of messages handled."""
+                  create_streams: bool = True, on_ready: Callable[[StreamConsumer], None] | None = None,
+                  cluster: bool = False) -> int:
+    """Consume until SIGTERM or SIGINT; returns the number of messages handled.
+
+    ``cluster``: one replica of many sharing the stream (:mod:`pesaguard.cluster`): the feature
+    state is rebuilt from the whole input stream instead of warmed from the store."""
     metrics = Metrics()
     stream_metrics = StreamMetrics(metrics.registry)
-    consumer = StreamConsumer(stream_metrics, topology, tuning, create_streams=create_streams)
+    consumer: StreamConsumer
+    if cluster:
+        from pesaguard.cluster.consumer import ClusterConsumer
+
+        consumer = ClusterConsumer(stream_metrics, topology, tuning, create_streams=create_streams,
+                                   registry=metrics.registry)
+    else:
+        consumer = StreamConsumer(stream_metrics, topology, tuning, create_streams=create_streams)
     http = _HttpServer(health_app(consumer, metrics), host, port)
     loop = asyncio.get_running_loop()
     store: Store | None = None
@@ -139,7 +152,7 @@ async def consume(settings: Settings, *, host: str = "0.0.0.0", port: int = 9100
     try:
         await http.start()  # /healthz answers while connecting; /readyz once consuming
         await consumer.connect(settings.nats_url)  # a wrong URL fails now, before the warm-up
-        store, decider = build_decider(settings, metrics, scorer=scorer, rules_path=rules_path)
+        store, decider = build_decider(settings, metrics, scorer=scorer, rules_path=rules_path, warm=not cluster)
         metrics.queue_depth.set_function(decider.writer.pending)
         consumer.attach(decider, store)
         for sig in (signal.SIGTERM, signal.SIGINT):

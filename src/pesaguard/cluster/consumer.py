@@ -1,0 +1,240 @@
+"""``pesaguard consume --cluster``: many replicas, one feature state.
+
+Each replica runs two subscriptions on the input stream:
+
+- the *applier*, an ordered consumer of its own that reads every message from the start of the
+  stream, in order, into the replica's :class:`~pesaguard.cluster.machine.StateMachine`: every
+  replica holds the whole feature state, the same as a single process that read the stream;
+- the *work* consumer, the durable pull consumer that all replicas share: JetStream hands each
+  message to one replica, which waits until its applier has reached that message, claims the
+  decision (:mod:`pesaguard.cluster.claims`), stores it, publishes it and acknowledges.
+
+A replica killed mid-message leaves it unacknowledged: after the ack wait another replica gets it,
+and finds the claim if one was made, so the decision is never made twice. A replica that starts
+(or restarts) replays the stream into its state before it is ready; it keeps the outcome of each
+message until the work consumer's acknowledgement floor passes it, and pauses its applier while
+it holds ``max_ahead`` outcomes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+import orjson
+import pandas as pd
+from prometheus_client import Gauge
+
+from pesaguard.cluster.claims import Claims, KvClaims, NotYet, conflict, settle
+from pesaguard.cluster.machine import Outcome, StateMachine
+from pesaguard.decisions.service import PUBLIC_FIELDS, DecisionService, data_row, request_hash
+from pesaguard.errors import PesaguardError
+from pesaguard.schema import Label, Transaction
+from pesaguard.store import Store, core
+from pesaguard.stream.consumer import Dead, StreamConsumer, Topology, Tuning, parse_label, parse_transaction
+from pesaguard.stream.metrics import StreamMetrics
+
+log = logging.getLogger("pesaguard.cluster")
+
+
+class ClusterMetrics:
+    def __init__(self, registry: Any) -> None:
+        self.applied = Gauge("pesaguard_cluster_applied_seq",
+                             "Last input stream sequence applied to this replica's feature state", registry=registry)
+        self.held = Gauge("pesaguard_cluster_outcomes_held",
+                          "Applied messages whose outcome this replica keeps until some replica answers for them",
+                          registry=registry)
+        self.ack_floor = Gauge("pesaguard_cluster_ack_floor",
+                               "Input stream sequence up to which every message has been answered", registry=registry)
+
+
+class ClusterConsumer(StreamConsumer):
+    """A :class:`StreamConsumer` whose feature state is rebuilt from the whole stream (see the module)."""
+
+    def __init__(self, metrics: StreamMetrics, topology: Topology | None = None, tuning: Tuning | None = None,
+                 create_streams: bool = True, max_ahead: int = 50_000, registry: Any = None) -> None:
+        super().__init__(metrics, topology, tuning, create_streams)
+        self.max_ahead = max_ahead
+        self.machine: StateMachine | None = None
+        self.claims: Claims | None = None
+        self.cmetrics = ClusterMetrics(registry) if registry is not None else None
+        self._outcomes: dict[int, Outcome] = {}
+        self._waiters: dict[int, asyncio.Future[Outcome]] = {}
+        self._room = asyncio.Event()
+        self._caught_up = asyncio.Event()
+        self._floor = 0
+        self._applier: Any = None
+        self._background: list[asyncio.Task[None]] = []
+
+    async def connect(self, servers: str) -> None:
+        await super().connect(servers)
+        self.claims = await KvClaims.open(self.js, ttl_s=7 * 86_400.0)
+        self._floor = await self._ack_floor()
+        # an ordered consumer of the whole stream, this replica's own: no filter, so transactions
+        # and labels come in the one order the stream stored them
+        self._applier = await self.js.subscribe("", stream=self.t.input_stream, ordered_consumer=True,
+                                                pending_msgs_limit=4 * self.max_ahead)
+
+    def attach(self, decider: DecisionService, store: Store) -> None:
+        super().attach(decider, store)
+        self.machine = StateMachine(decider.scorer, decider.window)
+
+    @property
+    def ready(self) -> bool:
+        return super().ready and self._caught_up.is_set()
+
+    async def _ack_floor(self) -> int:
+        info = await self.js.consumer_info(self.t.input_stream, self.t.durable, timeout=5)
+        return int(info.ack_floor.stream_seq if info.ack_floor else 0)
+
+    # -- the applier ----------------------------------------------------------------------------
+    async def _apply_loop(self) -> None:
+        from nats.errors import TimeoutError as NatsTimeout
+
+        assert self.machine is not None
+        info = await self.js.stream_info(self.t.input_stream)
+        target = int(info.state.last_seq)
+        if target == 0 or self.machine.applied >= target:
+            self._caught_up.set()
+        started = time.monotonic()
+        while True:
+            while len(self._outcomes) >= self.max_ahead:
+                self._room.clear()
+                await self._room.wait()
+            try:
+                msg = await self._applier.next_msg(timeout=1.0)
+            except (TimeoutError, NatsTimeout):
+                continue
+            md = msg.metadata
+            seq = md.sequence.stream
+            if seq <= self.machine.applied:  # the ordered consumer restarted behind us
+                continue
+            if msg.subject == self.t.labels:
+                outcome = self.machine.apply_label(seq, msg.data)
+            else:
+                outcome = self.machine.apply_transaction(seq, msg.data, int(md.timestamp.timestamp() * 1000))
+            if seq > self._floor:
+                self._outcomes[seq] = outcome
+            waiter = self._waiters.pop(seq, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(outcome)
+            if not self._caught_up.is_set() and seq >= target:
+                log.info("feature state rebuilt from %d stream messages in %.1f s", seq, time.monotonic() - started)
+                self._caught_up.set()
+            if self.cmetrics is not None:
+                self.cmetrics.applied.set(seq)
+            if seq % 256 == 0:
+                await asyncio.sleep(0)  # let the work handlers run during a long replay
+
+    async def _floor_loop(self) -> None:
+        """Forget the outcomes of messages every replica is done with."""
+        while True:
+            await asyncio.sleep(0.25)
+            try:
+                self._floor = max(self._floor, await self._ack_floor())
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.debug("consumer info: %s", exc)
+                continue
+            for seq in [s for s in self._outcomes if s <= self._floor]:
+                del self._outcomes[seq]
+            if self.cmetrics is not None:
+                self.cmetrics.ack_floor.set(self._floor)
+                self.cmetrics.held.set(len(self._outcomes))
+            if len(self._outcomes) < self.max_ahead:
+                self._room.set()
+
+    async def run(self) -> None:
+        self._background = [asyncio.create_task(self._apply_loop()), asyncio.create_task(self._floor_loop())]
+        try:
+            await super().run()
+        finally:
+            for task in self._background:
+                task.cancel()
+            for task in self._background:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    async def _dispatch(self, msgs: list[Any]) -> None:
+        # every message in parallel: labels reach the feature state through the applier, in order
+        received = time.perf_counter()
+        for msg in msgs:
+            self._spawn(self._handle_safely(msg, received, label=msg.subject == self.t.labels))
+
+    # -- one work message -----------------------------------------------------------------------
+    async def _outcome(self, seq: int) -> Outcome | None:
+        """The outcome of stream message ``seq`` once the applier has reached it; None when it was
+        forgotten (this replica answered it before, and the answer was lost)."""
+        assert self.machine is not None
+        found = self._outcomes.get(seq)
+        if found is not None or seq <= self.machine.applied:
+            return found
+        fut = self._waiters.get(seq)
+        if fut is None:
+            fut = self._waiters[seq] = asyncio.get_running_loop().create_future()
+        return await asyncio.wait_for(asyncio.shield(fut), self.tuning.ack_wait_s / 2)
+
+    async def _handle(self, msg: Any, received: float, label: bool) -> None:
+        kind = "label" if label else "transaction"
+        md = msg.metadata
+        seq = md.sequence.stream
+        self.metrics.lag.set(md.num_pending)
+        if md.num_delivered > 1:
+            self.metrics.redeliveries.inc()
+        try:
+            if label:
+                await self._store_label(parse_label(msg.data))
+                outcome_name = "stored"
+            else:
+                await self._decide(msg, seq)
+                outcome_name = "decided"
+            await msg.ack()
+            self._outcomes.pop(seq, None)
+        except Dead as dead:
+            await self._dead_letter(msg, dead)
+            self._outcomes.pop(seq, None)
+            outcome_name = "dead_letter"
+        except PesaguardError as exc:
+            if exc.http_status < 500:
+                await self._dead_letter(msg, Dead(exc.code, exc.message, exc.field))
+                outcome_name = "dead_letter"
+            else:
+                outcome_name = await self._retry(msg, exc)
+        except Exception as exc:  # NotYet, a timeout waiting for the applier, NATS or store trouble
+            outcome_name = await self._retry(msg, exc)
+        self.metrics.messages.labels(kind, outcome_name).inc()
+        if outcome_name != "retry":
+            self.metrics.handle_seconds.observe(time.perf_counter() - received)
+            self.metrics.end_to_end_seconds.observe(max(0.0, time.time() - md.timestamp.timestamp()))
+
+    async def _decide(self, msg: Any, seq: int) -> None:
+        assert self.decider is not None and self.claims is not None
+        decider = self.decider
+        outcome = await self._outcome(seq)
+        txn: Transaction
+        if outcome is None:  # answered here before and forgotten: only the claim can answer
+            txn = parse_transaction(msg.data)
+            row = await self.claims.get(txn.txn_id)
+            if row is None:
+                raise NotYet(f"stream message {seq} is no longer held and has no claimed decision")
+            if row.get("request_hash") != request_hash(txn):
+                raise conflict(txn.txn_id)
+        else:
+            decider.writer.admit()  # raises (503, retried) while the store's writer is behind
+            row, _ = await settle(outcome, self.claims,
+                                  lambda o: decider.evaluate(o.txn, o.req_hash, result=o.result))  # type: ignore[arg-type]
+            assert outcome.txn is not None
+            txn = outcome.txn
+        await decider.writer.submit(row, data_row(txn))  # idempotent on txn_id
+        await self.js.publish(self.t.decisions, orjson.dumps({k: row[k] for k in PUBLIC_FIELDS}),
+                              headers={"Nats-Msg-Id": row["decision_id"]})
+
+    async def _store_label(self, lab: Label) -> None:
+        df = pd.DataFrame({"txn_id": [lab.txn_id], "is_fraud": [int(lab.is_fraud)],
+                           "known_at_ms": [lab.known_at_ms], "source": [lab.source], "typology": [lab.typology]})
+        assert self.store is not None
+        core.insert_labels(self.store, df)  # the feature state has it from the applier
