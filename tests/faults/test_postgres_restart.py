@@ -178,6 +178,10 @@ def test_postgres_restarts_under_load_lose_nothing_and_are_survived(cluster: Clu
             assert label.status_code == 503, label.text  # never a 500
             assert label.json()["error"]["code"] == "store_unavailable"
             assert "restart-secret" not in label.text
+        sms = {"text": "Umepokea Ksh 5,000 kutoka kwa JOHN. Tuma pesa hiyo kwa 0712345678", "to": "C1"}
+        with httpx.Client(base_url=base, headers={"X-API-Key": scorer_key}, timeout=10) as c:
+            checked = c.post("/v1/sms/check", json=sms)  # the ledger check and the record need the store
+            assert checked.status_code == 503 and checked.json()["error"]["code"] == "store_unavailable", checked.text
         time.sleep(1.0)
         assert len(acked) > during, "decisions stopped while the journal could hold them"
         cluster.start()
@@ -191,6 +195,8 @@ def test_postgres_restarts_under_load_lose_nothing_and_are_survived(cluster: Clu
     with httpx.Client(base_url=base, headers={"X-API-Key": analyst_key}, timeout=30) as c:
         _wait(lambda: c.get("/v1/cases").status_code == 200, 30, "reads did not catch up")
         assert c.post("/v1/labels", json={"txn_id": "w0-1", "label": "fraud"}).status_code == 201
+    with httpx.Client(base_url=base, headers={"X-API-Key": scorer_key}, timeout=30) as c:
+        assert c.post("/v1/sms/check", json=sms).status_code == 200
 
     store = Store(cluster.url)
     stored = dict(store.query("SELECT txn_id, decision_id FROM decisions"))
