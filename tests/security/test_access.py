@@ -177,3 +177,38 @@ def test_readiness_covers_the_sms_model_without_stopping_decisions(client: TestC
     assert r.status_code == 200 and r.json()["status"] == "degraded"
     assert r.json()["checks"]["sms_model"] == "cannot load the SMS model at …/model.npz: truncated file"
     assert r.json()["checks"]["store"] == "ok"
+
+
+@pytest.mark.parametrize(("trusted", "secure"), [("127.0.0.1", True), ("10.9.9.9", False)],
+                         ids=["proxy-trusted", "proxy-not-trusted"])
+def test_behind_a_trusted_tls_proxy_cookies_are_secure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       trusted: str, secure: bool) -> None:
+    """`pesaguard serve`'s own uvicorn settings: X-Forwarded-Proto counts only from a listed proxy."""
+    import threading
+
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from pesaguard.cli.main import app as cli
+    from pesaguard.config import get_settings
+
+    started: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: started.update(kw))
+    monkeypatch.setenv("PESAGUARD_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PESAGUARD_FORWARDED_ALLOW_IPS", trusted)
+    monkeypatch.delenv("PESAGUARD_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    assert CliRunner().invoke(cli, ["serve"]).exit_code == 0
+    get_settings.cache_clear()
+    service = create_app(Settings(home=tmp_path / "home"), scorer=TinyScorer())
+    server = ServerThread(service)
+    server.server = uvicorn.Server(uvicorn.Config(
+        service, host="127.0.0.1", port=server.port, log_level="warning", lifespan="on",
+        proxy_headers=started["proxy_headers"], forwarded_allow_ips=started["forwarded_allow_ips"]))
+    server.thread = threading.Thread(target=server.server.run, daemon=True)
+    with server:
+        key = create_key(service.state.store, "analyst")
+        r = httpx.post(f"{server.url}/console/login", data={"username": "", "password": key},
+                       headers={"X-Forwarded-Proto": "https"})
+        assert r.status_code == 303, r.text
+        assert ("secure" in r.headers["set-cookie"].lower()) is secure
