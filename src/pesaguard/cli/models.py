@@ -224,18 +224,22 @@ def evaluate_cmd(
 def score_cmd(
     file: Path | None = typer.Argument(None, help="Transactions (CSV or Parquet) in canonical columns; "
                                        "omit to score the store's transactions."),
-    out: Path = typer.Option(..., "--out", help="Output file (.csv or .parquet): txn_id, score, action, reasons."),
+    out: Path = typer.Option(..., "--out", help="Output file (.csv or .parquet): txn_id, score (the risk), action, "
+                             "reasons, rules (those that hit), model_version, policy_version."),
     model_dir: Path | None = typer.Option(None, "--model-dir", help="A model bundle directory instead of the champion."),
-    reasons: bool = typer.Option(True, "--reasons/--no-reasons", help="Reason codes for rows at or above review."),
+    rules: Path | None = typer.Option(None, "--rules", help="The policy file (default: HOME/rules.yaml if it "
+                                      "exists, else the mobile-money typology pack), as `pesaguard serve` reads it."),
+    reasons: bool = typer.Option(True, "--reasons/--no-reasons", help="Model reason codes for rows at or above review."),
     attribution: str = typer.Option("path", "--attribution",
                                     help="How reasons credit features: path (as the decision service does, "
                                          "µs a row) or tree_shap (exact Shapley values, ~1-3 ms a row)."),
 ) -> None:
-    """Score a transaction file (or the store) in batch with the champion model.
+    """Decide a transaction file (or the store's transactions) in batch with the champion model and the policy.
 
-    Features are replayed from the scored transactions themselves, in time order.
+    Features are replayed from the scored transactions themselves, in time order; the model and the
+    policy (thresholds, rules, typology pack) then give each row the action, risk and reasons the
+    decision service gives the same stream.
     """
-    import numpy as np
     import pandas as pd
 
     from pesaguard.errors import InputError, UsageError
@@ -261,23 +265,13 @@ def score_cmd(
                              hint="give a CSV or Parquet file of transactions in canonical columns") from None
     scorer = (Scorer.from_dir(model_dir, attribution=attribution) if model_dir
               else Scorer.from_champion(attribution=attribution))
-    t0, c0 = time.perf_counter(), time.process_time()
-    if "ts_ms" in df and not df["ts_ms"].is_monotonic_increasing:  # exports are usually in time order
-        df = df.sort_values("ts_ms", kind="stable")
-    df = df.reset_index(drop=True)
-    x = scorer.feature_matrix(df)
-    from pesaguard.models.scorer import predict_matrix
+    from pesaguard.config import get_settings
+    from pesaguard.decisions.batch import decide_frame
+    from pesaguard.decisions.loader import load_policy
 
-    p = predict_matrix(scorer.bundle, x)
-    th = scorer.bundle.thresholds
-    result = pd.DataFrame({"txn_id": df["txn_id"], "score": p,
-                           "action": np.where(p >= th.block, "block", np.where(p >= th.review, "review", "allow")),
-                           "model_version": scorer.model_version})
-    result["reasons"] = ""
-    flagged = np.nonzero(p >= th.review)[0]
-    if reasons and len(flagged):
-        texts = ["; ".join(r.text for r in rs) for rs in scorer.explain_frame(x[flagged])]
-        result.loc[flagged, "reasons"] = texts
+    policy = load_policy(get_settings(), rules, scorer)
+    t0, c0 = time.perf_counter(), time.process_time()
+    result = decide_frame(scorer, policy, df, reasons=reasons)
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     out.parent.mkdir(parents=True, exist_ok=True)
     result.to_parquet(out, index=False) if out.suffix == ".parquet" else result.to_csv(out, index=False)
