@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import shlex
+import zipfile
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from pesaguard.cli.main import app
@@ -142,6 +144,10 @@ def test_labels_known_at_transaction_are_recorded_and_warned_about(env_home: Pat
 
 def test_empty_header_only_zero_byte_parquet_directories_and_json_dirs_are_one_line_errors(
         env_home: Path, tmp_path: Path) -> None:
+    zipped, utf16 = tmp_path / "tx.csv.zip", tmp_path / "utf16.csv"
+    with zipfile.ZipFile(zipped, "w") as z:
+        z.write(DATA / "ragged.csv", "ragged.csv")
+    utf16.write_bytes((DATA / "utf8_bom.csv").read_text(encoding="utf-8-sig").encode("utf-16"))
     cases = {
         "empty": (["ingest", str(DATA / "empty.csv")], 65, "the file is empty"),
         "header only": (["ingest", str(DATA / "header_only.csv")], 65, "has a header but no data rows"),
@@ -151,6 +157,8 @@ def test_empty_header_only_zero_byte_parquet_directories_and_json_dirs_are_one_l
                        "is a directory"),
         "labels of an empty file": (["ingest-labels", str(DATA / "empty.csv")], 65, "the file is empty"),
         "inspect a zero-byte parquet": (["inspect", str(DATA / "zero.parquet")], 65, "the file is empty"),
+        "a zip archive": (["ingest", str(zipped)], 65, "unzip it"),
+        "UTF-16 text": (["ingest", str(utf16)], 65, "iconv -f UTF-16 -t UTF-8"),
     }
     for name, (args, code, message) in cases.items():
         result = runner.invoke(app, args)
@@ -243,3 +251,35 @@ def test_rerunning_with_the_right_option_resolves_the_earlier_quarantine(env_hom
     with open_store(Settings(home=env_home)) as store:
         assert qstore.load_quarantine(store, include_resolved=False).empty
         assert sorted(core.load_transactions(store)["amount_minor"]) == [310, 120050]
+
+
+#: IngestOptions field -> the ingest command's flag.
+FLAGS = {"label_delay_days": "--label-delay-days", "tz": "--tz", "time_format": "--time-format",
+         "decimal": "--decimal", "rounding": "--round", "time_unit": "--time-unit", "amount_unit": "--amount-unit"}
+OPTION_SPECS = [p for p in sorted(DATA.glob("*.expected.json"))
+                if json.loads(p.read_text()).get("options") and "error" not in json.loads(p.read_text())]
+
+
+@pytest.mark.parametrize("spec_path", OPTION_SPECS, ids=lambda p: p.name.removesuffix(".expected.json"))
+def test_corpus_files_read_with_options_give_the_same_report_from_the_command_line(
+        spec_path: Path, env_home: Path, tmp_path: Path) -> None:
+    # the corpus test calls the library; this runs the same specs through the flags a user types
+    spec = json.loads(spec_path.read_text())
+    args = ["ingest", str(DATA / spec["file"]), "--json", str(tmp_path / "r.json")]
+    if spec.get("format"):
+        args += ["--format", spec["format"]]
+    if spec.get("map"):
+        args += ["--map", ",".join(f"{k}={v}" for k, v in spec["map"].items())]
+    for name, value in spec["options"].items():
+        args += [FLAGS[name], str(value)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "r.json").read_text())
+    for key in ("read", "accepted", "quarantined", "reasons", "adjustments"):
+        if key in spec["expect"]:
+            assert report[key] == spec["expect"][key], key
+    if "values" in spec:
+        with open_store(Settings(home=env_home)) as store:
+            stored = core.load_transactions(store).set_index(spec["values"]["key"])
+        for ident, cols in spec["values"]["rows"].items():
+            assert {c: int(stored.loc[ident, c]) if c != "payer" else stored.loc[ident, c] for c in cols} == cols

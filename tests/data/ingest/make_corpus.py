@@ -325,6 +325,42 @@ def epochs_and_spaces() -> None:
                                            "W2": {"payer": "A", "amount_minor": 300, "ts_ms": T0}}})
 
 
+def times_in_a_zone() -> None:
+    """One instant written every way a file writes times, read with --tz Africa/Nairobi: offsets
+    win, zone-less times are Nairobi wall-clock, epoch numbers are absolute; and day-first times
+    with --time-format, where a value in another layout is quarantined, not guessed."""
+    at = pd.Timestamp("2024-03-01 09:00:00Z")
+    ms = int(at.value // 10**6)
+    local = at.tz_convert("Africa/Nairobi")  # 12:00 wall clock
+    cases = [
+        ("I1", local.strftime("%Y-%m-%dT%H:%M:%S%z")[:-2] + ":00", ms),  # +03:00
+        ("I2", at.strftime("%Y-%m-%dT%H:%M:%SZ"), ms),
+        ("I3", local.strftime("%Y-%m-%d %H:%M:%S"), ms),  # no offset: Nairobi
+        ("I4", local.strftime("%Y-%m-%dT%H:%M"), ms),
+        ("I5", local.strftime("%Y-%m-%dT%H:%M:%S") + ".250", ms + 250),
+        ("I6", at.tz_convert("America/New_York").strftime("%Y-%m-%dT%H:%M:%S%z"), ms),  # -0500
+        ("I7", "2024-03-02", int(pd.Timestamp("2024-03-02", tz="Africa/Nairobi").value // 10**6)),
+        ("I8", str(ms), ms),  # epoch milliseconds: no zone applies
+        ("I9", str(ms // 1000), ms),  # epoch seconds
+        ("I10", "yesterday", None),
+    ]
+    lines("times_nairobi.csv", ["id,time,payer,payee,amount"] + [f"{i},{t},A,B,1" for i, t, _ in cases])
+    spec("times_nairobi", file="times_nairobi.csv", options={"tz": "Africa/Nairobi"},
+         expect={"read": len(cases), "accepted": len(cases) - 1, "quarantined": 1,
+                 "reasons": {"time is not a date": 1}},
+         quarantined_rows=[len(cases)],
+         values={"key": "txn_id", "rows": {i: {"ts_ms": v} for i, _, v in cases if v is not None}})
+    day_first = [("F1", "31/01/2024", "2024-01-31"), ("F2", "01/02/2024", "2024-02-01"),
+                 ("F3", "2024-02-01", None), ("F4", "02/31/2024", None)]  # ISO, and month-first: not the format
+    lines("day_first.csv", ["id,time,payer,payee,amount"] + [f"{i},{t},A,B,1" for i, t, _ in day_first])
+    spec("day_first", file="day_first.csv", options={"time_format": "%d/%m/%Y", "tz": "Africa/Nairobi"},
+         expect={"read": 4, "accepted": 2, "quarantined": 2,
+                 "reasons": {"time does not match --time-format '%d/%m/%Y'": 2}},
+         quarantined_rows=[3, 4],
+         values={"key": "txn_id", "rows": {i: {"ts_ms": int(pd.Timestamp(d, tz="Africa/Nairobi").value // 10**6)}
+                                           for i, _, d in day_first if d is not None}})
+
+
 def labels_and_timing() -> None:
     rows = ["id,time,payer,payee,amount,is_fraud,reported_at",
             "K1,2024-01-01T00:00:00Z,A,B,1,1,2024-01-05T00:00:00Z",
@@ -359,7 +395,7 @@ def main() -> None:
         old.unlink()
     for build in (paysim_sci, handbook, pandas_floats, currency_thousands, decimal_comma, delimiters, encodings,
                   quoted_newlines, ragged, unterminated_quote, empty_and_header_only, compressed, parquet, jsonl,
-                  epochs_and_spaces, labels_and_timing):
+                  epochs_and_spaces, times_in_a_zone, labels_and_timing):
         build()
     total = sum(p.stat().st_size for p in HERE.iterdir() if p.name != Path(__file__).name)
     print(f"{len(list(HERE.glob('*.expected.json')))} specs, {total / 1024:.0f} KiB in {HERE}")
