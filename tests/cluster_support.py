@@ -4,15 +4,26 @@ repeats and labels, and the single-process replay the replicas are held to."""
 
 from __future__ import annotations
 
+import asyncio
 import math
+import os
 import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 
+from pesaguard.cluster.claims import KvClaims
 from pesaguard.features.config import FeatureConfig
 from pesaguard.features.engine import FeatureEngine
+from pesaguard.store import Store
 from service_support import DAY_MS, Result
+from stream_support import free_port, read_all
 
 TX, LB = "pesaguard.transactions", "pesaguard.labels"
 #: the default feature set: payer, payee, pair, label and calendar state
@@ -86,3 +97,125 @@ def same_features(a: dict[str, Any], b: dict[str, Any]) -> bool:
         return False
     return all((math.isnan(x) and math.isnan(b[k])) if isinstance(x, float) and math.isnan(x) else x == b[k]
                for k, x in a.items())
+
+
+TESTS = Path(__file__).resolve().parent
+REPLICA = """
+import asyncio, sys
+sys.path.insert(0, {tests!r})
+from cluster_support import EngineScorer
+from pesaguard.config import Settings
+from pesaguard.stream import Tuning
+from pesaguard.stream.runner import consume
+asyncio.run(consume(Settings(home={home!r}, nats_url={url!r}), host="127.0.0.1", port={port},
+                    scorer=EngineScorer(), tuning=Tuning(ack_wait_s={ack_wait}, max_in_flight=64, batch=16),
+                    cluster=True))
+"""
+
+
+class Replica:
+    """One replica process, its home (its own SQLite store and journal) and its metrics port."""
+
+    def __init__(self, root: Path, name: str, url: str, ack_wait: float = 5.0) -> None:
+        self.home, self.port, self.url, self.ack_wait = root / name, free_port(), url, ack_wait
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Replica:
+        code = REPLICA.format(tests=str(TESTS), home=str(self.home), url=self.url, port=self.port,
+                              ack_wait=self.ack_wait)
+        self.proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+        return self
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        assert self.proc is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, "a replica exited at start-up"
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError("a replica did not become ready")
+
+    def metric(self, name: str, **labels: str) -> float:
+        want = "{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}" if labels else ""
+        text = httpx.get(f"http://127.0.0.1:{self.port}/metrics", timeout=5).text
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name + want + " "))
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGKILL)  # the replica and its journal ingester
+        self.proc.wait(10)
+
+    def stop(self) -> int:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        return self.proc.wait(60)
+
+    def stored(self) -> dict[str, tuple[Any, ...]]:
+        store = Store(f"sqlite:///{self.home / 'pesaguard.db'}")
+        try:
+            rows = store.query("SELECT txn_id, decision_id, action, score, created_ms FROM decisions")
+            return {r[0]: tuple(r[1:]) for r in rows}
+        finally:
+            store.close()
+
+
+async def publish_interleaved(url: str, messages: list[tuple[str, bytes]], publishers: int, seed: int) -> None:
+    """``messages`` split among ``publishers`` concurrent connections in random chunks: the stream's
+    order is whatever the server made of them (each publisher's own order is kept)."""
+    import nats
+
+    rng = random.Random(seed)
+    lanes: list[list[tuple[str, bytes]]] = [[] for _ in range(publishers)]
+    i = 0
+    while i < len(messages):
+        n = rng.randint(1, 40)
+        lanes[rng.randrange(publishers)].extend(messages[i:i + n])
+        i += n
+
+    async def lane(msgs: list[tuple[str, bytes]]) -> None:
+        nc = await nats.connect(url)
+        js = nc.jetstream()
+        for k, (subject, data) in enumerate(msgs):
+            await js.publish(subject, data)
+            if k % 25 == 0:
+                await asyncio.sleep(rng.random() / 200)
+        await nc.close()
+
+    await asyncio.gather(*(lane(m) for m in lanes))
+
+
+def log_order(url: str) -> list[tuple[str, bytes]]:
+    return [(m.subject, m.data) for m in asyncio.run(read_all(url, "PESAGUARD_IN"))]
+
+
+async def claimed(url: str, txn_ids: list[str]) -> dict[str, dict[str, Any]]:
+    import nats
+
+    nc = await nats.connect(url)
+    claims = await KvClaims.open(nc.jetstream())
+    out = {}
+    for t in txn_ids:
+        row = await claims.get(t)
+        if row is not None:
+            out[t] = row
+    await nc.close()
+    return out
+
+
+def check_against_replay(url: str) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, Any]]]:
+    """Every transaction of the log claimed once, with the features of the single-process replay."""
+    expected = replay(log_order(url))
+    rows = asyncio.run(claimed(url, list(expected)))
+    assert rows.keys() == expected.keys()
+    wrong = [t for t in expected if not same_features(rows[t]["features"], expected[t])]
+    assert not wrong, f"{len(wrong)} decisions differ from the single-process replay, first {wrong[0]}"
+    published = [orjson.loads(m.data) for m in asyncio.run(read_all(url, "PESAGUARD_DECISIONS"))]
+    assert sorted(b["txn_id"] for b in published) == sorted(expected)  # one published decision each
+    assert all(b["decision_id"] == rows[b["txn_id"]]["decision_id"] and b["score"] == rows[b["txn_id"]]["score"]
+               for b in published)
+    return expected, rows
