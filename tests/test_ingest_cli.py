@@ -283,3 +283,20 @@ def test_corpus_files_read_with_options_give_the_same_report_from_the_command_li
             stored = core.load_transactions(store).set_index(spec["values"]["key"])
         for ident, cols in spec["values"]["rows"].items():
             assert {c: int(stored.loc[ident, c]) if c != "payer" else stored.loc[ident, c] for c in cols} == cols
+
+
+def test_the_handbook_worked_example_in_the_docs_ingests_the_books_layout(env_home: Path, tmp_path: Path) -> None:
+    docs = (Path(__file__).parents[1] / "docs" / "ingest.md").read_text(encoding="utf-8")
+    example = docs.split("### Worked example: the Fraud Detection Handbook", 1)[1].split("```bash", 1)[1]
+    command = example.split("```", 1)[0].split("\npesaguard evaluate", 1)[0].replace("\\\n", " ")
+    args = shlex.split(command)
+    assert args[:3] == ["pesaguard", "ingest", "simulated-transactions.csv"]
+    path = tmp_path / "simulated-transactions.csv"
+    path.write_bytes((DATA / "handbook.csv").read_bytes())
+    out = tmp_path / "r.json"
+    result = runner.invoke(app, ["ingest", str(path), *args[3:], "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    spec = json.loads((DATA / "handbook.expected.json").read_text())["expect"]
+    assert {k: report[k] for k in ("read", "quarantined", "adjustments", "label_timing")} == {
+        k: spec[k] for k in ("read", "quarantined", "adjustments", "label_timing")}
