@@ -458,16 +458,47 @@ def hostile(home: Path, env: dict[str, str], replay: dict[str, Any]) -> None:
         big = b'{"txn_id": "' + b"x" * (100 * 2**20) + b'"}'
         # /healthz from another process meanwhile (in this one, sending the body holds the GIL)
         probe = subprocess.Popen([sys.executable, "-c", HEALTH_PROBE, url], stdout=subprocess.PIPE, text=True)
-        time.sleep(0.5)
+        assert probe.stdout is not None
+        before = [float(probe.stdout.readline()) for _ in range(5)]  # the probe runs (its start-up is slow)
         post("100 MB body with a valid key", None, "413", raw=big)
         time.sleep(0.3)
         probe.terminate()
         health = [float(x) for x in (probe.communicate()[0] or "").split()]
         rows[-1] = (rows[-1][0], rows[-1][1], rows[-1][2] + f"; /healthz meanwhile: {len(health)} requests, "
-                    f"max {max(health or [0]):.0f} ms")
+                    f"max {max(health or [0]):.0f} ms (before: max {max(before):.0f} ms)")
         same = fresh()
         post("a txn_id decided, then the same id with another amount", same, "200")
         post("  (the second request)", {**same, "amount_minor": same["amount_minor"] + 1}, "409")
+        def call(name: str, path: str, key: str, body: dict[str, Any], expect: str) -> httpx.Response:
+            r = httpx.post(f"{url}{path}", json=body, headers={"X-API-Key": key}, timeout=60)
+            code = r.json().get("error", {}).get("code", "") if r.status_code >= 400 else ""
+            rows.append((name, expect, f"{r.status_code} {code}".strip()))
+            return r
+
+        tid, known = f"hostile-label-{int(time.time())}", "2024-01-15T10:00:00Z"
+        call("a label", "/v1/labels", analyst, {"txn_id": tid, "label": "fraud", "known_at": known}, "201")
+        call("  the opposite label at the same known_at", "/v1/labels", analyst,
+             {"txn_id": tid, "label": "legitimate", "known_at": known}, "409")
+        call("a label known_at 9999-12-31", "/v1/labels", analyst,
+             {"txn_id": tid, "label": "fraud", "known_at": "9999-12-31T23:59:59Z"}, "422")
+        call("SMS check of an empty text", "/v1/sms/check", scorer, {"text": ""}, "422")
+        call("SMS check of spaces only", "/v1/sms/check", scorer, {"text": "   "}, "422")
+        mid = f"hostile-sms-{int(time.time())}"
+        call("an SMS msg_id", "/v1/sms/check", scorer, {"text": "Umepokea Ksh 500 kutoka JOHN", "to": "C1",
+                                                        "msg_id": mid}, "200")
+        call("  the same msg_id with another text", "/v1/sms/check", scorer,
+             {"text": "Umepokea Ksh 50,000 kutoka JOHN", "to": "C1", "msg_id": mid}, "409")
+        mid = f"hostile-triage-{int(time.time())}"
+        secret = "nimetapeliwa, PIN yangu ni 4321, kitambulisho 23456789, nipigie 0712.345.678 haraka"
+        call("triage message with a PIN, an ID number and a phone number", "/v1/messages/triage", scorer,
+             {"message_id": mid, "text": secret}, "200, stored redacted")
+        with sqlite3.connect(home / "pesaguard.db") as c:
+            stored = c.execute("SELECT text FROM triage_messages WHERE message_id = ?", (mid,)).fetchone()
+        leaked = [p for p in ("4321", "23456789", "345.678") if stored and p in stored[0]]
+        rows[-1] = (rows[-1][0], rows[-1][1], rows[-1][2] + f"; stored: {stored[0] if stored else None!r}, "
+                    f"digits left {leaked or 'none'}")
+        call("  the same message_id with another text", "/v1/messages/triage", scorer,
+             {"message_id": mid, "text": secret + " leo"}, "409")
         r = httpx.get(f"{url}/metrics", timeout=10)
         rows.append(("GET /metrics without credentials", "401", str(r.status_code)))
         r = httpx.get(f"{url}/v1/cases", params={"reason": "%"}, headers={"X-API-Key": analyst}, timeout=30)
