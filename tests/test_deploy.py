@@ -1,8 +1,8 @@
 """The container image and the deployment descriptions: the Dockerfile lints (hadolint), every
 Kustomize overlay renders (kubectl's built-in kustomize) and validates against the Kubernetes API
-schemas (kubernetes-validate), the constraints of today's single-process feature state hold in
-every manifest, every command and setting they name exists, and the image's entry points start as
-plain processes. Under CI a missing tool fails; elsewhere it skips."""
+schemas (kubernetes-validate), no deciding workload runs more than one replica unless its feature
+state is shared (``consume --cluster``), every command and setting they name exists, and the
+image's entry points start as plain processes. Under CI a missing tool fails; elsewhere it skips."""
 
 from __future__ import annotations
 
@@ -32,7 +32,12 @@ ROOT = Path(__file__).resolve().parents[1]
 K8S = ROOT / "deploy" / "k8s"
 OVERLAYS = sorted(p.name for p in (K8S / "overlays").iterdir() if (p / "kustomization.yaml").exists())
 KUBERNETES_VERSION = "1.30.0"  # the oldest release the manifests support (autoscaling/v2, policy/v1)
-DECIDING = ("pesaguard-api", "pesaguard-consume")  # each owns a live feature state
+DECIDING = ("pesaguard-api", "pesaguard-consume")  # each holds a live feature state
+SHARED_STATE = "--cluster"  # the consume option under which replicas share one feature state
+
+
+def _workloads(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {**_by_kind(docs, "Deployment"), **_by_kind(docs, "StatefulSet")}
 
 
 def _tool(name: str) -> str:
@@ -141,7 +146,8 @@ def test_each_overlay_renders_and_validates_against_the_kubernetes_schemas(overl
     for doc in docs:
         kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
     kinds = {d["kind"] for d in docs}
-    assert {"Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Job", "ConfigMap"} <= kinds
+    assert {"Deployment", "StatefulSet", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Job",
+            "ConfigMap"} <= kinds
 
 
 def test_the_validator_rejects_a_broken_manifest() -> None:
@@ -159,24 +165,47 @@ def test_the_validator_rejects_a_broken_manifest() -> None:
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_the_manifests_hold_todays_single_process_constraint_and_run_real_commands(overlay: str) -> None:
+def test_replicas_above_one_only_with_the_shared_feature_state(overlay: str) -> None:
     docs = _render(overlay)
-    deployments = _by_kind(docs, "Deployment")
-    assert set(DECIDING) <= set(deployments)
+    workloads = _workloads(docs)
+    hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in _by_kind(docs, "HorizontalPodAutoscaler").values()}
+    pdbs = _by_kind(docs, "PodDisruptionBudget")
+    assert set(DECIDING) <= set(workloads) and set(DECIDING) <= set(hpas) and set(DECIDING) <= set(pdbs)
     for name in DECIDING:
-        spec = deployments[name]["spec"]
-        # one live feature state per deciding process: one replica, never two during a roll-out
-        assert spec["replicas"] == 1 and spec["strategy"]["type"] == "Recreate", name
-    hpa = _by_kind(docs, "HorizontalPodAutoscaler")["pesaguard-api"]
-    assert hpa["spec"]["scaleTargetRef"]["name"] == "pesaguard-api"
-    assert hpa["spec"]["maxReplicas"] == 1 and hpa["spec"]["metrics"][0]["resource"]["name"] == "cpu"
-    pdb = _by_kind(docs, "PodDisruptionBudget")["pesaguard-api"]
-    assert pdb["spec"]["selector"]["matchLabels"] == deployments["pesaguard-api"]["spec"]["selector"]["matchLabels"]
+        w = workloads[name]
+        shared = SHARED_STATE in w["spec"]["template"]["spec"]["containers"][0]["args"]
+        most = max(w["spec"]["replicas"], hpas[name]["spec"]["maxReplicas"])
+        assert hpas[name]["spec"]["scaleTargetRef"]["kind"] == w["kind"]
+        assert hpas[name]["spec"]["metrics"][0]["resource"]["name"] == "cpu"
+        assert pdbs[name]["spec"]["selector"]["matchLabels"] == w["spec"]["selector"]["matchLabels"]
+        if shared:
+            assert w["kind"] == "StatefulSet" and w["spec"]["replicas"] >= 3, name  # survives losing one
+            assert hpas[name]["spec"]["minReplicas"] >= 3 and pdbs[name]["spec"]["maxUnavailable"] == 1
+        else:
+            # a feature state of its own: one replica, never two during a roll-out
+            assert most == 1 and w["spec"]["strategy"]["type"] == "Recreate", name
+    assert SHARED_STATE in workloads["pesaguard-consume"]["spec"]["template"]["spec"]["containers"][0]["args"]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_manifests_run_real_commands_with_secrets_probes_and_durable_journals(overlay: str) -> None:
+    docs = _render(overlay)
+    deployments = _workloads(docs)
 
     config = next(iter(_by_kind(docs, "ConfigMap").values()))
     _check_settings(list(config["data"]))
-    # pods' disks do not outlive them: decisions must be durable in PostgreSQL before acknowledged
-    assert config["data"]["PESAGUARD_DECISION_JOURNAL"] == "false"
+    # a decision is durable once in the journal: the journal must outlive the pod (a claim per deciding
+    # process: a named claim, or one per replica from a StatefulSet's template)
+    claims = _by_kind(docs, "PersistentVolumeClaim")
+    for name in DECIDING:
+        pod = deployments[name]["spec"]["template"]["spec"]
+        home = config["data"]["PESAGUARD_HOME"]
+        mounts = {m["mountPath"]: m["name"] for m in pod["containers"][0]["volumeMounts"]}
+        templates = {t["metadata"]["name"] for t in deployments[name]["spec"].get("volumeClaimTemplates", [])}
+        if mounts[f"{home}/journal"] in templates:
+            continue
+        volume = next(v for v in pod["volumes"] if v["name"] == mounts[f"{home}/journal"])
+        assert volume["persistentVolumeClaim"]["claimName"] in claims, name
     job = _by_kind(docs, "Job")["pesaguard-migrate"]
     pods = [(d["metadata"]["name"], d["spec"]["template"]["spec"]) for d in deployments.values()]
     pods.append(("pesaguard-migrate", job["spec"]["template"]["spec"]))
@@ -204,10 +233,10 @@ def test_the_manifests_hold_todays_single_process_constraint_and_run_real_comman
 
 # -- compose -------------------------------------------------------------------------------------------
 
-def test_compose_runs_real_commands_and_one_deciding_process_each() -> None:
+def test_compose_runs_real_commands_and_more_than_one_replica_only_with_the_shared_state() -> None:
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
     services = compose["services"]
-    assert {"postgres", "nats", "mlflow", "valkey", "migrate", "api", "consume"} <= set(services)
+    assert {"postgres", "nats", "mlflow", "migrate", "api", "consume"} <= set(services)
     for name, svc in services.items():
         for dep in svc.get("depends_on", {}):
             assert dep in services, (name, dep)
@@ -222,7 +251,11 @@ def test_compose_runs_real_commands_and_one_deciding_process_each() -> None:
             _check_command(svc["command"])
             _check_settings(list(svc["environment"]))
     for name in ("api", "consume"):
-        assert services[name]["deploy"]["replicas"] == 1
+        replicas = services[name]["deploy"]["replicas"]
+        assert replicas == 1 or SHARED_STATE in services[name]["command"], name
+        # replicas of the shared state each keep their own journal: no named volume for the home
+        assert replicas == 1 or not services[name].get("volumes"), name
+    assert services["consume"]["deploy"]["replicas"] >= 3
     assert services["migrate"]["command"] == ["db", "migrate"]
     assert services["api"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert "9100/healthz" in services["consume"]["environment"]["HEALTHCHECK_URL"]
