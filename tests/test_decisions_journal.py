@@ -249,4 +249,4 @@ def test_an_unwritable_journal_directory_is_a_clear_error(store: Store, tmp_path
     (tmp_path / "journal").write_text("a file where the directory should be")
     with pytest.raises(StoreError, match="cannot write the decision journal under") as err:
         _journal(store, tmp_path)
-    assert "PESAGUARD_DECISION_JOURNAL=false" in (err.value.hint or "")
+    assert "writable PESAGUARD_HOME" in (err.value.hint or "")

@@ -110,32 +110,13 @@ class Settings(BaseSettings):
     )
     login_lockout_s: float = Field(default=900, gt=0, description="Console log-in failure window and lockout, seconds.")
 
-    sqlite_wal_reset_mb: float = Field(
-        default=128, ge=0,
-        description="SQLite, decision journal off: once the write-ahead log passes this size (MB), the decision "
-        "service holds its next commit while a background checkpoint copies the rest, so the log starts again from its beginning; "
-        "0 = never (the log then grows under sustained load until traffic pauses).",
-    )
     sqlite_writer_cache_mb: float = Field(
         default=8, ge=1,
-        description="SQLite only: page cache of the connection that stores decisions (MB): the decision journal's "
-        "copying process, or the service itself with the journal off. At start-up it reads into it the indexes "
+        description="SQLite only: page cache of the connection that stores decisions (MB), in the decision journal's "
+        "copying process. At start-up it reads into it the indexes "
         "every decision writes into, as far as they fit (about 120 bytes per stored transaction). Raise it to hold them on machines that evict idle file pages from the OS "
         "cache (proactive reclaim on cloud VMs), where commits otherwise wait for disk reads; a larger cache "
-        "costs CPU per decision (measured: 0.36 against 0.30 ms at 1,024 MB).",
-    )
-    sqlite_wal_hold_ms: float = Field(
-        default=50, gt=0,
-        description="SQLite, decision journal off: the longest such a hold may delay commits (ms); past it the "
-        "service commits anyway, logs a warning and retries 30 s later.",
-    )
-    decision_journal: bool = Field(
-        default=True,
-        description="The decision service acknowledges a decision once it is appended to a journal file under "
-        "HOME/journal, and a separate process copies the journal into the store a few ms later (reads through the "
-        "API and console wait for it). false = commit to the store on the event loop before acknowledging (slower "
-        "per decision; the SQLite WAL settings above apply to that mode, and to the journal's copying process "
-        "only through the writer cache).",
+        "costs CPU per commit.",
     )
     decision_journal_max_lag: int = Field(
         default=20_000, ge=100,

@@ -1,16 +1,13 @@
 """The decision journal: a decision is durable once appended to a local file, and a separate process
 copies the file into the store.
 
-Why. Committing each loop iteration's decisions to SQLite on the event loop (:mod:`.writer`) cost
-~0.1 ms of the loop's CPU per decision when requests arrive one by one (commit groups of 1-3: a
-write transaction writes ~10 WAL pages whatever its size), about 28% of the loop's time at a fixed
-2,000 requests/s (py-spy), and the loop must keep spare capacity to absorb bursts and the benchmark
-VM's stalls. A commit on another thread gives the GIL back and forth on every sqlite3 call (see
-:mod:`.writer`), and one in another process costs a wake-up of that process and of the loop per
-group (measured on the 2-vCPU VM: 55-70 µs of system CPU per round trip). Appending to a file costs
-the loop one ``write`` per loop iteration and an ``orjson`` encoding per decision, with no answer
-to wait for; the store is brought up to date a few milliseconds later by the ingester process,
-which runs on the other core.
+Why: the event loop that scores must not wait for the store. A commit on the loop spent a large
+share of its time in the database (each write transaction writes several pages whatever its size),
+a commit on another thread hands the GIL back and forth on every driver call, and one in another
+process answered over a socket costs two wake-ups per group. Appending to a file costs the loop one
+``write`` per loop iteration and an ``orjson`` encoding per decision, with no answer to wait for;
+the ingester process, on another core, brings the store up to date a few milliseconds later. The
+measurements behind this are in ``docs/architecture.md`` ("The decision journal").
 
 Durability is the store's: a record is in the OS page cache when ``write`` returns, so it survives
 ``kill -9`` of the service (as a SQLite commit with ``synchronous=NORMAL`` does); a power loss may
@@ -69,7 +66,6 @@ from typing import Any
 
 import orjson
 
-from pesaguard.decisions.writer import LoopBatch, settle
 from pesaguard.errors import StoreError, StoreUnavailable
 from pesaguard.store import Store
 from pesaguard.store import decisions as repo
@@ -455,9 +451,53 @@ class Progress:
 # -- the owner's side (the service's event loop) ---------------------------------------------
 
 
+def settle(fut: asyncio.Future[None], err: BaseException | None) -> None:
+    """Complete ``fut`` (with ``err`` if given) unless it already is."""
+    if fut.done():
+        return
+    if err is None:
+        fut.set_result(None)
+    else:
+        fut.set_exception(err)
+
+
+class LoopBatch:
+    """What one event-loop iteration submits, handed to :meth:`flush` once, after every request the
+    iteration read: one ``write`` per iteration however many decisions it scored."""
+
+    def __init__(self) -> None:
+        self._rows: list[dict[str, Any]] = []
+        self._txns: list[Sequence[Any]] = []
+        self._futures: list[asyncio.Future[None]] = []
+        self._scheduled = False
+
+    def submit(self, decision: dict[str, Any], txn_row: Sequence[Any]) -> asyncio.Future[None]:
+        """Queue one decision; the returned future completes once it is durable (or fails)."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+        self._rows.append(decision)
+        self._txns.append(txn_row)
+        self._futures.append(fut)
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self.flush)  # after every request already read in this iteration
+        return fut
+
+    def _take(self) -> tuple[list[dict[str, Any]], list[Sequence[Any]], list[asyncio.Future[None]]]:
+        """The queued decisions, their transaction rows and futures; the queue starts empty again."""
+        self._scheduled = False
+        taken = self._rows, self._txns, self._futures
+        self._rows, self._txns, self._futures = [], [], []
+        return taken
+
+    def flush(self) -> None:
+        raise NotImplementedError
+
+
+
 class Journal(LoopBatch):
     """Appends each loop iteration's decisions to the journal in one ``write``, then acknowledges
-    them; the same interface as :class:`pesaguard.decisions.writer.GroupCommitter`.
+    them; the decision service's one durable write path.
 
     ``spawn=False`` starts no ingester (tests drive :class:`Ingester` themselves).
     """
@@ -486,8 +526,7 @@ class Journal(LoopBatch):
             self._fd = self._open_segment()
         except OSError as exc:
             raise StoreError(f"cannot write the decision journal under {directory}: {exc.strerror or exc}",
-                             hint="give the service a writable PESAGUARD_HOME with free space, or set "
-                                  "PESAGUARD_DECISION_JOURNAL=false to commit to the store directly") from exc
+                             hint="give the service a writable PESAGUARD_HOME with free space") from exc
         self._size = 0
         self._declared: set[str] = set()  # layouts written into the current segment
         self._recent: dict[str, tuple[str, dict[str, Any]]] = {}  # txn_id -> (request hash, row): not yet stored
@@ -502,13 +541,6 @@ class Journal(LoopBatch):
         self._failure: tuple[int, str] | None = None
         if spawn:
             self._start_ingester()
-
-    # -- the GroupCommitter interface -----------------------------------------------------------
-    def prepare(self, warm: bool = True) -> list[str]:
-        return []  # the ingester configures and warms its own connection
-
-    def holding(self) -> bool:
-        return False
 
     def pending(self) -> int:
         """Decisions acknowledged or waiting to be written, not yet in the store."""

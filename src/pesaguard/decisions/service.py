@@ -9,7 +9,8 @@ makes are one unit with the durable write: a decision whose write failed is kept
 the same request resubmits it instead of scoring (and counting) the transaction again. Event times
 outside a window around the server clock are refused before scoring (:class:`EventWindow`).
 Scoring runs on the event loop thread, which makes the scorer's feature state single-threaded by
-construction; writes are grouped per loop iteration (:mod:`pesaguard.decisions.journal`).
+construction; each loop iteration's decisions are appended to the journal in one write
+(:mod:`pesaguard.decisions.journal`).
 """
 
 from __future__ import annotations
@@ -28,8 +29,7 @@ import orjson
 from pesaguard.decisions.journal import Journal
 from pesaguard.decisions.policy import Policy, Scorer
 from pesaguard.decisions.seen import SeenIds
-from pesaguard.decisions.writer import MAX_HOLD_S, WAL_RESET_BYTES, WRITER_CACHE_BYTES, GroupCommitter
-from pesaguard.errors import ConflictError, InputError
+from pesaguard.errors import ConflictError, InputError, StoreError
 from pesaguard.schema import TRANSACTION_COLUMNS, Transaction
 from pesaguard.store import Store
 from pesaguard.store import decisions as repo
@@ -97,12 +97,13 @@ def _iso(ms: int) -> str:
 
 
 class DecisionService:
-    """Owns the scorer, the policy and the writer; one per process."""
+    """Owns the scorer, the policy and the journal; one per process.
+
+    Without a ``journal`` it only evaluates (:meth:`evaluate`: scoring and policy, no durable write).
+    """
 
     def __init__(self, store: Store, scorer: Scorer, policy: Policy, metrics: Any = None,
-                 shadow: Any = None, wal_reset_bytes: int = WAL_RESET_BYTES, max_hold_s: float = MAX_HOLD_S,
-                 writer_cache_bytes: int = WRITER_CACHE_BYTES, journal: Journal | None = None,
-                 window: EventWindow | None = None) -> None:
+                 shadow: Any = None, journal: Journal | None = None, window: EventWindow | None = None) -> None:
         self.store = store
         self.window = window or EventWindow()
         self.scorer = scorer
@@ -119,15 +120,9 @@ class DecisionService:
             scorer.explain = "auto"
             scorer.reasons_at = policy.thresholds.review
         self.metrics = metrics
-        # the journal (pesaguard.decisions.journal) when given, else commits on the loop (GroupCommitter)
-        self.writer: GroupCommitter | Journal
+        self._journal = journal
         if journal is not None:
             journal.on_commit = self._observe_commit
-            self.writer = journal
-        else:
-            self.writer = GroupCommitter(store, on_commit=self._observe_commit, wal_reset_bytes=wal_reset_bytes,
-                                         max_hold_s=max_hold_s, on_wal_reset=self._observe_wal_reset,
-                                         cache_bytes=writer_cache_bytes)
         self._pending: dict[str, tuple[str, asyncio.Future[dict[str, Any]]]] = {}
         # ids that may be stored as a transaction or decision (pesaguard.decisions.seen)
         self._seen = SeenIds.from_store(store)
@@ -139,13 +134,17 @@ class DecisionService:
         if self.metrics is not None:
             self.metrics.commit_batch.observe(n)
 
-    def _observe_wal_reset(self, held_s: float, reset: bool) -> None:
-        if self.metrics is not None:
-            self.metrics.wal_hold.observe(held_s)
-            (self.metrics.wal_resets if reset else self.metrics.wal_hold_timeouts).inc()
+    @property
+    def writer(self) -> Journal:
+        """The durable write path (:class:`pesaguard.decisions.journal.Journal`)."""
+        if self._journal is None:
+            raise StoreError("this decision service has no journal: it evaluates, it cannot store decisions",
+                             hint="give DecisionService a Journal")
+        return self._journal
 
     def close(self) -> None:
-        self.writer.close()
+        if self._journal is not None:
+            self._journal.close()
         if self.shadow is not None:
             self.shadow.close()
 

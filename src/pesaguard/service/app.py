@@ -14,7 +14,6 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -146,12 +145,11 @@ def _start_decisions(app: FastAPI, settings: Settings, options: dict[str, Any]) 
     a bad rules file, on the other hand, stops start-up: it is an operator error to fix now."""
     store = app.state.store
     journal_dir = settings.home / "journal"
-    if settings.decision_journal:
-        # decisions an earlier run acknowledged but had not copied into the store yet, before the
-        # feature state is warmed from the store (pesaguard.decisions.journal)
-        recovered = recover(store, journal_dir)
-        if recovered:
-            log.warning("stored %d decisions from the journal of an earlier run", recovered)
+    # decisions an earlier run acknowledged but had not copied into the store yet, before the
+    # feature state is warmed from the store (pesaguard.decisions.journal)
+    recovered = recover(store, journal_dir)
+    if recovered:
+        log.warning("stored %d decisions from the journal of an earlier run", recovered)
     try:
         scorer = options.get("scorer") or load_scorer(settings)
     except PesaguardError as exc:
@@ -171,26 +169,14 @@ def _start_decisions(app: FastAPI, settings: Settings, options: dict[str, Any]) 
     shadow = options.get("shadow") or load_shadow(store, settings, settings.shadow_model)
     gc.collect()
     gc.freeze()
-    journal = (Journal(store, journal_dir, settings.resolved_database_url, max_lag=settings.decision_journal_max_lag,
-                       # half the grace period: uvicorn gives open requests the other half (cli/serve.py)
-                       cache_mb=settings.sqlite_writer_cache_mb, grace_s=settings.shutdown_grace_s / 2)
-               if settings.decision_journal else None)
-    decider = DecisionService(store, scorer, policy, app.state.metrics, shadow=shadow,
-                              wal_reset_bytes=int(settings.sqlite_wal_reset_mb * 2**20),
-                              max_hold_s=settings.sqlite_wal_hold_ms / 1000,
-                              writer_cache_bytes=int(settings.sqlite_writer_cache_mb * 2**20), journal=journal,
-                              window=window)
-    if options.get("warm_up", True):
-        # on this (the event loop's) thread, whose connection commits: see GroupCommitter.prepare
-        t0 = time.perf_counter()
-        warmed = decider.writer.prepare()
-        if warmed:
-            log.info("read %s into the writer's page cache in %.1f s", ", ".join(warmed), time.perf_counter() - t0)
+    journal = Journal(store, journal_dir, settings.resolved_database_url, max_lag=settings.decision_journal_max_lag,
+                      # half the grace period: uvicorn gives open requests the other half (cli/serve.py)
+                      cache_mb=settings.sqlite_writer_cache_mb, grace_s=settings.shutdown_grace_s / 2)
+    decider = DecisionService(store, scorer, policy, app.state.metrics, shadow=shadow, journal=journal, window=window)
     app.state.decider = decider
     app.state.shutdown_hooks.append(decider.close)
     app.state.ready_checks["model"] = lambda: "ok"
-    if journal is not None:
-        app.state.ready_checks["journal"] = journal.health
+    app.state.ready_checks["journal"] = journal.health
     metrics = app.state.metrics
     metrics.queue_depth.set_function(decider.writer.pending)
     metrics.wal_bytes.set_function(decider.writer.wal_bytes)

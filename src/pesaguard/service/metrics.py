@@ -28,23 +28,13 @@ class Metrics:
                                  registry=self.registry)
         self.rule_hits = Counter("pesaguard_rule_hits_total", "Operator rule hits by rule", ["rule"],
                                  registry=self.registry)
-        self.commit_batch = Histogram("pesaguard_commit_batch_size", "Decisions per group commit",
+        self.commit_batch = Histogram("pesaguard_commit_batch_size", "Decisions per journal write (one per event-loop iteration)",
                                       registry=self.registry, buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256))
-        self.queue_depth = Gauge("pesaguard_write_queue_depth", "Decisions waiting to be committed",
+        self.queue_depth = Gauge("pesaguard_write_queue_depth", "Decisions acknowledged or waiting to be written, not in the store yet",
                                  registry=self.registry)
-        # SQLite's write-ahead log (pesaguard.decisions.writer): its size, and the commit holds
-        # that let a checkpoint finish it so that it starts again from the beginning
+        # SQLite's write-ahead log, which the journal's copying process writes into
         self.wal_bytes = Gauge("pesaguard_sqlite_wal_bytes", "Size of the SQLite write-ahead log file",
                                registry=self.registry)
-        self.wal_resets = Counter("pesaguard_sqlite_wal_resets_total",
-                                  "Commit holds after which the write-ahead log started again from its beginning",
-                                  registry=self.registry)
-        self.wal_hold_timeouts = Counter("pesaguard_sqlite_wal_hold_timeouts_total",
-                                         "Commit holds that timed out before the checkpoint finished",
-                                         registry=self.registry)
-        self.wal_hold = Histogram("pesaguard_sqlite_wal_hold_seconds", "How long commits were held for a checkpoint",
-                                  registry=self.registry,
-                                  buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25))
 
 
 class MetricsMiddleware:

@@ -1,6 +1,6 @@
 """Repository for the decision area: API keys, console users and sessions, decisions and cases.
 
-Decisions are written by the service's group committer in batches; every insert is keyed by a
+Decisions are written in batches by the decision journal's copying process; every insert is keyed by a
 natural id (``txn_id`` for decisions) so a replay after a crash adds nothing twice. Cases: at most
 one open case per account (a partial unique index enforces it).
 
@@ -400,12 +400,6 @@ def load_decisions(store: Store, start_ms: int | None = None, end_ms: int | None
 # -- SQLite write-ahead log housekeeping (no-ops on PostgreSQL) -------------------------------
 
 
-def set_autocheckpoint(store: Store, pages: int) -> None:
-    """Automatic WAL checkpoints for this thread's connection (0 turns them off)."""
-    if store.dialect == "sqlite":
-        store.conn.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
-
-
 def set_cache_size(store: Store, kib: int) -> None:
     """The page cache of this thread's connection, in KiB."""
     if store.dialect == "sqlite":
@@ -435,7 +429,7 @@ def prewarm_write_indexes(store: Store, budget_bytes: int) -> list[str]:
     page was a synchronous disk read on the event loop (measured: the loop thread in ``pread`` for
     up to 1.3% of samples and p99 up to 56 ms). Pages in the connection's own cache are process
     memory, which that reclaim does not take without swap. (The default cache is small, so this
-    usually reads little: see :mod:`pesaguard.decisions.writer` for the trade-off.)
+    usually reads little: ``docs/architecture.md`` gives the trade-off.)
     """
     if store.dialect != "sqlite":
         return []
@@ -469,27 +463,6 @@ def _unique_index(conn: Any, table: str, column: str) -> str | None:
             if cols == [column]:
                 return str(name)
     return None
-
-
-def set_journal_size_limit(store: Store, nbytes: int) -> None:
-    """Truncate the WAL file to at most ``nbytes`` when this thread's connection restarts it."""
-    if store.dialect == "sqlite":
-        store.conn.execute(f"PRAGMA journal_size_limit={int(nbytes)}").fetchall()
-
-
-def checkpoint(store: Store) -> tuple[int, int] | None:
-    """A passive WAL checkpoint on this thread's connection (never blocks writers).
-
-    Returns (frames in the WAL, frames now copied into the database file); when they are equal the
-    next write transaction starts the WAL again from its beginning. None without a WAL (PostgreSQL,
-    an in-memory SQLite database).
-    """
-    if store.dialect != "sqlite":
-        return None
-    # fetchall: a statement left unfinished keeps its read transaction open, which would stop the
-    # WAL from being restarted
-    ((_busy, frames, backfilled),) = store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-    return None if frames < 0 else (int(frames), int(backfilled))
 
 
 def wal_database(store: Store) -> tuple[str, int] | None:

@@ -46,10 +46,9 @@ def build_decider(settings: Settings, metrics: Metrics, scorer: Any = None,
     store = open_store(settings)
     try:
         journal_dir = settings.home / "journal"
-        if settings.decision_journal:
-            recovered = recover(store, journal_dir)
-            if recovered:
-                log.warning("stored %d decisions from the journal of an earlier run", recovered)
+        recovered = recover(store, journal_dir)
+        if recovered:
+            log.warning("stored %d decisions from the journal of an earlier run", recovered)
         scorer = scorer or load_scorer(settings)
         policy = load_policy(settings, rules_path, scorer)
         if warm:
@@ -58,14 +57,9 @@ def build_decider(settings: Settings, metrics: Metrics, scorer: Any = None,
         shadow = load_shadow(store, settings, settings.shadow_model)
         gc.collect()
         gc.freeze()  # see pesaguard.service.app: long-lived objects out of the collector's full passes
-        journal = (Journal(store, journal_dir, settings.resolved_database_url,
-                           max_lag=settings.decision_journal_max_lag, cache_mb=settings.sqlite_writer_cache_mb)
-                   if settings.decision_journal else None)
-        decider = DecisionService(store, scorer, policy, metrics, shadow=shadow,
-                                  wal_reset_bytes=int(settings.sqlite_wal_reset_mb * 2**20),
-                                  max_hold_s=settings.sqlite_wal_hold_ms / 1000,
-                                  writer_cache_bytes=int(settings.sqlite_writer_cache_mb * 2**20), journal=journal)
-        decider.writer.prepare()
+        journal = Journal(store, journal_dir, settings.resolved_database_url,
+                          max_lag=settings.decision_journal_max_lag, cache_mb=settings.sqlite_writer_cache_mb)
+        decider = DecisionService(store, scorer, policy, metrics, shadow=shadow, journal=journal)
     except BaseException:
         store.close()
         raise
@@ -78,7 +72,7 @@ def health_app(consumer: StreamConsumer, metrics: Metrics) -> Starlette:
 
     def checks() -> dict[str, str]:
         out = {"nats": "ok" if consumer.ready else "not connected, not consuming yet, or stopping"}
-        if consumer.decider is not None and isinstance(consumer.decider.writer, Journal):
+        if consumer.decider is not None:
             alive = consumer.decider.writer.ingester_alive()
             out["journal"] = "ok" if alive else "the journal's ingester process is not running"
         return out
@@ -130,11 +124,12 @@ class _HttpServer:
 async def consume(settings: Settings, *, host: str = "0.0.0.0", port: int = 9100, scorer: Any = None,
                   rules_path: Path | None = None, topology: Topology | None = None, tuning: Tuning | None = None,
                   create_streams: bool = True, on_ready: Callable[[StreamConsumer], None] | None = None,
-                  cluster: bool = False) -> int:
+                  cluster: bool = False, snapshot_every: int = 100_000) -> int:
     """Consume until SIGTERM or SIGINT; returns the number of messages handled.
 
     ``cluster``: one replica of many sharing the stream (:mod:`pesaguard.cluster`): the feature
-    state is rebuilt from the whole input stream instead of warmed from the store."""
+    state is rebuilt from the input stream (from a snapshot taken every ``snapshot_every`` messages)
+    instead of warmed from the store."""
     metrics = Metrics()
     stream_metrics = StreamMetrics(metrics.registry)
     consumer: StreamConsumer
@@ -142,7 +137,7 @@ async def consume(settings: Settings, *, host: str = "0.0.0.0", port: int = 9100
         from pesaguard.cluster.consumer import ClusterConsumer
 
         consumer = ClusterConsumer(stream_metrics, topology, tuning, create_streams=create_streams,
-                                   registry=metrics.registry)
+                                   snapshot_every=snapshot_every, registry=metrics.registry)
     else:
         consumer = StreamConsumer(stream_metrics, topology, tuning, create_streams=create_streams)
     http = _HttpServer(health_app(consumer, metrics), host, port)
