@@ -143,3 +143,19 @@ def test_content_ids_give_identical_rows_distinct_stable_ids_across_chunks() -> 
     parts = chunked.ids(rows[:2], [1, 1]) + chunked.ids(rows[2:4], [1, 1]) + chunked.ids(rows[4:], [1])
     assert whole == parts
     assert len(set(whole)) == 5
+
+
+def test_inspect_types_a_column_by_what_most_values_are_and_prefers_exact_readings() -> None:
+    from pesaguard.ingest.inspect import profile_column
+
+    amounts = profile_column("amount", pa.array(["2116.74", "24963.899999999998", "1.234"] + ["5.10"] * 17))
+    assert (amounts.kind, amounts.detail) == ("amount", "1 float artefacts in the sample, 1 finer than the minor unit")
+    times = profile_column("t", pa.array(["2024-03-01T12:00:00+03:00", "2024-03-01 12:00", "1709283600000"] * 4
+                                         + ["yesterday"]))
+    assert times.kind == "datetime"
+    comma = profile_column("amount", pa.array(["1.234", "2.500", "12.345", "7"]))  # thousands points, not cents
+    assert (comma.kind, comma.detail) == ("amount", "decimal comma (--decimal ,)")
+    junk = profile_column("note", pa.array(["paid", "1.5", "2024-01-01", "x"]))
+    assert junk.kind == "text"
+    fractional = profile_column("when", pa.array(["1704067200.5", "1704067260.25", "1704067320"]))
+    assert (fractional.kind, fractional.detail) == ("epoch", "epoch seconds")

@@ -87,6 +87,7 @@ class ColumnProfile(BaseModel):
     distinct: int = 0
     example: str | None = None
     time_format: str | None = None
+    numeric: bool = Field(default=False, description="Every value is a plain number (1/0 labels too).")
 
 
 class Profile(BaseModel):
@@ -115,51 +116,54 @@ def _key(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
+#: A column is of a kind when at least this share of its sampled values fit it; the rest are what
+#: ingest would quarantine, which the dry run counts. One bad value must not hide an amount or a
+#: time column (nor make its numbers read as epoch seconds).
+FIT_SHARE = 0.9
+_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+
+
+def _share(mask: pa.Array, n: int) -> float:
+    return int(pc.sum(mask).as_py() or 0) / n
+
+
 def profile_column(name: str, values: pa.Array) -> ColumnProfile:
-    """Infer a column's type from a sample of its values."""
+    """Infer a column's type from a sample of its values (see :data:`FIT_SHARE`)."""
     text = as_text(values)
-    non_empty = text.filter(pc.fill_null(pc.greater(pc.binary_length(text), 0), False))
+    non_empty = pc.utf8_trim_whitespace(text.filter(pc.fill_null(pc.greater(pc.binary_length(text), 0), False)))
     n = len(non_empty)
     prof = ColumnProfile(name=name, kind="empty", empty=len(text) - n)
     if n == 0:
         return prof
     prof.example = str(non_empty[0].as_py())[:40]
     prof.distinct = len(pc.unique(non_empty))
+    is_number = pc.match_substring_regex(non_empty, _NUMBER)
+    number = _share(is_number, n)
+    prof.numeric = number == 1.0
     lowered = pc.utf8_lower(non_empty)
     if prof.distinct <= 2 and pc.all(pc.is_in(lowered, pa.array(LABEL_TRUE + LABEL_FALSE))).as_py():
         prof.kind = "label"
         return prof
-    if pc.all(pc.match_substring_regex(non_empty, r"^[+-]?\d+$")).as_py():
-        nums = np.asarray(pc.cast(non_empty, pa.float64()).to_numpy())
+    if number >= FIT_SHARE:
+        nums = np.asarray(pc.cast(non_empty.filter(is_number), pa.float64()).to_numpy())
         lo, hi = float(nums.min()), float(nums.max())
-        if lo >= 9.5e8 and hi <= 4.2e9:
+        if lo >= 9.5e8 and hi <= 4.2e9:  # 2000-02 .. 2103 in seconds, or in milliseconds below
             prof.kind, prof.detail = "epoch", "epoch seconds"
-        elif lo >= 9.5e11 and hi <= 4.2e12:
+            return prof
+        if lo >= 9.5e11 and hi <= 4.2e12:
             prof.kind, prof.detail = "epoch", "epoch milliseconds"
-        else:
-            prof.kind = "integer"
-        prof.detail = prof.detail or ("unique" if prof.distinct == n else "")
+            return prof
+    if _share(pc.match_substring_regex(non_empty, r"^[+-]?\d+$"), n) >= FIT_SHARE:
+        prof.kind, prof.detail = "integer", "unique" if prof.distinct == n else ""
         return prof
-    money = parse_amount(non_empty, name, minimum=None)
-    comma = parse_amount(non_empty, name, minimum=None, decimal=",")
-    if not money.errors or not comma.errors:
-        prof.kind = "amount"
-        adjusted = len(money.adjusted) if not money.errors else 0
-        notes = ["decimal comma (--decimal ,)"] if money.errors else []
-        if pc.any(pc.match_substring_regex(non_empty, "[eE]")).as_py():
-            notes.append("scientific notation")
-        if adjusted:
-            notes.append(f"{adjusted:,} float artefacts in the sample")
-        if pc.any(pc.match_substring_regex(non_empty, "[A-Za-z$€£]")).as_py():
-            notes.append("currency written in the values")
-        prof.detail = ", ".join(notes)
+    if _amount(prof, non_empty, n):
         return prof
     iso = parse_time(non_empty, name)
-    if not iso.errors:
+    if number < FIT_SHARE and 1 - len(iso.errors) / n >= FIT_SHARE:  # numbers alone would read as epochs
         offset = pc.any(pc.match_substring_regex(non_empty, r"([zZ]|[+-]\d{2}:?\d{2})$")).as_py()
         prof.kind, prof.detail = "datetime", "ISO 8601, " + ("with offset" if offset else "no offset: read in --tz")
         return prof
-    fits = [f for f in TIME_FORMATS if not parse_time(non_empty, name, time_format=f).errors]
+    fits = [f for f in TIME_FORMATS if 1 - len(parse_time(non_empty, name, time_format=f).errors) / n >= FIT_SHARE]
     if fits:
         prof.kind, prof.time_format = "datetime", fits[0]
         prof.detail = f"--time-format '{fits[0]}'"
@@ -169,6 +173,32 @@ def profile_column(name: str, values: pa.Array) -> ColumnProfile:
     prof.kind = "text"
     prof.detail = "unique" if prof.distinct == n else (f"{prof.distinct} values" if prof.distinct <= 50 else "")
     return prof
+
+
+def _amount(prof: ColumnProfile, non_empty: pa.Array, n: int) -> bool:
+    """Whether the column holds money; sets the profile's kind and detail when it does. A decimal
+    point is tried before a comma, and each strictly before rounding finer values, so that
+    ``1.234`` in a decimal-comma file reads as 1234, not as a rounded 1.23."""
+    for decimal, rounding in ((".", None), (",", None), (".", "half-even"), (",", "half-even")):
+        used = parse_amount(non_empty, prof.name, minimum=None, decimal=decimal, rounding=rounding)
+        if 1 - len(used.errors) / n >= FIT_SHARE:
+            break
+    else:
+        return False
+    prof.kind = "amount"
+    notes = ["decimal comma (--decimal ,)"] if decimal == "," else []
+    if pc.any(pc.match_substring_regex(non_empty, "[eE]")).as_py():
+        notes.append("scientific notation")
+    kinds = list(used.adjusted.values())
+    if snapped := kinds.count("snapped"):
+        notes.append(f"{snapped:,} float artefacts in the sample")
+    finer = kinds.count("rounded") + sum("more than 2 decimals" in r for r in used.errors.values())
+    if finer:
+        notes.append(f"{finer:,} finer than the minor unit")
+    if pc.any(pc.match_substring_regex(non_empty, "[A-Za-z$€£]")).as_py():
+        notes.append("currency written in the values")
+    prof.detail = ", ".join(notes)
+    return True
 
 
 def propose_map(profiles: list[ColumnProfile], given: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -182,7 +212,9 @@ def propose_map(profiles: list[ColumnProfile], given: Mapping[str, str] | None =
         kinds = _KINDS_FOR.get(key)
         for candidate in NAMES.get(key, ()):
             p = by_name.get(candidate)
-            if p is None or p.name in used or p.kind == "empty" or (kinds and p.kind not in kinds):
+            if p is None or p.name in used or p.kind == "empty":
+                continue
+            if kinds and p.kind not in kinds and not (key in ("amount", "fee") and p.numeric):
                 continue
             mapping[key] = p.name
             used.add(p.name)

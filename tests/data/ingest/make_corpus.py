@@ -126,7 +126,9 @@ def pandas_floats() -> None:
          expect={"read": n, "accepted": n - 2, "quarantined": 2,
                  "reasons": {"amount has more than 2 decimals": 2},
                  "adjustments": {f"amount: {SNAP}": artefacts} if artefacts else {}},
-         quarantined_rows=[11, 22], values={"key": "txn_id", "rows": values})
+         quarantined_rows=[11, 22], values={"key": "txn_id", "rows": values},
+         inspect={"map": {k: k for k in ("id", "time", "payer", "payee", "amount", "fee")}, "options": {},
+                  "command_contains": ["amount=amount"]})  # two finer values must not hide the amount
     rounded = dict(values, **{ids[10]: {"amount_minor": 123}, ids[21]: {"amount_minor": 200}})
     spec("pandas_floats.round", **common, options={"rounding": "half-even"},
          expect={"read": n, "accepted": n, "quarantined": 0,
@@ -349,7 +351,9 @@ def times_in_a_zone() -> None:
          expect={"read": len(cases), "accepted": len(cases) - 1, "quarantined": 1,
                  "reasons": {"time is not a date": 1}},
          quarantined_rows=[len(cases)],
-         values={"key": "txn_id", "rows": {i: {"ts_ms": v} for i, _, v in cases if v is not None}})
+         values={"key": "txn_id", "rows": {i: {"ts_ms": v} for i, _, v in cases if v is not None}},
+         inspect={"map": {k: k for k in ("id", "time", "payer", "payee", "amount")}, "options": {},
+                  "command_contains": ["time=time", "amount=amount"]})  # one bad time, amounts all 1
     day_first = [("F1", "31/01/2024", "2024-01-31"), ("F2", "01/02/2024", "2024-02-01"),
                  ("F3", "2024-02-01", None), ("F4", "02/31/2024", None)]  # ISO, and month-first: not the format
     lines("day_first.csv", ["id,time,payer,payee,amount"] + [f"{i},{t},A,B,1" for i, t, _ in day_first])
