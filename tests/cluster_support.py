@@ -109,20 +109,21 @@ from pesaguard.stream import Tuning
 from pesaguard.stream.runner import consume
 asyncio.run(consume(Settings(home={home!r}, nats_url={url!r}), host="127.0.0.1", port={port},
                     scorer=EngineScorer(), tuning=Tuning(ack_wait_s={ack_wait}, max_in_flight=64, batch=16),
-                    cluster=True))
+                    cluster=True, snapshot_every={snapshot_every}))
 """
 
 
 class Replica:
     """One replica process, its home (its own SQLite store and journal) and its metrics port."""
 
-    def __init__(self, root: Path, name: str, url: str, ack_wait: float = 5.0) -> None:
+    def __init__(self, root: Path, name: str, url: str, ack_wait: float = 5.0, snapshot_every: int = 0) -> None:
         self.home, self.port, self.url, self.ack_wait = root / name, free_port(), url, ack_wait
+        self.snapshot_every = snapshot_every
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Replica:
         code = REPLICA.format(tests=str(TESTS), home=str(self.home), url=self.url, port=self.port,
-                              ack_wait=self.ack_wait)
+                              ack_wait=self.ack_wait, snapshot_every=self.snapshot_every)
         self.proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
         return self
 

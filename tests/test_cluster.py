@@ -143,6 +143,26 @@ def test_the_replay_sees_labels_and_repeats() -> None:
     assert any(not same_features(expected[t], feats[t]) for t in expected)
 
 
+def test_a_replica_restored_from_a_snapshot_continues_as_if_it_had_applied_everything() -> None:
+    import pickle
+
+    stream = random_stream(seed=9, n=600, label_share=0.3, repeat_share=0.1)
+    whole = StateMachine(EngineScorer())
+    expected = [apply(whole, i + 1, m) for i, m in enumerate(stream)]
+    first = StateMachine(EngineScorer())
+    half = len(stream) // 2
+    for i in range(half):
+        apply(first, i + 1, stream[i])
+    second = StateMachine(EngineScorer())
+    second.restore(pickle.loads(pickle.dumps(first.snapshot())))
+    assert second.applied == half
+    for i in range(half, len(stream)):
+        got, want = apply(second, i + 1, stream[i]), expected[i]
+        assert (got.kind, got.first_seq) == (want.kind, want.first_seq)  # repeats still known
+        if want.kind == "scored":
+            assert same_features(got.result.features, want.result.features), i
+
+
 def test_undecidable_messages_are_dead_on_every_replica_alike() -> None:
     m = StateMachine(EngineScorer())
     assert m.apply_transaction(1, b"{not json", STORED_MS).code == "malformed_json"

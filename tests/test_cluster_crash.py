@@ -1,7 +1,8 @@
 """``kill -9`` one of three cluster replicas under load: the other two keep deciding (the dead one's
 unacknowledged messages come to them after the ack wait), no published decision is lost or
 changed, none is made twice, and the replica that comes back rebuilds the same feature state from
-the stream: every decision, before and after, equals the single-process replay."""
+a state snapshot and the stream after it: every decision, before and after, equals the
+single-process replay."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def test_kill_9_one_replica_under_load(nats_server: NatsServer, tmp_path: Path) 
     url = nats_server.url
     stream = random_stream(seed=11, n=1500)
     later = random_stream(seed=12, n=200)  # after the replica's return: decided with its rebuilt state
-    replicas = [Replica(tmp_path, f"r{i}", url, ack_wait=2.0).start() for i in range(3)]
+    replicas = [Replica(tmp_path, f"r{i}", url, ack_wait=2.0, snapshot_every=250).start() for i in range(3)]
     try:
         for r in replicas:
             r.wait_ready()
@@ -49,7 +50,8 @@ def test_kill_9_one_replica_under_load(nats_server: NatsServer, tmp_path: Path) 
         assert during < 1500, "the stream was finished before the kill"
         wait_published(url, during + 200)  # the two others keep deciding
 
-        victim.start().wait_ready()  # replays the stream into its state before it is ready
+        victim.start().wait_ready()  # restores a snapshot, replays the stream after it, then is ready
+        restored = victim.metric("pesaguard_cluster_restored_seq")
         asyncio.run(wait_drained(url, timeout=120))
         decided_before = victim.metric("pesaguard_stream_messages_total", kind="transaction", outcome="decided")
         asyncio.run(publish_interleaved(url, later, publishers=2, seed=12))
@@ -61,6 +63,7 @@ def test_kill_9_one_replica_under_load(nats_server: NatsServer, tmp_path: Path) 
     assert codes == [0, 0, 0]
     assert redelivered > 0  # the victim's messages in hand came to the others
     assert decided_after > decided_before  # the returned replica decides again
+    assert restored >= 250 and restored % 250 == 0  # from a snapshot, not from the stream's start
 
     expected, _ = check_against_replay(url)  # every decision, before, during and after: one, and right
     assert len(expected) == len({orjson.loads(d)["txn_id"] for s, d in stream + later if s == TX})

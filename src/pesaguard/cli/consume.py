@@ -37,6 +37,9 @@ def consume(
                                  help="Run as one of several replicas sharing the stream: each rebuilds the whole "
                                  "feature state from the input stream and decides the messages JetStream hands it "
                                  "(docs/scaling.md). Default: one process owns the state, warmed from the store."),
+    snapshot_every: int = typer.Option(100_000, min=0, help="With --cluster: save the feature state every this "
+                                       "many stream messages, so a starting replica replays only what follows "
+                                       "(0: never; a start then replays the whole retained stream)."),
 ) -> None:
     """Decide transactions from NATS JetStream (PESAGUARD_NATS_URL) and publish each decision.
 
@@ -63,5 +66,6 @@ def consume(
 
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         handled = runner.run(run(settings, host=host, port=port, rules_path=rules, topology=topology,
-                                 tuning=tuning, create_streams=create_streams, cluster=cluster))
+                                 tuning=tuning, create_streams=create_streams, cluster=cluster,
+                                 snapshot_every=snapshot_every))
     say(f"stopped after {handled:,} messages")

@@ -11,9 +11,10 @@ Each replica runs two subscriptions on the input stream:
 
 A replica killed mid-message leaves it unacknowledged: after the ack wait another replica gets it,
 and finds the claim if one was made, so the decision is never made twice. A replica that starts
-(or restarts) replays the stream into its state before it is ready; it keeps the outcome of each
-message until the work consumer's acknowledgement floor passes it, and pauses its applier while
-it holds ``max_ahead`` outcomes.
+(or restarts) restores the newest state snapshot at or below the work consumer's acknowledgement
+floor (:mod:`pesaguard.cluster.snapshots`; one is written every ``snapshot_every`` messages) and
+replays the stream after it before it is ready; it keeps the outcome of each message until the
+acknowledgement floor passes it, and pauses its applier while it holds ``max_ahead`` outcomes.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from prometheus_client import Gauge
 
 from pesaguard.cluster.claims import Claims, KvClaims, NotYet, conflict, settle
 from pesaguard.cluster.machine import Outcome, StateMachine
+from pesaguard.cluster.snapshots import Snapshots
 from pesaguard.decisions.service import PUBLIC_FIELDS, DecisionService, data_row, request_hash
 from pesaguard.errors import PesaguardError
 from pesaguard.schema import Label, Transaction
@@ -49,15 +51,21 @@ class ClusterMetrics:
                           registry=registry)
         self.ack_floor = Gauge("pesaguard_cluster_ack_floor",
                                "Input stream sequence up to which every message has been answered", registry=registry)
+        self.restored = Gauge("pesaguard_cluster_restored_seq",
+                              "Stream sequence of the state snapshot this replica started from (0: none)",
+                              registry=registry)
 
 
 class ClusterConsumer(StreamConsumer):
     """A :class:`StreamConsumer` whose feature state is rebuilt from the whole stream (see the module)."""
 
     def __init__(self, metrics: StreamMetrics, topology: Topology | None = None, tuning: Tuning | None = None,
-                 create_streams: bool = True, max_ahead: int = 50_000, registry: Any = None) -> None:
+                 create_streams: bool = True, max_ahead: int = 50_000, snapshot_every: int = 100_000,
+                 registry: Any = None) -> None:
         super().__init__(metrics, topology, tuning, create_streams)
         self.max_ahead = max_ahead
+        self.snapshot_every = snapshot_every
+        self.snapshots: Snapshots | None = None
         self.machine: StateMachine | None = None
         self.claims: Claims | None = None
         self.cmetrics = ClusterMetrics(registry) if registry is not None else None
@@ -72,11 +80,8 @@ class ClusterConsumer(StreamConsumer):
     async def connect(self, servers: str) -> None:
         await super().connect(servers)
         self.claims = await KvClaims.open(self.js, ttl_s=7 * 86_400.0)
+        self.snapshots = await Snapshots.open(self.js)
         self._floor = await self._ack_floor()
-        # an ordered consumer of the whole stream, this replica's own: no filter, so transactions
-        # and labels come in the one order the stream stored them
-        self._applier = await self.js.subscribe("", stream=self.t.input_stream, ordered_consumer=True,
-                                                pending_msgs_limit=4 * self.max_ahead)
 
     def attach(self, decider: DecisionService, store: Store) -> None:
         super().attach(decider, store)
@@ -91,12 +96,43 @@ class ClusterConsumer(StreamConsumer):
         return int(info.ack_floor.stream_seq if info.ack_floor else 0)
 
     # -- the applier ----------------------------------------------------------------------------
+    async def _start_applier(self) -> int:
+        """Restore the newest usable snapshot, subscribe from the message after it; returns the
+        stream's last sequence at that moment (the replay to finish before being ready)."""
+        from nats.js.api import ConsumerConfig, DeliverPolicy
+
+        m = self.machine
+        assert m is not None and self.snapshots is not None
+        info = await self.js.stream_info(self.t.input_stream)
+        first = int(info.state.first_seq or 1)
+        if self.snapshot_every and m.can_snapshot:
+            found = await self.snapshots.latest(at_most=self._floor)
+            if found is not None:
+                seq, state = found
+                if state["engine"]["config"] != m.scorer.engine.cfg.model_dump():
+                    log.warning("snapshot at %d was taken with another feature configuration: not used", seq)
+                elif seq + 1 < first:
+                    log.warning("snapshot at %d is older than the stream's first message %d: not used", seq, first)
+                else:
+                    m.restore(state)
+                    if self.cmetrics is not None:
+                        self.cmetrics.restored.set(seq)
+                    log.info("feature state restored from the snapshot at stream sequence %d", seq)
+        if m.applied == 0 and first > 1:
+            log.warning("no snapshot: the feature state starts at stream sequence %d, the first the stream still "
+                        "holds (older messages have expired), and lacks their history", first)
+        # an ordered consumer of the stream, this replica's own: no filter, so transactions and labels
+        # come in the one order the stream stored them
+        config = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=max(m.applied + 1, first))
+        self._applier = await self.js.subscribe("", stream=self.t.input_stream, ordered_consumer=True, config=config,
+                                                pending_msgs_limit=4 * self.max_ahead)
+        return int(info.state.last_seq)
+
     async def _apply_loop(self) -> None:
         from nats.errors import TimeoutError as NatsTimeout
 
-        assert self.machine is not None
-        info = await self.js.stream_info(self.t.input_stream)
-        target = int(info.state.last_seq)
+        assert self.machine is not None and self.snapshots is not None
+        target = await self._start_applier()
         if target == 0 or self.machine.applied >= target:
             self._caught_up.set()
         started = time.monotonic()
@@ -126,6 +162,8 @@ class ClusterConsumer(StreamConsumer):
                 self._caught_up.set()
             if self.cmetrics is not None:
                 self.cmetrics.applied.set(seq)
+            if self.snapshot_every and seq % self.snapshot_every == 0 and self.machine.can_snapshot:
+                self.snapshots.save_soon(seq, self.machine.snapshot())
             if seq % 256 == 0:
                 await asyncio.sleep(0)  # let the work handlers run during a long replay
 
@@ -158,6 +196,8 @@ class ClusterConsumer(StreamConsumer):
             for task in self._background:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+            if self.snapshots is not None:
+                await self.snapshots.wait()
 
     async def _dispatch(self, msgs: list[Any]) -> None:
         # every message in parallel: labels reach the feature state through the applier, in order

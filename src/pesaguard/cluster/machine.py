@@ -112,3 +112,26 @@ class StateMachine:
             self._labels.add(key)
             self.scorer.add_label(lab.txn_id, lab.is_fraud, lab.known_at_ms)
         return Outcome(seq, "label", label=lab)
+
+    # -- snapshots ------------------------------------------------------------------------------
+    @property
+    def can_snapshot(self) -> bool:
+        """Whether the scorer's feature state can be saved (a :class:`FeatureEngine` as ``scorer.engine``)."""
+        from pesaguard.features.engine import FeatureEngine
+
+        return isinstance(getattr(self.scorer, "engine", None), FeatureEngine)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The state after the last message applied: the feature engine's and this machine's own
+        (the transaction ids and labels it would not count again), as plain copies."""
+        return {"applied": self.applied, "engine": self.scorer.engine.snapshot(), "txns": list(self._txns.items()),
+                "labels": list(self._labels)}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Continue from ``state`` (:meth:`snapshot`): the next message to apply is ``applied + 1``."""
+        from pesaguard.features.engine import FeatureEngine
+
+        self.scorer.engine = FeatureEngine.restore(state["engine"])
+        self._txns = OrderedDict(state["txns"])
+        self._labels = set(state["labels"])
+        self.applied = int(state["applied"])
