@@ -157,6 +157,7 @@ def test_empty_header_only_zero_byte_parquet_directories_and_json_dirs_are_one_l
                        "is a directory"),
         "labels of an empty file": (["ingest-labels", str(DATA / "empty.csv")], 65, "the file is empty"),
         "inspect a zero-byte parquet": (["inspect", str(DATA / "zero.parquet")], 65, "the file is empty"),
+        "inspect a header-only file": (["inspect", str(DATA / "header_only.csv")], 65, "has a header but no data rows"),
         "a zip archive": (["ingest", str(zipped)], 65, "unzip it"),
         "UTF-16 text": (["ingest", str(utf16)], 65, "iconv -f UTF-16 -t UTF-8"),
     }

@@ -86,3 +86,26 @@ def test_inspect_proposes_the_map_and_options_that_load_the_file(spec_path: Path
         assert text in prof.command
     assert prof.report is not None and prof.report.read == spec["expect"]["read"]
     assert prof.report.quarantined == spec["expect"]["quarantined"]
+
+
+#: Options inspect proposes itself; a spec needing any other (a zone, a delay, rounding) is read by
+#: inspect without it, so its counts may differ.
+INFERRED = {"decimal", "time_format"}
+
+
+@pytest.mark.parametrize("spec_path", [p for p in SPECS if "error" not in json.loads(p.read_text())
+                                       and set(json.loads(p.read_text()).get("options", {})) <= INFERRED
+                                       and "header_only" not in p.name], ids=_name)
+def test_inspect_alone_finds_how_every_corpus_file_is_read(spec_path: Path) -> None:
+    # from an unknown file to a correct command: inspect's proposal loads each file as its spec says
+    spec = json.loads(spec_path.read_text(encoding="utf-8"))
+    prof = inspect_file(DATA / spec["file"])
+    assert prof.unmapped == [] and prof.report is not None, prof.warnings
+    got = {k: getattr(prof.report, k) for k in ("read", "quarantined", "reasons") if k in spec["expect"]}
+    assert got == {k: spec["expect"][k] for k in got}
+    assert set(spec.get("options", {})) <= set(prof.options)
+
+
+def test_inspect_of_a_header_only_file_says_so() -> None:
+    with pytest.raises(errors.InputError, match="header but no data rows"):
+        inspect_file(DATA / "header_only.csv")

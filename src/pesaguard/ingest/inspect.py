@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field
 
-from pesaguard.errors import UsageError
+from pesaguard.errors import InputError, UsageError
 from pesaguard.ingest.batches import ChunkWriter, LabelTiming, Tally
 from pesaguard.ingest.models import (
     MAP_ALIASES,
@@ -120,6 +120,11 @@ def _key(name: str) -> str:
 #: ingest would quarantine, which the dry run counts. One bad value must not hide an amount or a
 #: time column (nor make its numbers read as epoch seconds).
 FIT_SHARE = 0.9
+#: The share for a column whose name says what it is (``amount``, ``TX_DATETIME``): half its values.
+NAMED_SHARE = 0.5
+#: Epoch numbers of 2000-02 .. 2103 in each unit (ingest reads the unit from each value's magnitude).
+_EPOCHS = (("seconds", 9.5e8, 4.2e9), ("milliseconds", 9.5e11, 4.2e12), ("microseconds", 9.5e14, 4.2e15),
+           ("nanoseconds", 9.5e17, 4.2e18))
 _NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 
 
@@ -144,26 +149,28 @@ def profile_column(name: str, values: pa.Array) -> ColumnProfile:
     if prof.distinct <= 2 and pc.all(pc.is_in(lowered, pa.array(LABEL_TRUE + LABEL_FALSE))).as_py():
         prof.kind = "label"
         return prof
-    if number >= FIT_SHARE:
-        nums = np.asarray(pc.cast(non_empty.filter(is_number), pa.float64()).to_numpy())
-        lo, hi = float(nums.min()), float(nums.max())
-        if lo >= 9.5e8 and hi <= 4.2e9:  # 2000-02 .. 2103 in seconds, or in milliseconds below
-            prof.kind, prof.detail = "epoch", "epoch seconds"
-            return prof
-        if lo >= 9.5e11 and hi <= 4.2e12:
-            prof.kind, prof.detail = "epoch", "epoch milliseconds"
+    named = _key(name)
+    time_share = NAMED_SHARE if named in NAMES["time"] + NAMES["known_at"] else FIT_SHARE
+    if number >= min(time_share, FIT_SHARE):
+        nums = np.abs(np.asarray(pc.cast(non_empty.filter(is_number), pa.float64()).to_numpy()))
+        units = [(unit, (nums >= lo) & (nums <= hi)) for unit, lo, hi in _EPOCHS]
+        hits = [int(m.sum()) for _, m in units]
+        if sum(hits) / n >= time_share:
+            used = [unit for (unit, _), h in zip(units, hits, strict=True) if h]
+            prof.kind = "epoch"
+            prof.detail = f"epoch {used[0]}" if len(used) == 1 else f"epoch {', '.join(used)} (by magnitude)"
             return prof
     if _share(pc.match_substring_regex(non_empty, r"^[+-]?\d+$"), n) >= FIT_SHARE:
         prof.kind, prof.detail = "integer", "unique" if prof.distinct == n else ""
         return prof
-    if _amount(prof, non_empty, n):
+    if _amount(prof, non_empty, n, NAMED_SHARE if named in NAMES["amount"] + NAMES["fee"] else FIT_SHARE):
         return prof
     iso = parse_time(non_empty, name)
-    if number < FIT_SHARE and 1 - len(iso.errors) / n >= FIT_SHARE:  # numbers alone would read as epochs
+    if number < FIT_SHARE and 1 - len(iso.errors) / n >= time_share:  # numbers alone would read as epochs
         offset = pc.any(pc.match_substring_regex(non_empty, r"([zZ]|[+-]\d{2}:?\d{2})$")).as_py()
         prof.kind, prof.detail = "datetime", "ISO 8601, " + ("with offset" if offset else "no offset: read in --tz")
         return prof
-    fits = [f for f in TIME_FORMATS if 1 - len(parse_time(non_empty, name, time_format=f).errors) / n >= FIT_SHARE]
+    fits = [f for f in TIME_FORMATS if 1 - len(parse_time(non_empty, name, time_format=f).errors) / n >= time_share]
     if fits:
         prof.kind, prof.time_format = "datetime", fits[0]
         prof.detail = f"--time-format '{fits[0]}'"
@@ -175,13 +182,13 @@ def profile_column(name: str, values: pa.Array) -> ColumnProfile:
     return prof
 
 
-def _amount(prof: ColumnProfile, non_empty: pa.Array, n: int) -> bool:
+def _amount(prof: ColumnProfile, non_empty: pa.Array, n: int, share: float) -> bool:
     """Whether the column holds money; sets the profile's kind and detail when it does. A decimal
     point is tried before a comma, and each strictly before rounding finer values, so that
     ``1.234`` in a decimal-comma file reads as 1234, not as a rounded 1.23."""
     for decimal, rounding in ((".", None), (",", None), (".", "half-even"), (",", "half-even")):
         used = parse_amount(non_empty, prof.name, minimum=None, decimal=decimal, rounding=rounding)
-        if 1 - len(used.errors) / n >= FIT_SHARE:
+        if 1 - len(used.errors) / n >= share:
             break
     else:
         return False
@@ -237,6 +244,8 @@ def inspect_file(path: str | Path, fmt: str = "auto", column_map: Mapping[str, s
     options = options or IngestOptions()
     src = Source(path, encoding=options.encoding, delimiter=options.delimiter)
     sample = next(src.chunks(SAMPLE_ROWS), None)
+    if sample is None or sample.read == 0:
+        raise InputError("the file has a header but no data rows", file=src.path, hint="nothing to profile")
     columns = src.columns
     profiles = [profile_column(c, sample.table.column(c) if sample is not None and c in sample.table.column_names
                                else pa.array([], pa.string())) for c in columns]
