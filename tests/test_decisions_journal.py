@@ -21,12 +21,12 @@ import pesaguard.decisions.journal as journal
 from pesaguard.decisions.journal import Ingester, Journal, recover
 from pesaguard.errors import StoreError
 from pesaguard.store import Store
+from pesaguard.store import decision_record as codec
 from pesaguard.store import decisions as repo
 
 T0 = 1_717_200_000_000
 FEATURES = {"amount": 500.0, "payer_count_1h": np.float64(2.0), "payer_std_1h": math.nan}
-_COLUMNS = ("decision_id", "txn_id", "request_hash", "ts_ms", "account_id", "amount_minor", "action", "score",
-            "reasons", "rule_hits", "features", "model_version", "policy_version", "created_ms", "feature_layout")
+_COLUMNS = codec.COLUMNS
 
 
 def _row(n: int, action: str = "allow", features: dict[str, Any] | None = None) -> tuple[dict[str, Any], list[Any]]:

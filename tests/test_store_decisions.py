@@ -86,3 +86,27 @@ def test_a_missing_layout_is_a_clear_store_error(store: Store) -> None:
     store.execute("UPDATE decisions SET feature_layout = 'fl_unknown'")
     with pytest.raises(StoreError, match="fl_unknown"):
         repo.find_decision(store, txn_id="t1")
+
+
+def test_one_codec_makes_the_journal_record_and_the_stored_row() -> None:
+    """A record written to the journal as JSON and read back gives the row the store writes directly,
+    and the row decodes to the decision (NaN as None)."""
+    import numpy as np
+    import orjson
+
+    from pesaguard.store import decision_record as codec
+    from pesaguard.store.feature_layouts import feature_layout
+
+    feats = {"amount": np.float64(500.0), "payer_count_1h": 2, "payer_std_1h": math.nan}
+    d, _ = _decision("t9", feats, "block")
+    d["rule_hits"] = [{"rule": "r1", "action": "block", "matched": [{"condition": "x > 1", "value": 2.5}]}]
+    through_journal = orjson.loads(codec.dumps(codec.record(d)))
+    assert codec.row(through_journal) == codec.decision_row(d)
+    row = dict(zip(codec.COLUMNS, codec.decision_row(d), strict=True))
+    layout = row["feature_layout"]
+    assert layout == feature_layout(tuple(feats))[0]
+    assert codec.decode_features([(row["features"], layout)], {layout: tuple(feats)}) == [
+        {"amount": 500.0, "payer_count_1h": 2, "payer_std_1h": None}]
+    assert codec.decode_json(row, ("reasons", "rule_hits"))["rule_hits"] == d["rule_hits"]
+    assert {c: row[c] for c in codec.DECISION_COLUMNS if c not in ("features",)} == {
+        c: d[c] for c in codec.DECISION_COLUMNS if c not in ("features",)}

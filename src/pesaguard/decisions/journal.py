@@ -21,9 +21,9 @@ holds an exclusive ``flock`` on ``<owner>.lock`` while it lives and appends to s
     <CRC-32 of the JSON, 8 hex digits> <JSON array>\\n
 
 ``["L", layout_id, [feature names]]`` once per feature layout and segment, then
-``["D", [stored decision columns], [transaction row]]`` per decision (the columns of
-:func:`pesaguard.store.decisions.decision_row`, with reasons, rule hits and feature values as JSON
-values). The ingester (``python -m pesaguard.decisions.journal``, one per owner, holding
+``["D", record, [transaction row]]`` per decision, the record being the store's decision codec's
+(:func:`pesaguard.store.decision_record.record`: the stored columns, with reasons, rule hits and
+feature values as JSON values). The ingester (``python -m pesaguard.decisions.journal``, one per owner, holding
 ``<owner>.ingest``) stores complete records in batches; each batch also records the segment's byte
 offset in ``journal_progress``, in the same transaction, so it resumes exactly after a crash. It
 publishes its position (``seq << 40 | offset``, one 8-byte word) in ``<owner>.progress``, which the
@@ -67,8 +67,9 @@ from typing import Any
 import orjson
 
 from pesaguard.errors import StoreError, StoreUnavailable
-from pesaguard.store import Store
+from pesaguard.store import Store, decision_record
 from pesaguard.store import decisions as repo
+from pesaguard.store.feature_layouts import layout_names
 
 log = logging.getLogger("pesaguard.decisions")
 
@@ -83,7 +84,6 @@ STOP_SIGNAL = signal.SIGUSR1
 _CHUNK_BYTES = 4 * 2**20
 _POSITION = struct.Struct("<q")
 _SEQ_SHIFT = 40  # a position is seq << 40 | byte offset: segments stay far below 2**40 bytes
-_NUMPY = orjson.OPT_SERIALIZE_NUMPY
 _OWNERS = itertools.count()  # journals opened by this process (an app restarted in one process, tests)
 
 
@@ -195,15 +195,14 @@ class Ingester:
             if record[0] == "L":
                 self.layouts[record[1]] = tuple(record[2])
             elif record[0] == "D":
-                cols, txn = record[1], record[2]
-                layout = cols[14]
+                rec, txn = record[1], record[2]
+                layout = rec[decision_record.LAYOUT]
                 names = self.layouts.get(layout) or self._find_layout(layout, path, offset)
                 if names is None:
                     self._reject(line, path, at, f"feature layout {layout} was not declared before it")
                     continue
                 used[layout] = names
-                rows.append((*cols[:8], repo._dumps(cols[8]), repo._dumps(cols[9]),
-                             orjson.dumps(cols[10]).decode(), *cols[11:15]))
+                rows.append(decision_record.row(rec))
                 txns.append(txn)
         new_offset = offset + end
         self._store(rows, txns, used, path.name, offset, new_offset, path)
@@ -214,7 +213,7 @@ class Ingester:
     def _find_layout(self, layout_id: str, path: Path, before: int) -> tuple[str, ...] | None:
         """A layout declared earlier than this ingester started reading (a restart mid-segment): from
         the store, where the records before it put it, else from the segment's first ``before`` bytes."""
-        names = repo._layout_names(self.store, {layout_id}).get(layout_id)
+        names = layout_names(self.store, {layout_id}).get(layout_id)
         if names is None:
             with path.open("rb") as f:
                 head = f.read(before)
@@ -245,7 +244,7 @@ class Ingester:
             except Exception as exc:
                 if _transient(exc):
                     raise
-                self._reject(orjson.dumps([row, txn], default=repo._value), path, start, str(exc))
+                self._reject(decision_record.dumps([row, txn]), path, start, str(exc))
         repo.write_journal_batch(self.store, [], [], {}, segment, end)
 
     def _parse(self, line: bytes, path: Path, at: int) -> list[Any] | None:
@@ -599,16 +598,12 @@ class Journal(LoopBatch):
         frames = []
         declared = set()
         for d, t in zip(rows, txns, strict=True):
-            features = d["features"]
-            layout_id, _ = repo.feature_layout(tuple(features))
+            rec = decision_record.record(d)
+            layout_id = rec[decision_record.LAYOUT]
             if layout_id not in self._declared and layout_id not in declared:
                 declared.add(layout_id)
-                frames.append(_frame(orjson.dumps(["L", layout_id, list(features)])))
-            frames.append(_frame(orjson.dumps(
-                ["D", [d["decision_id"], d["txn_id"], d["request_hash"], d["ts_ms"], d["account_id"],
-                       d["amount_minor"], d["action"], d["score"], d["reasons"], d["rule_hits"],
-                       list(features.values()), d["model_version"], d["policy_version"], d["created_ms"],
-                       layout_id], list(t)], default=repo._value, option=_NUMPY)))
+                frames.append(_frame(orjson.dumps(["L", layout_id, list(d["features"])])))
+            frames.append(_frame(decision_record.dumps(["D", rec, list(t)])))
         data = b"".join(frames)
         try:
             written = 0

@@ -61,6 +61,11 @@ _TYPES: dict[Dialect, dict[str, str]] = {
 }
 
 
+def now_ms() -> int:
+    """The clock the store's rows are stamped with: UTC epoch milliseconds."""
+    return int(time.time() * 1000)
+
+
 def _migrations() -> list[tuple[int, str, str]]:
     """All migrations shipped in ``pesaguard/store/migrations`` as (version, name, sql), in order."""
     found = []

@@ -13,25 +13,16 @@ layout (the layout id is a hash of the names, so it is the same in every store).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import threading
-import time
-import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-import orjson
-
-from pesaguard.errors import StoreError
-from pesaguard.store.base import Store
+from pesaguard.store import decision_record as record
+from pesaguard.store.base import Store, now_ms
+from pesaguard.store.feature_layouts import feature_layout, insert_new_layouts, layout_names, stored
 
 log = logging.getLogger("pesaguard.store")
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
 
 # -- API keys ---------------------------------------------------------------------------------
 
@@ -120,95 +111,10 @@ def delete_session(store: Store, token_hash: str) -> None:
     store.execute("DELETE FROM sessions WHERE token_hash = ? OR expires_ms < ?", (token_hash, now_ms()))
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def _dumps(value: Any) -> str:
-    """The decision log's JSON: compact, key order as produced (the feature engine's order is fixed).
-
-    orjson: the 76-value feature vector took ~95 µs with ``json.dumps`` and ~8 µs with orjson, on
-    every decision. A NaN (which JSON lacks) is written as null, as the feature vector already does.
-    """
-    return orjson.dumps(value).decode()
-
-
-def _loads(row: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
-    for k in keys:
-        if isinstance(row.get(k), str):
-            row[k] = json.loads(row[k])
-    return row
-
-
-# -- feature vectors --------------------------------------------------------------------------
-#
-# Why not a JSON object per decision: it was ~2.1 kB of which ~1.4 kB repeated the same 76 names on
-# every row, half a 4 kB page per decision in the hottest write path. Values alone are ~0.7 kB.
-
-_LAYOUT_IDS: dict[tuple[str, ...], tuple[str, str]] = {}  # names -> (layout id, names as JSON)
-_LAYOUT_NAMES: dict[str, tuple[str, ...]] = {}  # layout id -> names; ids are content hashes, never stale
-_STORED_LAYOUTS: weakref.WeakKeyDictionary[Store, set[str]] = weakref.WeakKeyDictionary()
-_LAYOUT_LOCK = threading.Lock()
-
-
-def feature_layout(names: tuple[str, ...]) -> tuple[str, str]:
-    """``(layout id, names as JSON)`` of a feature vector's names in order."""
-    found = _LAYOUT_IDS.get(names)
-    if found is None:
-        text = orjson.dumps(list(names)).decode()
-        found = ("fl_" + hashlib.blake2b(text.encode(), digest_size=8).hexdigest(), text)
-        with _LAYOUT_LOCK:
-            _LAYOUT_IDS[names] = found
-            _LAYOUT_NAMES[found[0]] = names
-    return found
-
-
-def _value(v: Any) -> Any:
-    """orjson's fallback for values that are not JSON types (numpy scalars, say): floats or text."""
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return str(v)
-
-
-def encode_features(features: Mapping[str, Any]) -> tuple[str, str]:
-    """``(layout id, values as a JSON array)``; NaN is written as null, as JSON lacks it."""
-    layout_id, _ = feature_layout(tuple(features))
-    # orjson: ~3 µs for 76 values, against ~95 µs for json.dumps of the object this replaced
-    return layout_id, orjson.dumps(list(features.values()), default=_value,
-                                   option=orjson.OPT_SERIALIZE_NUMPY).decode()
-
-
-def _layout_names(store: Store, layout_ids: set[str]) -> dict[str, tuple[str, ...]]:
-    missing = [i for i in layout_ids if i not in _LAYOUT_NAMES]
-    if missing:
-        marks = ",".join("?" for _ in missing)
-        for layout_id, names in store.query(f"SELECT layout_id, names FROM feature_layouts WHERE layout_id IN ({marks})",
-                                            missing):
-            with _LAYOUT_LOCK:
-                _LAYOUT_NAMES[layout_id] = tuple(json.loads(names))
-    return {i: _LAYOUT_NAMES[i] for i in layout_ids if i in _LAYOUT_NAMES}
-
-
 def decode_features(store: Store, stored: Sequence[tuple[Any, str | None]]) -> list[dict[str, Any]]:
-    """Feature dicts from stored ``(features, feature_layout)`` pairs, in order.
-
-    ``features`` is a JSON array of values with a layout id, or (rows written before migration 0007,
-    ``feature_layout`` NULL) a JSON object; a missing vector decodes to ``{}``.
-    """
-    layouts = _layout_names(store, {lay for _, lay in stored if lay is not None})
-    out: list[dict[str, Any]] = []
-    for text, layout_id in stored:
-        value = json.loads(text) if isinstance(text, str | bytes) else text
-        if layout_id is None:
-            out.append(dict(value or {}))
-            continue
-        names = layouts.get(layout_id)
-        if names is None or len(names) != len(value):
-            raise StoreError(f"decision feature layout {layout_id!r} is missing or does not match its values "
-                             f"({len(value)} values)", hint="restore the feature_layouts table from a backup")
-        out.append(dict(zip(names, value, strict=True)))
-    return out
+    """Feature dicts from stored ``(features, feature_layout)`` pairs, in order
+    (:func:`pesaguard.store.decision_record.decode_features` with the store's layouts)."""
+    return record.decode_features(stored, layout_names(store, {lay for _, lay in stored if lay is not None}))
 
 
 def _decode_rows(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -219,33 +125,14 @@ def _decode_rows(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any
     return rows
 
 
-def _store_layouts(store: Store, cur: Any, layout_ids: set[str]) -> set[str]:
-    """Insert (inside the open transaction) the layouts this store may not hold yet; returns them."""
-    known = _STORED_LAYOUTS.setdefault(store, set())
-    new = layout_ids - known
-    for layout_id in new:
-        names = _LAYOUT_NAMES[layout_id]
-        cur.execute(store.sql(store.insert_ignore("feature_layouts", ("layout_id", "names", "created_ms"),
-                                                  ("layout_id",))),
-                    (layout_id, feature_layout(names)[1], now_ms()))
-    return new
+_loads = record.decode_json
 
 
 # -- decisions --------------------------------------------------------------------------------
 
-DECISION_COLUMNS = ("decision_id", "txn_id", "request_hash", "ts_ms", "account_id", "amount_minor", "action",
-                    "score", "reasons", "rule_hits", "features", "model_version", "policy_version", "created_ms")
-_STORED_COLUMNS = (*DECISION_COLUMNS, "feature_layout")
-
-
-def decision_row(d: Mapping[str, Any]) -> tuple[Any, ...]:
-    """A decision dict (:data:`DECISION_COLUMNS`; ``reasons`` and ``rule_hits`` as Python values,
-    ``features`` a name -> value mapping in the scorer's fixed order) as the stored row, in
-    ``_STORED_COLUMNS`` order (the feature layout id last)."""
-    layout_id, values = encode_features(d["features"])
-    return (d["decision_id"], d["txn_id"], d["request_hash"], d["ts_ms"], d["account_id"], d["amount_minor"],
-            d["action"], d["score"], _dumps(d["reasons"]), _dumps(d["rule_hits"]), values, d["model_version"],
-            d["policy_version"], d["created_ms"], layout_id)
+DECISION_COLUMNS = record.DECISION_COLUMNS
+_STORED_COLUMNS = record.COLUMNS
+decision_row = record.decision_row
 
 
 def write_decisions(store: Store, decisions: Sequence[dict[str, Any]], transactions: Sequence[Sequence[Any]]) -> None:
@@ -258,7 +145,7 @@ def write_decisions(store: Store, decisions: Sequence[dict[str, Any]], transacti
     rows = [decision_row(d) for d in decisions]
     with store.transaction() as cur:
         new_layouts = insert_decision_rows(store, cur, rows, transactions)
-    _STORED_LAYOUTS[store] |= new_layouts  # only once committed
+    stored(store, new_layouts)  # only once committed
 
 
 def insert_decision_rows(store: Store, cur: Any, rows: Sequence[Sequence[Any]],
@@ -268,18 +155,14 @@ def insert_decision_rows(store: Store, cur: Any, rows: Sequence[Sequence[Any]],
     which the caller adds to ``_STORED_LAYOUTS`` once the transaction has committed."""
     from pesaguard.schema import TRANSACTION_COLUMNS
 
-    new_layouts = _store_layouts(store, cur, {r[_LAYOUT] for r in rows})
+    new_layouts = insert_new_layouts(store, cur, {r[record.LAYOUT] for r in rows})
     store.executemany_in(cur, store.insert_ignore("transactions", TRANSACTION_COLUMNS, ("txn_id",)), transactions)
     insert = store.sql(store.insert_ignore("decisions", _STORED_COLUMNS, ("txn_id",)))
     for row in rows:
         cur.execute(insert, row)
-        if cur.rowcount == 1 and row[_ACTION] != "allow":
+        if cur.rowcount == 1 and row[record.ACTION] != "allow":
             _open_or_update_case(store, cur, row)
     return new_layouts
-
-
-_ACTION = _STORED_COLUMNS.index("action")
-_LAYOUT = _STORED_COLUMNS.index("feature_layout")
 
 
 def _open_or_update_case(store: Store, cur: Any, row: Sequence[Any]) -> None:
@@ -326,7 +209,7 @@ def write_journal_batch(store: Store, rows: Sequence[Sequence[Any]], transaction
             "INSERT INTO journal_progress (segment, offset_bytes, updated_ms) VALUES (?, ?, ?) "
             "ON CONFLICT (segment) DO UPDATE SET offset_bytes = excluded.offset_bytes, "
             "updated_ms = excluded.updated_ms"), (segment, offset, now_ms()))
-    _STORED_LAYOUTS[store] |= new_layouts
+    stored(store, new_layouts)
 
 
 def journal_offset(store: Store, segment: str) -> int:
