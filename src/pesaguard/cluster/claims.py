@@ -131,13 +131,15 @@ async def settle(outcome: Outcome, claims: Claims,
     txn_id = outcome.txn.txn_id
     if outcome.kind == "conflict":
         raise conflict(txn_id)
-    found = await claims.get(txn_id)
-    if found is not None:
+    if outcome.kind == "duplicate":
+        found = await claims.get(txn_id)
+        if found is None:
+            raise NotYet(f"transaction {txn_id!r} repeats stream message {outcome.first_seq}, not decided yet")
         if found.get("request_hash") != outcome.req_hash:
             raise conflict(txn_id)
         return found, False
-    if outcome.kind != "scored":
-        raise NotYet(f"transaction {txn_id!r} repeats stream message {outcome.first_seq}, not decided yet")
+    # a first occurrence: claim it straight away (one round trip); a claim already there (this
+    # message decided before a crash or a lost acknowledgement) is returned instead
     row = evaluate(outcome)
     held = await claims.create(txn_id, row)
     if held is not row and held.get("request_hash") != outcome.req_hash:
