@@ -16,7 +16,12 @@ state from that store, the replicas from the stream, which starts empty). Rows:
   transaction's storage in the input stream to its decision's storage in the decisions stream.
 
 CPU per decision: utime + stime from /proc over each row, of every deciding process and its
-journal ingester, and of nats-server. JetStream messages per decision: nats-server's ``in_msgs``
+journal ingester, and of nats-server.
+
+Then the work every replica repeats for every message, in this process: the state machine's apply
+(the payload's validation, the request hash, features and model score with the champion) on the
+same traffic, and the delivery of a message by the replica's ordered consumer (nats-py's
+``next_msg`` and the metadata read), CPU per message. JetStream messages per decision: nats-server's ``in_msgs``
 and ``out_msgs`` (``/varz``) over the row, divided by the decisions: what the replicas cost the
 broker. Prints markdown for docs/scaling.md.
 """
@@ -150,6 +155,51 @@ def bench_config(prepared: Path, replay: dict[str, Any], mode: str, replicas: in
     return rows
 
 
+def bench_apply(prepared: Path, replay: dict[str, Any], n: int) -> list[dict[str, Any]]:
+    """CPU per message of what each replica does for every message: apply, and receive it."""
+    from pesaguard.cluster.machine import StateMachine
+    from pesaguard.config import Settings
+    from pesaguard.decisions.loader import load_scorer
+
+    scorer = load_scorer(Settings(home=prepared))
+    scorer.explain = "auto"  # as the decision service sets it
+    machine = StateMachine(scorer)
+    bodies = Bodies(replay, 0)
+    msgs = [bodies.get("apply", i) for i in range(n)]
+    now_ms = int(time.time() * 1000)
+    for i, m in enumerate(msgs[:200]):  # compile and warm outside the timing
+        machine.apply_transaction(i + 1, m.replace(b'"apply-', b'"warm-'), now_ms)
+    c0 = time.process_time()
+    for i, m in enumerate(msgs):
+        machine.apply_transaction(1000 + i, m, now_ms)
+    apply_us = (time.process_time() - c0) / n * 1e6
+
+    async def deliver() -> float:
+        import nats
+
+        nc = await nats.connect(nats_.url)
+        js = nc.jetstream()
+        sub = await js.subscribe("", stream="PESAGUARD_IN", ordered_consumer=True, pending_msgs_limit=4 * n)
+        first = await sub.next_msg(timeout=10)
+        c0 = time.process_time()
+        for _ in range(n - 1):
+            msg = await sub.next_msg(timeout=10)
+            _ = msg.metadata.sequence.stream, msg.metadata.timestamp
+        spent = time.process_time() - c0
+        del first
+        await nc.close()
+        return spent / (n - 1) * 1e6
+
+    nats_ = MonitoredNats()
+    try:
+        asyncio.run(_publish_backlog(nats_.url, bodies, "deliver", n, 0))
+        deliver_us = asyncio.run(deliver())
+    finally:
+        nats_.close()
+    return [{"what": "apply: validate, hash, features and model score (the champion)", "us": apply_us},
+            {"what": "receive it from the replica's ordered consumer", "us": deliver_us}]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--home", type=Path, default=None, help="a home prepared by bench_service.py (default: a temp dir)")
@@ -167,6 +217,7 @@ def main() -> None:
     rows = bench_config(home, replay, "single", 1, a.backlog, rates, a.duration)
     for n in (int(x) for x in a.replicas.split(",") if x):
         rows += bench_config(home, replay, "cluster", n, a.backlog, rates, a.duration)
+    apply_rows = bench_apply(home, replay, min(a.backlog, 3000))
     print("| configuration | load | decisions/s | p50 ms | p99 ms | CPU ms per decision (all processes + "
           "nats-server) | JetStream messages per decision | load average | start-up s |")
     print("|---|---|---:|---:|---:|---:|---:|---|---:|")
@@ -175,6 +226,10 @@ def main() -> None:
         p99 = f"{r['p99']:.1f}" if "p99" in r else "-"
         print(f"| {r['config']} | {r['load']} | {r['per_s']:,.0f} | {p50} | {p99} | {r['cpu_ms']:.2f} | "
               f"{r['js_msgs']:.1f} | {r['loadavg']} | {r['startup_s']:.0f} |")
+    print(f"\n| every replica, every message (load average {os.getloadavg()[0]:.1f}) | CPU µs per message |")
+    print("|---|---:|")
+    for r in apply_rows:
+        print(f"| {r['what']} | {r['us']:.0f} |")
 
 
 if __name__ == "__main__":
