@@ -183,14 +183,13 @@ def profile_column(name: str, values: pa.Array) -> ColumnProfile:
 
 
 def _amount(prof: ColumnProfile, non_empty: pa.Array, n: int, share: float) -> bool:
-    """Whether the column holds money; sets the profile's kind and detail when it does. A decimal
-    point is tried before a comma, and each strictly before rounding finer values, so that
-    ``1.234`` in a decimal-comma file reads as 1234, not as a rounded 1.23."""
-    for decimal, rounding in ((".", None), (",", None), (".", "half-even"), (",", "half-even")):
-        used = parse_amount(non_empty, prof.name, minimum=None, decimal=decimal, rounding=rounding)
-        if 1 - len(used.errors) / n >= share:
-            break
-    else:
+    """Whether the column holds money; sets the profile's kind and detail when it does. The reading
+    that fits most values wins; on a tie a decimal point before a comma, each strictly before
+    rounding finer values, so that ``1.234`` in a decimal-comma file reads as 1234, not as 1.23."""
+    readings = [(decimal, parse_amount(non_empty, prof.name, minimum=None, decimal=decimal, rounding=rounding))
+                for decimal, rounding in ((".", None), (",", None), (".", "half-even"), (",", "half-even"))]
+    decimal, used = min(readings, key=lambda r: len(r[1].errors))  # the one reading most values; ties: first
+    if 1 - len(used.errors) / n < share:
         return False
     prof.kind = "amount"
     notes = ["decimal comma (--decimal ,)"] if decimal == "," else []
