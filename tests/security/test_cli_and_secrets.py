@@ -18,7 +18,7 @@ from pesaguard.config import Settings
 from pesaguard.decisions.journal import Journal
 from pesaguard.errors import ConfigError
 from pesaguard.store import Store
-from pesaguard.store import decisions as repo
+from pesaguard.store import access as repo
 
 runner = CliRunner()
 
@@ -26,7 +26,7 @@ runner = CliRunner()
 def test_serve_refuses_several_workers_and_says_what_to_do_instead(env_home: Path) -> None:
     result = runner.invoke(app, ["serve", "--workers", "2"])
     assert result.exit_code == 64
-    assert "partition" in result.output and "Traceback" not in result.output
+    assert "consume --cluster" in result.output and "Traceback" not in result.output
 
 
 def test_the_serve_banner_masks_the_database_password(env_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,8 +20,8 @@ def serve(
     workers: int = typer.Option(
         1, min=1, max=64,
         help="Worker processes: 1. The live feature state and the idempotency check live in the process, so a "
-             "second worker would decide a retried transaction again; scale out by running one service per "
-             "partition of accounts behind a router."),
+             "second worker would decide a retried transaction again and see only part of each account's "
+             "history; capacity beyond one process goes through the stream (`pesaguard consume --cluster`)."),
     rules: Path | None = typer.Option(None, "--rules", help="Policy YAML (default: HOME/rules.yaml if present)."),
     log_level: str = typer.Option("warning", help="uvicorn log level."),
 ) -> None:
@@ -32,8 +32,8 @@ def serve(
         raise UsageError(
             f"--workers {workers}: one service process owns the live feature state and knows which transactions it "
             "has decided, so a second worker would acknowledge a retried transaction with a different decision",
-            hint="run one `pesaguard serve` per partition of accounts (route each payer to the same instance), "
-                 "see docs/architecture.md, \"Failure and attack\"")
+            hint="run one `pesaguard serve`; for more capacity decide from the stream with replicas of "
+                 "`pesaguard consume --cluster`, which share one feature state (docs/deploy.md)")
     settings = get_settings()
     if rules is not None:
         if not rules.exists():
