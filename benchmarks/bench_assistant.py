@@ -31,7 +31,7 @@ from sklearn.model_selection import GroupKFold, LeaveOneOut, cross_val_predict
 
 from pesaguard.assistant import answering as ans
 from pesaguard.assistant import triage_model as tm
-from pesaguard.assistant.domain import domain_model
+from pesaguard.assistant.domain import domain_model, out_of_fold_probs
 from pesaguard.assistant.embed import default_embedder
 from pesaguard.assistant.evaluation import evaluate_answers, evaluate_retrieval, load_jsonl
 from pesaguard.assistant.generate import ExtractiveGenerator
@@ -69,19 +69,30 @@ def heldout_sets() -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str
     return ins, oos
 
 
-def features(index: KnowledgeIndex, rows: list[tuple[str, str, str]]) -> np.ndarray:
+def test_sets() -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """The test split: never fitted or tuned on (``in_scope.jsonl``, ``out_of_scope.jsonl`` split test)."""
+    ins = [(q["question"], q["audience"], q["lang"]) for q in load_jsonl("in_scope.jsonl")]
+    oos = [(q["question"], "customer", q["lang"]) for q in load_jsonl("out_of_scope.jsonl") if q["split"] == "test"]
+    return ins, oos
+
+
+def features(index: KnowledgeIndex, rows: list[tuple[str, str, str]],
+             in_domain: np.ndarray | None = None) -> np.ndarray:
+    """Confidence features of each question; ``in_domain`` replaces the domain model's probabilities
+    (the fitting split's own, out of fold)."""
     domain = domain_model(index)
     out = []
-    for q, audience, lang in rows:
+    for i, (q, audience, lang) in enumerate(rows):
         qvec = index.embedder.query(q)
-        hits = index.search(q, qvec, k=10, audience=audience, lang=lang)
-        out.append(ans.confidence_features(q, hits, domain.prob(qvec)))
+        hits = index.search(q, qvec, k=ans.SEARCH_K, audience=audience, lang=lang)
+        out.append(ans.confidence_features(q, hits, domain.prob(qvec) if in_domain is None else float(in_domain[i])))
     return np.vstack(out)
 
 
 def fit_abstention(index: KnowledgeIndex, verbose: bool = True) -> LogisticRegression:
     ins, oos = fitting_sets()
-    x = np.vstack([features(index, ins), features(index, oos)])
+    p_in, p_out = out_of_fold_probs(index)
+    x = np.vstack([features(index, ins, p_in), features(index, oos, p_out)])
     y = np.r_[np.ones(len(ins)), np.zeros(len(oos))]
     lr = LogisticRegression(C=10, class_weight="balanced", max_iter=1000)
     loo = cross_val_predict(lr, x, y, cv=LeaveOneOut(), method="predict_proba")[:, 1]
@@ -102,29 +113,55 @@ def fit_abstention(index: KnowledgeIndex, verbose: bool = True) -> LogisticRegre
 
 def abstention(index: KnowledgeIndex) -> None:
     fit_abstention(index)
-    ins, oos = heldout_sets()
-    xi, xo = features(index, ins), features(index, oos)
 
     def shipped(x: np.ndarray) -> np.ndarray:
         return 1 / (1 + np.exp(-(x @ np.array(ans.CONFIDENCE_COEF) + ans.CONFIDENCE_BIAS)))
 
     fi, fo = fitting_sets()
     xfi, xfo = features(index, fi), features(index, fo)
-    print(f"\n### Abstention: held out ({len(ins)} in-scope questions, {len(oos)} out-of-scope; never fitted on)\n")
-    print("| confidence model | in-scope answered | out-of-scope abstained |")
-    print("|---|---|---|")
-    print(f"| shipped constants, held-out split | {(shipped(xi) >= ans.CONFIDENCE_MIN).mean():.3f} | "
-          f"{(shipped(xo) < ans.CONFIDENCE_MIN).mean():.3f} |")
-    print(f"| shipped constants, fitting split (in sample) | {(shipped(xfi) >= ans.CONFIDENCE_MIN).mean():.3f} | "
-          f"{(shipped(xfo) < ans.CONFIDENCE_MIN).mean():.3f} |")
-    # peer: one threshold on the top dense score, chosen on the fitting split, applied to the held-out split
+    # peer: one threshold on the top dense score, chosen on the fitting split
     dense_fit = np.r_[xfi[:, 0], xfo[:, 0]]
     y = np.r_[np.ones(len(xfi)), np.zeros(len(xfo))]
     t = max(np.arange(0.70, 0.95, 0.0025), key=lambda t: ((dense_fit[y == 1] >= t).mean() + (dense_fit[y == 0] < t).mean()))
-    print(f"| peer: one threshold on the top dense score ({t:.3f}, chosen on the fitting split), held-out split | "
-          f"{(xi[:, 0] >= t).mean():.3f} | {(xo[:, 0] < t).mean():.3f} |")
-    print(f"\nclosest out-of-scope question to the threshold (held out): confidence {shipped(xo).max():.3f}; "
-          f"lowest in-scope: {shipped(xi).min():.3f}")
+    print("\n### Abstention: shipped constants\n")
+    print(f"| split | in-scope answered | out-of-scope abstained | peer: top dense score >= {t:.3f}, answered / abstained |")
+    print("|---|---|---|---|")
+    print(f"| fitting (in sample: {len(fi)} in-scope, {len(fo)} out-of-scope) | {(shipped(xfi) >= ans.CONFIDENCE_MIN).mean():.3f} | "
+          f"{(shipped(xfo) < ans.CONFIDENCE_MIN).mean():.3f} | {(xfi[:, 0] >= t).mean():.3f} / {(xfo[:, 0] < t).mean():.3f} |")
+    for name, (ins, oos) in (("held out", heldout_sets()), ("test", test_sets())):
+        xi, xo = features(index, ins), features(index, oos)
+        ci, co = shipped(xi), shipped(xo)
+        print(f"| {name} ({len(ins)} in-scope, {len(oos)} out-of-scope) | {(ci >= ans.CONFIDENCE_MIN).mean():.3f} "
+              f"({int((ci >= ans.CONFIDENCE_MIN).sum())}) | {(co < ans.CONFIDENCE_MIN).mean():.3f} "
+              f"({int((co < ans.CONFIDENCE_MIN).sum())}) | {(xi[:, 0] >= t).mean():.3f} / {(xo[:, 0] < t).mean():.3f} |")
+        for lang in ("en", "sw"):
+            li = [i for i, r in enumerate(ins) if r[2] == lang]
+            lo = [i for i, r in enumerate(oos) if r[2] == lang]
+            print(f"|   ... {lang} | {(ci[li] >= ans.CONFIDENCE_MIN).mean():.3f} | {(co[lo] < ans.CONFIDENCE_MIN).mean():.3f} | |")
+        print(f"\n{name}: out-of-scope answered: {[oos[i][0] for i in np.flatnonzero(co >= ans.CONFIDENCE_MIN)]}; "
+              f"in-scope abstained: {[ins[i][0] for i in np.flatnonzero(ci < ans.CONFIDENCE_MIN)]}\n")
+
+
+def test_split(settings: Settings, index: KnowledgeIndex) -> None:
+    """The test split end to end (``Assistant.ask``): abstention on its out-of-scope questions, and
+    its in-scope questions answered citing one of the articles they belong to."""
+    a = ans.Assistant(settings, index=index)
+    ins, oos = load_jsonl("in_scope.jsonl"), [q for q in load_jsonl("out_of_scope.jsonl") if q["split"] == "test"]
+    print(f"\n### Test split end to end ({len(ins)} in-scope, {len(oos)} out-of-scope; never fitted or tuned on)\n")
+    print("| lang | out-of-scope abstained | in-scope answered | ... citing a listed article |")
+    print("|---|---|---|---|")
+    rows = []
+    for lang in ("en", "sw", "all"):
+        o = [q for q in oos if lang in ("all", q["lang"])]
+        i = [q for q in ins if lang in ("all", q["lang"])]
+        ab = sum(a.ask(q["question"]).abstained for q in o)
+        answered = cited = 0
+        for q in i:
+            r = a.ask(q["question"], audience=q["audience"])
+            answered += not r.abstained
+            cited += (not r.abstained) and any(c.ref.rstrip("0123456789") in q["refs"] for c in r.citations if c.ref)
+        rows.append(f"| {lang} | {ab}/{len(o)} | {answered}/{len(i)} | {cited}/{len(i)} |")
+    print("\n".join(rows))
 
 
 class ProseOnly(ExtractiveGenerator):
@@ -195,21 +232,26 @@ def latency(settings: Settings, index: KnowledgeIndex) -> None:
         gold_article += any(c.path in {g["path"] for g in q["gold"]} for c in r.citations)
     print(f"\n### Extractive answers on the retrieval set ({answered} answered in-scope questions)\n")
     print(f"- cite a gold article: {gold_article / answered:.3f}")
-    totals, embeds = [], []
-    for _ in range(3):
+    inner = getattr(a.embedder, "inner", a.embedder)
+    clear = getattr(inner, "clear_cache", lambda: None)
+    rows: dict[str, tuple[list[float], list[float]]] = {"new question (forward pass)": ([], []),
+                                                       "repeated question (remembered vector)": ([], [])}
+    for _ in range(3):  # each question asked new, then again at once
         for q, aud in qs:
-            t0 = time.perf_counter()
-            r = a.ask(q, audience=aud, generator="extractive")
-            totals.append((time.perf_counter() - t0) * 1e3)
-            embeds.append(r.timings_ms["embed"])
-    tot, emb = np.array(totals), np.array(embeds)
-    print(f"\n### Latency, extractive path, warm index ({len(tot)} answers; load average "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)\n")
-    print("| part | p50 ms | p95 ms | max ms |")
-    print("|---|---|---|---|")
-    print(f"| whole answer | {np.percentile(tot, 50):.1f} | {np.percentile(tot, 95):.1f} | {tot.max():.1f} |")
-    print(f"| of which question embedding | {np.percentile(emb, 50):.1f} | {np.percentile(emb, 95):.1f} | "
-          f"{emb.max():.1f} |")
+            clear()
+            for label in rows:
+                t0 = time.perf_counter()
+                r = a.ask(q, audience=aud, generator="extractive")
+                rows[label][0].append((time.perf_counter() - t0) * 1e3)
+                rows[label][1].append(r.timings_ms["embed"])
+    print(f"\n### Latency, extractive path, warm index ({len(qs) * 3} questions, each new then repeated; load "
+          f"average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)\n")
+    print("| question | whole answer p50 ms | p95 ms | max ms | of which embedding p50 ms | p95 ms |")
+    print("|---|---|---|---|---|---|")
+    for label, (totals, embeds) in rows.items():
+        tot, emb = np.array(totals), np.array(embeds)
+        print(f"| {label} | {np.percentile(tot, 50):.1f} | {np.percentile(tot, 95):.1f} | {tot.max():.1f} | "
+              f"{np.percentile(emb, 50):.1f} | {np.percentile(emb, 95):.1f} |")
 
 
 def _scores(y_u: list[str], p_u: list[str], y_s: list[str], p_s: list[str]) -> str:
@@ -266,7 +308,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fit", action="store_true", help="only refit the abstention constants and print them")
     parser.add_argument("--home", type=Path, help="keep the index in this PESAGUARD_HOME (default: a temporary one)")
-    parser.add_argument("--only", choices=("retrieval", "abstention", "answers", "latency", "triage"),
+    parser.add_argument("--only", choices=("retrieval", "abstention", "test", "answers", "latency", "triage"),
                         help="run one part")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -279,6 +321,7 @@ def main() -> None:
             fit_abstention(index)
             return
         parts = {"retrieval": lambda: retrieval(index), "abstention": lambda: abstention(index),
+                 "test": lambda: test_split(settings, index),
                  "answers": lambda: answers(settings, index), "latency": lambda: latency(settings, index),
                  "triage": triage}
         for name, run in parts.items():

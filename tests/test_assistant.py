@@ -3,6 +3,7 @@ retrieval figures on the shipped question set (floors just under the measured va
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -94,6 +95,22 @@ def test_every_shipped_article_has_front_matter_and_customer_articles_exist_in_b
     for name in analyst - {"case-handling"}:  # every typology: signs, and where to look in the console
         blocks = docs[f"analyst/{name}.md"].answers
         assert blocks[0].id == "signs" and any("console" in b.action for b in blocks), name
+
+
+def test_analyst_playbooks_link_every_typology_of_the_pack_by_its_name() -> None:
+    """An analyst who sees a rule of the pack fire finds its playbook, and a playbook that says how
+    to label a case names the typology as the pack does (so the pack's backtest counts the label)."""
+    from pesaguard.decisions.typologies import load_pack
+
+    pack = {t.name for t in load_pack().typologies}
+    docs = [read_document(p, root=BUILTIN_ROOT) for p in sorted((BUILTIN_ROOT / "analyst").glob("*.md"))]
+    linked = {t for d in docs for t in d.typologies}
+    assert linked == pack, (sorted(pack - linked), sorted(linked - pack))
+    for d in docs:
+        assert d.typologies or d.path == "analyst/case-handling.md", d.path
+        text = d.body + " ".join(s for b in d.answers for s in (b.action, *b.steps))
+        for named in re.findall(r"typology `?([a-z_]+)`?", text):
+            assert named in pack, (d.path, named)
 
 
 def test_answer_blocks_become_chunks_with_roles(tmp_path: Path) -> None:

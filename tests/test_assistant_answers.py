@@ -62,8 +62,9 @@ def test_out_of_scope_questions_get_a_hand_off(kb_assistant: Assistant) -> None:
     results = [kb_assistant.ask(q["question"]) for q in oos]
     answered = [q for q, r in zip(oos, results, strict=True) if not r.abstained]
     assert [q["id"] for q in answered if q["split"] == "dev"] == []  # the fitting split: every one
-    # held out (never fitted on): measured 22 of 24 abstained, the target (all) is not met (docs/benchmarks.md)
-    assert sum(q["split"] == "heldout" for q in answered) <= 2
+    # the test split (never fitted or tuned on): all 60 abstained; held out: 23 of 24 (docs/benchmarks.md)
+    assert [q["id"] for q in answered if q["split"] == "test"] == []
+    assert sum(q["split"] == "heldout" for q in answered) <= 1
     for r in results:
         if r.abstained:
             assert r.handoff and r.sentences == [] and r.citations == [] and r.confidence < CONFIDENCE_MIN
@@ -71,6 +72,19 @@ def test_out_of_scope_questions_get_a_hand_off(kb_assistant: Assistant) -> None:
     assert sw.abstained and sw.lang == "sw" and "MTU" in sw.text
     en = kb_assistant.ask("What's the weather in Mombasa?")
     assert en.abstained and "HUMAN" in en.text
+
+
+def test_in_scope_questions_of_the_test_split_are_answered_from_their_articles(kb_assistant: Assistant) -> None:
+    """Abstaining more is no way to refuse off-topic questions: the test split's in-scope questions
+    (written with the out-of-scope ones, never fitted or tuned on) are answered, citing their article."""
+    rows = load_jsonl("in_scope.jsonl")
+    assert len(rows) >= 40 and {r["split"] for r in rows} == {"test"}
+    hits = []
+    for r in rows:
+        a = kb_assistant.ask(r["question"], audience=r["audience"])
+        hits.append(not a.abstained and any(c.ref.rstrip("0123456789") in r["refs"] for c in a.citations if c.ref))
+    # measured 37 of 40 (docs/benchmarks.md, Abstention)
+    assert sum(hits) >= 36, [r["question"] for r, ok in zip(rows, hits, strict=True) if not ok]
 
 
 def test_the_examples_from_the_issues(kb_assistant: Assistant) -> None:

@@ -17,12 +17,13 @@ from pesaguard.service.app import create_app
 from pesaguard.service.auth import create_key
 from pesaguard.store import open_store
 from pesaguard.store.assistant import get_triage_message
+from service_support import TinyScorer
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     settings = Settings(home=tmp_path_factory.mktemp("api") / "home")
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(settings, scorer=TinyScorer())) as c:  # no model registry to create: the assistant needs none
         yield c
 
 

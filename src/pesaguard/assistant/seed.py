@@ -27,10 +27,11 @@ def shipped_texts() -> list[str]:
 
 def shipped_questions() -> list[str]:
     """Every question embedded as a query: the answer blocks' titles and asks, and the domain
-    model's out-of-domain questions, without repeats."""
-    from pesaguard.assistant.domain import negative_questions
+    model's written questions of both classes, without repeats."""
+    from pesaguard.assistant.domain import training_questions
 
-    keys: set[str] = set(negative_questions())
+    ins, outs = training_questions()
+    keys: set[str] = set(ins) | set(outs)
     for path in _iter_files(BUILTIN_ROOT):
         for c in chunk_document(read_document(path, root=BUILTIN_ROOT)):
             keys.update(c.keys)
