@@ -18,6 +18,7 @@ Generates files in a temp dir, then in the same run times `pesaguard ingest FILE
 The target is >= 200,000 rows/s end to end on the clean file.
 
     python benchmarks/bench_ingest.py [--rows 1000000] [--repeat 3] [--baseline-src /tmp/base/src]
+    python benchmarks/bench_ingest.py --cpu-split   # where the CPU goes, and the bound it sets on free cores
 
 CPU is summed over every process and thread (the CLI, its SQLite writer process, Arrow's reader
 threads), so with two cores busy it can exceed the wall time.
@@ -234,6 +235,45 @@ def start_up(src: str | None) -> dict[str, float]:
     return best
 
 
+def cpu_split(path: Path, db: Path) -> dict[str, float]:
+    """``ingest_file`` on ``path`` in this process, by clock: wall, the main thread's CPU (and of it
+    validation and chunk preparation), every thread of the process, and the SQLite writer process.
+    The main thread and CPU / cores bound the wall time on free cores from below."""
+    from pesaguard.ingest import IngestOptions, batches, ingest_file, pipeline
+    from pesaguard.store import Store
+
+    spent = {"validate": 0.0, "prepare": 0.0}
+
+    def timed(fn: Any, key: str) -> Any:
+        def run(*a: Any, **k: Any) -> Any:
+            t = time.thread_time()
+            try:
+                return fn(*a, **k)
+            finally:
+                spent[key] += time.thread_time() - t
+        return run
+
+    store = Store(f"sqlite:///{db}")
+    store.migrate()
+    parse, prepare = pipeline.parse_paysim, batches.ChunkWriter.prepare
+    pipeline.parse_paysim = timed(parse, "validate")
+    batches.ChunkWriter.prepare = timed(prepare, "prepare")  # type: ignore[method-assign]
+    try:
+        self0, kids0 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        wall, main = time.perf_counter(), time.thread_time()
+        ingest_file(store, path, options=IngestOptions(label_delay_days=7))
+        main, wall = time.thread_time() - main, time.perf_counter() - wall
+        self1, kids1 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    finally:
+        pipeline.parse_paysim, batches.ChunkWriter.prepare = parse, prepare  # type: ignore[method-assign]
+        store.close()
+
+    def used(a: Any, b: Any) -> float:
+        return (b.ru_utime - a.ru_utime) + (b.ru_stime - a.ru_stime)
+
+    return {"wall": wall, "main": main, **spent, "process": used(self0, self1), "writer": used(kids0, kids1)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
@@ -243,7 +283,20 @@ def main() -> None:
     ap.add_argument("--handbook-customers", type=int, default=5000)
     ap.add_argument("--handbook-days", type=int, default=60)
     ap.add_argument("--clean-only", action="store_true", help="only the clean file (and its baseline and peer)")
+    ap.add_argument("--cpu-split", action="store_true", help="only the clean file, ingested in this process: "
+                                                             "CPU of the main thread, the process and the writer")
     args = ap.parse_args()
+    if args.cpu_split:
+        with tempfile.TemporaryDirectory() as d:
+            clean = Path(d) / "paysim.csv"
+            paysim_csv(clean, args.rows)
+            split = cpu_split(clean, Path(d) / "split.db")
+        total = split["process"] + split["writer"]
+        print(f"{args.rows:,} clean rows in this process, load average {os.getloadavg()[0]:.1f}: "
+              + ", ".join(f"{k} {v:.2f} s" for k, v in split.items()))
+        print(f"CPU {total:.2f} s; on two free cores the wall is at least max(main thread, CPU / 2) = "
+              f"{max(split['main'], total / 2):.2f} s, at most {args.rows / max(split['main'], total / 2):,.0f} rows/s")
+        return
     print(f"load average at the start: {os.getloadavg()[0]:.1f}", flush=True)
     delay = ["--label-delay-days", "7"]
     with tempfile.TemporaryDirectory() as d:
@@ -276,7 +329,7 @@ def main() -> None:
                                                                            HANDBOOK_MAP, *delay]),
                 f"clean file with {n_broken} broken rows (ragged, unterminated quotes)": (broken, delay),
             }
-        messy_runs = {}
+        messy_runs: dict[str, dict[str, Any]] = {}
         for name, (path, extra) in messy.items():
             messy_runs[name] = run_cli(path, tmp / f"messy-{len(messy_runs)}", extra)
             print(_row(name, messy_runs[name]), flush=True)
