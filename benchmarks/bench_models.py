@@ -57,11 +57,11 @@ def _timed(fn: Any, *args: Any) -> tuple[float, float]:
     return time.perf_counter() - t0, time.thread_time() - c0
 
 
-def simulate(accounts: int, days: int, out: Path) -> Dataset:
+def simulate(accounts: int, days: int, out: Path, seed: int = 7) -> Dataset:
     from pesaguard.simulate import SimConfig
     from pesaguard.simulate import simulate as run
 
-    run(SimConfig(accounts=accounts, days=days, seed=7), out)
+    run(SimConfig(accounts=accounts, days=days, seed=seed), out)
     return from_dir(out)
 
 
@@ -207,7 +207,15 @@ def main() -> None:
     ap.add_argument("--skip-eval", action="store_true")
     ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--skip-latency", action="store_true")
+    ap.add_argument("--compare-features", default=None,
+                    help="Comma-separated optional feature groups: evaluate the month with the default groups "
+                    "and with each added (and all of them), on every --seeds world; nothing else runs.")
+    ap.add_argument("--seeds", default="7", help="Simulator seeds for --compare-features.")
     args = ap.parse_args()
+    if args.compare_features is not None:
+        compare_features(args.accounts, args.days, [int(s) for s in args.seeds.split(",")],
+                         [g for g in args.compare_features.split(",") if g])
+        return
     with tempfile.TemporaryDirectory() as tmp:
         ds = simulate(args.accounts, args.days, Path(tmp))
     print(f"simulated {len(ds.transactions):,} transactions, {int(ds.transactions['is_fraud'].sum())} frauds\n")
@@ -254,6 +262,30 @@ def evaluations(ds: Dataset, args: argparse.Namespace) -> None:
         print(f"\nsimulator: every day before the delay for training, 7 days delay, 7 test days; "
               f"{time.perf_counter() - t0:.0f} s; chosen {ev.summary['model']}\n")
         report(ev.summary)
+
+
+def compare_features(accounts: int, days: int, seeds: list[int], extra: list[str]) -> None:
+    """The month's evaluation (what ``pesaguard demo`` runs) with the default feature groups and with
+    optional groups added, one simulated world per seed."""
+    from pesaguard.features.config import DEFAULT_GROUPS
+
+    variants = {"default": DEFAULT_GROUPS, **{f"+ {g}": (*DEFAULT_GROUPS, g) for g in extra}}
+    if len(extra) > 1:
+        variants["+ " + " + ".join(extra)] = (*DEFAULT_GROUPS, *extra)
+    print("| world (seed) | features | model | ROC AUC | AP | account P@100 (ceiling) | account recall @100/day "
+          "| recall at review threshold |\n|---|---|---|---|---|---|---|---|")
+    for seed in seeds:
+        with tempfile.TemporaryDirectory() as tmp:
+            ds = simulate(accounts, days, Path(tmp), seed)
+        w = demo_window(ds)
+        for name, groups in variants.items():
+            s = evaluate(ds, w, cfg=FeatureConfig(groups=groups)).summary
+            test = s.get("typology_recall_at_review", {})
+            caught = sum(d["recall"] * d["count"] for d in test.values())
+            total = sum(d["count"] for d in test.values())
+            print(f"| {seed} | {name} | {s['model']} | {s['roc_auc']:.3f} | {s['average_precision']:.3f} | "
+                  f"{s['account_precision_at_100']:.3f} ({s['account_precision_at_100_ceiling']:.3f}) | "
+                  f"{s['account_recall_at_budget']:.3f} | {caught / max(total, 1):.3f} |", flush=True)
 
 
 def report(s: dict[str, Any]) -> None:

@@ -76,3 +76,13 @@ def test_genuine_rows_are_thinned_by_id_and_frauds_all_kept() -> None:
     again = genuine_sample(y[shuffled], ids[shuffled], limit=2_000)
     assert (again == keep[shuffled]).all()  # the same rows, whatever their order
     assert genuine_sample(y, ids, limit=20_000).all()
+
+
+def test_folds_thin_genuine_training_rows_to_the_limit_given(matrix: Matrix) -> None:
+    full = usable_folds(matrix, WINDOW, 2, WINDOW.test_start)
+    thin = usable_folds(matrix, WINDOW, 2, WINDOW.test_start, genuine_rows=300)
+    assert [f.index for f in thin] == [f.index for f in full]
+    for a, b in zip(full, thin, strict=True):
+        assert b.y_train.sum() == a.y_train.sum()  # every known fraud stays
+        assert (b.y_train == 0).sum() < min(400, (a.y_train == 0).sum())
+        assert set(b.train) <= set(a.train) and (b.test == a.test).all()  # validation blocks untouched

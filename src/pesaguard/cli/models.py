@@ -29,9 +29,10 @@ TRIALS_HELP = "Most LightGBM settings the search (lgbm_tuned) tries."
 MINUTES_HELP = "Most wall-clock minutes the search spends (a started trial finishes)."
 PAYEE_IDS_HELP = ("shared: payer and payee ids name the same accounts (mobile money); separate: payee ids are "
                   "their own namespace (card data: customer and terminal numbers that may coincide).")
-EXTRA_HELP = ("Optional feature groups to add, comma-separated: lagged (the payee's fraud rate in windows "
+EXTRA_HELP = ("Optional feature groups always added, comma-separated: lagged (the payee's fraud rate in windows "
               "label_delay back; helps on card data), profile (payer's age, amount against every window's mean, "
-              "payee's new-payer share).")
+              "payee's new-payer share). Those not named are tried in the validation folds and kept if they "
+              "raise validation AP.")
 
 
 def _search(trials: int, minutes: float) -> SearchSettings:
@@ -147,7 +148,7 @@ def evaluate_cmd(
     test_days: int = typer.Option(7, "--test-days", min=1, help="Days tested after the delay."),
     alert_budget: int = typer.Option(100, "--alert-budget", min=1, help="Accounts (and transactions) "
                                      "reviewed per day, for recall at a budget."),
-    folds: int = typer.Option(3, "--folds", min=1, help="Prequential validation folds for model choice "
+    folds: int = typer.Option(4, "--folds", min=1, help="Prequential validation folds for model choice "
                               "(fewer when the history does not hold them)."),
     data: Path | None = typer.Option(None, "--data", help=DATA_HELP),
     candidates: str | None = typer.Option(None, "--candidates", help=CANDIDATES_HELP),

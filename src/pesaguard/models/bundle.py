@@ -89,6 +89,10 @@ def _selection(m: dict[str, Any]) -> str:
         parts.append(f"a search of {search['trials_run']} LightGBM settings in {search['seconds']:.0f} s (stopped "
                      f"by its {search['stopped_by']} budget), best mean validation AP "
                      f"{_fmt(search['best_mean_validation_ap'])}; trees and class weighting chosen by validation")
+    groups = sel.get("feature_groups") or {}
+    if groups.get("tried"):
+        parts.append(f"optional feature groups tried in the folds: {', '.join(groups['tried'])}; kept: "
+                     f"{', '.join(groups.get('added') or []) or 'none'}" + (f" ({groups['note']})" if groups.get("note") else ""))
     means = sel.get("mean_validation_ap") or {}
     if means:
         parts.append("mean validation AP " + ", ".join(f"`{c}` {v:.4f}" for c, v in means.items()))

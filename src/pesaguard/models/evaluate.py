@@ -19,9 +19,11 @@ import pandas as pd
 
 from pesaguard.errors import InputError, UsageError
 from pesaguard.features import FeatureConfig
+from pesaguard.features.config import OPTIONAL_GROUPS, feature_names
 from pesaguard.models import metrics as mt
 from pesaguard.models.data import Dataset, build_matrix
 from pesaguard.models.estimators import Candidate, default_grid
+from pesaguard.models.groups import choose_groups, columns_of, wider
 from pesaguard.models.handbook import handbook_metrics, kept_rows, known_fraud_payers
 from pesaguard.models.labeltiming import label_timing
 from pesaguard.models.protocol import Window, known_fraud_accounts
@@ -85,8 +87,12 @@ def test_metrics(ds: Dataset, m: Matrix, window: Window, fitted: FittedModel, tr
 
 def evaluate(ds: Dataset, window: Window, cfg: FeatureConfig | None = None,
              grid: list[Candidate] | None = None, n_folds: int = N_FOLDS, alert_budget: int = 100,
-             k: int = 100, say: Progress | None = None, search: SearchSettings | None = None) -> Evaluation:
-    """Run the protocol on ``ds`` for ``window`` and measure the chosen model on the test period."""
+             k: int = 100, say: Progress | None = None, search: SearchSettings | None = None,
+             optional_groups: tuple[str, ...] = OPTIONAL_GROUPS) -> Evaluation:
+    """Run the protocol on ``ds`` for ``window`` and measure the chosen model on the test period.
+
+    The optional feature groups not in ``cfg`` are tried in the folds and kept if they help
+    (:func:`pesaguard.models.groups.choose_groups`); ``optional_groups=()`` uses ``cfg`` as given."""
     cfg = cfg or FeatureConfig()
     grid = grid or default_grid()
     ds = ds.until(window.test_end)
@@ -99,8 +105,13 @@ def evaluate(ds: Dataset, window: Window, cfg: FeatureConfig | None = None,
     timing = label_timing(ds.transactions, ds.labels, cfg)
     if say and timing["warning"]:
         say(f"WARNING: {timing['warning']}")
-    m = build_matrix(ds, cfg)
+    m = build_matrix(ds, wider(cfg, optional_groups))
+    cfg, groups = choose_groups(m, cfg, window, n_folds, window.test_start, optional_groups, say)
+    m = Matrix(m.txns, m.x[:, columns_of(m.feature_names, cfg)], feature_names(cfg), m.labels)
+    if say and groups.get("added"):
+        say(f"feature groups added by validation: {', '.join(groups['added'])}")
     chosen, selection = select_candidate(m, window, grid, n_folds, say, search=search)
+    selection.append({"feature_groups": groups})
     if say:
         say(f"chosen by validation: {chosen.name}; fitting on the training period")
     fitted = fit_final(m, window, chosen)
@@ -127,6 +138,7 @@ def evaluate(ds: Dataset, window: Window, cfg: FeatureConfig | None = None,
         "thresholds": fitted.thresholds.to_dict(), "calibration": fitted.calibration,
         "validation": _validation_summary(selection), "baseline": comparison,
         "model_params": {**chosen.params, "imbalance": chosen.imbalance}, "label_timing": timing,
+        "feature_groups": groups,
     })
     search_row = next((r for r in selection if "search" in r), None)
     if search_row is not None:

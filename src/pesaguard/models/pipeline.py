@@ -16,15 +16,17 @@ import pandas as pd
 from pesaguard.config import Settings
 from pesaguard.errors import InputError
 from pesaguard.features import FeatureConfig
+from pesaguard.features.config import OPTIONAL_GROUPS, feature_names
 from pesaguard.models.bundle import ModelBundle
 from pesaguard.models.data import Dataset, build_matrix, from_store
 from pesaguard.models.estimators import Candidate
 from pesaguard.models.evaluate import Evaluation, _iso, evaluate
+from pesaguard.models.groups import choose_groups, columns_of, wider
 from pesaguard.models.labeltiming import label_timing
 from pesaguard.models.metrics import DAY_MS
 from pesaguard.models.protocol import Window
 from pesaguard.models.search import SearchSettings
-from pesaguard.models.train import FittedModel, fit_final, select_candidate
+from pesaguard.models.train import N_FOLDS, FittedModel, Matrix, fit_final, select_candidate
 from pesaguard.store.base import Store
 
 Say = Callable[[str], None]
@@ -63,6 +65,9 @@ def selection_record(selection: list[dict[str, Any]]) -> dict[str, Any]:
         out["validation_frauds"] = int(df.drop_duplicates("fold")["frauds"].sum())
         out["mean_validation_ap"] = {str(c): float(v) for c, v in
                                      df.groupby("candidate", sort=False)["average_precision"].mean().items()}
+    groups = next((r["feature_groups"] for r in selection if "feature_groups" in r), None)
+    if groups is not None:
+        out["feature_groups"] = groups
     search = next((r for r in selection if "search" in r), None)
     if search is not None:
         done = [t for t in search["trials"] if t["value"] is not None]
@@ -82,8 +87,12 @@ def train_for_deployment(ds: Dataset, settings: Settings, train_start: int | Non
                          train_end: int | None = None, delay_days: int = 7,
                          cfg: FeatureConfig | None = None, promote: bool | None = None,
                          metrics: dict[str, Any] | None = None, grid: list[Candidate] | None = None,
-                         say: Say | None = None, search: SearchSettings | None = None) -> ModelBundle:
-    """Choose, fit, calibrate and register a model on ``[train_start, train_end)``; returns its bundle."""
+                         say: Say | None = None, search: SearchSettings | None = None,
+                         optional_groups: tuple[str, ...] = OPTIONAL_GROUPS) -> ModelBundle:
+    """Choose, fit, calibrate and register a model on ``[train_start, train_end)``; returns its bundle.
+
+    Optional feature groups not in ``cfg`` are tried in the folds and kept if they help
+    (:func:`pesaguard.models.groups.choose_groups`); the bundle's configuration is the chosen one."""
     from pesaguard.models.registry import register
 
     cfg = cfg or FeatureConfig()
@@ -97,8 +106,11 @@ def train_for_deployment(ds: Dataset, settings: Settings, train_start: int | Non
         say(f"WARNING: {timing['warning']}")
     if say:
         say(f"features: replaying {len(ds.transactions):,} transactions")
-    m = build_matrix(ds.until(end), cfg)
+    m = build_matrix(ds.until(end), wider(cfg, optional_groups))
+    cfg, groups = choose_groups(m, cfg, window, N_FOLDS, None, optional_groups, say)
+    m = Matrix(m.txns, m.x[:, columns_of(m.feature_names, cfg)], feature_names(cfg), m.labels)
     cand, selection = select_candidate(m, window, grid, say=say, labels_cutoff=None, search=search)
+    selection.append({"feature_groups": groups})
     aps = [r["average_precision"] for r in selection
            if r.get("candidate") == cand.name and r.get("average_precision") is not None
            and not pd.isna(r.get("average_precision"))]
