@@ -1,5 +1,6 @@
 """Rewrite ``seed_vectors.npz``: the passage vectors of every shipped article chunk and sentence and
-of the triage training set. Run after editing an article: ``python -m pesaguard.assistant.seed``."""
+of the triage sets, and the query vectors of every shipped question. Run after editing an article or
+an evaluation set: ``python -m pesaguard.assistant.seed``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import numpy as np
 
 from pesaguard.assistant.documents import chunk_document, read_document
 from pesaguard.assistant.embed import SEED_FILE, default_embedder, text_key
+from pesaguard.assistant.evaluation import load_jsonl
 from pesaguard.assistant.index import BUILTIN_ROOT, _iter_files
 from pesaguard.assistant.triage_model import TRAIN_FILE, load_labelled
 
@@ -22,6 +24,7 @@ def shipped_texts() -> list[str]:
             texts.append(c.embed_text)
             texts.extend(c.sentences)
     texts.extend(r["text"] for r in load_labelled(TRAIN_FILE))
+    texts.extend(r["text"] for r in load_jsonl("triage.jsonl"))
     return sorted(set(texts))
 
 
@@ -31,11 +34,22 @@ def shipped_questions() -> list[str]:
     from pesaguard.assistant.domain import training_questions
 
     ins, outs = training_questions()
-    keys: set[str] = set(ins) | set(outs)
+    keys: set[str] = set(ins) | set(outs) | set(evaluation_questions())
     for path in _iter_files(BUILTIN_ROOT):
         for c in chunk_document(read_document(path, root=BUILTIN_ROOT)):
             keys.update(c.keys)
     return sorted(keys)
+
+
+def evaluation_questions() -> list[str]:
+    """Every question of the shipped evaluation sets (a follow-up's previous question too)."""
+    out: list[str] = []
+    for name in ("retrieval.jsonl", "answers.jsonl", "out_of_scope.jsonl", "in_scope.jsonl"):
+        for row in load_jsonl(name):
+            out.append(row["question"])
+            if row.get("previous"):
+                out.append(row["previous"])
+    return out
 
 
 def write_seed(path: Path = SEED_FILE) -> int:
