@@ -214,7 +214,12 @@ def check_against_replay(url: str) -> tuple[dict[str, dict[str, float]], dict[st
     rows = asyncio.run(claimed(url, list(expected)))
     assert rows.keys() == expected.keys()
     wrong = [t for t in expected if not same_features(rows[t]["features"], expected[t])]
-    assert not wrong, f"{len(wrong)} decisions differ from the single-process replay, first {wrong[0]}"
+    if wrong:
+        first = wrong[0]
+        diff = {k: (rows[first]["features"][k], v) for k, v in expected[first].items()
+                if not same_features({k: rows[first]["features"][k]}, {k: v})}
+        raise AssertionError(f"{len(wrong)} decisions differ from the single-process replay, first {first}: "
+                             f"(replica, replay) {diff}")
     published = [orjson.loads(m.data) for m in asyncio.run(read_all(url, "PESAGUARD_DECISIONS"))]
     assert sorted(b["txn_id"] for b in published) == sorted(expected)  # one published decision each
     assert all(b["decision_id"] == rows[b["txn_id"]]["decision_id"] and b["score"] == rows[b["txn_id"]]["score"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from cluster_support import LB, TX, EngineScorer, random_stream, replay, same_features
 from pesaguard.cluster.claims import MemoryClaims, NotYet, decode, encode, settle
 from pesaguard.cluster.machine import Outcome, StateMachine
+from pesaguard.cluster.snapshots import Snapshots
 from pesaguard.stream.consumer import Dead
 from service_support import DAY_MS
 
@@ -143,19 +145,58 @@ def test_the_replay_sees_labels_and_repeats() -> None:
     assert any(not same_features(expected[t], feats[t]) for t in expected)
 
 
-def test_a_replica_restored_from_a_snapshot_continues_as_if_it_had_applied_everything() -> None:
-    import pickle
+class MemoryObjects:
+    """The calls :class:`Snapshots` makes on a JetStream object store, on a dict."""
 
-    stream = random_stream(seed=9, n=600, label_share=0.3, repeat_share=0.1)
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    async def get_info(self, name: str) -> Any:
+        from nats.js.errors import NotFoundError
+
+        if name not in self.objects:
+            raise NotFoundError
+        return SimpleNamespace(name=name, deleted=False)
+
+    async def put(self, name: str, data: bytes) -> None:
+        self.objects[name] = data
+
+    async def get(self, name: str) -> Any:
+        return SimpleNamespace(data=self.objects[name])
+
+    async def list(self, ignore_deletes: bool = False) -> list[Any]:
+        return [SimpleNamespace(name=n, deleted=False) for n in self.objects]
+
+    async def delete(self, name: str) -> None:
+        del self.objects[name]
+
+
+def test_a_replica_restored_from_a_snapshot_continues_as_if_it_had_applied_everything() -> None:
+    # a second stream dated back at the first one's start: transactions far behind the clock
+    stream = (random_stream(seed=9, n=300, label_share=0.3, repeat_share=0.1) + random_stream(seed=10, n=300))[:600]
     whole = StateMachine(EngineScorer())
     expected = [apply(whole, i + 1, m) for i, m in enumerate(stream)]
     first = StateMachine(EngineScorer())
     half = len(stream) // 2
-    for i in range(half):
-        apply(first, i + 1, stream[i])
+    snapshots = Snapshots(MemoryObjects(), keep=4)
+
+    async def write_while_applying() -> None:
+        for i in range(len(stream)):
+            apply(first, i + 1, stream[i])
+            if (i + 1) % 100 == 0:
+                snapshots.save_soon(i + 1, first.snapshot())  # written while the next messages apply
+            await asyncio.sleep(0)
+        await snapshots.wait()
+
+    asyncio.run(write_while_applying())
+    assert sorted(snapshots.obs.objects) == [f"state-{n:015d}" for n in (300, 400, 500, 600)]  # the newest kept
+    assert asyncio.run(snapshots.latest(at_most=299)) is None
+    found = asyncio.run(snapshots.latest(at_most=half + 50))
+    assert found is not None
+    seq, state = found
     second = StateMachine(EngineScorer())
-    second.restore(pickle.loads(pickle.dumps(first.snapshot())))
-    assert second.applied == half
+    second.restore(state)
+    assert seq == second.applied == half
     for i in range(half, len(stream)):
         got, want = apply(second, i + 1, stream[i]), expected[i]
         assert (got.kind, got.first_seq) == (want.kind, want.first_seq)  # repeats still known

@@ -28,7 +28,7 @@ __all__ = ["nats_server"]
 @pytest.mark.slow
 def test_three_replicas_agree_with_the_single_process_replay(nats_server: NatsServer, tmp_path: Path) -> None:
     url = nats_server.url
-    stream = random_stream(seed=7, n=1500)
+    stream = random_stream(seed=7, n=800)
     first = orjson.loads(stream[0][1])
     conflict = {**first, "txn_id": "CONFLICT-1"}
     stream += [(TX, orjson.dumps(conflict)), (TX, orjson.dumps({**conflict, "amount_minor": 1}))]
@@ -54,7 +54,7 @@ def test_three_replicas_agree_with_the_single_process_replay(nats_server: NatsSe
     assert [m.headers["Pesaguard-Reason"] for m in dlq] == ["conflict"]
     second = [d for s, d in log_order(url) if d.startswith(b'{"txn_id":"CONFLICT-1"')][1]
     assert dlq[0].data == second  # the later of the two payloads, unchanged
-    assert sum(1 for s, _ in stream if s == LB) > 100
+    assert sum(1 for s, _ in stream if s == LB) > 60
 
     # cross-replica idempotency: a repeat answered by another replica stored the original decision,
     # creation time included (it was read back, not made again)

@@ -123,15 +123,26 @@ class StateMachine:
 
     def snapshot(self) -> dict[str, Any]:
         """The state after the last message applied: the feature engine's and this machine's own
-        (the transaction ids and labels it would not count again), as plain copies."""
-        return {"applied": self.applied, "engine": self.scorer.engine.snapshot(), "txns": list(self._txns.items()),
-                "labels": list(self._labels)}
+        (the transaction ids and labels it would not count again), as plain copies.
+
+        The engine's own snapshot restores every value, but not when its next sweep comes: the
+        arenas' capacities (a full arena sweeps before growing) and the count towards the periodic
+        sweep. A sweep expires windows to the clock, which changes what a transaction dated more
+        than a window behind the clock sees; so both are kept too, and a restored replica sweeps
+        exactly when the others do.
+        """
+        engine = self.scorer.engine
+        return {"applied": self.applied, "engine": engine.snapshot(), "capacity": engine._s.capacity(),
+                "since_sweep": engine._since_sweep, "txns": list(self._txns.items()), "labels": list(self._labels)}
 
     def restore(self, state: dict[str, Any]) -> None:
         """Continue from ``state`` (:meth:`snapshot`): the next message to apply is ``applied + 1``."""
         from pesaguard.features.engine import FeatureEngine
 
-        self.scorer.engine = FeatureEngine.restore(state["engine"])
+        engine = FeatureEngine.restore(state["engine"])
+        engine._s.reserve(state["capacity"])
+        engine._since_sweep = int(state["since_sweep"])
+        self.scorer.engine = engine
         self._txns = OrderedDict(state["txns"])
         self._labels = set(state["labels"])
         self.applied = int(state["applied"])

@@ -77,14 +77,20 @@ class Snapshots:
         return None
 
     def save_soon(self, seq: int, state: dict[str, Any]) -> None:
-        """Write the snapshot in the background (one at a time: a snapshot still being written when
-        the next is due means the next is skipped)."""
+        """Serialise ``state`` now, write it in the background (one at a time: a snapshot still being
+        written when the next is due means the next is skipped).
+
+        Serialised here, on the applier's thread, before the next message is applied: parts of the
+        engine's snapshot are its live arrays (the label flags of remembered transactions), and a
+        copy pickled later, or on another thread, would mix in messages applied after ``seq``.
+        """
         if self._writing is not None and not self._writing.done():
             log.warning("snapshot at %d skipped: the previous one is still being written", seq)
             return
-        self._writing = asyncio.ensure_future(self._save(seq, state))
+        data = pickle.dumps({"format": FORMAT, **state}, pickle.HIGHEST_PROTOCOL)
+        self._writing = asyncio.ensure_future(self._save(seq, data))
 
-    async def _save(self, seq: int, state: dict[str, Any]) -> None:
+    async def _save(self, seq: int, data: bytes) -> None:
         from nats.js.errors import NotFoundError
 
         try:
@@ -93,7 +99,6 @@ class Snapshots:
                 return  # another replica wrote it
             except NotFoundError:
                 pass
-            data = await asyncio.to_thread(pickle.dumps, {"format": FORMAT, **state}, pickle.HIGHEST_PROTOCOL)
             await self.obs.put(_name(seq), data)
             log.info("state snapshot at stream sequence %d (%.1f MB)", seq, len(data) / 2**20)
             for old in (await self.sequences())[:-self.keep]:

@@ -179,6 +179,26 @@ class KernelState:
             "meta": m.copy(),
         }
 
+    def capacity(self) -> dict[str, int]:
+        """Rows allocated per array. A full arena triggers a sweep before it grows, and a sweep
+        changes what a transaction dated far behind the clock sees; so a state restored to continue
+        exactly as the original (replicas, :mod:`pesaguard.cluster`) needs the same capacities."""
+        return {name: int(getattr(self, name).shape[0]) for name in ("AI", "AF", "PI", "OE", "IE", "FE")}
+
+    def reserve(self, capacity: dict[str, int]) -> None:
+        """Give the arrays exactly ``capacity`` rows (:meth:`capacity` of the original), never
+        fewer than they use."""
+        fills: dict[str, np.ndarray | int] = {"AI": self.ai_default, "AF": self.af_default, "PI": self.pi_default,
+                                              "OE": 0, "IE": 0, "FE": 0}
+        for name, fill in fills.items():
+            a = getattr(self, name)
+            rows = max(capacity[name], a.shape[0])
+            if rows > a.shape[0]:
+                out = np.zeros((rows, *a.shape[1:]), a.dtype)
+                out[: a.shape[0]] = a
+                out[a.shape[0] :] = fill
+                setattr(self, name, out)
+
     def load(self, arrays: dict[str, np.ndarray]) -> None:
         for name in ("AI", "AF", "PI", "OE", "IE", "FE", "meta"):
             setattr(self, name, arrays[name].copy())
