@@ -20,7 +20,7 @@ from pesaguard.decisions.loader import warm_up
 from pesaguard.service.app import create_app
 from pesaguard.service.auth import create_key
 from pesaguard.store import Store, core
-from pesaguard.store import decisions as repo
+from pesaguard.store import decision_log as repo
 from service_support import TinyScorer, txn
 
 NOW_MS = int(time.time() * 1000)
@@ -236,3 +236,20 @@ def test_error_bodies_do_not_show_server_paths(env, monkeypatch: pytest.MonkeyPa
     assert r.status_code == 503
     text = r.text
     assert home not in text and "…/pesaguard.db" in text and "/v1/keys" in text
+
+
+@pytest.mark.parametrize("path", ["/v1/sms/check", "/v1/messages/triage"])
+def test_sms_and_triage_times_outside_the_window_are_422(env, path: str) -> None:
+    """An SMS dates a scam event of its account and a triage message the case it opens: same window."""
+    client, _, keys = env
+    body: dict[str, Any] = {"text": "Nimetapeliwa! Wamechukua pesa zangu zote, nisaidieni haraka sana tafadhali"}
+    body |= {"to": "C1"} if path == "/v1/sms/check" else {"message_id": "m-window", "account_id": "C1"}
+    for when in ("9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"):
+        r = client.post(path, json={**body, "received_at": when}, headers=keys["scorer"])
+        assert r.status_code == 422 and _error(r)["field"] == "received_at", (when, r.text)
+        assert "PESAGUARD_MAX_EVENT_AHEAD_S" in _error(r)["hint"]
+    store = client.app.state.store  # type: ignore[attr-defined]
+    assert store.scalar("SELECT COUNT(*) FROM sms_messages") == 0
+    assert store.scalar("SELECT COUNT(*) FROM triage_messages") == 0
+    r = client.post(path, json={**body, "received_at": "2024-06-01T10:00:00Z"}, headers=keys["scorer"])
+    assert r.status_code == 200, r.text

@@ -17,6 +17,7 @@ from pesaguard.assistant import Answer, TriageResult, get_assistant, triage
 from pesaguard.assistant.conversation import previous_turn, remember
 from pesaguard.assistant.ussd import screen
 from pesaguard.config import Settings
+from pesaguard.decisions.service import EventWindow
 from pesaguard.errors import ForbiddenError, InputError, UsageError
 from pesaguard.schema import to_ms
 from pesaguard.service.auth import Principal
@@ -148,6 +149,8 @@ def ussd_gateway(sessionId: Annotated[str, Form(min_length=1, max_length=128)],
              summary="Triage a customer message (idempotent per message id: one case at most)")
 def triage_message(body: TriageIn, settings: Settings = Depends(get_settings_dep),
                    store: Store = Depends(get_store), _: Principal = Depends(require_role("scorer"))) -> TriageResult:
+    received_ms = to_ms(body.received_at) if body.received_at else None
+    if received_ms is not None:  # the case it opens is dated by it: the decisions' window
+        EventWindow.from_settings(settings).check(received_ms, "received_at")
     return triage(body.text, message_id=body.message_id, settings=settings, account_id=body.account_id,
-                  channel=body.channel, received_ms=to_ms(body.received_at) if body.received_at else None,
-                  store=store)
+                  channel=body.channel, received_ms=received_ms, store=store)

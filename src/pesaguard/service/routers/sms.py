@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from pesaguard.config import Settings
+from pesaguard.decisions.service import EventWindow
 from pesaguard.schema import to_ms
 from pesaguard.service.auth import Principal
 from pesaguard.service.deps import get_settings_dep, get_store, require_role
@@ -35,8 +36,10 @@ class SmsCheckIn(BaseModel):
                      "scam type, reasons, operator notification format, ledger claim check")
 def check_sms(body: SmsCheckIn, store: Store = Depends(get_store), settings: Settings = Depends(get_settings_dep),
               _: Principal = Depends(require_role("scorer"))) -> SmsCheckResult:
-    shield = get_shield(settings)
     received_ms = to_ms(body.received_at) if body.received_at is not None else None
+    if received_ms is not None:  # a stored SMS dates a scam event of its account: the decisions' window
+        EventWindow.from_settings(settings).check(received_ms, "received_at")
+    shield = get_shield(settings)
     result = shield.check(body.text, sender=body.sender, to=body.to, received_ms=received_ms, store=store,
                           msg_id=body.msg_id)
     if body.to and body.save:
