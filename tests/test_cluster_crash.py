@@ -7,6 +7,7 @@ single-process replay."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from pathlib import Path
 
@@ -23,32 +24,45 @@ def published(url: str) -> dict[str, dict[str, object]]:
     return {b["txn_id"]: b for b in (orjson.loads(m.data) for m in asyncio.run(read_all(url, "PESAGUARD_DECISIONS")))}
 
 
-def wait_published(url: str, at_least: int, timeout: float = 60) -> dict[str, dict[str, object]]:
+def count(url: str) -> int:
+    async def go() -> int:
+        import nats
+
+        nc = await nats.connect(url)
+        n = (await nc.jetstream().stream_info("PESAGUARD_DECISIONS")).state.messages
+        await nc.close()
+        return int(n)
+
+    return asyncio.run(go())
+
+
+def wait_count(url: str, at_least: int, timeout: float = 60) -> int:
     deadline = time.monotonic() + timeout
-    while True:
-        found = published(url)
-        if len(found) >= at_least:
-            return found
-        assert time.monotonic() < deadline, f"only {len(found)} decisions published"
-        time.sleep(0.1)
+    while (n := count(url)) < at_least:
+        assert time.monotonic() < deadline, f"only {n} decisions published"
+        time.sleep(0.05)
+    return n
 
 
 @pytest.mark.slow
 def test_kill_9_one_replica_under_load(nats_server: NatsServer, tmp_path: Path) -> None:
     url = nats_server.url
-    stream = random_stream(seed=11, n=1500)
-    later = random_stream(seed=12, n=200)  # after the replica's return: decided with its rebuilt state
+    stream = random_stream(seed=11, n=1000)
+    later = random_stream(seed=12, n=150)  # after the replica's return: decided with its rebuilt state
     replicas = [Replica(tmp_path, f"r{i}", url, ack_wait=2.0, snapshot_every=250).start() for i in range(3)]
     try:
         for r in replicas:
             r.wait_ready()
-        asyncio.run(publish_interleaved(url, stream, publishers=2, seed=11))
-        before = wait_published(url, 300)
+        # published while the replicas decide, so that the kill lands mid-stream on any machine
+        publisher = threading.Thread(target=asyncio.run, args=(publish_interleaved(url, stream, 2, 11),))
+        publisher.start()
+        wait_count(url, 250)
         victim = replicas[0]
         victim.kill()  # mid-stream: it holds fetched, unacknowledged messages
-        during = len(published(url))
-        assert during < 1500, "the stream was finished before the kill"
-        wait_published(url, during + 200)  # the two others keep deciding
+        before = published(url)
+        assert len(before) < 1000, "the stream was finished before the kill"
+        wait_count(url, len(before) + 150)  # the two others keep deciding
+        publisher.join(60)
 
         victim.start().wait_ready()  # restores a snapshot, replays the stream after it, then is ready
         restored = victim.metric("pesaguard_cluster_restored_seq")
