@@ -7,6 +7,7 @@ after them, whether Arrow or the Python reader reads the file.
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -163,3 +164,32 @@ def test_arrow_with_python_patches_reads_exactly_what_python_alone_reads(tmp_pat
     rows, broken = mixed
     assert len(rows) + len(broken) == sum(1 for ln in b"\n".join(body.split(b"\n")[1:]).split(b"\n") if ln) - \
         body.count(b'\n.50"')  # every line is a row but the second line of a quoted line break
+
+
+GOOD_GZIP = gzip.compress(HEADER + b"".join(b"G%d,2024-01-01T00:00:00Z,A,B,1\n" % i for i in range(300)), mtime=0)
+
+
+@given(st.sampled_from(["gzip-cut", b"\x1f\x8b", b"\x28\xb5\x2f\xfd", b"BZh9"]), st.binary(max_size=300),
+       st.integers(min_value=0, max_value=len(GOOD_GZIP)))
+@FUZZ
+def test_damaged_compressed_files_are_one_line_errors(mem_store: Store, tmp_path_factory: pytest.TempPathFactory,
+                                                      head: str | bytes, junk: bytes, cut: int) -> None:
+    # a download cut short or bytes damaged inside a .gz/.zst/.bz2: an error naming the file, never a traceback
+    body = GOOD_GZIP[:cut] + junk if head == "gzip-cut" else bytes(head) + junk  # type: ignore[arg-type]
+    path = _write(tmp_path_factory.mktemp("z"), body, "f.csv.gz")
+    try:
+        r = ingest_file(mem_store, path)
+    except PesaguardError as exc:
+        assert str(path) in str(exc)
+        return
+    assert r.accepted + r.quarantined + r.duplicates == r.read
+
+
+def test_a_gzip_file_cut_short_says_it_is_damaged(mem_store: Store, tmp_path: Path) -> None:
+    # cut inside the first MiB (found while sniffing) and beyond it (found while reading rows)
+    big = gzip.compress(HEADER + b"".join(b"B%d,2024-01-01T00:00:00Z,P%d,Q,1.50\n" % (i, i) for i in range(60_000)),
+                        compresslevel=1, mtime=0)
+    for name, body in (("small.csv.gz", GOOD_GZIP), ("big.csv.gz", big)):
+        path = _write(tmp_path, body[: len(body) * 3 // 4], name)
+        with pytest.raises(PesaguardError, match=r"gzip.*damaged or incomplete"):
+            ingest_file(mem_store, path)

@@ -9,6 +9,7 @@ Chunks hold at most about ``rows`` rows and bounded memory.
 from __future__ import annotations
 
 import hashlib
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -130,12 +131,27 @@ class Source:
         wanted = list(columns or self.columns)
         if self.kind == "parquet":
             yield from self._parquet_chunks(rows, wanted)
-        elif self.kind == "jsonl":
+            return
+        if self.kind == "jsonl":
             assert self._jsonl is not None
-            yield from regroup(self._jsonl.pieces(wanted), rows)
+            pieces = self._jsonl.pieces(wanted)
         else:
             self._csv = CsvReader(self.path, self.layout, wanted, piece_rows=rows)
-            yield from regroup(self._csv.pieces(), rows)
+            pieces = self._csv.pieces()
+        # A compressed stream that is damaged or cut short fails where it breaks: the rows before
+        # it are good (and stored), the rest cannot be read. Arrow says so with ArrowInvalid.
+        damaged = (OSError, EOFError, zlib.error) + ((pa.ArrowInvalid,) if self.layout.compression else ())
+        done = 0
+        try:
+            for chunk in regroup(pieces, rows):
+                if len(chunk.row_numbers):
+                    done = int(chunk.row_numbers[-1])
+                yield chunk
+        except damaged as exc:
+            what = f"{self.layout.compression}-compressed " if self.layout.compression else ""
+            raise InputError(f"cannot read the {what}file after row {done}: {exc}", file=self.path,
+                             hint="the file is damaged or incomplete: check the download or copy (rows read before "
+                                  "the damage are kept; the same command on a complete copy adds the rest)") from exc
 
     def _parquet_chunks(self, rows: int, columns: list[str]) -> Iterator[Chunk]:
         done = 0

@@ -29,6 +29,7 @@ import csv
 import gzip
 import io
 import re
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,9 +150,9 @@ def sniff(path: str | Path, *, encoding: str | None = None, delimiter: str | Non
         with open_binary(path, compression) as fh:
             sample = fh.read(SAMPLE_BYTES)
             more = bool(fh.read(1))
-    except (OSError, EOFError, pa.ArrowException) as exc:
+    except (OSError, EOFError, zlib.error, pa.ArrowException) as exc:
         raise InputError(f"cannot decompress the file ({compression}): {exc}", file=path,
-                         hint="check that the download or copy is complete") from exc
+                         hint="the file is damaged or incomplete: check the download or copy") from exc
     notes: list[str] = [f"{compression}-compressed"] if compression else []
     enc, label, bom = _encoding(path, sample, more, encoding, notes)
     text = sample[bom:].decode(enc, errors="replace")
