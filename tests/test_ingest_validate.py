@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -159,3 +161,14 @@ def test_inspect_types_a_column_by_what_most_values_are_and_prefers_exact_readin
     assert junk.kind == "text"
     fractional = profile_column("when", pa.array(["1704067200.5", "1704067260.25", "1704067320"]))
     assert (fractional.kind, fractional.detail) == ("epoch", "epoch seconds")
+
+
+def test_column_names_and_options_with_braces_are_shown_not_formatted(tmp_path: Path) -> None:
+    from pesaguard.ingest import inspect_file
+
+    assert parse_time(["x"], "when {}").errors == {0: "when {} 'x' is not a date"}
+    assert parse_time(["x"], "t}", time_format="%d {0}").errors == {0: "t} 'x' does not match --time-format '%d {0}'"}
+    assert parse_label(["maybe"], "{label").errors == {0: "{label 'maybe' is not one of 1/0/true/false/fraud/legit"}
+    path = tmp_path / "braces.csv"
+    path.write_text("id,time},payer{,payee,amount\nB1,soon,A,B,1\nB2,2024-01-01,A,B,2\n")
+    assert inspect_file(path).columns[1].name == "time}"

@@ -107,11 +107,13 @@ def _mask(expr: pa.Array) -> np.ndarray:
     return np.asarray(pc.fill_null(expr, False).to_numpy(zero_copy_only=False))
 
 
-def _reasons(text: pa.Array, idx: np.ndarray, template: str) -> dict[int, str]:
+def _reasons(text: pa.Array, idx: np.ndarray, name: str, rest: str) -> dict[int, str]:
+    """``{name} {value as shown} {rest}`` for the rows ``idx`` (joined, not formatted: a column
+    name or option from the user may hold braces)."""
     if len(idx) == 0:
         return {}
     raws = text.take(pa.array(idx)).to_pylist()
-    return {int(i): template.format(_show(r)) for i, r in zip(idx, raws, strict=True)}
+    return {int(i): f"{name} {_show(r)} {rest}" for i, r in zip(idx, raws, strict=True)}
 
 
 def text_bytes(arr: pa.Array) -> memoryview | None:
@@ -163,7 +165,7 @@ def parse_text(values: ColumnLike, name: str, *, required: bool = True, max_len:
     hidden = np.zeros(len(text), dtype=bool)
     if _may_hide(text):
         hidden = _mask(pc.match_substring_regex(text, _HIDDEN)) & ~too_long
-    errors.update(_reasons(text, np.flatnonzero(hidden), f"{name} {{}} holds a control or bidirectional character"))
+    errors.update(_reasons(text, np.flatnonzero(hidden), name, "holds a control or bidirectional character"))
     return Checked(_null_where(text, empty | too_long | hidden), errors)
 
 
@@ -271,7 +273,7 @@ def parse_whole(values: ColumnLike, name: str) -> Checked:
         out = pc.replace_substring_regex(out, r"^\+|\.0*$", "")
     out = out.cast(pa.int64())
     errors = {int(i): f"{name} is empty" for i in np.flatnonzero(empty)}
-    errors.update(_reasons(text, np.flatnonzero(~ok & ~empty), f"{name} {{}} is not a whole number"))
+    errors.update(_reasons(text, np.flatnonzero(~ok & ~empty), name, "is not a whole number"))
     return Checked(_null_where(out, ~ok), errors)
 
 
@@ -299,7 +301,7 @@ def parse_time(values: ColumnLike, name: str, *, unit: str = "auto", required: b
     if time_format is not None:
         out, parsed, gap = times.formatted_ms(text, ~empty, time_format, tz)
         bad_text = ~empty & ~parsed & ~gap
-        errors.update(_reasons(text, np.flatnonzero(bad_text), f"{name} {{}} does not match --time-format "
+        errors.update(_reasons(text, np.flatnonzero(bad_text), name, f"does not match --time-format "
                                                                f"{time_format!r}"))
     else:
         numeric = times.is_epoch(text) & ~empty
@@ -311,13 +313,13 @@ def parse_time(values: ColumnLike, name: str, *, unit: str = "auto", required: b
             iso_ms, iso_ok, gap = times.iso_ms(text, iso, tz)
             out = np.where(iso_ok, iso_ms, out)
             parsed |= iso_ok
-        errors.update(_reasons(text, np.flatnonzero(iso & ~parsed & ~gap), f"{name} {{}} is not a date"))
-    errors.update(_reasons(text, np.flatnonzero(gap), f"{name} {{}} does not exist or is ambiguous in {tz} "
+        errors.update(_reasons(text, np.flatnonzero(iso & ~parsed & ~gap), name, "is not a date"))
+    errors.update(_reasons(text, np.flatnonzero(gap), name, f"does not exist or is ambiguous in {tz} "
                                                       "(a daylight-saving change)"))
     before = parsed & (out < 0)
-    errors.update(_reasons(text, np.flatnonzero(before), f"{name} {{}} is before 1970"))
+    errors.update(_reasons(text, np.flatnonzero(before), name, "is before 1970"))
     after = parsed & (out > times.YEAR_9999_MS)
-    errors.update(_reasons(text, np.flatnonzero(after), f"{name} {{}} is after the year 9999"))
+    errors.update(_reasons(text, np.flatnonzero(after), name, "is after the year 9999"))
     return Checked(pa.array(out, pa.int64(), mask=~parsed | before | after), errors)
 
 
@@ -329,7 +331,7 @@ def parse_label(values: ColumnLike, name: str, *, required: bool = False) -> Che
     is_false = _mask(pc.is_in(text, pa.array(LABEL_FALSE)))
     bad = ~empty & ~is_true & ~is_false
     errors = {int(i): f"{name} is empty" for i in np.flatnonzero(empty)} if required else {}
-    errors.update(_reasons(text, np.flatnonzero(bad), f"{name} {{}} is not one of 1/0/true/false/fraud/legit"))
+    errors.update(_reasons(text, np.flatnonzero(bad), name, "is not one of 1/0/true/false/fraud/legit"))
     return Checked(pa.array(is_true.astype(np.int8), pa.int8(), mask=~(is_true | is_false)), errors)
 
 
@@ -338,7 +340,7 @@ def parse_currency(values: ColumnLike, default: str) -> Checked:
     text = pc.utf8_upper(as_text(values))
     empty = _empty(text)
     ok = _mask(pc.match_substring_regex(text, r"^[A-Z]{3}$"))
-    errors = _reasons(text, np.flatnonzero(~ok & ~empty), "currency {} is not a 3-letter ISO 4217 code")
+    errors = _reasons(text, np.flatnonzero(~ok & ~empty), "currency", "is not a 3-letter ISO 4217 code")
     filled = pc.if_else(pa.array(empty), pa.scalar(default), text)
     return Checked(_null_where(filled, ~ok & ~empty), errors)
 
