@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pesaguard.errors import PesaguardError
-from pesaguard.ingest import IngestOptions, csvread, ingest_file
+from pesaguard.ingest import IngestOptions, csvread, ingest_file, inspect_file
 from pesaguard.ingest.readers import Source
 from pesaguard.store import Store, core
 from pesaguard.store import quarantine as qstore
@@ -193,3 +193,17 @@ def test_a_gzip_file_cut_short_says_it_is_damaged(mem_store: Store, tmp_path: Pa
         path = _write(tmp_path, body[: len(body) * 3 // 4], name)
         with pytest.raises(PesaguardError, match=r"gzip.*damaged or incomplete"):
             ingest_file(mem_store, path)
+
+
+@given(st.binary(max_size=400), st.sampled_from(["f.csv", "f.jsonl"]))
+@FUZZ
+def test_inspect_of_any_bytes_never_crashes(tmp_path_factory: pytest.TempPathFactory, data: bytes, name: str) -> None:
+    # the header is random too: column names reach messages and inferred types
+    path = _write(tmp_path_factory.mktemp("fuzz"), data, name)
+    try:
+        prof = inspect_file(path)
+    except PesaguardError as exc:
+        assert str(path) in str(exc) or "--" in str(exc)
+        return
+    if prof.report is not None:
+        assert prof.report.accepted + prof.report.quarantined + prof.report.duplicates == prof.report.read
