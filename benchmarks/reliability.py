@@ -501,8 +501,11 @@ def hostile(home: Path, env: dict[str, str], replay: dict[str, Any]) -> None:
              {"message_id": mid, "text": secret + " leo"}, "409")
         r = httpx.get(f"{url}/metrics", timeout=10)
         rows.append(("GET /metrics without credentials", "401", str(r.status_code)))
-        r = httpx.get(f"{url}/v1/cases", params={"reason": "%"}, headers={"X-API-Key": analyst}, timeout=30)
-        rows.append(("queue reason filter '%'", "literal match", f"{r.status_code}, {len(r.json())} cases"))
+        for pattern in ("%", "_"):
+            r = httpx.get(f"{url}/v1/cases", params={"reason": pattern}, headers={"X-API-Key": analyst}, timeout=30)
+            literal = sum(pattern in (c.get("top_reason") or "") for c in r.json())
+            rows.append((f"queue reason filter '{pattern}'", "literal match",
+                         f"{r.status_code}, {len(r.json())} cases, {literal} with a literal '{pattern}'"))
         codes = []
         for _ in range(7):
             codes.append(httpx.post(f"{url}/console/login", data={"username": "amina", "password": "guess"},
