@@ -72,8 +72,8 @@ class Settings(BaseSettings):
     # -- what the service accepts and how it stops (pesaguard.service, pesaguard.decisions) --------
     max_event_ahead_s: float = Field(
         default=3600, ge=0,
-        description="Event times (a transaction's ts_ms, a label's known_at) more than this many seconds ahead of "
-        "the server clock are refused (422).",
+        description="Event times (a transaction's ts_ms, a label's known_at, an SMS's or triage message's "
+        "received_at) more than this many seconds ahead of the server clock are refused (422).",
     )
     max_event_age_days: float = Field(
         default=3650, gt=0,
