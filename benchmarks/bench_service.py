@@ -429,7 +429,7 @@ def bench_mlflow(home: Path, env: dict[str, str], conns: list[int], duration: in
     from pesaguard.config import Settings
     from pesaguard.models.registry import MODEL_NAME
     from pesaguard.store import open_store
-    from pesaguard.store.decisions import load_decisions
+    from pesaguard.store.decision_log import load_decisions
 
     settings = Settings(home=home)
     with open_store(settings) as store:  # the stored feature vector, however the store encodes it

@@ -18,8 +18,8 @@ from pesaguard.decisions.policy import Policy
 from pesaguard.decisions.rules import parse_rules
 from pesaguard.service.app import create_app
 from pesaguard.service.auth import create_key, hash_password
+from pesaguard.store import access as repo
 from pesaguard.store import core
-from pesaguard.store import decisions as repo
 from service_support import CHROMIUM_ARGS, ServerThread, TinyScorer, txn
 
 CHROMIUM = "/usr/bin/chromium"

@@ -20,9 +20,9 @@ import pytest
 import pesaguard.decisions.journal as journal
 from pesaguard.decisions.journal import Ingester, Journal, recover
 from pesaguard.errors import StoreError
-from pesaguard.store import Store
+from pesaguard.store import Store, journal_progress
+from pesaguard.store import decision_log as repo
 from pesaguard.store import decision_record as codec
-from pesaguard.store import decisions as repo
 
 T0 = 1_717_200_000_000
 FEATURES = {"amount": 500.0, "payer_count_1h": np.float64(2.0), "payer_std_1h": math.nan}
@@ -88,7 +88,7 @@ def test_each_record_is_stored_once_whatever_stops_the_ingester(store: Store, tm
     assert Ingester(store, j.directory, j.owner).run_once() == 5
     assert store.scalar("SELECT COUNT(*) FROM decisions") == 15
     segment = next(j.directory.glob("*.log")).name
-    assert repo.journal_offset(store, segment) == os.path.getsize(j.directory / segment)
+    assert journal_progress.journal_offset(store, segment) == os.path.getsize(j.directory / segment)
     # and were the progress lost, storing everything again changes nothing (writes are idempotent)
     store.execute("DELETE FROM journal_progress")
     Ingester(store, j.directory, j.owner).run_once()
@@ -250,3 +250,15 @@ def test_an_unwritable_journal_directory_is_a_clear_error(store: Store, tmp_path
     with pytest.raises(StoreError, match="cannot write the decision journal under") as err:
         _journal(store, tmp_path)
     assert "writable PESAGUARD_HOME" in (err.value.hint or "")
+
+
+def test_the_copying_process_starts_without_pandas() -> None:
+    """The ingester is started (and restarted) in a fresh interpreter: its imports stay light (pandas
+    alone took 1.3 s of CPU, which under load delayed the first copy past the read-your-writes wait)."""
+    import subprocess
+    import sys
+
+    code = "import sys, pesaguard.decisions.journal; print(sorted({'pandas', 'numpy'} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pesaguard.decisions.seen import SeenIds
 from pesaguard.store import Store
-from pesaguard.store import decisions as repo
+from pesaguard.store import decision_log as repo
 
 T0 = 1_717_200_000_000
 

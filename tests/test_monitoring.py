@@ -15,7 +15,7 @@ from pesaguard.monitoring.config import MonitorConfig, load_monitoring_settings
 from pesaguard.monitoring.reference import Reference, build_reference, summarise
 from pesaguard.monitoring.report import write_report
 from pesaguard.store import Store, core
-from pesaguard.store import decisions as decisions_repo
+from pesaguard.store import decision_log as decisions_repo
 from pesaguard.store import monitoring as repo
 
 DAY = 86_400_000

@@ -161,3 +161,24 @@ def test_a_late_lower_numbered_migration_is_still_applied(store: Store) -> None:
     assert store.migrate() == newest
     assert "quarantine" in store.tables()
     assert store.scalar("SELECT COUNT(*) FROM schema_migrations WHERE version = 1") == 1
+
+
+def test_every_store_module_imports_first() -> None:
+    """No import cycle inside the store: each module imports with no other store module loaded yet
+    (the journal's copying process starts from one of them in a fresh interpreter)."""
+    import subprocess
+    import sys
+
+    code = """
+import importlib, pkgutil, sys
+import pesaguard.store as pkg
+names = [f"pesaguard.store.{m.name}" for m in pkgutil.iter_modules(pkg.__path__)]
+for name in names:
+    for loaded in [m for m in sys.modules if m.startswith("pesaguard.store.")]:
+        del sys.modules[loaded]
+    importlib.import_module(name)
+print(len(names))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) >= 12

@@ -13,7 +13,7 @@ import pesaguard.store.base as base
 from pesaguard.errors import StoreError
 from pesaguard.store import Store
 from pesaguard.store import cases as case_repo
-from pesaguard.store import decisions as repo
+from pesaguard.store import decision_log as repo
 from pesaguard.store.monitoring import load_prediction_log
 
 T0 = 1_717_200_000_000
@@ -95,7 +95,7 @@ def test_one_codec_makes_the_journal_record_and_the_stored_row() -> None:
     import orjson
 
     from pesaguard.store import decision_record as codec
-    from pesaguard.store.feature_layouts import feature_layout
+    from pesaguard.store.feature_layouts import feature_layout, vectors
 
     feats = {"amount": np.float64(500.0), "payer_count_1h": 2, "payer_std_1h": math.nan}
     d, _ = _decision("t9", feats, "block")
@@ -105,7 +105,7 @@ def test_one_codec_makes_the_journal_record_and_the_stored_row() -> None:
     row = dict(zip(codec.COLUMNS, codec.decision_row(d), strict=True))
     layout = row["feature_layout"]
     assert layout == feature_layout(tuple(feats))[0]
-    assert codec.decode_features([(row["features"], layout)], {layout: tuple(feats)}) == [
+    assert vectors([(row["features"], layout)], {layout: tuple(feats)}) == [
         {"amount": 500.0, "payer_count_1h": 2, "payer_std_1h": None}]
     assert codec.decode_json(row, ("reasons", "rule_hits"))["rule_hits"] == d["rule_hits"]
     assert {c: row[c] for c in codec.DECISION_COLUMNS if c not in ("features",)} == {

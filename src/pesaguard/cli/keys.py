@@ -12,7 +12,7 @@ from pesaguard.config import get_settings
 from pesaguard.errors import InputError, NotFoundError
 from pesaguard.schema import from_ms
 from pesaguard.service.auth import ROLES, check_role, create_key, hash_password
-from pesaguard.store import decisions as repo
+from pesaguard.store import access as repo
 from pesaguard.store import open_store
 
 app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)

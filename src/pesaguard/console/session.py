@@ -3,7 +3,7 @@
 A successful log-in stores the SHA-256 of a random session token (the cookie holds the token;
 HttpOnly, SameSite=Lax, and Secure when the console is reached over HTTPS, directly or through a
 trusted proxy's ``X-Forwarded-Proto``). The session records what it was made with: revoking that
-API key, or resetting that user's password or role, ends it (:mod:`pesaguard.store.decisions`).
+API key, or resetting that user's password or role, ends it (:mod:`pesaguard.store.access`).
 Forms carry a CSRF token derived from the session token, checked on every POST (log-out included),
 so another site cannot make a logged-in browser act.
 
@@ -30,7 +30,7 @@ from fastapi import Request
 from pesaguard.errors import AuthError, TooManyRequests
 from pesaguard.service.auth import Principal, hash_key, hash_password, verify_password
 from pesaguard.store import Store
-from pesaguard.store import decisions as repo
+from pesaguard.store import access as repo
 
 COOKIE = "pesaguard_session"
 SESSION_MS = 12 * 3600 * 1000

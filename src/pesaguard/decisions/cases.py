@@ -1,7 +1,7 @@
 """Cases: a review or block opens (or updates) the account's open case; analysts assign, comment
 and resolve it with a label, and the label goes into the store as training data.
 
-Opening and updating happen in the decision's own commit (:mod:`pesaguard.store.decisions`);
+Opening and updating happen in the decision's own commit (:mod:`pesaguard.store.decision_log`);
 this module holds the analyst actions and their rules.
 """
 

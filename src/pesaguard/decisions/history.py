@@ -11,7 +11,7 @@ import pandas as pd
 from pesaguard.decisions.backtest import build_frame, report
 from pesaguard.decisions.rules import RuleSet
 from pesaguard.store import Store, core
-from pesaguard.store import decisions as repo
+from pesaguard.store import decision_log as repo
 
 
 def backtest_store(store: Store, rules: RuleSet, start_ms: int, end_ms: int,

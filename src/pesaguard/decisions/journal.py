@@ -67,8 +67,7 @@ from typing import Any
 import orjson
 
 from pesaguard.errors import StoreError, StoreUnavailable
-from pesaguard.store import Store, decision_record
-from pesaguard.store import decisions as repo
+from pesaguard.store import Store, decision_record, journal_progress, sqlite_tuning
 from pesaguard.store.feature_layouts import layout_names
 
 log = logging.getLogger("pesaguard.decisions")
@@ -156,7 +155,7 @@ class Ingester:
             closed = final or i < len(segments) - 1
             offset = self._offsets.get(path.name)
             if offset is None:
-                offset = repo.journal_offset(self.store, path.name)
+                offset = journal_progress.journal_offset(self.store, path.name)
             with path.open("rb") as f:
                 while True:
                     n, offset, more = self._batch(f, path, seq, offset)
@@ -170,7 +169,7 @@ class Ingester:
                 log.warning("journal %s: dropped %d bytes of a record torn at offset %d (written while its "
                             "service died, so never acknowledged)", path, size - offset, offset)
             path.unlink()
-            repo.forget_journal_segment(self.store, path.name)
+            journal_progress.forget_journal_segment(self.store, path.name)
             self._offsets.pop(path.name, None)
             self.publish(position(seq + 1, 0))
         return stored
@@ -230,7 +229,7 @@ class Ingester:
     def _store(self, rows: list[Sequence[Any]], txns: list[Sequence[Any]], layouts: dict[str, tuple[str, ...]],
                segment: str, start: int, end: int, path: Path) -> None:
         try:
-            repo.write_journal_batch(self.store, rows, txns, layouts, segment, end)
+            journal_progress.write_journal_batch(self.store, rows, txns, layouts, segment, end)
             return
         except Exception as exc:
             if _transient(exc) or not rows:
@@ -240,12 +239,12 @@ class Ingester:
         # at the end; records stored again after a crash in between are skipped (writes are idempotent).
         for row, txn in zip(rows, txns, strict=True):
             try:
-                repo.write_journal_batch(self.store, [row], [txn], layouts, segment, start)
+                journal_progress.write_journal_batch(self.store, [row], [txn], layouts, segment, start)
             except Exception as exc:
                 if _transient(exc):
                     raise
                 self._reject(decision_record.dumps([row, txn]), path, start, str(exc))
-        repo.write_journal_batch(self.store, [], [], {}, segment, end)
+        journal_progress.write_journal_batch(self.store, [], [], {}, segment, end)
 
     def _parse(self, line: bytes, path: Path, at: int) -> list[Any] | None:
         crc, _, payload = line.partition(b" ")
@@ -371,8 +370,8 @@ def _ingest_until_stopped(store: Store, args: argparse.Namespace, stopping: Call
                           error_file: Path) -> int:
     if store.dialect == "sqlite":
         # automatic checkpoints stay on: they run here, after this process's commits, never on the loop
-        repo.set_cache_size(store, int(args.cache_mb * 1024))
-        repo.prewarm_write_indexes(store, int(0.8 * args.cache_mb * 2**20))
+        sqlite_tuning.set_cache_size(store, int(args.cache_mb * 1024))
+        sqlite_tuning.prewarm_write_indexes(store, int(0.8 * args.cache_mb * 2**20))
     progress = Progress(args.directory / f"{args.owner}.progress")
     ingester = Ingester(store, args.directory, args.owner, publish=progress.set)
     idle = 0.0
@@ -547,7 +546,7 @@ class Journal(LoopBatch):
         return len(self._recent) + len(self._rows)
 
     def wal_bytes(self) -> int:
-        found = repo.wal_database(self.store)
+        found = sqlite_tuning.wal_database(self.store)
         if found is None:
             return 0
         try:
@@ -748,7 +747,7 @@ class Journal(LoopBatch):
         if self.progress.get() >= self.written():
             for _, path in _segments(self.directory, self.owner):
                 path.unlink()
-                repo.forget_journal_segment(self.store, path.name)
+                journal_progress.forget_journal_segment(self.store, path.name)
             for leftover in (f"{self.owner}.ingest", f"{self.owner}.progress", f"{self.owner}.error"):
                 with contextlib.suppress(FileNotFoundError):
                     (self.directory / leftover).unlink()

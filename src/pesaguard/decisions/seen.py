@@ -23,7 +23,7 @@ import time
 from rbloom import Bloom
 
 from pesaguard.store import Store
-from pesaguard.store import decisions as repo
+from pesaguard.store import decision_log as repo
 
 log = logging.getLogger("pesaguard.decisions")
 

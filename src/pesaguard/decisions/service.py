@@ -32,7 +32,7 @@ from pesaguard.decisions.seen import SeenIds
 from pesaguard.errors import ConflictError, InputError, StoreError
 from pesaguard.schema import TRANSACTION_COLUMNS, Transaction
 from pesaguard.store import Store
-from pesaguard.store import decisions as repo
+from pesaguard.store import decision_log as repo
 
 PUBLIC_FIELDS = ("decision_id", "txn_id", "action", "score", "reasons", "rule_hits", "model_version",
                  "policy_version")
@@ -176,7 +176,7 @@ class DecisionService:
             "ts_ms": txn.ts_ms, "account_id": txn.payer, "amount_minor": txn.amount_minor,
             "action": outcome.action, "score": outcome.score, "reasons": outcome.reasons,
             # the scorer's mapping as is (NaN included): the store encodes it compactly and writes
-            # NaN as null (pesaguard.store.decisions.encode_features)
+            # NaN as null (pesaguard.store.decision_record)
             "rule_hits": outcome.rule_hits, "features": result.features,
             "model_version": str(result.model_version), "policy_version": self.policy.version,
             "created_ms": int(time.time() * 1000),

@@ -187,10 +187,15 @@ class Scorer:
         """Replay the stored history (within the feature horizon before ``until_ms``) into the live
         state, so a freshly started service scores its first transaction with full context.
         Returns the number of transactions replayed."""
-        from pesaguard.store.core import load_account_events, load_labels, load_transactions
+        from pesaguard.store.core import (
+            latest_transaction_ms,
+            load_account_events,
+            load_labels,
+            load_transactions,
+        )
         from pesaguard.store.sms import scam_sms_events
 
-        end = until_ms if until_ms is not None else int(store.scalar("SELECT MAX(ts_ms) FROM transactions") or 0) + 1
+        end = until_ms if until_ms is not None else (latest_transaction_ms(store) or 0) + 1
         start = end - self.engine.cfg.horizon_ms
         txns = load_transactions(store, start, end)
         if txns.empty:

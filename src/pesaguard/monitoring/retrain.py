@@ -89,7 +89,7 @@ def retrain(store: Store, settings: Settings, gate: GateConfig, as_of_ms: int | 
 
     say = say or (lambda _m: None)
     if as_of_ms is None:
-        latest = store.scalar("SELECT MAX(ts_ms) FROM transactions")
+        latest = core.latest_transaction_ms(store)
         if latest is None:
             raise NotFoundError("the store holds no transactions to retrain on",
                                 hint="ingest transactions and labels first")

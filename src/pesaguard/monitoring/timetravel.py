@@ -36,7 +36,7 @@ from pesaguard.monitoring.drift import feature_frame
 from pesaguard.monitoring.reference import Reference, build_reference
 from pesaguard.schema import TRANSACTION_COLUMNS, Transaction
 from pesaguard.store import Store, core
-from pesaguard.store import decisions as decisions_repo
+from pesaguard.store import decision_log as decisions_repo
 
 DAY_MS = 86_400_000
 Say = Callable[[str], None]
@@ -256,5 +256,5 @@ def _warm_scorer(bundle: ModelBundle, txns: pd.DataFrame, labels: pd.DataFrame, 
 
 def decision_digest(store: Store) -> str:
     """A digest of the prediction log (actions and scores), to check reruns are reproducible."""
-    rows = store.query("SELECT txn_id, action, score FROM decisions ORDER BY txn_id")
+    rows = decisions_repo.decided_actions(store)
     return hashlib.blake2b(repr(rows).encode(), digest_size=8).hexdigest()

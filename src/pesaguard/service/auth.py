@@ -21,7 +21,7 @@ from typing import Literal
 
 from pesaguard.errors import AuthError, InputError
 from pesaguard.store import Store
-from pesaguard.store import decisions as repo
+from pesaguard.store import access as repo
 
 Role = Literal["scorer", "analyst", "admin"]
 ROLES: tuple[Role, ...] = ("scorer", "analyst", "admin")

@@ -1,7 +1,8 @@
 """Repository for cases: the alert queue, a case's timeline, analyst actions, dashboard figures.
 
-Cases are opened and updated by :func:`pesaguard.store.decisions.write_decisions` in the same
-transaction as the decision that raised them; analysts change them through the functions here.
+Cases are opened and updated in the same transaction as the decision that raised them
+(:func:`pesaguard.store.decision_log.insert_decision_rows`); analysts change them through the
+functions here.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from pesaguard.store import core
-from pesaguard.store.base import Store
-from pesaguard.store.decisions import _decode_rows, _loads, now_ms
+from pesaguard.store import core, decision_record
+from pesaguard.store.base import Store, now_ms
+from pesaguard.store.feature_layouts import decode_rows
 
 CASE_COLUMNS = ("case_id", "account_id", "status", "assignee", "opened_ms", "updated_ms", "resolved_ms",
                 "resolution", "max_score", "worst_action", "top_reason", "max_amount", "n_alerts")
@@ -61,7 +62,7 @@ def get_case(store: Store, case_id: str) -> dict[str, Any] | None:
         "SELECT d.decision_id, d.txn_id, d.ts_ms, d.amount_minor, d.action, d.score, d.reasons, d.rule_hits,"
         " d.features, d.feature_layout, d.model_version FROM decisions d JOIN case_decisions cd"
         " ON cd.decision_id = d.decision_id WHERE cd.case_id = ? ORDER BY d.ts_ms DESC, d.txn_id", (case_id,))
-    case["decisions"] = [_loads(d, ("reasons", "rule_hits")) for d in _decode_rows(store, decisions)]
+    case["decisions"] = [decision_record.decode_json(d, ("reasons", "rule_hits")) for d in decode_rows(store, decisions)]
     case["events"] = store.query_dicts(
         "SELECT ts_ms, actor, kind, body FROM case_events WHERE case_id = ? ORDER BY ts_ms, id", (case_id,))
     return case

@@ -229,6 +229,12 @@ def iter_transactions(store: Store, start_ms: int | None = None, end_ms: int | N
         cur.close()
 
 
+def label_conflicts(store: Store, txn_id: str, is_fraud: bool, known_at_ms: int) -> bool:
+    """Whether ``txn_id`` already has the opposite label known at exactly ``known_at_ms``."""
+    return store.scalar("SELECT 1 FROM labels WHERE txn_id = ? AND known_at_ms = ? AND is_fraud = ? LIMIT 1",
+                        (txn_id, known_at_ms, int(not is_fraud))) is not None
+
+
 def load_labels(store: Store, known_before_ms: int | None = None) -> pd.DataFrame:
     """Label events, optionally only those known strictly before ``known_before_ms``."""
     sql = f"SELECT {', '.join(LABEL_COLUMNS)} FROM labels"
@@ -281,3 +287,9 @@ def _range(start_ms: int | None, end_ms: int | None) -> tuple[str, tuple[Any, ..
         clauses.append("ts_ms < ?")
         params.append(end_ms)
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
+
+
+def latest_transaction_ms(store: Store) -> int | None:
+    """The newest stored transaction's time, or None when there is none."""
+    value = store.scalar("SELECT MAX(ts_ms) FROM transactions")
+    return None if value is None else int(value)

@@ -6,7 +6,8 @@ A decision is a dict with the keys :data:`DECISION_COLUMNS` (``reasons`` and ``r
 Python values, ``features`` a name -> value mapping in the scorer's fixed order). :func:`record`
 makes it a list of JSON values in :data:`COLUMNS` order (the feature values alone, the layout id
 last); :func:`row` makes a record the stored row (its JSON columns as text, NaN as null);
-:func:`decode_features` and :func:`decode_json` read stored rows back.
+:func:`decode_json` reads a stored row's JSON columns back (feature vectors:
+:func:`pesaguard.store.feature_layouts.decode_features`).
 
 >>> d = {"decision_id": "d_1", "txn_id": "t1", "request_hash": "h", "ts_ms": 1, "account_id": "C1",
 ...      "amount_minor": 500, "action": "review", "score": 0.9, "reasons": ["big"], "rule_hits": [],
@@ -24,7 +25,6 @@ from typing import Any
 
 import orjson
 
-from pesaguard.errors import StoreError
 from pesaguard.store.feature_layouts import feature_layout
 
 #: The stored columns of a decision, in the order of a record and of a row.
@@ -68,28 +68,6 @@ def row(rec: Sequence[Any]) -> tuple[Any, ...]:
 def decision_row(d: Mapping[str, Any]) -> tuple[Any, ...]:
     """A decision dict as the stored row."""
     return row(record(d))
-
-
-def decode_features(stored: Sequence[tuple[Any, str | None]],
-                    layouts: Mapping[str, tuple[str, ...]]) -> list[dict[str, Any]]:
-    """Feature dicts from stored ``(features, feature_layout)`` pairs, in order; ``layouts`` names
-    every layout they use (:func:`pesaguard.store.feature_layouts.layout_names`).
-
-    ``features`` is a JSON array of values with a layout id, or (rows written before migration 0007,
-    ``feature_layout`` NULL) a JSON object; a missing vector decodes to ``{}``.
-    """
-    out: list[dict[str, Any]] = []
-    for text, layout_id in stored:
-        value = json.loads(text) if isinstance(text, str | bytes) else text
-        if layout_id is None:
-            out.append(dict(value or {}))
-            continue
-        names = layouts.get(layout_id)
-        if names is None or len(names) != len(value):
-            raise StoreError(f"decision feature layout {layout_id!r} is missing or does not match its values "
-                             f"({len(value)} values)", hint="restore the feature_layouts table from a backup")
-        out.append(dict(zip(names, value, strict=True)))
-    return out
 
 
 def decode_json(row: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:

@@ -11,11 +11,12 @@ import hashlib
 import json
 import threading
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
 
+from pesaguard.errors import StoreError
 from pesaguard.store.base import Store, now_ms
 
 _LAYOUT_IDS: dict[tuple[str, ...], tuple[str, str]] = {}  # names -> (layout id, names as JSON)
@@ -69,3 +70,38 @@ def insert_new_layouts(store: Store, cur: Any, layout_ids: set[str]) -> set[str]
 def stored(store: Store, layout_ids: set[str]) -> None:
     """Remember that ``store`` holds these layouts (call after the inserting transaction committed)."""
     _STORED_LAYOUTS.setdefault(store, set()).update(layout_ids)
+
+
+def vectors(stored: Sequence[tuple[Any, str | None]], layouts: Mapping[str, tuple[str, ...]]) -> list[dict[str, Any]]:
+    """Feature dicts from stored ``(features, feature_layout)`` pairs, in order; ``layouts`` names
+    every layout they use (:func:`layout_names`).
+
+    ``features`` is a JSON array of values with a layout id, or (rows written before migration 0007,
+    ``feature_layout`` NULL) a JSON object; a missing vector decodes to ``{}``.
+    """
+    out: list[dict[str, Any]] = []
+    for text, layout_id in stored:
+        value = json.loads(text) if isinstance(text, str | bytes) else text
+        if layout_id is None:
+            out.append(dict(value or {}))
+            continue
+        names = layouts.get(layout_id)
+        if names is None or len(names) != len(value):
+            raise StoreError(f"decision feature layout {layout_id!r} is missing or does not match its values "
+                             f"({len(value)} values)", hint="restore the feature_layouts table from a backup")
+        out.append(dict(zip(names, value, strict=True)))
+    return out
+
+
+def decode_features(store: Store, stored: Sequence[tuple[Any, str | None]]) -> list[dict[str, Any]]:
+    """Feature dicts from stored ``(features, feature_layout)`` pairs, in order (:func:`vectors` with
+    the layouts of ``store``)."""
+    return vectors(stored, layout_names(store, {lay for _, lay in stored if lay is not None}))
+
+
+def decode_rows(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Decode the ``features`` (+ ``feature_layout``, removed) of query rows in place."""
+    feats = decode_features(store, [(r["features"], r.pop("feature_layout")) for r in rows])
+    for r, f in zip(rows, feats, strict=True):
+        r["features"] = f
+    return rows

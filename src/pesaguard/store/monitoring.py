@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from pesaguard.store.base import Store
-from pesaguard.store.decisions import decode_features
+from pesaguard.store.feature_layouts import decode_features
 
 LOG_COLUMNS = ("decision_id", "txn_id", "ts_ms", "account_id", "amount_minor", "action", "score", "features",
                "model_version", "policy_version", "type", "region", "opened_ms")

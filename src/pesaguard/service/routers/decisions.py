@@ -11,7 +11,7 @@ from pesaguard.errors import NotFoundError
 from pesaguard.service.auth import Principal
 from pesaguard.service.deps import get_store, require_role
 from pesaguard.store import Store
-from pesaguard.store import decisions as repo
+from pesaguard.store import decision_log as repo
 
 router = APIRouter(tags=["decisions"])
 

@@ -12,7 +12,7 @@ from pesaguard.service.auth import Principal, Role, create_key
 from pesaguard.service.deps import get_store, require_role
 from pesaguard.service.types import Clean
 from pesaguard.store import Store
-from pesaguard.store import decisions as repo
+from pesaguard.store import access as repo
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
 

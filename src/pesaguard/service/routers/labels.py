@@ -16,7 +16,8 @@ from pesaguard.service.auth import Principal
 from pesaguard.service.deps import get_store, labels_added, require_role
 from pesaguard.service.types import Clean
 from pesaguard.store import Store, core
-from pesaguard.store.decisions import label_conflicts, now_ms
+from pesaguard.store.base import now_ms
+from pesaguard.store.core import label_conflicts
 
 router = APIRouter(tags=["labels"])
 Text = Annotated[str, Field(min_length=1, max_length=128), Clean]
