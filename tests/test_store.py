@@ -182,3 +182,14 @@ print(len(names))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) >= 12
+
+
+def test_a_literal_question_mark_or_percent_is_not_a_placeholder(store: Store) -> None:
+    """Both dialects: ``?`` inside a string, a quoted identifier or a comment stays text, and ``%``
+    is literal (psycopg reads an undoubled ``%`` as the start of a placeholder)."""
+    row = store.query("SELECT '?' AS \"a?\", '50%' AS b, ? AS c -- a comment? 100%", ("x",))
+    assert row == [("?", "50%", "x")]
+    store.execute("INSERT INTO feature_layouts (layout_id, names, created_ms) VALUES (?, '[\"why?\", \"5%\"]', ?)",
+                  ("fl_q", 1))
+    assert store.query("SELECT names FROM feature_layouts WHERE layout_id = ? AND names LIKE '%?%'",
+                       ("fl_q",)) == [('["why?", "5%"]',)]

@@ -23,6 +23,7 @@ would add is exactly this reconnect with backoff.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import sqlite3
 import threading
@@ -64,6 +65,47 @@ _TYPES: dict[Dialect, dict[str, str]] = {
 def now_ms() -> int:
     """The clock the store's rows are stamped with: UTC epoch milliseconds."""
     return int(time.time() * 1000)
+
+
+@functools.lru_cache(maxsize=4096)
+def format_paramstyle(text: str) -> str:
+    """SQL written with ``?`` placeholders (sqlite3's qmark style) in psycopg's format style: ``?``
+    becomes ``%s`` where it is a placeholder (not inside a quoted string or identifier, nor in a
+    comment), and every literal ``%`` becomes ``%%``, which psycopg reads back as ``%`` wherever it
+    stands. Cached: statements are mostly constants.
+
+    >>> format_paramstyle("SELECT '?', x FROM t WHERE a LIKE '5%' AND b = ? -- why?")
+    "SELECT '?', x FROM t WHERE a LIKE '5%%' AND b = %s -- why?"
+    """
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in "'\"":  # a quoted string or identifier; a doubled quote inside it is an escape
+            end = i + 1
+            while end < n:
+                if text[end] == c:
+                    if end + 1 < n and text[end + 1] == c:
+                        end += 2
+                        continue
+                    break
+                end += 1
+            out.append(text[i : end + 1].replace("%", "%%"))
+            i = end + 1
+        elif text.startswith("--", i):
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+            out.append(text[i:end].replace("%", "%%"))
+            i = end
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            end = n if end < 0 else end + 2
+            out.append(text[i:end].replace("%", "%%"))
+            i = end
+        else:
+            out.append("%s" if c == "?" else "%%" if c == "%" else c)
+            i += 1
+    return "".join(out)
 
 
 def _migrations() -> list[tuple[int, str, str]]:
@@ -238,8 +280,8 @@ class Store:
     # -- SQL helpers (for repository modules inside pesaguard.store only) ----------------------
 
     def sql(self, text: str) -> str:
-        """Rewrite ``?`` placeholders for the connected dialect."""
-        return text if self.dialect == "sqlite" else text.replace("?", "%s")
+        """Rewrite ``?`` placeholders for the connected dialect (:func:`format_paramstyle` for psycopg)."""
+        return text if self.dialect == "sqlite" else format_paramstyle(text)
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
