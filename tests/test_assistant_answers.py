@@ -74,6 +74,22 @@ def test_out_of_scope_questions_get_a_hand_off(kb_assistant: Assistant) -> None:
     assert en.abstained and "HUMAN" in en.text
 
 
+@pytest.mark.parametrize(("off_topic", "twin"), [
+    ("How do I reset my Netflix password?", "How do I reset my mobile money PIN?"),
+    ("Nimesahau nenosiri la Netflix, nifanye nini?", "Nimesahau PIN ya pesa kwa simu, nifanye nini?"),
+    ("How do I send a birthday card to my aunt abroad?", "I sent money to the wrong number, can I get it back?"),
+    ("Who do I call to report a fallen tree on the road?", "Who do I call to report a scammer who took my money?"),
+    ("How do I become a real estate agent?", "How do I know if a mobile money agent is genuine?"),
+    ("Ada ya kujiunga na chuo ni kiasi gani?", "Ada ya kutuma pesa kwa simu ni kiasi gani?"),
+])
+def test_a_look_alike_is_refused_and_its_mobile_money_twin_answered(kb_assistant: Assistant, off_topic: str,
+                                                                     twin: str) -> None:
+    """Minimal pairs written for this test (in no training or evaluation set): the same words
+    (password/PIN, send, report, agent, fees) about something else are refused."""
+    assert kb_assistant.ask(off_topic).abstained
+    assert not kb_assistant.ask(twin).abstained
+
+
 def test_in_scope_questions_of_the_test_split_are_answered_from_their_articles(kb_assistant: Assistant) -> None:
     """Abstaining more is no way to refuse off-topic questions: the test split's in-scope questions
     (written with the out-of-scope ones, never fitted or tuned on) are answered, citing their article."""
