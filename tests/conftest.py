@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from ci_support import missing
 from pesaguard.config import Settings
 from pesaguard.store import Store
 
@@ -32,9 +33,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
     if not PG_URL:
-        if os.environ.get("CI"):
-            pytest.fail("PESAGUARD_TEST_POSTGRES_URL is not set under CI: .ci/run must start PostgreSQL")
-        pytest.skip("no PostgreSQL server (set PESAGUARD_TEST_POSTGRES_URL)")
+        missing("a PostgreSQL server", "set PESAGUARD_TEST_POSTGRES_URL; .ci/run starts one and sets it")
     import psycopg
 
     schema = f"t_{uuid.uuid4().hex[:12]}"

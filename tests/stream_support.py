@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from ci_support import missing
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -30,9 +32,7 @@ class NatsServer:
         exe = shutil.which("nats-server") or next(
             (p for p in ("/usr/sbin/nats-server", "/usr/bin/nats-server") if os.path.exists(p)), None)
         if exe is None:
-            if os.environ.get("CI"):
-                pytest.fail("nats-server is not installed under CI: .ci/run must install Debian's nats-server")
-            pytest.skip("no nats-server (apt-get install nats-server)")
+            missing("nats-server", "apt-get install nats-server (.ci/run installs it)")
         self.exe = exe
         self.directory = directory
         self.port = free_port()

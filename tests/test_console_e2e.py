@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from ci_support import under_ci
 from pesaguard.config import Settings
 from pesaguard.decisions.policy import Policy
 from pesaguard.decisions.rules import parse_rules
@@ -24,7 +25,7 @@ from service_support import CHROMIUM_ARGS, ServerThread, TinyScorer, txn
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.get("CI"),
+              pytest.mark.skipif(not Path(CHROMIUM).exists() and not under_ci(),
                                  reason="Debian chromium is not installed")]
 
 

@@ -22,6 +22,7 @@ import pytest
 import typer
 import yaml
 
+from ci_support import missing
 from pesaguard.cli.main import app
 from pesaguard.config import Settings
 from stream_support import NatsServer, consumer_state, free_port, nats_server
@@ -45,9 +46,7 @@ def _tool(name: str) -> str:
     local = Path(sys.executable).parent / name
     found = str(local) if local.exists() else shutil.which(name)
     if found is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{name} is missing under CI: `pip install -e '.[dev]'` installs it")
-        pytest.skip(f"{name} is not installed (pip install -e '.[dev]')")
+        missing(name, "pip install -e '.[dev]' installs it")
     return found
 
 

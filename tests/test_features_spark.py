@@ -18,7 +18,12 @@ from pesaguard.features import GROUPS, FeatureConfig, FeatureEngine, feature_nam
 from pesaguard.simulate.config import SimConfig
 from pesaguard.simulate.engine import simulate
 
-pytest.importorskip("pyspark")
+try:
+    import pyspark  # noqa: F401
+except ImportError:
+    from ci_support import missing
+
+    missing("pyspark", "pip install -e '.[spark]' (and a Java 17 runtime)")
 
 from pyspark.sql import SparkSession
 

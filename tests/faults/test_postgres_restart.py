@@ -25,6 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ci_support import missing
 from service_support import txn
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -94,9 +95,7 @@ class Cluster:
 def cluster() -> Iterator[Cluster]:
     bin_dir = _pg_bin()
     if bin_dir is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL's server binaries are missing under CI: .ci/run installs postgresql")
-        pytest.skip("PostgreSQL's server binaries (initdb, pg_ctl) are not installed")
+        missing("PostgreSQL's server binaries (initdb, pg_ctl)", "apt-get install postgresql (.ci/run installs it)")
     c = Cluster(bin_dir)
     try:
         c.start()
