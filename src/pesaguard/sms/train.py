@@ -98,7 +98,8 @@ def train_model(data_dir: Path | None = None, sim: Path | None = None, *, folds:
     key = [hashes, folds, seed, c, MODEL_FORMAT, [cue.pattern.pattern for cue in CUES]]  # the cues are features
     model.version = "sms-" + hashlib.blake2b(json.dumps(key, sort_keys=True).encode(), digest_size=6).hexdigest()
     model.card = {
-        "model": "char_wb 2-5 + word 1-2 TF-IDF -> two linear SVM heads (unwanted; scam | unwanted), Platt-calibrated",
+        "model": ("char_wb 2-5 + word 1-2 TF-IDF and one feature per cue -> two linear SVM heads (scam; "
+                  "promotion | not scam), Platt-calibrated"),
         "version": model.version,
         "format": MODEL_FORMAT,
         "trained_at": pd.Timestamp.now(tz="UTC").isoformat(),
