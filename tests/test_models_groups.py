@@ -10,12 +10,22 @@ from models_synth import DAY_MS, T0, synth
 from pesaguard.features import FeatureConfig
 from pesaguard.features.config import DEFAULT_GROUPS, feature_names
 from pesaguard.models.data import Dataset, build_matrix
+from pesaguard.models.estimators import Candidate
 from pesaguard.models.groups import choose_groups, columns_of, wider
 from pesaguard.models.protocol import Window
 from pesaguard.models.train import Matrix
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 CFG = FeatureConfig()
+
+
+@pytest.fixture(autouse=True)
+def quick_judge(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fewer trees for the judging setting: the planted signal needs no more, and the test stays fast."""
+    from pesaguard.models import groups
+
+    monkeypatch.setattr(groups, "JUDGE", Candidate("group_judge", "lightgbm",
+                                                   {**groups.JUDGE.params, "n_estimators": 40}))
 WINDOW = Window(T0 + 30 * DAY_MS, T0 + 44 * DAY_MS, T0 + 47 * DAY_MS, T0 + 54 * DAY_MS)
 
 

@@ -37,9 +37,10 @@ GROUPS: tuple[str, ...] = (
     "lagged",  # optional: the payee's payments, known frauds and fraud rate in windows label_delay back
     "profile",  # optional: payer's age, amount against the mean of every window, payee's new-payer share
 )
-#: Groups computed only when asked for (``groups=DEFAULT_GROUPS + ("lagged",)``). Measured (docs/benchmarks.md):
-#: "lagged" adds AP on card data (compromised terminals) and cost AP on the mobile-money simulator's month,
-#: whose few training frauds the extra columns let a model overfit; "profile" helped neither.
+#: Groups not in the default configuration; ``pesaguard evaluate``/``train`` try each in the validation folds
+#: and keep it if it helps there (pesaguard.models.groups). Measured (docs/benchmarks.md): "lagged" adds AP on
+#: card data (compromised terminals) and costs AP on the mobile-money simulator's month, whose few training
+#: frauds the extra columns let a model overfit; "profile" helped neither.
 OPTIONAL_GROUPS: tuple[str, ...] = ("lagged", "profile")
 DEFAULT_GROUPS: tuple[str, ...] = tuple(g for g in GROUPS if g not in OPTIONAL_GROUPS)
 

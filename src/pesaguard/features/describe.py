@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import re
 
-from pesaguard.features.config import FeatureConfig, feature_names
+from pesaguard.features.config import OPTIONAL_GROUPS, FeatureConfig, feature_names
 
 _SPAN = {"m": "minute", "h": "hour", "d": "day", "s": "second", "ms": "millisecond"}
 
@@ -126,6 +126,29 @@ def catalog(cfg: FeatureConfig | None = None) -> str:
         for name in feature_names(cfg.model_copy(update={"groups": (group,)})):
             phrase = re.sub(r"\{value[^}]*\}", "*x*", describe(name))
             rows.append(f"| `{name}` | {group} | {phrase} |")
+    optional = [g for g in OPTIONAL_GROUPS if g not in cfg.groups]
+    if optional:
+        rows += [
+            "",
+            "## Optional groups",
+            "",
+            f"Not in the default configuration: {', '.join(f'`{g}`' for g in optional)}. `pesaguard evaluate` and "
+            "`pesaguard train` try each in the prequential validation folds (one fixed LightGBM setting, each "
+            "group added to what was kept before) and keep it only if it raises the mean validation average "
+            "precision by at least 0.5% and on most folds; with fewer than 30 validation frauds none is added "
+            "(`pesaguard.models.groups`). `--extra-features` adds a group whatever the folds say. The model card "
+            "records what was tried and kept. The ablation behind this (card-payment proxy and the mobile-money "
+            "simulator): `docs/benchmarks.md`, \"Scoring models\".",
+            "",
+            "| feature | group | reads as |",
+            "|---|---|---|",
+        ]
+        base = set(feature_names(cfg))
+        for group in optional:
+            for name in feature_names(cfg.model_copy(update={"groups": (*cfg.groups, group)})):
+                if name not in base:
+                    phrase = re.sub(r"\{value[^}]*\}", "*x*", describe(name))
+                    rows.append(f"| `{name}` | {group} | {phrase} |")
     return "\n".join(rows) + "\n"
 
 
