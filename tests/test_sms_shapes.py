@@ -128,3 +128,33 @@ def test_offers_subscriptions_and_tunes_are_promotions_not_scams(shield: Shield,
     for text in PROMOTIONS[shape]:
         r = shield.check(text)
         assert r.verdict != "scam" and r.category == "promotion", (text, r.category_scores, r.reasons)
+
+
+def test_the_console_timeline_shows_each_messages_category(tmp_path: Path) -> None:
+    """A promotion and a scam checked for an account appear on its case page with their categories."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from pesaguard.service.app import create_app
+    from pesaguard.service.auth import create_key
+    from service_support import TinyScorer, txn
+
+    app = create_app(Settings(home=tmp_path / "home"), scorer=TinyScorer())
+    with TestClient(app) as client:
+        scorer = {"X-API-Key": create_key(app.state.store, "scorer")}
+        assert client.post("/v1/transactions", json=txn("t1", amount=5_000_000, night=True, payer="C0"),
+                           headers=scorer).status_code < 300
+        checked = {}
+        for text in (PROMOTIONS["ringback tune"][0], "Mimi ni wakala wa M-PESA. Tuma namba yako ya siri kwa 0788123456"):
+            r = client.post("/v1/sms/check", json={"text": text, "sender": "0788123456", "to": "C0"}, headers=scorer)
+            assert r.status_code == 200, r.text
+            checked[r.json()["category"]] = r.json()["verdict"]
+        assert set(checked) == {"promotion", "scam"} and checked["scam"] == "scam"
+        key = create_key(app.state.store, "analyst")
+        client.post("/console/login", data={"username": "", "password": key})
+        rows = client.get("/console/queue/rows").text
+        case_id = re.findall(r'/console/cases/([^"]+)"', rows)[0]
+        page = client.get(f"/console/cases/{case_id}").text
+        shown = re.findall(r'class="sms-category"[^>]*>(\w+)<', page)
+        assert sorted(shown) == ["promotion", "scam"], shown
