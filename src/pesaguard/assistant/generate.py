@@ -171,11 +171,11 @@ class ChatGenerator:
         return [{"role": "system", "content": system},
                 {"role": "user", "content": f"Sources:\n\n{sources}\n\nQuestion: {question}"}]
 
-    def generate(self, question: str, lang: str, hits: list[Hit], qvec: np.ndarray,
-                 index: KnowledgeIndex) -> list[Draft]:
+    def complete(self, messages: list[dict[str, str]]) -> str:
+        """The endpoint's reply to ``messages`` (temperature 0); LLMUnavailable if it does not answer.
+        Case summaries (:mod:`pesaguard.decisions.summary`) call it too."""
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-        body = {"model": self.model, "messages": self._messages(question, lang, hits), "temperature": 0,
-                "stream": False}
+        body = {"model": self.model, "messages": messages, "temperature": 0, "stream": False}
         try:
             resp = httpx.post(self.endpoint, json=body, headers=headers, timeout=self.timeout_s)
             resp.raise_for_status()
@@ -185,8 +185,13 @@ class ChatGenerator:
                                  setting="PESAGUARD_ASSISTANT_LLM_URL",
                                  hint="check that the server is running and serves the model "
                                       "PESAGUARD_ASSISTANT_LLM_MODEL") from exc
+        return str(content)
+
+    def generate(self, question: str, lang: str, hits: list[Hit], qvec: np.ndarray,
+                 index: KnowledgeIndex) -> list[Draft]:
+        content = self.complete(self._messages(question, lang, hits))
         drafts = []
-        for raw in split_sentences(str(content)):
+        for raw in split_sentences(content):
             text, cites = strip_citations(raw)
             if text:
                 drafts.append(Draft(text, tuple(c for c in cites if 1 <= c <= len(hits))))

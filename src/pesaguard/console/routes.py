@@ -24,7 +24,8 @@ from pesaguard.console.session import (
     login,
     logout,
 )
-from pesaguard.decisions import cases
+from pesaguard.decisions import cases, summary
+from pesaguard.decisions.summary import money
 from pesaguard.errors import PesaguardError
 from pesaguard.service.auth import Principal
 from pesaguard.service.deps import labels_added
@@ -33,15 +34,6 @@ from pesaguard.store import cases as repo
 router = APIRouter(prefix="/console", include_in_schema=False)
 templates = Jinja2Templates(directory=str(resources.files("pesaguard.console") / "templates"))
 User = Annotated[Principal, Depends(current_user)]
-_DECIMALS = {"UGX": 0, "RWF": 0, "BIF": 0, "XAF": 0, "XOF": 0, "GNF": 0}
-
-
-def money(minor: int | None, currency: str = "KES") -> str:
-    if minor is None:
-        return ""
-    d = _DECIMALS.get(currency, 2)
-    return f"{currency} {minor / 10**d:,.{d}f}"
-
 
 def when(ms: int | None) -> str:
     """A stored time for people; any integer renders (a time outside the calendar shows as raw ms)."""
@@ -160,10 +152,13 @@ def queue_rows(request: Request, user: User, f: Annotated[QueueFilters, Depends(
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, case_id: str, user: User) -> HTMLResponse:
+def case_page(request: Request, case_id: str, user: User, lang: str = "en") -> HTMLResponse:
     case = cases.get(request.app.state.store, case_id)
     feature_names = sorted({k for d in case["decisions"] for k in d["features"]})
-    return _page(request, "case.html", user, case=case, feature_names=feature_names)
+    settings = request.app.state.settings
+    text = summary.summarize(case, "sw" if lang == "sw" else "en", chat=summary.chat_from_settings(settings),
+                             currency=settings.currency)
+    return _page(request, "case.html", user, case=case, feature_names=feature_names, summary=text)
 
 
 @router.post("/cases/{case_id}/resolve")

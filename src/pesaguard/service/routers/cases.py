@@ -7,9 +7,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from pesaguard.decisions import cases
+from pesaguard.config import Settings
+from pesaguard.decisions import cases, summary
 from pesaguard.service.auth import Principal
-from pesaguard.service.deps import get_store, labels_added, require_role
+from pesaguard.service.deps import get_settings_dep, get_store, labels_added, require_role
 from pesaguard.store import Store
 from pesaguard.store import cases as repo
 
@@ -74,6 +75,22 @@ def list_cases(
 @router.get("/{case_id}", response_model=CaseDetail, summary="One case with decisions and timeline")
 def get_case(case_id: str, who: Analyst, store: Store = Depends(get_store)) -> Any:
     return cases.get(store, case_id)
+
+
+class CaseText(BaseModel):
+    case_id: str
+    lang: Literal["en", "sw"]
+    text: str = Field(description="what happened, from the case's data; numbers, accounts and rule names all in it")
+    source: str = Field(description='"template", or "chat:MODEL" when the chat API\'s text passed the check')
+    rejected: list[str] = Field(description="why a generated text failed the check (the template's is returned)")
+
+
+@router.get("/{case_id}/summary", response_model=CaseText, summary="A short written summary of the case")
+def case_summary(case_id: str, who: Analyst, store: Store = Depends(get_store),
+                 settings: Settings = Depends(get_settings_dep), lang: Literal["en", "sw"] = "en") -> Any:
+    s = summary.summarize(cases.get(store, case_id), lang, chat=summary.chat_from_settings(settings),
+                          currency=settings.currency)
+    return CaseText(case_id=s.case_id, lang=s.lang, text=s.text, source=s.source, rejected=s.rejected)
 
 
 @router.post("/{case_id}/assign", response_model=CaseDetail, summary="Assign (or unassign) a case")
