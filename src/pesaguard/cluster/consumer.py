@@ -2,9 +2,10 @@
 
 Each replica runs two subscriptions on the input stream:
 
-- the *applier*, an ordered consumer of its own that reads every message from the start of the
-  stream, in order, into the replica's :class:`~pesaguard.cluster.machine.StateMachine`: every
-  replica holds the whole feature state, the same as a single process that read the stream;
+- the *applier*, an ordered consumer of its own that reads every message, in order, into the
+  replica's :class:`~pesaguard.cluster.machine.StateMachine` (from the start of the stream, or
+  after the snapshot it restored): every replica holds the whole feature state, the same as a
+  single process that read the stream;
 - the *work* consumer, the durable pull consumer that all replicas share: JetStream hands each
   message to one replica, which waits until its applier has reached that message, claims the
   decision (:mod:`pesaguard.cluster.claims`), stores it, publishes it and acknowledges.
@@ -57,7 +58,7 @@ class ClusterMetrics:
 
 
 class ClusterConsumer(StreamConsumer):
-    """A :class:`StreamConsumer` whose feature state is rebuilt from the whole stream (see the module)."""
+    """A :class:`StreamConsumer` whose feature state is rebuilt from the stream (see the module)."""
 
     def __init__(self, metrics: StreamMetrics, topology: Topology | None = None, tuning: Tuning | None = None,
                  create_streams: bool = True, max_ahead: int = 50_000, snapshot_every: int = 100_000,
@@ -203,9 +204,20 @@ class ClusterConsumer(StreamConsumer):
                 self._room.set()
 
     async def run(self) -> None:
-        self._background = [asyncio.create_task(self._apply_loop()), asyncio.create_task(self._floor_loop())]
+        """Rebuild the state, then take work until :meth:`stop` (no work is fetched while the state
+        is still behind: it would wait for the applier and go back to the stream unanswered)."""
+        applier = asyncio.create_task(self._apply_loop())
+        self._background = [applier, asyncio.create_task(self._floor_loop())]
         try:
-            await super().run()
+            caught_up = asyncio.ensure_future(self._caught_up.wait())
+            stopped = asyncio.ensure_future(self._stop.wait())
+            await asyncio.wait({caught_up, stopped, applier}, return_when=asyncio.FIRST_COMPLETED)
+            for fut in (caught_up, stopped):
+                fut.cancel()
+            if applier.done():
+                applier.result()  # raises why the applier could not start
+            if not self._stop.is_set():
+                await super().run()
         finally:
             for task in self._background:
                 task.cancel()
