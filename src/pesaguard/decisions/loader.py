@@ -69,8 +69,8 @@ def load_scorer(settings: Settings) -> Scorer:
     except ImportError as exc:
         raise ModelNotReadyError(f"the model package cannot be loaded: {exc}", hint=hint) from exc
     try:
-        # path attribution for reason codes: TreeSHAP measured 286 µs per row, a quarter of the CPU
-        # per decision; the path walk takes ~4 µs (pesaguard.models.pathcontrib)
+        # path attribution for reason codes: TreeSHAP alone would take a quarter of the CPU per
+        # decision (docs/architecture.md, "The scoring endpoint's lean path")
         scorer: Scorer = ModelScorer.from_champion(settings, attribution="path")
     except PesaguardError:
         raise

@@ -2,10 +2,10 @@
 
 Every ``POST /v1/transactions`` must know whether its ``txn_id`` was decided before, or is stored
 as a transaction (ingested from a file) with which a different payload would conflict. Asking the store
-each time was the single largest item on the event loop once commits had moved to the journal
-(py-spy at 2,000 requests/s: 10% of the loop's samples; the ingester's commits from another process
-invalidate the loop connection's page cache, so each lookup re-read its b-tree pages). Almost every
-id is new, and a Bloom filter answers "certainly new" in ~0.05 µs (rbloom, Rust). Only ids it may
+each time was the largest single cost on the event loop (the journal's copier commits from another
+process, which invalidates the loop connection's page cache, so each lookup re-read its b-tree
+pages; figures in ``docs/benchmarks.md``, "Decision service"). Almost every id is new, and a Bloom
+filter (rbloom) answers "certainly new" without a read. Only ids it may
 have seen (those decided, and ~0.5% of the others) are looked up in the store, which stays the
 authority.
 
@@ -44,8 +44,7 @@ class SeenIds:
 
     @classmethod
     def from_store(cls, store: Store) -> SeenIds:
-        """Every stored ``txn_id`` (read in id order from the primary key: measured 2.5 s for 4.6M on
-        the benchmark VM, three filters, 1.0% false positives)."""
+        """Every stored ``txn_id``, read in id order from the primary key."""
         t0 = time.perf_counter()
         seen = cls()
         for chunk in repo.iter_known_txn_ids(store):

@@ -47,7 +47,7 @@ def _fallback(v: Any) -> Any:
 
 def dumps(value: Any) -> bytes:
     """The record's JSON: compact, key order as produced, NaN as null (JSON lacks it), numpy values
-    as numbers. orjson: the 76-value feature vector took ~95 µs with ``json.dumps``, ~8 µs here."""
+    as numbers. orjson rather than ``json``: this runs for every decision, a tenth of the cost."""
     return orjson.dumps(value, default=_fallback, option=_OPTIONS)
 
 

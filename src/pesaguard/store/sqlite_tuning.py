@@ -27,8 +27,8 @@ WRITE_PATH_INDEXES = (
     ("transactions", "ix_transactions_payer", "payer"),
     ("transactions", "ix_transactions_payee", "payee"),
 )
-#: Bytes per entry assumed when sizing an index from its table's row count (measured on the bench
-#: store: 23-36 bytes per entry for these four indexes, page overhead included).
+#: Bytes per entry assumed when sizing an index from its table's row count (above what these four
+#: indexes take per entry, page overhead included, on a grown store).
 _INDEX_ENTRY_BYTES = 40
 
 
@@ -38,9 +38,9 @@ def prewarm_write_indexes(store: Store, budget_bytes: int) -> list[str]:
 
     Why: a commit inserts one entry into each, at a random page, and on a machine that evicts file
     pages it has not touched for a few seconds (proactive reclaim, common on cloud VMs) each such
-    page was a synchronous disk read on the event loop (measured: the loop thread in ``pread`` for
-    up to 1.3% of samples and p99 up to 56 ms). Pages in the connection's own cache are process
-    memory, which that reclaim does not take without swap. (The default cache is small, so this
+    page was a synchronous disk read for the connection that commits (``docs/architecture.md``, "The
+    page cache of the connection that stores decisions"). Pages in the connection's own cache are
+    process memory, which that reclaim does not take without swap. (The default cache is small, so this
     usually reads little: ``docs/architecture.md`` gives the trade-off.)
     """
     if store.dialect != "sqlite":
