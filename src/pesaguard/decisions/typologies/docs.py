@@ -118,11 +118,11 @@ def render(pack: Pack, backtest: dict[str, Any] | None, demo: dict[str, Any] | N
 
 
 def _figures(pack: Pack, bt: dict[str, Any] | None) -> list[str]:
+    """The backtest section: how it was measured, per typology of the pack, per simulated typology."""
     out = ["## Measured on simulated worlds", ""]
     if not bt:
         return [*out, f"Not measured yet: run `{BACKTEST_COMMAND}`.", ""]
-    worlds = bt["worlds"]
-    seeds = bt["seeds"]
+    worlds, seeds = bt["worlds"], bt["seeds"]
     out += [f"`{BACKTEST_COMMAND}` (pack digest `{bt['packs'][pack.name]['digest']}`): two worlds of "
             f"{bt['accounts']:,} customers, seeds {' and '.join(map(str, seeds))}, {bt['days']} days each, of "
             "which the first 30 only fill the feature windows; the rules are evaluated on the rest as the live "
@@ -130,21 +130,34 @@ def _figures(pack: Pack, bt: dict[str, Any] | None) -> list[str]:
             "simulator's: every fraudulent transaction, reported or not. The weights were set on a third world "
             "(seed 7), not these. Recall counts the fraud of the simulator typologies a typology covers; caught is "
             "its share of all fraud.", ""]
+    out += _pack_table(worlds, seeds)
+    out += ["", "Of each simulated typology's fraud, the share the pack alerts on (seed "
+            f"{seeds[0]}; seed {seeds[1] if len(seeds) > 1 else seeds[0]}):", ""]
+    out += _truth_table(worlds)
+    out += ["", "Per world: " + "; ".join(f"{w['world']}: {w['transactions']:,} transactions over {w['days']:.0f} "
+                                          f"days, {w['frauds']:,} frauds ({_kes(w['fraud_amount_minor'])} KES)"
+                                          for w in worlds) + ".", ""]
+    return out
+
+
+def _pack_table(worlds: list[dict[str, Any]], seeds: list[int]) -> list[str]:
+    """Per typology of the pack, in each world: alerts a day, precision, recall, share caught, money caught."""
     head = "| typology | " + " | ".join(f"alerts/day s{s} | precision s{s} | recall s{s} | caught s{s}" for s in seeds)
-    out += [head + " | money caught, KES |", "|---" * (1 + 4 * len(seeds)) + "|---|"]
-    names = [r["typology"] for r in worlds[0]["typologies"]]
-    for name in names:
-        cells = []
-        money = []
+    out = [head + " | money caught, KES |", "|---" * (1 + 4 * len(seeds)) + "|---|"]
+    for name in [r["typology"] for r in worlds[0]["typologies"]]:
+        cells, money = [], []
         for w in worlds:
             r = next(x for x in w["typologies"] if x["typology"] == name)
             cells += [f"{r['alerts_per_day']:,.1f}", _pct(r["precision"]), _pct(r["recall"]), _pct(r["fraud_caught"])]
             money.append(_kes(r["money_caught_minor"]))
         label = f"**{name}**" if name == "(pack)" else f"`{name}`"
         out.append(f"| {label} | " + " | ".join(cells) + f" | {' / '.join(money)} |")
-    out += ["", "Of each simulated typology's fraud, the share the pack alerts on (seed "
-            f"{seeds[0]}; seed {seeds[1] if len(seeds) > 1 else seeds[0]}):", "",
-            "| simulated typology | frauds | recall | by typology of the pack |", "|---|---|---|---|"]
+    return out
+
+
+def _truth_table(worlds: list[dict[str, Any]]) -> list[str]:
+    """Per simulated typology: its frauds, the pack's recall, and which typologies of the pack caught them."""
+    out = ["| simulated typology | frauds | recall | by typology of the pack |", "|---|---|---|---|"]
     for t in worlds[0]["by_truth"]:
         rows = [w["by_truth"].get(t) for w in worlds]
         frauds = " / ".join(str(r["frauds"]) if r else "–" for r in rows)
@@ -152,9 +165,6 @@ def _figures(pack: Pack, bt: dict[str, Any] | None) -> list[str]:
         top = sorted(((k, v) for k, v in (rows[0] or {}).items() if k not in ("frauds", "recall") and v > 0),
                      key=lambda kv: -kv[1])
         out.append(f"| `{t}` | {frauds} | {recall} | {', '.join(f'{k} {v:.0%}' for k, v in top) or '–'} |")
-    out += ["", "Per world: " + "; ".join(f"{w['world']}: {w['transactions']:,} transactions over {w['days']:.0f} "
-                                          f"days, {w['frauds']:,} frauds ({_kes(w['fraud_amount_minor'])} KES)"
-                                          for w in worlds) + ".", ""]
     return out
 
 
