@@ -111,6 +111,39 @@ def latency(ds: Dataset, candidate: str, n: int = 5000) -> list[tuple[str, float
     return rows
 
 
+def compare_latency(ds: Dataset, variants: list[tuple[str, tuple[str, ...], str]], n: int = 4000) -> None:
+    """``Scorer.score`` (features + compiled trees, reasons at or above the review threshold, as the decision
+    service calls it) for each (label, feature groups, candidate), interleaved: every live transaction is
+    scored by each variant in turn, so they share the machine's load."""
+    txns = ds.transactions
+    split = len(txns) - n
+    cut, first = int(txns["ts_ms"].iloc[split]), int(txns["ts_ms"].min())
+    known = ds.labels[ds.labels["known_at_ms"] < cut][["txn_id", "is_fraud", "known_at_ms"]]
+    live = [{k: (None if (isinstance(v, float) and np.isnan(v)) else v) for k, v in r.items()}
+            for r in txns.iloc[split:].drop(columns=["is_fraud", "typology"], errors="ignore").to_dict("records")]
+    cache = Path(tempfile.mkdtemp(prefix="bench-forests-"))
+    scorers = []
+    for _, groups, cand in variants:
+        cfg = FeatureConfig(groups=groups)
+        m = build_matrix(Dataset(txns.iloc[:split], ds.labels, ds.account_events), cfg)
+        bundle = make_bundle(fit_final(m, Window(first, cut, cut, cut + 1), pick(cand)[0], labels_cutoff=None), cfg)
+        scorer = Scorer(bundle, explain="auto", attribution="path", compiled=True, cache_dir=cache)
+        assert scorer._forest is not None, "the trees did not compile"
+        scorer.engine.replay(txns.iloc[:split], labels=known, account_events=ds.account_events)
+        scorers.append(scorer)
+    times: list[list[tuple[float, float]]] = [[] for _ in variants]
+    for t in live:
+        for i, scorer in enumerate(scorers):
+            times[i].append(_timed(scorer.score, t))
+    print("| `Scorer.score`, one transaction (features + compiled trees, reasons auto) | features | wall p50 µs "
+          "| wall p99 µs | CPU p50 µs | CPU p99 µs |\n|---|---|---|---|---|---|")
+    for (label, _, _), ts, scorer in zip(variants, times, scorers, strict=True):
+        print(f"| {label} | {len(scorer.engine.names)} | "
+              + " | ".join(f"{v:.0f}" for v in _pct(ts)) + " |")
+    print(f"\n{n} live transactions each; load average: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    shutil.rmtree(cache, ignore_errors=True)
+
+
 def agreement(scorer: Scorer, x: np.ndarray, candidate: str) -> None:
     """How often path attribution names the same top reasons as exact TreeSHAP (positive contributions,
     as ``top_reasons`` ranks them), over rows whose TreeSHAP top reason exists."""
@@ -211,7 +244,19 @@ def main() -> None:
                     help="Comma-separated optional feature groups: evaluate the month with the default groups "
                     "and with each added (and all of them), on every --seeds world; nothing else runs.")
     ap.add_argument("--seeds", default="7", help="Simulator seeds for --compare-features.")
+    ap.add_argument("--compare-latency", action="store_true",
+                    help="Only the single-transaction latency of the default features against + lagged, interleaved.")
     args = ap.parse_args()
+    if args.compare_latency:
+        from pesaguard.features.config import DEFAULT_GROUPS
+
+        with tempfile.TemporaryDirectory() as tmp:
+            ds = simulate(args.accounts, args.days, Path(tmp))
+        lagged = (*DEFAULT_GROUPS, "lagged")
+        compare_latency(ds, [("default groups, lgbm_31 (300 trees x 31 leaves)", DEFAULT_GROUPS, "lgbm_31"),
+                             ("default + lagged, lgbm_31", lagged, "lgbm_31"),
+                             ("default + lagged, lgbm_63_slow (400 trees x 63 leaves)", lagged, "lgbm_63_slow")])
+        return
     if args.compare_features is not None:
         compare_features(args.accounts, args.days, [int(s) for s in args.seeds.split(",")],
                          [g for g in args.compare_features.split(",") if g])
