@@ -172,3 +172,55 @@ def test_read_labelled_accepts_latin1_exports(tmp_path: Path) -> None:
     f.write_bytes("text,label\nCafé ni nzuri,ham\nwin now,spam\n".encode("latin-1"))
     df = read_labelled(f, "text", "label", ["spam"])
     assert list(df["text"]) == ["Café ni nzuri", "win now"]
+
+
+# One text per placeholder alternative of each cue, built so that only that alternative can fire it.
+_PLACEHOLDER_CUE_TEXTS: dict[str, list[str]] = {
+    "says money was sent to you by mistake": [
+        "Ksh 1,500 imeenda wrong number, naomba msaada",  # <amount> ... wrong number
+        "nimekosea namba jana jioni Tsh 20,000",  # nimekosea namba ... <amount>
+    ],
+    "announces a prize, lottery or winnings": ["zawadi ya Tsh 50,000 inakusubiri"],
+    "asks you to open a link": ["click here bit.ly/abc1"],
+    "offers a job or pay and asks for a fee or registration": [
+        "earn KES 2,000 daily from home, pay the fee and start today"],
+    "asks you to send money to a number or name you may not know": ["tuma kwa 0712345678"],
+    "asks you for money as a favour": ["can you help me with Ksh 500 till Friday"],
+}
+
+
+def test_every_placeholder_cue_has_a_text_built_for_it() -> None:
+    from pesaguard.sms.cues import CUES
+    from pesaguard.sms.normalize import PLACEHOLDERS
+
+    with_placeholder = {c.reason for c in CUES
+                        if any(p[1:-1].upper() in c.source for p in PLACEHOLDERS)}
+    assert with_placeholder == set(_PLACEHOLDER_CUE_TEXTS)
+
+
+@pytest.mark.parametrize(("reason", "text"), [(r, t) for r, ts in _PLACEHOLDER_CUE_TEXTS.items() for t in ts])
+def test_cues_with_a_placeholder_fire_on_it(reason: str, text: str) -> None:
+    norm = normalize(text)
+    assert "<" in norm, norm  # the text really carries a placeholder
+    assert reason in [c.reason for c in find_cues(norm)], norm
+
+
+@pytest.mark.parametrize("text", [
+    "Your salary of KES 45,000.00 has been credited to your account 0123XXXX890 on 28/11/2026. Equity Bank",
+    "Dear customer, salary payment of UGX 1,250,000 from ACME LTD received on your account. Stanbic",
+    "Mshahara wako wa Tsh 850,000 umeingizwa kwenye akaunti yako ya NMB tarehe 25/11/2026.",
+    "Mshahara umeingia: Ksh 32,000 kwenye akaunti yako ya Co-op. Salio ni Ksh 33,410.",
+])
+def test_a_genuine_salary_credit_is_no_job_offer(text: str) -> None:
+    assert "job_loan" not in {c.scam_type for c in find_cues(normalize(text))}
+
+
+@pytest.mark.parametrize("text", [
+    "Kampuni yetu inatafuta wafanyakazi, mshahara Ksh 30,000 kwa mwezi. Tuma ada ya usajili Ksh 500 kwa 0712345678",
+    "We are hiring! Earn KES 2,000 daily working from home. Pay registration fee of KES 300 to 0798765432",
+    "Nafasi za kazi hotelini, salary 25,000. Lipa Ksh 1,000 ya fomu kupitia 0722000111",
+])
+def test_a_job_offer_that_asks_for_a_fee_is_one(text: str) -> None:
+    cues = find_cues(normalize(text))
+    assert "offers a job or pay and asks for a fee or registration" in [c.reason for c in cues]
+    assert scam_type_of(cues) == "job_loan"

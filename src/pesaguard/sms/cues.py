@@ -3,7 +3,11 @@
 Cues never make a verdict on their own (a genuine "nimefika kazini" contains "kazi"): they are features
 of the text model (:func:`cue_vector`), which learns how much each one counts, and they give the scam
 type and the human-readable reasons once a text has been flagged.
-Each cue is a regex over the *normalised* text (case-folded, look-alikes mapped, placeholders in).
+Each cue is a regex over the *normalised* text (case-folded, look-alikes mapped, placeholders in), and
+may also need a second regex to match elsewhere in the text (the scam's shape: a job offer that asks
+for a fee, not the word "salary"). Placeholders are matched as upper-case words (``<amount>`` is
+``AMOUNT`` in both the pattern and the text searched), so ``\b`` works next to them: ``<`` and ``>``
+are not word characters, and ``\b<amount>\b`` could never match.
 
 >>> [c.reason for c in find_cues("nimekosea kutuma pesa, tafadhali nirudishie")]
 ['says money was sent to you by mistake', 'asks you to send money back (reversal)']
@@ -18,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pesaguard.sms.normalize import PLACEHOLDERS
+
 SCAM_TYPES: tuple[str, ...] = ("reversal", "prize", "impersonation", "pin_phishing", "job_loan", "other")
 
 @dataclass(frozen=True)
@@ -26,10 +32,38 @@ class Cue:
     pattern: re.Pattern[str]
     reason: str
     weight: float = 1.0
+    needs: re.Pattern[str] | None = None  # must also match somewhere in the text
+
+    @property
+    def source(self) -> str:
+        """The regex text of the cue (pattern and requirement), for versioning the model that uses it."""
+        return self.pattern.pattern if self.needs is None else f"{self.pattern.pattern} & {self.needs.pattern}"
+
+    def found_in(self, searched: str) -> bool:
+        """Whether the cue fires on a text prepared by :func:`searchable`."""
+        return self.pattern.search(searched) is not None and (self.needs is None or
+                                                               self.needs.search(searched) is not None)
 
 
-def _cue(scam_type: str, pattern: str, reason: str, weight: float = 1.0) -> Cue:
-    return Cue(scam_type, re.compile(pattern), reason, weight)
+_PLACEHOLDER_RE = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS))
+
+
+def _as_word(m: re.Match[str]) -> str:
+    return m.group()[1:-1].upper()
+
+
+def searchable(norm: str) -> str:
+    """The normalised text as cues search it: each placeholder an upper-case word (``<phone>`` -> ``PHONE``).
+
+    >>> searchable("earn <amount> today")
+    'earn AMOUNT today'
+    """
+    return _PLACEHOLDER_RE.sub(_as_word, norm) if "<" in norm else norm
+
+
+def _cue(scam_type: str, pattern: str, reason: str, weight: float = 1.0, needs: str | None = None) -> Cue:
+    return Cue(scam_type, re.compile(_PLACEHOLDER_RE.sub(_as_word, pattern)), reason, weight,
+               None if needs is None else re.compile(_PLACEHOLDER_RE.sub(_as_word, needs)))
 
 
 _SEND = r"(?:send|sent|transfer(?:red)?|tuma|tumia|tumiwa|nimetuma|nimekutumia|nimekutumia|ametuma)"
@@ -85,9 +119,12 @@ CUES: tuple[Cue, ...] = (
     _cue("job_loan", r"\b(?:mkopo|mikopo|loan|loans|credit limit|fuliza limit|okoa jahazi|mtaji|capital"
                      r"|utapewa mtaji|boost your limit)\b",
          "offers a loan or capital", 1.5),
+    # A salary-credit notice names the salary too: the scam is the offer together with a fee or payment asked.
     _cue("job_loan", r"\b(?:ajira|job|jobs|vacancy|vacancies|employment|recruit\w*|hiring|nafasi za kazi"
                      r"|kazi (?:ya|za) (?:mshahara|kulipwa)|salary|mshahara|your cv|cv has passed|earn <amount>)\b",
-         "offers a job or pay", 1.5),
+         "offers a job or pay and asks for a fee or registration", 1.5,
+         needs=r"\b(?:fee|fees|ada|registration|register|usajili|jisajili|kujisajili|activation)\b"
+               r"|\b(?:pay|lipa|tuma|send|deposit)\b.{0,30}<amount>|<amount>.{0,20}\b(?:ya|for|kwa) (?:fomu|form)\b"),
     _cue("job_loan", r"\b(?:processing fee|registration fee|application fee|ada ya (?:usajili|maombi|fomu|mkopo)"
                      r"|lipa ada|pay a fee|clearance fee|gharama za usajili)\b",
          "asks for an upfront fee", 2.0),
@@ -114,8 +151,9 @@ _NEGATED_SECRET = re.compile(
 
 def find_cues(norm: str) -> list[Cue]:
     """The cues a normalised text contains, in list order, one per reason."""
-    hits = [c for c in CUES if c.pattern.search(norm)]
-    if _NEGATED_SECRET.search(norm):  # "never share your PIN" is advice, not phishing
+    searched = searchable(norm)
+    hits = [c for c in CUES if c.found_in(searched)]
+    if _NEGATED_SECRET.search(searched):  # "never share your PIN" is advice, not phishing
         hits = [c for c in hits if c.reason != "asks for your PIN, password or one-time code"]
     return hits
 

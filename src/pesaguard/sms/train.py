@@ -95,7 +95,7 @@ def train_model(data_dir: Path | None = None, sim: Path | None = None, *, folds:
     for source, part in df.groupby("source"):
         idx = part.index.to_numpy()
         metrics[str(source)] = category_metrics(y[idx], oof[idx], model.scam_threshold)
-    key = [hashes, folds, seed, c, MODEL_FORMAT, [cue.pattern.pattern for cue in CUES]]  # the cues are features
+    key = [hashes, folds, seed, c, MODEL_FORMAT, [cue.source for cue in CUES]]  # the cues are features
     model.version = "sms-" + hashlib.blake2b(json.dumps(key, sort_keys=True).encode(), digest_size=6).hexdigest()
     model.card = {
         "model": ("char_wb 2-5 + word 1-2 TF-IDF and one feature per cue -> two linear SVM heads (scam; "
