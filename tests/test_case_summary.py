@@ -47,7 +47,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         c.post("/v1/transactions", json=txn("r1", amount=9_000_000, payer="C004", type="cash_out"), headers=h)
         for i in range(60):  # C777: many flagged payments to many payees
             c.post("/v1/transactions", json=txn(f"m{i:02d}", amount=3_000_000 + 1_000 * i, night=True, payer="C777",
-                                                payee=f"P{i % 12:02d}"), headers=h)
+                                                payee=f"P{i % 12:02d}", ts_ms=NIGHT_MS + 60_000 * i), headers=h)
         c.headers["X-API-Key"] = create_key(app.state.store, "analyst")
         yield c
 
@@ -135,7 +135,8 @@ def test_every_number_name_and_rule_in_the_summary_comes_from_the_case(client: T
 def test_the_summary_names_the_reasons_counterparties_and_sms(client: TestClient) -> None:
     case = _case(client, "C000")
     en, sw = _summary(client, case, "en"), _summary(client, case, "sw")
-    assert "Flagged transactions: 3" in en and "Miamala iliyotiliwa shaka: 3" in sw
+    assert "Flagged transactions: 3, at 2024-06-01 02:00 UTC (3 blocked, 0 sent to review)" in en
+    assert "Miamala iliyotiliwa shaka: 3, tarehe 2024-06-01 02:00 UTC (3 imezuiwa, 0 inasubiri ukaguzi)" in sw
     assert "large amount at night" in en and "M0 (2 flagged, KES 80,200.00)" in en
     assert "From <phone> at 2024-06-01 01:00 UTC (scam)" in en and "Ksh5,000" in en  # the stored, redacted text
     assert "Kutoka <phone>" in sw and "(ulaghai)" in sw and "Wahusika wengine" in sw
@@ -157,6 +158,8 @@ def test_a_case_with_many_transactions_stays_short(client: TestClient) -> None:
         text = _summary(client, case, lang)
         assert len(text) < 700 and more in text and text.count(" (") <= 8, text
         assert sum(f"P{i:02d} " in text for i in range(12)) == 3  # the three largest counterparties only
+    assert "from 2024-06-01 02:00 to 2024-06-01 02:59 UTC" in _summary(client, case, "en")
+    assert "kuanzia 2024-06-01 02:00 hadi 2024-06-01 02:59 UTC" in _summary(client, case, "sw")
 
 
 def test_the_summary_has_the_case_access_control(client: TestClient) -> None:
@@ -264,3 +267,10 @@ def test_the_check_reads_numbers_in_any_format_and_refuses_what_is_not_in_the_fa
     assert summary.check("sim_swap_takeover fired.", facts) == ["names not in the case: sim_swap_takeover"]
     assert summary.check("Elfu arobaini zilitumwa.", facts) == ["numbers written as words: Elfu"]
     assert summary.check("  ", facts) == ["empty text"]
+
+
+def test_a_resolved_case_says_how_it_was_resolved(client: TestClient) -> None:
+    case = _case(client, "C004")
+    assert client.post(f"/v1/cases/{case['case_id']}/resolve", json={"label": "legitimate"}).status_code == 200
+    assert "(resolved as legitimate; highest risk" in _summary(client, case, "en")
+    assert "(imefungwa kama halali; hatari ya juu zaidi" in _summary(client, case, "sw")

@@ -117,8 +117,9 @@ def template(f: Facts, lang: Lang = "en") -> str:
     state = p["open"] if f.status == "open" else p["resolved"].format(p.get(f.resolution or "", f.resolution))
     out = [p["head"].format(account=f.account_id, case=f.case_id, state=state, risk=pct(f.max_score))]
     if f.flagged:
-        out.append(p["flagged"].format(n=f.flagged, first=when(f.first_ms), last=when(f.last_ms),
-                                       blocked=f.blocked, review=f.flagged - f.blocked,
+        first, last = when(f.first_ms), when(f.last_ms)
+        window = p["moment" if first == last else "window"].format(first=first, last=last)
+        out.append(p["flagged"].format(n=f.flagged, window=window, blocked=f.blocked, review=f.flagged - f.blocked,
                                        total=money(f.total_minor, f.currency), largest=money(f.max_minor, f.currency)))
     if f.counterparties:
         parties = [p["party"].format(name=n, n=k, total=money(t, f.currency)) for n, k, t in f.counterparties]

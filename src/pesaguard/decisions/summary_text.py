@@ -18,8 +18,10 @@ PHRASES: dict[str, dict[str, str]] = {
         "resolved": "resolved as {}",
         "fraud": "fraud",
         "legitimate": "legitimate",
-        "flagged": ("Flagged transactions: {n}, from {first} to {last} UTC ({blocked} blocked, {review} sent to "
-                    "review), {total} in all, the largest {largest}."),
+        "flagged": ("Flagged transactions: {n}, {window} UTC ({blocked} blocked, {review} sent to review), {total} in "
+                    "all, the largest {largest}."),
+        "window": "from {first} to {last}",
+        "moment": "at {first}",
         "parties": "Counterparties: {list}{more}.",
         "party": "{name} ({n} flagged, {total})",
         "more": "; and {n} more",
@@ -42,8 +44,10 @@ PHRASES: dict[str, dict[str, str]] = {
         "resolved": "imefungwa kama {}",
         "fraud": "ulaghai",
         "legitimate": "halali",
-        "flagged": ("Miamala iliyotiliwa shaka: {n}, kuanzia {first} hadi {last} UTC ({blocked} imezuiwa, {review} "
-                    "inasubiri ukaguzi), jumla {total}, mkubwa zaidi {largest}."),
+        "flagged": ("Miamala iliyotiliwa shaka: {n}, {window} UTC ({blocked} imezuiwa, {review} inasubiri ukaguzi), "
+                    "jumla {total}, mkubwa zaidi {largest}."),
+        "window": "kuanzia {first} hadi {last}",
+        "moment": "tarehe {first}",
         "parties": "Wahusika wengine: {list}{more}.",
         "party": "{name} (miamala {n} iliyotiliwa shaka, {total})",
         "more": "; na wengine {n}",
