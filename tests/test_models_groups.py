@@ -73,3 +73,13 @@ def test_a_column_is_the_same_whichever_other_groups_are_on() -> None:
     narrow, wide = build_matrix(ds, CFG), build_matrix(ds, wider(CFG))
     np.testing.assert_array_equal(narrow.x, wide.x[:, columns_of(wide.feature_names, CFG)])
     assert narrow.feature_names == [wide.feature_names[i] for i in columns_of(wide.feature_names, CFG)]
+
+
+def test_the_model_card_says_which_groups_were_tried_and_kept() -> None:
+    from pesaguard.models.bundle import _selection
+    from pesaguard.models.pipeline import selection_record
+
+    _, record = choose_groups(planted("payee_fraud_rate_7d_lag7d"), CFG, WINDOW, 3, WINDOW.test_start)
+    card = selection_record([{"feature_groups": record}])
+    assert card["feature_groups"]["added"] == ["lagged"]
+    assert "optional feature groups tried in the folds: lagged, profile; kept: lagged" in _selection({"selection": card})
