@@ -116,9 +116,9 @@ def _stage3(learn: Path, out: str) -> list[str]:
 
 
 def _stage4(learn: Path, out: str) -> list[str]:
-    sms = json.loads((learn / "sms.json").read_text())
     ask = json.loads((learn / "ask.json").read_text())
-    assert ask["lang"] == "sw" and not ask["abstained"]
+    assert ask["lang"] == "sw" and not ask["abstained"] and ask["tools"][0]["tool"] == "sms_check"
+    sms = ask["tools"][0]["data"]
     return [f"Verdict {sms['verdict']}, scam type {sms['scam_type']}, claim check {sms['claim_check']['status']}",
             f"block {ask['ref']}, in Swahili"]
 
