@@ -68,7 +68,7 @@ class Tuning:
     ack_wait_s: float = 30.0  # unacknowledged this long, the server delivers the message again
     max_deliveries: int = 8  # a message failing transiently this often goes to the dead-letter subject
     retry_delay_s: float = 0.5  # first redelivery delay after a transient failure; doubles, up to 30 s
-    fetch_timeout_s: float = 0.5  # how long one pull waits when the stream is idle (bounds shutdown time)
+    fetch_timeout_s: float = 0.05  # how long one pull waits when the stream is idle (bounds shutdown time)
 
 
 class Dead(Exception):
