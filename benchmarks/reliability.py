@@ -8,6 +8,7 @@ later days as request bodies; prepared here if missing):
     python benchmarks/reliability.py --home DIR kill9 --rate 2000
     python benchmarks/reliability.py --home DIR pgrestart --rate 1000
     python benchmarks/reliability.py --home DIR hostile
+    python benchmarks/reliability.py --home DIR copier-heap
 
 Every mode starts ``pesaguard serve`` as users do and loads it with ``openloop.py`` (Poisson arrivals,
 latency from each request's scheduled departure). The soak serves a policy with one review rule on the
@@ -527,6 +528,53 @@ def hostile(home: Path, env: dict[str, str], replay: dict[str, Any]) -> None:
         print(f"| {name} | {expect} | {got} |")
 
 
+def copier_heap(steps: int = 9, per_step: int = 10_000) -> None:
+    """The journal's copying path in one process under tracemalloc: decisions written to a journal, copied
+    by an :class:`Ingester` into a fresh SQLite store; Python memory still held after each step."""
+    import asyncio
+    import gc
+    import resource
+    import tracemalloc
+
+    from pesaguard.config import Settings
+    from pesaguard.decisions.journal import Ingester, Journal, Progress
+    from pesaguard.store import open_store, sqlite_tuning
+
+    tmp = Path(tempfile.mkdtemp(prefix="pesaguard-heap-"))
+    settings = Settings(home=tmp / "home")
+    settings.ensure_home()
+    store = open_store(settings)
+    journal = Journal(store, tmp / "journal", store.url, spawn=False, max_lag=10**9)
+    features = {f"f{i}": float(i) for i in range(40)}
+
+    async def write(start: int, n: int) -> None:
+        for k in range(start, start + n):
+            d = {"decision_id": f"d_{k}", "txn_id": f"T{k}", "request_hash": "h", "ts_ms": 1_700_000_000_000 + k,
+                 "account_id": f"C{k % 5000}", "amount_minor": 5 + k, "action": "review" if k % 67 == 0 else "allow",
+                 "score": 0.1, "reasons": ["r"], "rule_hits": [], "features": features, "model_version": "m",
+                 "policy_version": "p", "created_ms": 1}
+            await journal.submit(d, [f"T{k}", d["ts_ms"], d["account_id"], f"M{k % 300}", 5 + k, "KES"] + [None] * 9)
+
+    copier_store = open_store(settings, migrate=False)
+    sqlite_tuning.set_cache_size(copier_store, 8 * 1024)  # as the copying process sets it
+    ingester = Ingester(copier_store, tmp / "journal", journal.owner,
+                        publish=Progress(tmp / "journal" / f"{journal.owner}.progress").set)
+    tracemalloc.start()
+    try:
+        for step in range(steps):
+            asyncio.run(write(step * per_step, per_step))
+            while ingester.run_once():
+                pass
+            journal.pending()  # the writer forgets what the store now holds
+            gc.collect()
+            print(f"{(step + 1) * per_step:,} decisions copied: Python memory held "
+                  f"{tracemalloc.get_traced_memory()[0] / 2**20:.1f} MB, peak RSS "
+                  f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB", flush=True)
+    finally:
+        journal.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--home", type=Path, required=True, help="a home prepared by bench_service.py (prepared if missing)")
@@ -539,7 +587,11 @@ def main() -> None:
     p = sub.add_parser("pgrestart")
     p.add_argument("--rate", type=int, default=1000)
     sub.add_parser("hostile")
+    sub.add_parser("copier-heap", help="the copying path's Python memory under tracemalloc (needs no --home data)")
     a = ap.parse_args()
+    if a.mode == "copier-heap":
+        copier_heap()
+        return
     replay = bench.prepare(a.home, 5000, 30, 3)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PESAGUARD_")} | {"PESAGUARD_HOME": str(a.home)}
     if a.mode == "soak":
