@@ -39,7 +39,15 @@ def money(minor: int | None, currency: str = "KES") -> str:
 
 
 def when(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
+    """A stored time for people; any stored value renders (a row dated in year 146 million included).
+
+    >>> when(0), when(2**62)
+    ('1970-01-01 00:00', 'outside the calendar')
+    """
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
+    except (ValueError, OverflowError, OSError):
+        return "outside the calendar"
 
 
 @dataclass(frozen=True)
