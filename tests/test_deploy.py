@@ -221,6 +221,8 @@ def test_the_manifests_run_real_commands_with_secrets_probes_and_durable_journal
             for secret in ("PESAGUARD_DATABASE_URL", "PESAGUARD_REDACTION_SALT"):
                 assert "secretKeyRef" in env[secret]["valueFrom"], (name, secret)
             assert not any(k in config["data"] for k in ("PESAGUARD_DATABASE_URL", "PESAGUARD_REDACTION_SALT"))
+    # ... and no overlay writes the Secret itself: a salt in a manifest is published with it
+    assert not _by_kind(docs, "Secret"), f"{overlay}: create the secret by hand (see the overlay's header)"
     for name in DECIDING:
         c = deployments[name]["spec"]["template"]["spec"]["containers"][0]
         port = {p["name"]: p["containerPort"] for p in c["ports"]}
