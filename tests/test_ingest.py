@@ -305,6 +305,31 @@ def test_labels_without_known_at_use_the_file_time(store: Store, tmp_path: Path)
         ingest_labels(store, write(tmp_path / "nolabel.csv", ["txn_id,x", "T1,1"]))
 
 
+def test_a_label_contradicting_one_known_at_the_same_time_is_quarantined(store: Store, tmp_path: Path) -> None:
+    """One transaction, one time, two opposite labels: which is right cannot be told, so the later one
+    (later in the file, or in a later file) goes to quarantine with the fix; a correction at a later
+    known_at is a new label event and is stored."""
+    first = write(tmp_path / "a.csv", ["txn_id,label,known_at",
+                                       "T1,1,2024-02-01T00:00:00Z",
+                                       "T1,0,2024-02-01T00:00:00Z",   # contradicts the row above
+                                       "T2,0,2024-02-01T00:00:00Z",
+                                       "T1,1,2024-02-01T00:00:00Z"])  # a plain duplicate
+    r = ingest_labels(store, first)
+    assert (r.read, r.accepted, r.quarantined, r.duplicates) == (4, 2, 1, 1)
+    q = qstore.load_quarantine(store, r.source_key)
+    assert list(q["row_number"]) == [2] and list(q["field"]) == ["label"]  # data rows count from 1
+    assert "contradicts" in q["reason"].iloc[0] and "later known_at" in q["reason"].iloc[0]
+    later = write(tmp_path / "b.csv", ["txn_id,label,known_at",
+                                       "T2,1,2024-02-01T00:00:00Z",   # contradicts a stored label
+                                       "T2,1,2024-02-05T00:00:00Z"])  # a correction, known later
+    r2 = ingest_labels(store, later)
+    assert (r2.accepted, r2.quarantined) == (1, 1)
+    labels = core.load_labels(store)
+    assert sorted(labels[labels["txn_id"] == "T2"]["is_fraud"].tolist()) == [0, 1]
+    assert len(labels[labels["txn_id"] == "T1"]) == 1
+    assert ingest_labels(store, first).accepted == 0  # idempotent: the same file adds nothing
+
+
 def test_progress_is_called_with_rows(store: Store, tmp_path: Path) -> None:
     seen: list[int] = []
     ingest_file(store, paysim(tmp_path), options=IngestOptions(chunk_rows=4, label_delay_days=7),

@@ -65,6 +65,7 @@ def ingest_labels(store: Store, path: str | Path, column_map: Mapping[str, str] 
     reasons: Counter[str] = Counter()
     rules: Counter[str] = Counter()
     sources_seen: set[str] = set()
+    seen: dict[tuple[str, int], int] = {}  # (txn_id, known_at) -> label, over the whole file
 
     for chunk in src.chunks(options.chunk_rows, list(dict.fromkeys(mapping.values()))):
         table, m = chunk.table, mapping
@@ -83,6 +84,7 @@ def ingest_labels(store: Store, path: str | Path, column_map: Mapping[str, str] 
             typology = parse_text(table[m["typology"]], m["typology"], required=False)
             checks.append((m["typology"], typology))
         parsed = Parsed(table.num_rows, {}, merge_errors(checks))
+        parsed.errors.update(_contradictions(store, parsed, txn, label, known, default_known, m["label"], seen))
         keep = pa.array(parsed.valid)
         ids = txn.values.filter(keep).to_pylist()
         flags = label.values.filter(keep).to_pylist()
@@ -120,6 +122,29 @@ def ingest_labels(store: Store, path: str | Path, column_map: Mapping[str, str] 
         qstore.record_label_timing(store, key, name, timing, None)
     _finish(store, report, started, started_ms, settings, None)
     return report
+
+
+def _contradictions(store: Store, parsed: Parsed, txn: Checked, label: Checked, known: Checked | None,
+                    default_known: int, label_column: str, seen: dict[tuple[str, int], int]) -> dict[int, tuple[str, str]]:
+    """Rows whose label contradicts one given for the same transaction at the same known_at, earlier in
+    the file or already stored (the API answers such a label 409): which one is right cannot be told,
+    so the later one is quarantined, never stored beside the first."""
+    valid = np.flatnonzero(parsed.valid).tolist()
+    ids = txn.values.to_pylist()
+    flags = label.values.to_pylist()
+    knowns = known.values.to_pylist() if known is not None else [None] * len(ids)
+    stored = core.stored_labels(store, [ids[i] for i in valid])
+    out: dict[int, tuple[str, str]] = {}
+    for i in valid:
+        k = knowns[i]
+        at = default_known if k is None else int(k)
+        key, value = (ids[i], at), int(bool(flags[i]))
+        earlier = seen.setdefault(key, value)
+        if earlier != value or (stored.get(key, set()) - {value}):
+            out[i] = (label_column, f"label {value} contradicts label {1 - value} given for transaction {ids[i]!r} "
+                                    "known at the same time (one label per transaction and known_at: fix the file, "
+                                    "or give the correction a later known_at)")
+    return out
 
 
 def resolve_label_map(src: Source, column_map: Mapping[str, str] | None) -> dict[str, str]:

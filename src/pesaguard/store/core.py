@@ -235,6 +235,19 @@ def label_conflicts(store: Store, txn_id: str, is_fraud: bool, known_at_ms: int)
                         (txn_id, known_at_ms, int(not is_fraud))) is not None
 
 
+def stored_labels(store: Store, ids: Sequence[str]) -> dict[tuple[str, int], set[int]]:
+    """(txn_id, known_at_ms) -> the label values stored for it, for the transactions ``ids``."""
+    found: dict[tuple[str, int], set[int]] = {}
+    unique = list(dict.fromkeys(ids))
+    for i in range(0, len(unique), 900):
+        chunk = unique[i : i + 900]
+        marks = ",".join("?" for _ in chunk)
+        for t, at, f in store.query(f"SELECT txn_id, known_at_ms, is_fraud FROM labels WHERE txn_id IN ({marks})",
+                                    chunk):
+            found.setdefault((t, int(at)), set()).add(int(f))
+    return found
+
+
 def load_labels(store: Store, known_before_ms: int | None = None) -> pd.DataFrame:
     """Label events, optionally only those known strictly before ``known_before_ms``."""
     sql = f"SELECT {', '.join(LABEL_COLUMNS)} FROM labels"
