@@ -1,7 +1,7 @@
 """The demo's detection figures on its own world and on other seeds and sizes, and its wall time.
 
 Each run simulates a world, stores its history in a fresh SQLite store and runs what ``pesaguard
-demo`` runs (:func:`pesaguard.demo.train_and_evaluate`, without registering the model): on the last
+demo`` runs (:func:`pesaguard.demo_stages.train_and_evaluate`, without registering the model): on the last
 whole week of the history, average precision, recall at a 1% daily review budget, recall per
 typology and fraud money reviewed and missed, for the supervised model, the typology pack, both
 combined under the policy, and the day-one cold start. Each run is its own process (peak memory is
@@ -36,7 +36,7 @@ import json, resource, sys, time
 from pathlib import Path
 from pesaguard.config import Settings
 from pesaguard.store import open_store
-from pesaguard.demo import simulate_and_ingest, simulated_truth, train_and_evaluate
+from pesaguard.demo_stages import simulate_and_ingest, simulated_truth, train_and_evaluate
 accounts, days, seed, home, out = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4]), Path(sys.argv[5])
 settings = Settings(home=home)
 settings.ensure_home()

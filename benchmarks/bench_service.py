@@ -109,10 +109,10 @@ def prepare(home: Path, accounts: int, days: int, live_days: int) -> dict[str, A
     if ready:
         sys.exit(f"{home} holds a trained model but no replay traffic ({path}): it was prepared by an older "
                  "version of this script; use a fresh --home")
-    from pesaguard.demo import simulate_and_ingest
+    from pesaguard.demo_stages import simulate_and_ingest
     from pesaguard.models.data import from_store
     from pesaguard.models.pipeline import train_for_deployment
-    from pesaguard.service.demo import request_bodies
+    from pesaguard.service.live_traffic import request_bodies
     from pesaguard.store import open_store
 
     settings.ensure_home()

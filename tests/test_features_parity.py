@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from pesaguard.features import GROUPS, FeatureConfig, FeatureEngine, feature_names
 from pesaguard.features import replay as replay_mod
-from pesaguard.features.reference import ReferenceEngine
+from pesaguard.features.oracle import ReferenceEngine
 
 H = 3_600_000
 D = 24 * H

@@ -12,7 +12,7 @@ import pytest
 
 from pesaguard.monitoring import drift, performance, snapshot
 from pesaguard.monitoring.config import MonitorConfig, load_monitoring_settings
-from pesaguard.monitoring.reference import Reference, build_reference, summarise
+from pesaguard.monitoring.drift_reference import Reference, build_reference, summarise
 from pesaguard.monitoring.report import write_report
 from pesaguard.store import Store, core
 from pesaguard.store import decision_log as decisions_repo

@@ -18,7 +18,7 @@ from pesaguard.models.data import build_matrix, from_store
 from pesaguard.models.train import Matrix
 from pesaguard.monitoring import gate as gate_mod
 from pesaguard.monitoring.config import GateConfig
-from pesaguard.monitoring.reference import Reference
+from pesaguard.monitoring.drift_reference import Reference
 from pesaguard.monitoring.retrain import promote_latest, reference_dir, retrain
 from pesaguard.monitoring.timetravel import TimeTravel, simulate_world
 from pesaguard.store import Store, core

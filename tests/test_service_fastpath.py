@@ -95,7 +95,7 @@ def test_a_validated_request_is_the_record_and_hashes_as_its_canonical_json(body
     hash uses orjson in place of ``model_dump_json``: stored hashes must not change with either."""
     import hashlib
 
-    from pesaguard.decisions.service import request_hash
+    from pesaguard.decisions.decider import request_hash
     from pesaguard.schema import Transaction
     from pesaguard.service.routers.transactions import TransactionIn
 

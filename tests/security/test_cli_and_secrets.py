@@ -50,7 +50,7 @@ def test_the_serve_banner_masks_the_database_password(env_home: Path, monkeypatc
 def test_the_demo_banner_masks_the_database_password(env_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from contextlib import contextmanager
 
-    import pesaguard.demo
+    import pesaguard.demo_stages
     import pesaguard.store
     from pesaguard.config import get_settings
     from pesaguard.errors import StoreError
@@ -63,7 +63,7 @@ def test_the_demo_banner_masks_the_database_password(env_home: Path, monkeypatch
         raise StoreError("stopped after the banner")
 
     monkeypatch.setattr(pesaguard.store, "open_store", fake_store)
-    monkeypatch.setattr(pesaguard.demo, "simulate_and_ingest", stop)
+    monkeypatch.setattr(pesaguard.demo_stages, "simulate_and_ingest", stop)
     monkeypatch.setenv("PESAGUARD_DATABASE_URL", "postgresql://app:s3cret-pw@db.internal:5432/pesaguard")
     get_settings.cache_clear()
     result = runner.invoke(app, ["demo", "--duration", "1"])

@@ -10,7 +10,6 @@ import typer
 
 from pesaguard.cli.common import handle_errors, say
 from pesaguard.config import get_settings
-from pesaguard.decisions.rules import load_rules
 from pesaguard.errors import UsageError
 
 
@@ -55,6 +54,8 @@ def consume(
     if rules is not None:
         if not rules.exists():
             raise UsageError(f"rules file {rules} does not exist", hint="give the path to a policy YAML")
+        from pesaguard.decisions.rules import load_rules  # imports the feature engine: only when used
+
         load_rules(rules)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     topology = Topology(input_stream=stream, transactions=transactions, labels=labels, decisions=decisions,

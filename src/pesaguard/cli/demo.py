@@ -40,7 +40,7 @@ def demo_cmd(
     model, both combined and the cold start on the last week, then serve the API and analyst console
     while further days stream in as live traffic."""
     from pesaguard.config import get_settings, masked_url
-    from pesaguard.demo import simulate_and_ingest, simulated_truth, train_and_evaluate
+    from pesaguard.demo_stages import simulate_and_ingest, simulated_truth, train_and_evaluate
     from pesaguard.store import open_store
 
     settings = get_settings()
@@ -68,7 +68,7 @@ def demo_cmd(
     result(f"figures as JSON: {res.json}")
     say(f"set-up took {time.perf_counter() - t0:.0f} s")
     if serve:
-        from pesaguard.service.demo import serve_demo
+        from pesaguard.service.live_traffic import serve_demo
 
         serve_demo(settings, world.live, port=port, rate=rate, duration=duration, say=say)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
@@ -17,9 +17,11 @@ from pesaguard.cli.common import console, handle_errors, quiet_mlflow, result, s
 from pesaguard.config import get_settings
 from pesaguard.errors import UsageError
 from pesaguard.monitoring.config import load_monitoring_settings
-from pesaguard.monitoring.reference import Reference
 from pesaguard.schema import to_ms
 from pesaguard.store import Store, open_store
+
+if TYPE_CHECKING:  # the reference imports the feature engine (numba): only commands that use it load it
+    from pesaguard.monitoring.drift_reference import Reference
 
 app = typer.Typer(help="Watch the prediction log: drift, alert rate, delayed-label performance, segments.",
                   no_args_is_help=True)
@@ -40,6 +42,8 @@ def _ms(value: datetime | None) -> int | None:
 
 def _reference(store: Store, path: Path | None) -> Reference:
     if path is not None:
+        from pesaguard.monitoring.drift_reference import Reference
+
         return Reference.load(path)
     from pesaguard.monitoring.retrain import champion_reference
 
@@ -129,7 +133,7 @@ def reference_cmd(
     end: datetime = typer.Option(..., "--to", help="End of the training window (UTC, exclusive)."),
 ) -> None:
     """Recompute the champion's monitoring reference from a training window and save it with the model."""
-    from pesaguard.monitoring.reference import reference_from_store
+    from pesaguard.monitoring.drift_reference import reference_from_store
     from pesaguard.monitoring.retrain import champion, reference_dir
 
     settings = get_settings()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich import box
@@ -13,10 +13,12 @@ from rich.table import Table
 
 from pesaguard.cli.common import console, handle_errors, result, say, write_json
 from pesaguard.config import get_settings
-from pesaguard.decisions.rules import RuleSet, load_rules, parse_rules
 from pesaguard.errors import UsageError
 from pesaguard.schema import to_ms
 from pesaguard.store import open_store
+
+if TYPE_CHECKING:  # the rules import the feature engine (numba): loaded by the commands that use them
+    from pesaguard.decisions.rules import RuleSet
 
 app = typer.Typer(
     help="Operator rules and typology packs (policy YAML: thresholds, packs, lists, rules of `FIELD OP VALUE` "
@@ -31,6 +33,8 @@ app = typer.Typer(
 @handle_errors
 def check(path: Path = typer.Argument(..., help="Policy YAML file.")) -> None:
     """Validate a policy file; errors name the file, rule and field."""
+    from pesaguard.decisions.rules import load_rules
+
     rules = load_rules(path)
     typologies = len({r.typology for r in rules.rules if r.typology})
     packs = f", packs {', '.join(rules.packs)} ({typologies} typologies)" if rules.packs else ""
@@ -43,6 +47,8 @@ def _policy(path: Path | None, pack: str | None) -> RuleSet:
     if path is not None and pack is not None:
         raise UsageError("give a policy file or --pack, not both",
                          hint="include the pack in the file with `packs: [mobile-money]`")
+    from pesaguard.decisions.rules import load_rules, parse_rules
+
     return load_rules(path) if path is not None else parse_rules({"packs": [pack]}, f"pack {pack}")
 
 

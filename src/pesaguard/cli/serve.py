@@ -9,7 +9,6 @@ import typer
 
 from pesaguard.cli.common import handle_errors, say
 from pesaguard.config import get_settings, masked_url
-from pesaguard.decisions.rules import load_rules
 from pesaguard.errors import UsageError
 
 
@@ -38,6 +37,8 @@ def serve(
     if rules is not None:
         if not rules.exists():
             raise UsageError(f"rules file {rules} does not exist", hint="give the path to a policy YAML")
+        from pesaguard.decisions.rules import load_rules  # imports the feature engine: only when used
+
         load_rules(rules)  # fail now, with the file/rule/field, rather than inside a worker
         os.environ["PESAGUARD_RULES"] = str(rules.resolve())
     settings.ensure_home()

@@ -33,7 +33,7 @@ from prometheus_client import Gauge
 from pesaguard.cluster.claims import Claims, KvClaims, NotYet, conflict, settle
 from pesaguard.cluster.machine import Outcome, StateMachine
 from pesaguard.cluster.snapshots import Snapshots
-from pesaguard.decisions.service import PUBLIC_FIELDS, DecisionService, data_row, request_hash
+from pesaguard.decisions.decider import PUBLIC_FIELDS, DecisionService, data_row, request_hash
 from pesaguard.errors import PesaguardError
 from pesaguard.schema import Label, Transaction
 from pesaguard.store import Store, core

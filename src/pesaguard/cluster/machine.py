@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from pesaguard.decisions.service import EventWindow, request_hash
+from pesaguard.decisions.decider import EventWindow, request_hash
 from pesaguard.errors import PesaguardError
 from pesaguard.schema import Label, Transaction
 

@@ -1,4 +1,4 @@
-"""The compiled feature kernel: every feature of ``reference.py``, per event, in numba.
+"""The compiled feature kernel: every feature of ``oracle.py``, per event, in numba.
 
 Both drivers call the same functions: ``run`` (replay, a loop over a merged event stream) and
 ``txn_score`` / ``txn_features`` / ``label_step`` / ``account_step`` / ``sms_step`` (online, one

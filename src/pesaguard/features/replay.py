@@ -15,6 +15,7 @@ import pandas as pd
 
 from pesaguard.errors import InputError
 from pesaguard.features import kernel as K
+from pesaguard.features.oracle import PAYEE_PREFIX
 from pesaguard.features.order import (
     ACCOUNT_EVENT_COLUMNS,
     LABEL_COLUMNS,
@@ -23,7 +24,6 @@ from pesaguard.features.order import (
     event_order,
     require,
 )
-from pesaguard.features.reference import PAYEE_PREFIX
 from pesaguard.features.state import pair_key
 from pesaguard.schema import REQUIRED_TRANSACTION_COLUMNS, TRANSACTION_TYPES
 

@@ -6,7 +6,7 @@ are floored at ``epsilon`` (an empty bin would otherwise make it infinite). Rule
 credit-risk teams: < 0.1 stable, 0.1-0.25 moderate shift, > 0.25 major shift. KS is
 ``scipy.stats.ks_2samp`` between the reference sample and the current (non-missing) values.
 
->>> from pesaguard.monitoring.reference import summarise
+>>> from pesaguard.monitoring.drift_reference import summarise
 >>> ref = summarise(np.arange(1000.0))
 >>> round(psi(ref, np.arange(1000.0)), 6)
 0.0
@@ -24,7 +24,7 @@ import pandas as pd
 from scipy.stats import ks_2samp
 
 from pesaguard.monitoring.config import MonitorConfig
-from pesaguard.monitoring.reference import SCORE, ColumnReference, Reference
+from pesaguard.monitoring.drift_reference import SCORE, ColumnReference, Reference
 
 
 def _shares(counts: np.ndarray, epsilon: float) -> np.ndarray:

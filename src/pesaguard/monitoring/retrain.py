@@ -29,7 +29,12 @@ from pesaguard.models.labeltiming import label_timing
 from pesaguard.models.train import Matrix, Progress
 from pesaguard.monitoring import gate as gate_mod
 from pesaguard.monitoring.config import GateConfig
-from pesaguard.monitoring.reference import REFERENCE_FILE, Reference, build_reference, reference_from_store
+from pesaguard.monitoring.drift_reference import (
+    REFERENCE_FILE,
+    Reference,
+    build_reference,
+    reference_from_store,
+)
 from pesaguard.schema import from_ms
 from pesaguard.store import Store, core
 from pesaguard.store import monitoring as repo

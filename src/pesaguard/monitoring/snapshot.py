@@ -19,7 +19,7 @@ from scipy.stats import binomtest
 from pesaguard.errors import NotFoundError
 from pesaguard.monitoring import drift, performance
 from pesaguard.monitoring.config import MonitorConfig
-from pesaguard.monitoring.reference import SCORE, Reference
+from pesaguard.monitoring.drift_reference import SCORE, Reference
 from pesaguard.schema import from_ms
 from pesaguard.store import Store
 from pesaguard.store import monitoring as repo

@@ -2,7 +2,7 @@
 
 simulate -> ingest -> train the champion on days ``[0, train_end_day)`` -> score every later
 transaction one by one through the same :class:`~pesaguard.models.scorer.Scorer` and
-:class:`~pesaguard.decisions.service.DecisionService` code the API uses, into the prediction log
+:class:`~pesaguard.decisions.decider.DecisionService` code the API uses, into the prediction log
 (labels reach the live feature state when they become known) -> monitor -> retrain at
 ``retrain_day`` through the gate -> (optionally) score the following days with the winner.
 
@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pesaguard.decisions.decider import DecisionService, data_row, request_hash
 from pesaguard.decisions.policy import Policy
 from pesaguard.decisions.rules import Thresholds
-from pesaguard.decisions.service import DecisionService, data_row, request_hash
 from pesaguard.features import FeatureConfig
 from pesaguard.models.bundle import ModelBundle
 from pesaguard.models.data import build_matrix, from_store
@@ -33,7 +33,7 @@ from pesaguard.monitoring import gate as gate_mod
 from pesaguard.monitoring import snapshot
 from pesaguard.monitoring.config import GateConfig, MonitorConfig
 from pesaguard.monitoring.drift import feature_frame
-from pesaguard.monitoring.reference import Reference, build_reference
+from pesaguard.monitoring.drift_reference import Reference, build_reference
 from pesaguard.schema import TRANSACTION_COLUMNS, Transaction
 from pesaguard.store import Store, core
 from pesaguard.store import decision_log as decisions_repo

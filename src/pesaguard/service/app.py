@@ -24,9 +24,9 @@ from fastapi import FastAPI
 from pesaguard import __version__
 from pesaguard.config import Settings, get_settings
 from pesaguard.console import routes as console
+from pesaguard.decisions.decider import DecisionService, EventWindow
 from pesaguard.decisions.journal import Journal, recover
 from pesaguard.decisions.loader import load_policy, load_scorer, warm_up
-from pesaguard.decisions.service import DecisionService, EventWindow
 from pesaguard.errors import PesaguardError
 from pesaguard.monitoring.gauges import install as install_monitoring_gauges
 from pesaguard.monitoring.shadow import load_shadow

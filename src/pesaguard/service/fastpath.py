@@ -27,7 +27,7 @@ import orjson
 from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pesaguard.decisions.service import PUBLIC_FIELDS
+from pesaguard.decisions.decider import PUBLIC_FIELDS
 from pesaguard.errors import PayloadTooLarge, PesaguardError, StoreError
 from pesaguard.service.auth import KeyVerifier, Principal
 from pesaguard.service.deps import forbidden, missing_key

@@ -32,7 +32,7 @@ import orjson
 import pandas as pd
 from pydantic import ValidationError
 
-from pesaguard.decisions.service import PUBLIC_FIELDS, DecisionService
+from pesaguard.decisions.decider import PUBLIC_FIELDS, DecisionService
 from pesaguard.errors import ConfigError, PesaguardError
 from pesaguard.schema import Label
 from pesaguard.service.routers.transactions import TransactionIn

@@ -21,9 +21,9 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from pesaguard.config import Settings
+from pesaguard.decisions.decider import DecisionService
 from pesaguard.decisions.journal import Journal, recover
 from pesaguard.decisions.loader import load_policy, load_scorer, warm_up
-from pesaguard.decisions.service import DecisionService
 from pesaguard.service.metrics import Metrics
 from pesaguard.store import Store, open_store
 from pesaguard.stream.consumer import StreamConsumer, Topology, Tuning, servers_shown

@@ -17,7 +17,7 @@ from pesaguard.assistant import Answer, TriageResult, get_assistant, triage
 from pesaguard.assistant.conversation import previous_turn, remember
 from pesaguard.assistant.ussd import screen
 from pesaguard.config import Settings
-from pesaguard.decisions.service import EventWindow
+from pesaguard.decisions.decider import EventWindow
 from pesaguard.errors import ForbiddenError, InputError, UsageError
 from pesaguard.schema import to_ms
 from pesaguard.service.auth import Principal

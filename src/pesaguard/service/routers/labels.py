@@ -9,7 +9,7 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from pesaguard.decisions.service import EventWindow
+from pesaguard.decisions.decider import EventWindow
 from pesaguard.errors import ConflictError, InputError
 from pesaguard.schema import to_ms
 from pesaguard.service.auth import Principal

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from pesaguard.config import Settings
-from pesaguard.decisions.service import EventWindow
+from pesaguard.decisions.decider import EventWindow
 from pesaguard.schema import to_ms
 from pesaguard.service.auth import Principal
 from pesaguard.service.deps import get_settings_dep, get_store, require_role

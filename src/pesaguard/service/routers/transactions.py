@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
-from pesaguard.decisions.service import PUBLIC_FIELDS, DecisionService
+from pesaguard.decisions.decider import PUBLIC_FIELDS, DecisionService
 from pesaguard.errors import ModelNotReadyError, PesaguardError
 from pesaguard.schema import Transaction
 from pesaguard.service.auth import Principal

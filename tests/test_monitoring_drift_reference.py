@@ -12,7 +12,7 @@ import pytest
 from pesaguard.features import FeatureEngine
 from pesaguard.monitoring.config import MonitorConfig
 from pesaguard.monitoring.drift import drift_table
-from pesaguard.monitoring.reference import SCORE, build_reference, feature_span_ms
+from pesaguard.monitoring.drift_reference import SCORE, build_reference, feature_span_ms
 from pesaguard.monitoring.snapshot import alarms
 
 DAY = 86_400_000
@@ -79,7 +79,7 @@ def test_features_whose_window_never_filled_are_reported_not_alarmed(world: tupl
 
 
 def test_reference_round_trips_with_its_maturity(world: tuple, tmp_path: Path) -> None:
-    from pesaguard.monitoring.reference import Reference
+    from pesaguard.monitoring.drift_reference import Reference
 
     ts, day, names, x = world
     rows = day < 10

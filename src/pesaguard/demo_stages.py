@@ -90,7 +90,7 @@ def save_reference(settings: Settings, version: str, m: Any, te: np.ndarray, p: 
     week just before the live traffic, so a stationary world shows no drift against it."""
     from pesaguard.decisions.backtest import build_frame
     from pesaguard.decisions.evaluation import decide_frame
-    from pesaguard.monitoring.reference import build_reference
+    from pesaguard.monitoring.drift_reference import build_reference
     from pesaguard.monitoring.retrain import reference_dir
 
     risk, action = decide_frame(policy, build_frame(test, feats), p)

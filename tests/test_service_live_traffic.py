@@ -9,7 +9,7 @@ import pandas as pd
 
 from pesaguard.config import Settings
 from pesaguard.console.session import login
-from pesaguard.service.demo import serve_demo
+from pesaguard.service.live_traffic import serve_demo
 from pesaguard.store import Store
 from pesaguard.store import cases as case_repo
 from service_support import TinyScorer, txn
