@@ -30,13 +30,13 @@ import numpy as np
 from pesaguard.config import Settings
 from pesaguard.features import FeatureConfig
 from pesaguard.models import compiled
-from pesaguard.models.bundle import ModelBundle
+from pesaguard.models.bundle import ModelBundle, predict_matrix
 from pesaguard.models.data import Dataset, build_matrix, from_dir
 from pesaguard.models.estimators import model_from_payload, pick
 from pesaguard.models.evaluate import evaluate
 from pesaguard.models.pipeline import demo_window, make_bundle
 from pesaguard.models.protocol import Window
-from pesaguard.models.scorer import Scorer, predict_matrix
+from pesaguard.models.scorer import Scorer
 from pesaguard.models.train import fit_final
 
 

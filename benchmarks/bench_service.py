@@ -94,13 +94,13 @@ def prepare(home: Path, accounts: int, days: int, live_days: int) -> dict[str, A
     Returns the replay's parameters: ``{"path", "requests", "start_ms", "span_ms"}``.
     """
     from pesaguard.config import Settings
-    from pesaguard.models.scorer import Scorer
+    from pesaguard.models.registry import champion_scorer
 
     settings = Settings(home=home)
     path = traffic_path(home)
     meta_path = path.with_suffix(".json")
     try:
-        Scorer.from_champion(settings)
+        champion_scorer(settings)
         ready = True
     except Exception:
         ready = False

@@ -103,7 +103,7 @@ def test_train_cold_start_registers_serves_and_lists_its_mode(tmp_path: Path, en
     from pesaguard.cli.main import app as cli
     from pesaguard.config import Settings
     from pesaguard.decisions.loader import load_policy
-    from pesaguard.models.scorer import Scorer
+    from pesaguard.models.registry import champion_scorer
 
     tx, lab = synth(accounts=150, days=12, seed=2)
     (tmp_path / "run").mkdir()
@@ -116,7 +116,7 @@ def test_train_cold_start_registers_serves_and_lists_its_mode(tmp_path: Path, en
     listed = runner.invoke(cli, ["models", "list"])
     assert "cold start" in listed.output and "anomaly_ecod" in listed.output
     settings = Settings(home=env_home)
-    scorer = Scorer.from_champion(settings)
+    scorer = champion_scorer(settings)
     assert mode_of(scorer.bundle) == "cold_start"
     first = tx.iloc[0].to_dict()
     res = scorer.score({k: v for k, v in first.items() if k not in ("is_fraud", "typology")})

@@ -17,7 +17,6 @@ from pesaguard.models import registry
 from pesaguard.models.data import Dataset
 from pesaguard.models.estimators import pick
 from pesaguard.models.pipeline import train_for_deployment
-from pesaguard.models.scorer import Scorer
 
 # MLflow's own deprecation and "input example" notices are not ours to fix.
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning"),
@@ -40,14 +39,14 @@ def test_round_trip_train_list_promote_rollback(ds: Dataset, tmp_path: Path) -> 
     assert [r["version"] for r in rows] == ["2", "1"]
     assert [r["champion"] for r in rows] == [False, True]  # the first model became champion; v2 waits
     assert rows[0]["train_start"].startswith("2024-01-04") and rows[0]["candidate"] == "logreg"
-    assert Scorer.from_champion(settings).model_version == "1"
+    assert registry.champion_scorer(settings).model_version == "1"
 
     registry.set_champion("2", settings)
-    scorer = Scorer.from_champion(settings)
+    scorer = registry.champion_scorer(settings)
     assert scorer.model_version == "2" and scorer.bundle.model.kind == "logreg"
 
     assert registry.rollback(settings) == "1"
-    assert Scorer.from_champion(settings).model_version == "1"
+    assert registry.champion_scorer(settings).model_version == "1"
     with pytest.raises(NotFoundError, match="no earlier champion"):
         registry.rollback(settings)
     with pytest.raises(NotFoundError, match="does not exist"):
@@ -55,13 +54,13 @@ def test_round_trip_train_list_promote_rollback(ds: Dataset, tmp_path: Path) -> 
 
     # The local cache can be rebuilt from MLflow, and the pyfunc flavour scores like the scorer.
     registry.clear_cache(settings, "1")
-    scorer = Scorer.from_champion(settings)
+    scorer = registry.champion_scorer(settings)
     assert scorer.model_version == "1"
     import mlflow.pyfunc
 
     pyf = mlflow.pyfunc.load_model(f"models:/{registry.MODEL_NAME}@{registry.ALIAS}")
     feats = pd.DataFrame(np.random.default_rng(0).normal(size=(5, len(scorer.names))) * 100, columns=scorer.names)
-    from pesaguard.models.scorer import predict_matrix
+    from pesaguard.models.bundle import predict_matrix
 
     np.testing.assert_allclose(pyf.predict(feats)["score"].to_numpy(),
                                predict_matrix(scorer.bundle, feats.to_numpy()), rtol=1e-9)

@@ -14,12 +14,12 @@ import pytest
 from models_synth import DAY_MS, T0, synth
 from pesaguard.errors import ModelNotReadyError
 from pesaguard.features import FeatureConfig
-from pesaguard.models.bundle import ModelBundle, load_bundle
+from pesaguard.models.bundle import ModelBundle, load_bundle, predict_matrix
 from pesaguard.models.data import Dataset, build_matrix
 from pesaguard.models.estimators import pick
 from pesaguard.models.pipeline import make_bundle
 from pesaguard.models.protocol import Window
-from pesaguard.models.scorer import Scorer, predict_matrix
+from pesaguard.models.scorer import Scorer
 from pesaguard.models.train import fit_final
 
 WINDOW = Window(T0 + 5 * DAY_MS, T0 + 15 * DAY_MS, T0 + 15 * DAY_MS, T0 + 16 * DAY_MS)

@@ -244,6 +244,7 @@ def score_cmd(
     import pandas as pd
 
     from pesaguard.errors import InputError, UsageError
+    from pesaguard.models.registry import champion_scorer
     from pesaguard.models.scorer import Scorer
 
     if attribution not in ("path", "tree_shap"):
@@ -265,7 +266,7 @@ def score_cmd(
             raise InputError(f"cannot read transactions: {why.strip(chr(34) + chr(39))}", file=file,
                              hint="give a CSV or Parquet file of transactions in canonical columns") from None
     scorer = (Scorer.from_dir(model_dir, attribution=attribution) if model_dir
-              else Scorer.from_champion(attribution=attribution))
+              else champion_scorer(attribution=attribution))
     from pesaguard.config import get_settings
     from pesaguard.decisions.batch import decide_frame
     from pesaguard.decisions.loader import load_policy

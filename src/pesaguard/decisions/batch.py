@@ -81,7 +81,7 @@ def decide_frame(scorer: Any, policy: Policy, transactions: pd.DataFrame, reason
     x = features.to_numpy(dtype=np.float64)
     if names != scorer.names:
         x = features[scorer.names].to_numpy(dtype=np.float64)
-    from pesaguard.models.scorer import predict_matrix
+    from pesaguard.models.bundle import predict_matrix
 
     p = predict_matrix(scorer.bundle, x)
     txns = _canonical(df)

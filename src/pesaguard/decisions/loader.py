@@ -65,13 +65,13 @@ def load_scorer(settings: Settings) -> Scorer:
     there is no trained champion yet."""
     hint = "train and promote a model with `pesaguard train` (or run `pesaguard demo`)"
     try:
-        from pesaguard.models.scorer import Scorer as ModelScorer
+        from pesaguard.models.registry import champion_scorer
     except ImportError as exc:
         raise ModelNotReadyError(f"the model package cannot be loaded: {exc}", hint=hint) from exc
     try:
         # path attribution for reason codes: TreeSHAP alone would take a quarter of the CPU per
         # decision (docs/architecture.md, "The scoring endpoint's lean path")
-        scorer: Scorer = ModelScorer.from_champion(settings, attribution="path")
+        scorer: Scorer = champion_scorer(settings, attribution="path")
     except PesaguardError:
         raise
     except (ImportError, OSError, KeyError, ValueError) as exc:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from pesaguard.errors import ModelNotReadyError
 from pesaguard.models.estimators import Calibrator, Model, model_from_payload
 from pesaguard.models.metrics import Thresholds
@@ -53,6 +55,11 @@ class ModelBundle:
         tmp.replace(directory / BUNDLE_FILE)  # atomic: a reader never sees half a model
         (directory / CARD_FILE).write_text(model_card(self), encoding="utf-8")
         return directory
+
+
+def predict_matrix(bundle: ModelBundle, x: np.ndarray) -> np.ndarray:
+    """Calibrated probabilities for a feature matrix in ``bundle.feature_names`` order."""
+    return np.asarray(bundle.calibrator(bundle.model.margin(x)), dtype=float)
 
 
 def load_bundle(directory: Path) -> ModelBundle:

@@ -17,8 +17,7 @@ import pandas as pd
 from mlflow.models import set_model
 from mlflow.pyfunc import PythonModel
 
-from pesaguard.models.bundle import ModelBundle, load_bundle
-from pesaguard.models.scorer import predict_matrix
+from pesaguard.models.bundle import ModelBundle, load_bundle, predict_matrix
 
 
 class PesaguardModel(PythonModel):

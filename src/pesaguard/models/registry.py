@@ -17,13 +17,16 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from pesaguard.config import Settings, get_settings
 from pesaguard.errors import ConfigError, ModelNotReadyError, NotFoundError
 from pesaguard.models.bundle import BUNDLE_FILE, CARD_FILE, ModelBundle, load_bundle
+
+if TYPE_CHECKING:
+    from pesaguard.models.scorer import Scorer
 
 log = logging.getLogger(__name__)
 
@@ -240,6 +243,16 @@ def champion_dir(settings: Settings | None = None) -> Path:
     raise ModelNotReadyError("no champion model is registered",
                              hint="run `pesaguard train` (the first model becomes champion) "
                                   "or `pesaguard models promote VERSION`")
+
+
+def champion_scorer(settings: Settings | None = None, **kwargs: Any) -> Scorer:
+    """A :class:`~pesaguard.models.scorer.Scorer` of the current champion (its compiled trees cached
+    under ``settings.models_dir``); ``kwargs`` go to the scorer."""
+    from pesaguard.models.compiled import forest_cache_dir
+    from pesaguard.models.scorer import Scorer  # the feature engine (numba) loads only when scoring
+
+    kwargs.setdefault("cache_dir", forest_cache_dir(settings))
+    return Scorer.from_dir(champion_dir(settings), **kwargs)
 
 
 def clear_cache(settings: Settings, version: str) -> None:

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from pesaguard.features import FeatureConfig, FeatureEngine
-from pesaguard.models.bundle import ModelBundle, load_bundle
+from pesaguard.models.bundle import ModelBundle, load_bundle, predict_matrix
 from pesaguard.models.compiled import CompiledForest, forest_cache_dir
 from pesaguard.models.estimators import LightGBMModel
 from pesaguard.models.explain import Reason, top_reasons
@@ -95,14 +95,6 @@ class Scorer:
     @classmethod
     def from_dir(cls, directory: Path, **kwargs: Any) -> Scorer:
         return cls(load_bundle(directory), **kwargs)
-
-    @classmethod
-    def from_champion(cls, settings: Any = None, **kwargs: Any) -> Scorer:
-        """The registry's champion (cached under ``settings.models_dir``)."""
-        from pesaguard.models.registry import champion_dir
-
-        kwargs.setdefault("cache_dir", forest_cache_dir(settings))
-        return cls.from_dir(champion_dir(settings), **kwargs)
 
     @property
     def model_version(self) -> str:
@@ -218,8 +210,3 @@ class Scorer:
             return [top_reasons(self.names, x[i], paths.contributions(x[i]), self.top_k) for i in range(len(x))]
         contrib = self.bundle.model.contributions(x)
         return [top_reasons(self.names, x[i], contrib[i], self.top_k) for i in range(len(x))]
-
-
-def predict_matrix(bundle: ModelBundle, x: np.ndarray) -> np.ndarray:
-    """Calibrated probabilities for a feature matrix in ``bundle.feature_names`` order."""
-    return np.asarray(bundle.calibrator(bundle.model.margin(x)), dtype=float)

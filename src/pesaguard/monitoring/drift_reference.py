@@ -152,8 +152,8 @@ def reference_from_store(store: Any, bundle: Any, start_ms: int, end_ms: int, bi
     ``known_at_ms``), then scores the window's rows with the model.
     """
     from pesaguard.features import FeatureConfig
+    from pesaguard.models.bundle import predict_matrix
     from pesaguard.models.data import build_matrix, from_store
-    from pesaguard.models.scorer import predict_matrix
 
     ds = from_store(store).until(end_ms)
     cfg = FeatureConfig(**bundle.feature_config)

@@ -26,10 +26,9 @@ import pandas as pd
 from pesaguard.errors import InputError
 from pesaguard.features import FeatureConfig
 from pesaguard.models import metrics as mt
-from pesaguard.models.bundle import ModelBundle
+from pesaguard.models.bundle import ModelBundle, predict_matrix
 from pesaguard.models.estimators import default_grid
 from pesaguard.models.protocol import Window, known_fraud_accounts, targets
-from pesaguard.models.scorer import predict_matrix
 from pesaguard.models.train import FittedModel, Matrix, Progress, fit_final, select_candidate
 from pesaguard.monitoring.config import GateConfig
 from pesaguard.monitoring.performance import SEGMENTS, with_segments
