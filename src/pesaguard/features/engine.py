@@ -17,8 +17,8 @@ import pandas as pd
 from pesaguard.errors import InputError
 from pesaguard.features import kernel as K
 from pesaguard.features.config import GROUPS, FeatureConfig, feature_names
+from pesaguard.features.encoding import PAYEE_PREFIX, num, type_code
 from pesaguard.features.memory import PendingLabels, TxnMemory
-from pesaguard.features.oracle import PAYEE_PREFIX, num, type_code
 from pesaguard.features.replay import replay_frames
 from pesaguard.features.state import KernelState, Registry, pair_key
 

@@ -41,29 +41,7 @@ from pesaguard.features.aggregators import (
     TimeSinceLast,
 )
 from pesaguard.features.config import FeatureConfig, feature_names, parse_duration
-from pesaguard.schema import TRANSACTION_TYPES
-
-NAN = float("nan")
-#: Internal prefix of payee ids when ``payee_id_space="separate"``.
-PAYEE_PREFIX = "\x1f"
-_TYPE_CODE = {t: float(i) for i, t in enumerate(TRANSACTION_TYPES)}
-
-
-def num(v: Any) -> float:
-    """A field as float; NaN when absent, null or not a number."""
-    if v is None:
-        return NAN
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return NAN
-
-
-def type_code(v: Any) -> float:
-    """Index of a canonical type; ``len(TRANSACTION_TYPES)`` for any other; NaN when absent."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return NAN
-    return _TYPE_CODE.get(str(v).lower(), float(len(TRANSACTION_TYPES)))
+from pesaguard.features.encoding import NAN, PAYEE_PREFIX, num, type_code
 
 
 def local_time(ts_ms: int, cfg: FeatureConfig) -> tuple[float, float, float, float]:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from pesaguard.errors import InputError
 from pesaguard.features import kernel as K
-from pesaguard.features.oracle import PAYEE_PREFIX
+from pesaguard.features.encoding import PAYEE_PREFIX
 from pesaguard.features.order import (
     ACCOUNT_EVENT_COLUMNS,
     LABEL_COLUMNS,

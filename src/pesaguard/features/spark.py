@@ -33,8 +33,8 @@ import pandas as pd
 
 from pesaguard.errors import InputError, UsageError
 from pesaguard.features.config import FeatureConfig, feature_names
+from pesaguard.features.encoding import PAYEE_PREFIX
 from pesaguard.features.engine import FeatureEngine
-from pesaguard.features.oracle import PAYEE_PREFIX
 from pesaguard.features.order import ACCOUNT_EVENT, LABEL, SMS, TXN
 from pesaguard.features.replay import FRAUD_TRUE
 from pesaguard.schema import REQUIRED_TRANSACTION_COLUMNS
