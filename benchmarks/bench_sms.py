@@ -29,7 +29,8 @@ same training rows, tested on the same rows in the same run.
 6. Speed: one in-process ``Shield.check`` (p50/p99 over 2,000 messages) and one e5 embedding.
 
 Run: ``nice .venv/bin/python benchmarks/bench_sms.py [--no-embeddings] [--loso-only] [--in-source-only]
-[--options-only] [--latency-only] [--embed-only]``; the ``--*-only`` flags run one part)
+[--options-only] [--latency-only] [--embed-only] [--no-cue-features]``; the ``--*-only`` flags run one part;
+``--no-cue-features`` fits the n-gram model without the cue features, to measure what they add)
 (embeddings are cached per text in ``$TMPDIR/pesaguard-bench-sms-emb.npz``; rows in
 ``$TMPDIR/pesaguard-bench-sms.csv``).
 """
@@ -112,6 +113,10 @@ class NgramOption:
 
     def __init__(self, texts: list[str], y: np.ndarray) -> None:
         self.cc = M.count_corpus(texts, y)
+        if "--no-cue-features" in sys.argv:  # the recipe without the cue features, to measure what they do
+            from scipy import sparse
+
+            self.cc.cues = sparse.csr_matrix(self.cc.cues.shape)
 
     def fit(self, train: np.ndarray, groups: np.ndarray) -> tuple[M.Fit, np.ndarray, np.ndarray]:
         """The fit on ``train``, its Platt parameters and the inner out-of-fold decisions (for stacking)."""
@@ -406,7 +411,8 @@ def main() -> None:
         print("latency: " + ", ".join(f"{k} {v:.2f}" for k, v in lat.items())
               + f" (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
         return
-    out = Path(tempfile.gettempdir()) / f"pesaguard-bench-sms{''.join(sorted(a for a in sys.argv if a.endswith('-only')))}.csv"
+    tag = "".join(sorted(a for a in sys.argv if a.endswith("-only") or a == "--no-cue-features"))
+    out = Path(tempfile.gettempdir()) / f"pesaguard-bench-sms{tag}.csv"
     if "--embed-only" in sys.argv:  # fill the embedding cache, nothing else
         sub_pool, sub_tests = subsample(pool, tests)
         embed(_layout(sub_pool, sub_tests)[0])
