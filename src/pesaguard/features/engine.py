@@ -196,6 +196,69 @@ class FeatureEngine:
     def n_pairs(self) -> int:
         return self._pairs.count()
 
+    # -- what replay drives (pesaguard.features.replay) ----------------------------------------------
+    @property
+    def kernel_state(self) -> KernelState:
+        """The kernel's arrays, which replay's compiled loop reads and writes in place."""
+        return self._s
+
+    @property
+    def column_map(self) -> np.ndarray:
+        """Position of every kernel feature in ``names`` (-1 for a feature of a group that is off)."""
+        return self._colmap
+
+    def account_rows(self, keys: list[str]) -> np.ndarray:
+        """State rows of these account ids, adding the new ones."""
+        rows = self._accts.add_many(keys)
+        self._s.ensure_rows(len(self._accts), len(self._pairs))
+        return rows
+
+    def pair_rows(self, keys: list[Any]) -> np.ndarray:
+        """State rows of these payer-payee pairs (keys from ``pair_key``), adding the new ones."""
+        rows = self._pairs.add_many(keys)
+        self._s.ensure_rows(len(self._accts), len(self._pairs))
+        return rows
+
+    def sweep_windows(self) -> None:
+        """Free arena slots of events that left every window (no entity is evicted)."""
+        self._s.sweep(len(self._accts), len(self._pairs), evict=False)
+
+    @property
+    def has_waiting_labels(self) -> bool:
+        return len(self._pending) > 0
+
+    def take_waiting_labels(self, txn_ids: pd.Index) -> list[tuple[str, bool, int]]:
+        """Remove and return ``(txn_id, is_fraud, known_at_ms)`` of the labels waiting for one of ``txn_ids``."""
+        waiting = list(self._pending.items)
+        found = txn_ids.get_indexer(pd.Index(waiting)) if waiting else np.zeros(0, np.int64)
+        taken = []
+        for tid, j in zip(waiting, found, strict=True):
+            if j >= 0:
+                f, known = self._pending.items.pop(tid)
+                taken.append((tid, f, known))
+        return taken
+
+    def wait_for_transaction(self, txn_id: str, is_fraud: bool, known_at_ms: int) -> None:
+        """Keep a label until its transaction arrives (bounded by the horizon)."""
+        self._pending.put(txn_id, is_fraud, known_at_ms)
+
+    def remembered(self, txn_id: str) -> tuple[int, int, int, bool, bool, Any] | None:
+        """``(ts_ms, payer row, payee row, applied, labelled, handle)`` of a remembered transaction."""
+        return self._txns.get(txn_id, -(2**62))
+
+    def set_label_flags(self, handle: Any, applied: bool, labelled: bool) -> None:
+        self._txns.set_flags(handle, applied, labelled)
+
+    def remember(self, txn_ids: np.ndarray, ts: np.ndarray, a: np.ndarray, b: np.ndarray, applied: np.ndarray,
+                 labelled: np.ndarray) -> None:
+        """Keep transactions (given in time order) that are within the horizon, for labels that arrive later."""
+        keep = ts > self._s.clock - self.cfg.horizon_ms
+        self._txns.add_batch(txn_ids[keep], ts[keep], a[keep], b[keep], applied[keep], labelled[keep])
+
+    def forget_expired(self) -> None:
+        """Forget remembered transactions and waiting labels older than the horizon."""
+        self._tick()
+
     # -- state -----------------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
         """The whole state as a pickle-able dict of plain Python and numpy objects."""

@@ -8,7 +8,8 @@ accounts) can run it on each partition's sorted events.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -117,131 +118,188 @@ def replay_frames(
     sms_events: pd.DataFrame | None,
 ) -> pd.DataFrame:
     _check_inputs(transactions, labels, account_events, sms_events)
-    cfg, s = eng.cfg, eng._s
-    n = len(transactions)
-    ts = _int_column(transactions, "ts_ms", "transactions")
-    amount = _float_column(transactions, "amount_minor")
-    ok = ~np.isnan(amount)
-    amt = np.where(ok, np.round(np.nan_to_num(amount)), 0).astype(np.int64)
-    bal = _float_column(transactions, "payer_balance_before")
-    tcode = _type_codes(transactions["type"] if "type" in transactions.columns else None, n)
-    txn_ids = _ids(transactions["txn_id"])
-
-    # Accounts of every stream share one id space.
     acc = account_events if account_events is not None else pd.DataFrame({"account_id": [], "ts_ms": [], "kind": []})
     sms = sms_events if sms_events is not None else pd.DataFrame({"account_id": [], "ts_ms": [], "score": []})
-    payees = _ids(transactions["payee"])
-    if cfg.payee_id_space == "separate":
-        payees = (PAYEE_PREFIX + pd.Series(payees, dtype=object)).to_numpy(dtype=object)
-    id_parts = [_ids(transactions["payer"]), payees]
-    id_parts += [_ids(acc["account_id"]), _ids(sms["account_id"])] if len(acc) or len(sms) else []
-    codes, uniques = pd.factorize(np.concatenate(id_parts) if id_parts else np.array([], object))
-    rows = eng._accts.add_many(list(uniques))[codes] if len(uniques) else np.zeros(0, np.int64)
-    t_a, t_b = rows[:n], rows[n : 2 * n]
-    x_acct = rows[2 * n : 2 * n + len(acc)] if len(acc) else np.zeros(0, np.int64)
-    s_acct = rows[2 * n + len(acc) :] if len(sms) else np.zeros(0, np.int64)
-    pcodes, puniques = pd.factorize(pair_key(t_a, t_b))
-    t_pr = eng._pairs.add_many(puniques.tolist())[pcodes] if n else np.zeros(0, np.int64)
-    s.ensure_rows(len(eng._accts), len(eng._pairs))
+    txns = _TxnColumns.read(transactions)
+    t_a, t_b, t_pr, x_acct, s_acct = _map_ids(eng, transactions, acc, sms)
+    x_ts, x_kind, s_ts, s_score, s_counts = _side_events(acc, sms, eng.cfg.sms_min_score)
+    lab = _label_targets(eng, labels, txns.ids)
+    mem = _Remembered.find(eng, lab, len(txns.ids))
+    g = mem.targets(txns.ts, t_a, t_b)
 
-    x_ts = _int_column(acc, "ts_ms", "account events") if len(acc) else np.zeros(0, np.int64)
-    x_kind = acc["kind"].map(K.KIND_CODES).fillna(-1).to_numpy(np.int64) if len(acc) else np.zeros(0, np.int64)
-    s_ts = _int_column(sms, "ts_ms", "SMS events") if len(sms) else np.zeros(0, np.int64)
-    s_score = _float_column(sms, "score")
-    s_counts = np.isnan(s_score) | (s_score >= cfg.sms_min_score)
-
-    # Labels: targets are this batch's transactions, then remembered ones; labels waiting from before
-    # for a transaction of this batch are replayed first.
-    lab_ids: list[str] = []
-    l_known_l: list[int] = []
-    l_fraud_l: list[bool] = []
-    if labels is not None and len(labels):
-        lab_ids = list(_ids(labels["txn_id"]))
-        l_known_l = _int_column(labels, "known_at_ms", "labels").tolist()
-        l_fraud_l = _bool_column(labels["is_fraud"]).tolist()
-    target = np.zeros(0, np.int64)
-    if lab_ids or len(eng._pending):
-        index = pd.Index(txn_ids)
-        if not index.is_unique:
-            keep = ~index.duplicated(keep="last")
-            pos, index = np.flatnonzero(keep), index[keep]
-        else:
-            pos = np.arange(n)
-        waiting = list(eng._pending.items)
-        found = index.get_indexer(pd.Index(waiting)) if waiting else np.zeros(0, np.int64)
-        early = [tid for tid, j in zip(waiting, found, strict=True) if j >= 0]
-        for tid in early:
-            f, known = eng._pending.items.pop(tid)
-            lab_ids.insert(0, tid)
-            l_known_l.insert(0, known)
-            l_fraud_l.insert(0, f)
-        j = index.get_indexer(pd.Index(lab_ids))
-        target = np.where(j >= 0, pos[np.maximum(j, 0)], -1).astype(np.int64)
-    l_known = np.array(l_known_l, np.int64)
-    l_fraud = np.array(l_fraud_l, np.bool_)
-    # Labels for transactions remembered from before this batch: extra targets after the batch's rows.
-    mem_hits: dict[str, tuple[int, int, int, bool, bool, object]] = {}
-    for i_lab in np.flatnonzero(target < 0).tolist():
-        tid = lab_ids[i_lab]
-        if tid not in mem_hits and (hit := eng._txns.get(tid, -(2**62))) is not None:
-            mem_hits[tid] = hit
-    mem_ids = list(mem_hits)
-    mem_row = {tid: n + k for k, tid in enumerate(mem_ids)}
-    for i_lab in np.flatnonzero(target < 0).tolist():
-        target[i_lab] = mem_row.get(lab_ids[i_lab], -1)
-    l_target = target
-    m = len(mem_ids)
-    g_seen = np.concatenate([np.zeros(n, np.bool_), np.ones(m, np.bool_)])
-    g_applied = np.concatenate([np.zeros(n, np.bool_), np.array([mem_hits[t][3] for t in mem_ids], np.bool_)])
-    g_labelled = np.concatenate([np.zeros(n, np.bool_), np.array([mem_hits[t][4] for t in mem_ids], np.bool_)])
-    g_ts = np.concatenate([ts, np.array([mem_hits[t][0] for t in mem_ids], np.int64)])
-    g_a = np.concatenate([t_a, np.array([mem_hits[t][1] for t in mem_ids], np.int64)])
-    g_b = np.concatenate([t_b, np.array([mem_hits[t][2] for t in mem_ids], np.int64)])
-    g_pend = np.full(n + m, K.NONE, np.int64)
-    g_pend_fraud = np.zeros(n + m, np.bool_)
-
-    kind, row = event_order(ts, l_known, x_ts, s_ts)
-    out = np.zeros((n, len(eng.names)), dtype=cfg.dtype)  # every row is written; zeros maps pages fastest
-    s.ensure_arenas(_arena_estimate(ts, max(cfg.windows_ms)), min(len(l_known), INITIAL_ARENA) + 64)
+    kind, row = event_order(txns.ts, lab.known, x_ts, s_ts)
+    out = np.zeros((len(txns.ids), len(eng.names)), dtype=eng.cfg.dtype)  # every row is written; zeros maps pages fastest
+    state = eng.kernel_state
+    state.ensure_arenas(_arena_estimate(txns.ts, max(eng.cfg.windows_ms)), min(len(lab.known), INITIAL_ARENA) + 64)
     i = 0
     while True:
         i = K.run(
-            s.AI, s.AF, s.PI, s.OE, s.IE, s.FE, s.meta, s.P, eng._colmap,
+            state.AI, state.AF, state.PI, state.OE, state.IE, state.FE, state.meta, state.P, eng.column_map,
             kind, row, i,
-            ts, t_a, t_b, t_pr, amt, ok, bal, tcode, out,
-            g_seen, g_applied, g_labelled, g_pend, g_pend_fraud, g_ts, g_a, g_b,
-            l_target, l_known, l_fraud,
+            txns.ts, t_a, t_b, t_pr, txns.amt, txns.ok, txns.bal, txns.tcode, out,
+            g.seen, g.applied, g.labelled, g.pend, g.pend_fraud, g.ts, g.a, g.b,
+            lab.target, lab.known, lab.fraud,
             x_acct, x_ts, x_kind,
             s_acct, s_ts, s_score, s_counts,
         )  # fmt: skip
         if i >= len(kind):
             break
         # An arena is full: free what left the windows, then grow to twice what is live.
-        s.sweep(len(eng._accts), len(eng._pairs), evict=False)
-        live = int(max(s.meta[K.O_LIVE], s.meta[K.I_LIVE]))
-        s.ensure_arenas(live + 1024, int(s.meta[K.F_LIVE]) + 64)
+        eng.sweep_windows()
+        live = int(max(state.meta[K.O_LIVE], state.meta[K.I_LIVE]))
+        state.ensure_arenas(live + 1024, int(state.meta[K.F_LIVE]) + 64)
 
-    _remember(eng, kind, row, ts, txn_ids, t_a, t_b, g_applied, g_labelled)
-    for tid, g in mem_row.items():
-        eng._txns.set_flags(mem_hits[tid][5], bool(g_applied[g]), bool(g_labelled[g]))
-    for i_lab in np.flatnonzero(l_target < 0).tolist():
-        eng._pending.put(lab_ids[i_lab], bool(l_fraud[i_lab]), int(l_known[i_lab]))
-    eng._tick()  # idle entities are evicted by the online path's next sweep (values never depend on it)
+    order = row[kind == TXN]  # the batch's transactions in time order
+    eng.remember(txns.ids[order], txns.ts[order], t_a[order], t_b[order], g.applied[order], g.labelled[order])
+    for tid, r in mem.row.items():
+        eng.set_label_flags(mem.hits[tid][5], bool(g.applied[r]), bool(g.labelled[r]))
+    for i_lab in np.flatnonzero(lab.target < 0).tolist():
+        eng.wait_for_transaction(lab.ids[i_lab], bool(lab.fraud[i_lab]), int(lab.known[i_lab]))
+    eng.forget_expired()  # idle entities are evicted by the online path's next sweep (values never depend on it)
     return pd.DataFrame(out, columns=eng.names, index=transactions.index)
 
 
-def _remember(
-    eng: FeatureEngine,
-    kind: np.ndarray,
-    row: np.ndarray,
-    ts: np.ndarray,
-    txn_ids: np.ndarray,
-    t_a: np.ndarray,
-    t_b: np.ndarray,
-    applied: np.ndarray,
-    labelled: np.ndarray,
-) -> None:
-    """Keep the batch's transactions within the horizon for labels that arrive later, in time order."""
-    order = row[kind == TXN]
-    order = order[ts[order] > eng._s.clock - eng.cfg.horizon_ms]
-    eng._txns.add_batch(txn_ids[order], ts[order], t_a[order], t_b[order], applied[order], labelled[order])
+@dataclass
+class _TxnColumns:
+    """The transactions' columns as the kernel reads them."""
+
+    ts: np.ndarray
+    amt: np.ndarray
+    ok: np.ndarray
+    bal: np.ndarray
+    tcode: np.ndarray
+    ids: np.ndarray
+
+    @classmethod
+    def read(cls, transactions: pd.DataFrame) -> _TxnColumns:
+        amount = _float_column(transactions, "amount_minor")
+        ok = ~np.isnan(amount)
+        return cls(
+            ts=_int_column(transactions, "ts_ms", "transactions"),
+            amt=np.where(ok, np.round(np.nan_to_num(amount)), 0).astype(np.int64),
+            ok=ok,
+            bal=_float_column(transactions, "payer_balance_before"),
+            tcode=_type_codes(transactions["type"] if "type" in transactions.columns else None, len(transactions)),
+            ids=_ids(transactions["txn_id"]),
+        )
+
+
+def _map_ids(
+    eng: FeatureEngine, transactions: pd.DataFrame, acc: pd.DataFrame, sms: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """State rows of payers, payees, pairs, account-event and SMS accounts (one id space for all streams)."""
+    n = len(transactions)
+    payees = _ids(transactions["payee"])
+    if eng.cfg.payee_id_space == "separate":
+        payees = (PAYEE_PREFIX + pd.Series(payees, dtype=object)).to_numpy(dtype=object)
+    id_parts = [_ids(transactions["payer"]), payees]
+    id_parts += [_ids(acc["account_id"]), _ids(sms["account_id"])] if len(acc) or len(sms) else []
+    codes, uniques = pd.factorize(np.concatenate(id_parts) if id_parts else np.array([], object))
+    rows = eng.account_rows(list(uniques))[codes] if len(uniques) else np.zeros(0, np.int64)
+    t_a, t_b = rows[:n], rows[n : 2 * n]
+    x_acct = rows[2 * n : 2 * n + len(acc)] if len(acc) else np.zeros(0, np.int64)
+    s_acct = rows[2 * n + len(acc) :] if len(sms) else np.zeros(0, np.int64)
+    pcodes, puniques = pd.factorize(pair_key(t_a, t_b))
+    t_pr = eng.pair_rows(puniques.tolist())[pcodes] if n else np.zeros(0, np.int64)
+    return t_a, t_b, t_pr, x_acct, s_acct
+
+
+def _side_events(
+    acc: pd.DataFrame, sms: pd.DataFrame, sms_min_score: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Account events' times and kinds, SMS events' times, scores and whether each counts."""
+    x_ts = _int_column(acc, "ts_ms", "account events") if len(acc) else np.zeros(0, np.int64)
+    x_kind = acc["kind"].map(K.KIND_CODES).fillna(-1).to_numpy(np.int64) if len(acc) else np.zeros(0, np.int64)
+    s_ts = _int_column(sms, "ts_ms", "SMS events") if len(sms) else np.zeros(0, np.int64)
+    s_score = _float_column(sms, "score")
+    s_counts = np.isnan(s_score) | (s_score >= sms_min_score)
+    return x_ts, x_kind, s_ts, s_score, s_counts
+
+
+@dataclass
+class _Labels:
+    """Labels in replay order; ``target`` is the batch row each is for, then remembered rows, else -1."""
+
+    ids: list[str]
+    known: np.ndarray
+    fraud: np.ndarray
+    target: np.ndarray
+
+
+def _label_targets(eng: FeatureEngine, labels: pd.DataFrame | None, txn_ids: np.ndarray) -> _Labels:
+    """The batch's labels, preceded by labels waiting from before for a transaction of this batch."""
+    n = len(txn_ids)
+    lab_ids: list[str] = []
+    known: list[int] = []
+    fraud: list[bool] = []
+    if labels is not None and len(labels):
+        lab_ids = list(_ids(labels["txn_id"]))
+        known = _int_column(labels, "known_at_ms", "labels").tolist()
+        fraud = _bool_column(labels["is_fraud"]).tolist()
+    target = np.zeros(0, np.int64)
+    if lab_ids or eng.has_waiting_labels:
+        index = pd.Index(txn_ids)
+        if not index.is_unique:
+            keep = ~index.duplicated(keep="last")
+            pos, index = np.flatnonzero(keep), index[keep]
+        else:
+            pos = np.arange(n)
+        for tid, f, k in eng.take_waiting_labels(index):
+            lab_ids.insert(0, tid)
+            known.insert(0, k)
+            fraud.insert(0, f)
+        j = index.get_indexer(pd.Index(lab_ids))
+        target = np.where(j >= 0, pos[np.maximum(j, 0)], -1).astype(np.int64)
+    return _Labels(lab_ids, np.array(known, np.int64), np.array(fraud, np.bool_), target)
+
+
+@dataclass
+class _Targets:
+    """Per label target (the batch's rows, then remembered transactions): the kernel's g_* arrays."""
+
+    seen: np.ndarray
+    applied: np.ndarray
+    labelled: np.ndarray
+    ts: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    pend: np.ndarray
+    pend_fraud: np.ndarray
+
+
+@dataclass
+class _Remembered:
+    """Transactions from before this batch that a label is for, each given a target row after the batch's."""
+
+    hits: dict[str, tuple[int, int, int, bool, bool, object]]
+    row: dict[str, int]
+
+    @classmethod
+    def find(cls, eng: FeatureEngine, lab: _Labels, n: int) -> _Remembered:
+        hits: dict[str, tuple[int, int, int, bool, bool, object]] = {}
+        for i_lab in np.flatnonzero(lab.target < 0).tolist():
+            tid = lab.ids[i_lab]
+            if tid not in hits and (hit := eng.remembered(tid)) is not None:
+                hits[tid] = hit
+        row = {tid: n + k for k, tid in enumerate(hits)}
+        for i_lab in np.flatnonzero(lab.target < 0).tolist():
+            lab.target[i_lab] = row.get(lab.ids[i_lab], -1)
+        return cls(hits, row)
+
+    def targets(self, ts: np.ndarray, t_a: np.ndarray, t_b: np.ndarray) -> _Targets:
+        n, ids = len(ts), list(self.hits)
+        m = len(ids)
+
+        def col(k: int, dtype: Any) -> np.ndarray:
+            return np.array([self.hits[t][k] for t in ids], dtype)
+
+        return _Targets(
+            seen=np.concatenate([np.zeros(n, np.bool_), np.ones(m, np.bool_)]),
+            applied=np.concatenate([np.zeros(n, np.bool_), col(3, np.bool_)]),
+            labelled=np.concatenate([np.zeros(n, np.bool_), col(4, np.bool_)]),
+            ts=np.concatenate([ts, col(0, np.int64)]),
+            a=np.concatenate([t_a, col(1, np.int64)]),
+            b=np.concatenate([t_b, col(2, np.int64)]),
+            pend=np.full(n + m, K.NONE, np.int64),
+            pend_fraud=np.zeros(n + m, np.bool_),
+        )
