@@ -26,8 +26,8 @@ import matplotlib.pyplot as plt
 
 from pesaguard.monitoring.report import write_report
 from pesaguard.monitoring.snapshot import finite
-from pesaguard.monitoring.timetravel import Outcome, TimeTravel, run
 from pesaguard.store import Store
+from timetravel_harness import Outcome, TimeTravel, run
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -20,9 +20,9 @@ from pesaguard.monitoring import gate as gate_mod
 from pesaguard.monitoring.config import GateConfig
 from pesaguard.monitoring.drift_reference import Reference
 from pesaguard.monitoring.retrain import promote_latest, reference_dir, retrain
-from pesaguard.monitoring.timetravel import TimeTravel, simulate_world
 from pesaguard.store import Store, core
 from pesaguard.store import monitoring as repo
+from timetravel_harness import TimeTravel, simulate_world
 
 DAY = 86_400_000
 GATE = GateConfig(train_days=20, holdout_days=5, maturity_days=5, k=10, min_segment_frauds=8,

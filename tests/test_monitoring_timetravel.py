@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from pesaguard.monitoring.timetravel import TimeTravel, run
 from pesaguard.store import Store
 from pesaguard.store import monitoring as repo
+from timetravel_harness import TimeTravel, run
 
 pytestmark = pytest.mark.slow
 

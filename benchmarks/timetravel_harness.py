@@ -8,7 +8,8 @@ transaction one by one through the same :class:`~pesaguard.models.scorer.Scorer`
 
 Day numbers count from the end of a burn-in: the simulator starts with empty histories, so its
 first ``burn_in_days`` only fill the 30-day feature windows and are never used as a reference.
-Used by ``tests/test_monitoring_timetravel.py`` (small) and ``benchmarks/time_travel.py`` (larger).
+Used by ``tests/test_monitoring_timetravel.py`` (small) and ``benchmarks/time_travel.py`` (larger);
+a benchmark harness, so it lives outside the package (nothing in ``pesaguard`` imports it).
 """
 
 from __future__ import annotations
