@@ -62,9 +62,23 @@ def check(n: Notification, op: Operator, groups: dict[str, str | None], flat: st
     ``memo`` caches, across the formats tried on one text, what does not depend on the format.
     """
     memo = {} if memo is None else memo
+    out = _amount_problems(n, op, groups)
+    out += _id_and_date_problems(n, op, groups, flat)
+    out += _sum_problems(n, op, groups, flat, memo)
+    phone = n.counterparty_phone
+    if phone and not is_masked(phone) and not _PHONE_SHAPE.fullmatch(digits(phone)):
+        out.append(Problem("phone", f"the number {phone!r} is not a phone number of the region"))
+    key = ("tail", n.span, n.counterparty, op.official_numbers, op.name)
+    if key not in memo:
+        memo[key] = tail_problems(flat, n, op)
+    out.extend(memo[key])
+    return out
+
+
+def _amount_problems(n: Notification, op: Operator, groups: dict[str, str | None]) -> list[Problem]:
+    """The currency is the operator's, an amount is there where the format has one, and it is not zero."""
     out: list[Problem] = []
     cur = op.currency
-    amounts = {"amount": n.amount_minor, "balance": n.balance_minor, "fee": n.fee_minor}
     money_currencies = {groups.get(f"{k}_c") or groups.get(f"{k}_c2") for k in ("amt", "bal", "fee", "tax")} - {None}
     if n.currency and n.currency != cur:
         out.append(Problem("currency", f"{op.name} pays in {cur}, the message says {n.currency}"))
@@ -72,6 +86,12 @@ def check(n: Notification, op: Operator, groups: dict[str, str | None], flat: st
         out.append(Problem("amount", "no amount where the format has one"))
     if n.amount_minor is not None and n.amount_minor <= 0 and n.kind not in ("balance",):
         out.append(Problem("amount", "an amount of zero"))
+    return out
+
+
+def _id_and_date_problems(n: Notification, op: Operator, groups: dict[str, str | None], flat: str) -> list[Problem]:
+    """The transaction id has the operator's shape and the date is a calendar date."""
+    out: list[Problem] = []
     # A data set that folded the case of the whole message folded the id too.
     txid = n.txn_id if n.txn_id is None or any(ch.isupper() for ch in flat) else n.txn_id.upper()
     if txid and not is_masked(txid) and not op.id_ok(txid):
@@ -79,7 +99,15 @@ def check(n: Notification, op: Operator, groups: dict[str, str | None], flat: st
     date = groups.get("date")
     if date and parse_date(date, op.date_order) is None:
         out.append(Problem("date", f"the date {date!r} is not a calendar date"))
-    amt, bal = amounts["amount"], amounts["balance"]
+    return out
+
+
+def _sum_problems(n: Notification, op: Operator, groups: dict[str, str | None], flat: str,
+                  memo: dict[Any, Any]) -> list[Problem]:
+    """The numbers add up: balance after money in, fee and tax against the amount, the daily limit."""
+    out: list[Problem] = []
+    cur = op.currency
+    amt, bal = n.amount_minor, n.balance_minor
     if n.kind in MONEY_IN and amt is not None and bal is not None and bal < amt and not _loan_words(flat, memo):
         out.append(Problem("balance", f"the new balance ({_fmt(bal, cur)}) is less than the amount received "
                                       f"({_fmt(amt, cur)}): the numbers do not add up"))
@@ -94,13 +122,6 @@ def check(n: Notification, op: Operator, groups: dict[str, str | None], flat: st
         if limit + amt > op.daily_limit_minor:
             out.append(Problem("daily_limit", f"the amount left to transact today ({_fmt(limit, cur)}) plus this "
                                               f"payment exceeds {op.name}'s daily limit"))
-    phone = n.counterparty_phone
-    if phone and not is_masked(phone) and not _PHONE_SHAPE.fullmatch(digits(phone)):
-        out.append(Problem("phone", f"the number {phone!r} is not a phone number of the region"))
-    key = ("tail", n.span, n.counterparty, op.official_numbers, op.name)
-    if key not in memo:
-        memo[key] = tail_problems(flat, n, op)
-    out.extend(memo[key])
     return out
 
 
