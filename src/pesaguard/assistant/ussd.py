@@ -126,50 +126,74 @@ def screen(index: KnowledgeIndex, chain: str, lang: str = "en", reported: bool =
     lang = lang if lang in WORDS else "en"
     inputs = [p.strip() for p in chain.split("*")] if chain.strip() else []
     trees = {lg: build_tree(index, lg) for lg in WORDS}
-    stack: list[Node] = [trees[lang]]
-    path: list[int] = []
-    detail: str | None = None  # "steps" or "why" while showing a leaf's detail
-    page = 0  # of the menu on top of the stack
+    walk = _Walk(trees, lang)
     for raw in inputs:
-        node = stack[-1]
-        if raw == "00":
-            stack, path, detail, page = [trees[lang]], [], None, 0
-            continue
-        if raw == "0":
-            if detail is not None:
-                detail = None
-            elif len(stack) > 1:
-                stack.pop()
-                path.pop()
-            page = 0
-            continue
-        if len(stack) == 1 and raw == "9":
-            lang = "sw" if lang == "en" else "en"
-            stack, path, detail, page = [trees[lang]], [], None, 0
-            continue
-        if raw == MORE and node.chunk is None:
-            page += 1
-            continue
-        if node.chunk is not None and detail is None and raw in ("1", "2"):
-            detail = "steps" if raw == "1" else "why"
-            continue
-        if not raw.isdigit() or not (1 <= int(raw) <= len(node.children)) or node.chunk is not None:
-            return Screen(_fit("END " + WORDS[lang]["invalid"]), lang, tuple(path))
-        stack.append(node.children[int(raw) - 1])
-        path.append(int(raw))
-        page = 0
-    node = stack[-1]
-    w = WORDS[lang]
+        if not walk.step(raw):
+            return Screen(_fit("END " + WORDS[walk.lang]["invalid"]), walk.lang, tuple(walk.path))
+    node, lang, path = walk.stack[-1], walk.lang, tuple(walk.path)
     if not node.children and node.chunk is None:
-        return Screen(_fit("END " + w["empty"]), lang, tuple(path))
+        return Screen(_fit("END " + WORDS[lang]["empty"]), lang, path)
     if node.chunk is None:
-        return Screen(_menu(node, lang, home=len(stack) == 1, page=page), lang, tuple(path))
-    c = node.chunk
+        return Screen(_menu(node, lang, home=len(walk.stack) == 1, page=walk.page), lang, path)
+    return _leaf(node.chunk, lang, path, walk.detail, reported)
+
+
+@dataclass
+class _Walk:
+    """Where a chain of inputs has led: the menus entered, the page of the top one, a leaf's detail."""
+
+    trees: dict[str, Node]
+    lang: str
+    stack: list[Node] = field(default_factory=list)
+    path: list[int] = field(default_factory=list)
+    detail: str | None = None  # "steps" or "why" while showing a leaf's detail
+    page: int = 0  # of the menu on top of the stack
+
+    def __post_init__(self) -> None:
+        self.home()
+
+    def home(self) -> None:
+        self.stack, self.path, self.detail, self.page = [self.trees[self.lang]], [], None, 0
+
+    def step(self, raw: str) -> bool:
+        """Apply one input; False when it is not a choice on the current screen."""
+        node = self.stack[-1]
+        if raw == "00":
+            self.home()
+        elif raw == "0":
+            self.back()
+        elif len(self.stack) == 1 and raw == "9":
+            self.lang = "sw" if self.lang == "en" else "en"
+            self.home()
+        elif raw == MORE and node.chunk is None:
+            self.page += 1
+        elif node.chunk is not None and self.detail is None and raw in ("1", "2"):
+            self.detail = "steps" if raw == "1" else "why"
+        elif not raw.isdigit() or not (1 <= int(raw) <= len(node.children)) or node.chunk is not None:
+            return False
+        else:
+            self.stack.append(node.children[int(raw) - 1])
+            self.path.append(int(raw))
+            self.page = 0
+        return True
+
+    def back(self) -> None:
+        if self.detail is not None:
+            self.detail = None
+        elif len(self.stack) > 1:
+            self.stack.pop()
+            self.path.pop()
+        self.page = 0
+
+
+def _leaf(c: Chunk, lang: str, path: tuple[int, ...], detail: str | None, reported: bool) -> Screen:
+    """A leaf: its action (with the reference and options) or, after 1 or 2, its steps or reasons."""
+    w = WORDS[lang]
     assert c.block is not None
     if detail is not None:
         parts = c.part(detail)
         body = " ".join(f"{i}) {s}" for i, s in enumerate(parts, 1)) if detail == "steps" else " ".join(parts)
-        return Screen(_fit(f"END {body}"), lang, tuple(path))
+        return Screen(_fit(f"END {body}"), lang, path)
     action = gsm7(" ".join(c.part("action")))
     if reported and c.block.report:
         action = f"{w['reported']} {action}"
@@ -178,7 +202,7 @@ def screen(index: KnowledgeIndex, chain: str, lang: str = "en", reported: bool =
     room = SCREEN_CHARS - len("CON ") - len(tail) - len(options)
     if len(action) > room:  # the reference must survive: shorten the action instead
         action = action[: room - 3].rstrip() + "..."
-    return Screen(f"CON {action}{tail}{options}", lang, tuple(path), report=c if c.block.report else None)
+    return Screen(f"CON {action}{tail}{options}", lang, path, report=c if c.block.report else None)
 
 
 def menu_outline(index: KnowledgeIndex, lang: str) -> list[dict[str, Any]]:
