@@ -269,18 +269,7 @@ class KnowledgeIndex:
 
     def _embed(self, chunks: list[Chunk], *, reuse: bool,
                progress: Callable[[int], None] | None) -> UpdateStats:
-        old_c = {c.content_hash: self.chunk_vectors[i] for i, c in enumerate(self.chunks)} if reuse else {}
-        old_s: dict[str, np.ndarray] = {}
-        if reuse:
-            for i, c in enumerate(self.chunks):
-                for j, s in enumerate(c.sentences):
-                    old_s[s] = self.sentence_vectors[self.sentence_offsets[i] + j]
-        old_k: dict[str, np.ndarray] = {}
-        if reuse:
-            rows = iter(range(len(self.key_vectors)))
-            for c in self.chunks:
-                for k in c.keys:
-                    old_k[k] = self.key_vectors[next(rows)]
+        old_c, old_s, old_k = self._vectors_by_text() if reuse else ({}, {}, {})
         todo_c = sorted({c.embed_text for c in chunks if c.content_hash not in old_c})
         todo_s = sorted({s for c in chunks for s in c.sentences if s not in old_s})
         todo_k = sorted({k for c in chunks for k in c.keys if k not in old_k})
@@ -289,22 +278,30 @@ class KnowledgeIndex:
         new_k = dict(zip(todo_k, self._embed_batches(todo_k, progress, queries=True), strict=True))
         dim = self.embedder.dim
         cv = np.zeros((len(chunks), dim), dtype=np.float32)
-        sents = [s for c in chunks for s in c.sentences]
-        sv = np.zeros((len(sents), dim), dtype=np.float32)
         for i, c in enumerate(chunks):
             cv[i] = old_c[c.content_hash] if c.content_hash in old_c else new_c[c.embed_text]
-        for i, s in enumerate(sents):
-            sv[i] = old_s[s] if s in old_s else new_s[s]
-        keys = [k for c in chunks for k in c.keys]
-        kv = np.zeros((len(keys), dim), dtype=np.float32)
-        for i, k in enumerate(keys):
-            kv[i] = old_k[k] if k in old_k else new_k[k]
+        sv = _stacked([s for c in chunks for s in c.sentences], old_s, new_s, dim)
+        kv = _stacked([k for c in chunks for k in c.keys], old_k, new_k, dim)
         kept = {c.content_hash for c in chunks}
         removed = sum(c.content_hash not in kept for c in self.chunks)
         embedded = sum(c.content_hash not in old_c for c in chunks)
         self.chunks = chunks
         self._set_vectors(cv, sv, kv)
         return UpdateStats(len({c.doc_id for c in chunks}), len(chunks), embedded, len(chunks) - embedded, removed)
+
+    def _vectors_by_text(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """The index's vectors, to reuse: chunks' by content hash, sentences' and keys' by their text."""
+        old_c = {c.content_hash: self.chunk_vectors[i] for i, c in enumerate(self.chunks)}
+        old_s: dict[str, np.ndarray] = {}
+        for i, c in enumerate(self.chunks):
+            for j, s in enumerate(c.sentences):
+                old_s[s] = self.sentence_vectors[self.sentence_offsets[i] + j]
+        old_k: dict[str, np.ndarray] = {}
+        rows = iter(range(len(self.key_vectors)))
+        for c in self.chunks:
+            for k in c.keys:
+                old_k[k] = self.key_vectors[next(rows)]
+        return old_c, old_s, old_k
 
     def _embed_batches(self, texts: Sequence[str], progress: Callable[[int], None] | None,
                        queries: bool = False) -> list[np.ndarray]:
@@ -404,3 +401,11 @@ def forget(settings: Settings) -> None:
     """Drop the cached index of ``settings`` (after an out-of-process change, or in tests)."""
     with _open_lock:
         _open.pop(kb_root(settings).resolve(), None)
+
+
+def _stacked(texts: list[str], old: dict[str, np.ndarray], new: dict[str, np.ndarray], dim: int) -> np.ndarray:
+    """One row per text: its reused vector, else the one just embedded."""
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    for i, t in enumerate(texts):
+        out[i] = old[t] if t in old else new[t]
+    return out
