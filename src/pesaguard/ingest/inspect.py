@@ -250,14 +250,7 @@ def inspect_file(path: str | Path, fmt: str = "auto", column_map: Mapping[str, s
                                else pa.array([], pa.string())) for c in columns]
     paysim = fmt == "paysim" or (fmt == "auto" and not column_map and is_paysim(columns))
     mapping = {} if paysim else propose_map(profiles, column_map)
-    inferred: dict[str, Any] = {}
-    if not paysim:
-        time_col = next((p for p in profiles if p.name == mapping.get("time")), None)
-        if options.time_format is None and time_col is not None and time_col.time_format:
-            inferred["time_format"] = time_col.time_format
-        amount_col = next((p for p in profiles if p.name == mapping.get("amount")), None)
-        if options.decimal == "." and amount_col is not None and "decimal comma" in amount_col.detail:
-            inferred["decimal"] = ","
+    inferred = {} if paysim else _inferred_options(profiles, mapping, options)
     prof = Profile(source=str(src.path), file=src.describe(), notes=list(src.layout.notes),
                    format="paysim" if paysim else "generic", columns=profiles, map=mapping, options=inferred)
     prof.unmapped = [] if paysim else [k for k in TXN_MAP_REQUIRED if k not in mapping]
@@ -272,6 +265,19 @@ def inspect_file(path: str | Path, fmt: str = "auto", column_map: Mapping[str, s
     return prof
 
 
+def _inferred_options(profiles: list[ColumnProfile], mapping: dict[str, str],
+                      options: IngestOptions) -> dict[str, Any]:
+    """Options the mapped columns call for that were not given: the time format, a decimal comma."""
+    inferred: dict[str, Any] = {}
+    time_col = next((p for p in profiles if p.name == mapping.get("time")), None)
+    if options.time_format is None and time_col is not None and time_col.time_format:
+        inferred["time_format"] = time_col.time_format
+    amount_col = next((p for p in profiles if p.name == mapping.get("amount")), None)
+    if options.decimal == "." and amount_col is not None and "decimal comma" in amount_col.detail:
+        inferred["decimal"] = ","
+    return inferred
+
+
 def _dry_run(prof: Profile, src: Source, fmt: str, mapping: dict[str, str], options: IngestOptions,
              max_rows: int | None) -> None:
     """Read the file as ingest would, without a database: counts, reasons, labels, times."""
@@ -283,30 +289,14 @@ def _dry_run(prof: Profile, src: Source, fmt: str, mapping: dict[str, str], opti
     writer = ChunkWriter(_NoStore(), "", src.path.name, fmt, options, timing)  # type: ignore[arg-type]
     tally = Tally(report, None)
     wanted = [c for c in PAYSIM_COLUMNS if c in src.columns] if fmt == "paysim" else list(dict.fromkeys(mapping.values()))
-    seen: set[Any] = set()
-    labels = {"fraud": 0, "legitimate": 0, "empty": 0}
-    lo, hi = None, None
+    counts = _DryRunCounts()
     for chunk in src.chunks(options.chunk_rows, wanted):
         parsed = parse_paysim(chunk.table, options) if fmt == "paysim" else \
             parse_generic(chunk.table, mapping, options, source=src.path.name)
         batch = writer.prepare(chunk, parsed)
-        ids = batch.txns.column("txn_id").to_pylist()
-        new = 0
-        for i in ids:
-            if i not in seen:
-                seen.add(i)
-                new += 1
-        prof.repeated_ids += len(ids) - new
+        new = counts.add(batch.txns, parsed.is_fraud)
+        prof.repeated_ids += batch.txns.num_rows - new
         tally.add((batch, new, len(batch.labels)))
-        if parsed.is_fraud is not None:
-            f = parsed.is_fraud
-            labels["fraud"] += int(pc.sum(pc.equal(f, 1)).as_py() or 0)
-            labels["legitimate"] += int(pc.sum(pc.equal(f, 0)).as_py() or 0)
-            labels["empty"] += int(f.null_count)
-        if batch.txns.num_rows:
-            ts = batch.txns.column("ts_ms")
-            lo = min(lo, pc.min(ts).as_py()) if lo is not None else pc.min(ts).as_py()
-            hi = max(hi, pc.max(ts).as_py()) if hi is not None else pc.max(ts).as_py()
         if max_rows is not None and report.read >= max_rows:
             prof.sampled = True
             break
@@ -317,17 +307,44 @@ def _dry_run(prof: Profile, src: Source, fmt: str, mapping: dict[str, str], opti
     if not has_labels:
         prof.label_counts = {}
     else:
-        prof.label_counts = labels
+        prof.label_counts = counts.labels
         if timing is not None and timing.timing == "at_transaction" and not options.labels_at_transaction:
             prof.warnings.append(
                 "the file has labels but no known-at column: ingest needs --label-delay-days D, the days "
                 "between a transaction and its label becoming known (7 as in the Fraud Detection Handbook)")
-    if lo is not None and hi is not None:
-        prof.time_range = (_iso(lo), _iso(hi))
+    if counts.lo is not None and counts.hi is not None:
+        prof.time_range = (_iso(counts.lo), _iso(counts.hi))
     prof.warnings.extend(w for w in report.warnings if not w.startswith("labels are stored"))
     if report.read and report.quarantined == report.read:
         prof.warnings.append("every row would be quarantined: check the map and the options above")
 
+
+
+class _DryRunCounts:
+    """What the dry run counts across chunks: distinct ids, labels by value, the time range."""
+
+    def __init__(self) -> None:
+        self.seen: set[Any] = set()
+        self.labels = {"fraud": 0, "legitimate": 0, "empty": 0}
+        self.lo: int | None = None
+        self.hi: int | None = None
+
+    def add(self, txns: pa.Table, is_fraud: pa.Array | None) -> int:
+        """Count one chunk's transactions and labels; returns how many ids were new."""
+        new = 0
+        for i in txns.column("txn_id").to_pylist():
+            if i not in self.seen:
+                self.seen.add(i)
+                new += 1
+        if is_fraud is not None:
+            self.labels["fraud"] += int(pc.sum(pc.equal(is_fraud, 1)).as_py() or 0)
+            self.labels["legitimate"] += int(pc.sum(pc.equal(is_fraud, 0)).as_py() or 0)
+            self.labels["empty"] += int(is_fraud.null_count)
+        if txns.num_rows:
+            ts = txns.column("ts_ms")
+            self.lo = min(self.lo, pc.min(ts).as_py()) if self.lo is not None else pc.min(ts).as_py()
+            self.hi = max(self.hi, pc.max(ts).as_py()) if self.hi is not None else pc.max(ts).as_py()
+        return new
 
 def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
