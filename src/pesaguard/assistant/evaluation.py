@@ -155,25 +155,13 @@ def evaluate_answers(assistant: Any, rows: list[dict[str, Any]] | None = None,
                      generator: str = "extractive") -> AnswerReport:
     """Ask every question of the answer set (a follow-up after its previous question, as one
     conversation) and every out-of-scope question; ``split`` keeps only ``dev`` or ``heldout`` rows."""
-    from pesaguard.assistant.answering import Turn
-
     rows = rows if rows is not None else load_jsonl("answers.jsonl")
     oos = oos if oos is not None else load_jsonl("out_of_scope.jsonl")
     if split is not None:
         rows = [r for r in rows if r.get("split") == split]
         oos = [r for r in oos if r.get("split") == split]
     facts = load_facts()
-    results = []
-    for r in rows:
-        turn = None
-        if r.get("previous"):
-            first = assistant.ask(r["previous"], audience=r["audience"], generator=generator)
-            turn = Turn(question=r["previous"], lang=first.lang, chunk_id=first.chunk_id)
-        a = assistant.ask(r["question"], audience=r["audience"], generator=generator, previous=turn)
-        cited = bool(a.citations) and all(s.citations for s in a.sentences)
-        miss = tuple(missing_facts(a.text, a.lang, r["must"], facts)) if not a.abstained else tuple(r["must"])
-        results.append(QuestionResult(r["id"], r["lang"], r.get("split", ""), (not a.abstained) and cited and not miss,
-                                      a.abstained, miss, a.text))
+    results = [_answer_result(assistant, r, facts, generator) for r in rows]
     oos_answered = []
     oos_langs: dict[str, list[bool]] = {}
     for q in oos:
@@ -189,3 +177,20 @@ def evaluate_answers(assistant: Any, rows: list[dict[str, Any]] | None = None,
     return AnswerReport(len(results), float(np.mean([x.passed for x in results])) if results else 0.0, by_lang,
                         n_oos, float(np.mean([b for v in oos_langs.values() for b in v])) if n_oos else 0.0,
                         oos_by_lang, results, oos_answered)
+
+
+def _answer_result(assistant: Any, r: dict[str, Any], facts: dict[str, dict[str, list[re.Pattern[str]]]],
+                   generator: str) -> QuestionResult:
+    """One question of the answer set (after its previous question, if any): passed when answered,
+    every sentence cited and every required fact present."""
+    from pesaguard.assistant.answering import Turn
+
+    turn = None
+    if r.get("previous"):
+        first = assistant.ask(r["previous"], audience=r["audience"], generator=generator)
+        turn = Turn(question=r["previous"], lang=first.lang, chunk_id=first.chunk_id)
+    a = assistant.ask(r["question"], audience=r["audience"], generator=generator, previous=turn)
+    cited = bool(a.citations) and all(s.citations for s in a.sentences)
+    miss = tuple(missing_facts(a.text, a.lang, r["must"], facts)) if not a.abstained else tuple(r["must"])
+    return QuestionResult(r["id"], r["lang"], r.get("split", ""), (not a.abstained) and cited and not miss,
+                          a.abstained, miss, a.text)
