@@ -183,6 +183,26 @@ class Shield:
         elif (claim_out.status == "verified" and claim_out.sender_is_operator is not False and forced_type is None
               and fmt.status != "inconsistent"):
             verdict, category, score = "genuine", "genuine", min(score, 0.01)
+        scam_type, reasons = self._explain(text, proba, fmt, cues, verdict, category, score, forced_type, evidence)
+        reasons.extend(claim_out.reasons)
+        result = SmsCheckResult(
+            msg_id=msg_id or message_id(self.salt, text, sender, to, received_ms),
+            verdict=verdict, category=category, score=round(score, 4),
+            category_scores={c: round(float(p), 4) for c, p in zip(CATEGORIES, proba, strict=True)},
+            scam_type=scam_type, reasons=reasons, notification=_notification_out(fmt), claim_check=claim_out,
+            model_version=m.version,
+        )
+        if log.isEnabledFor(logging.INFO):
+            log.info("sms checked hash=%s verdict=%s category=%s score=%.3f type=%s format=%s claim=%s",
+                     text_hash(text, self.salt)[:12], verdict, category, score, scam_type,
+                     fmt.status, claim_out.status)
+        return result
+
+    def _explain(self, text: str, proba: np.ndarray, fmt: FormatCheck, cues: list[Cue], verdict: Verdict,
+                 category: Category, score: float, forced_type: str | None,
+                 evidence: list[str]) -> tuple[str | None, list[str]]:
+        """The scam type (None for a genuine message) and the reasons behind the verdict."""
+        m = self.model
         reasons: list[str] = []
         scam_type: str | None = None
         if verdict != "genuine":
@@ -200,19 +220,7 @@ class Shield:
         else:
             reasons.append(f"wording resembles {'promotions' if category == 'promotion' else 'genuine messages'} "
                            f"(scam score {score:.2f})")
-        reasons.extend(claim_out.reasons)
-        result = SmsCheckResult(
-            msg_id=msg_id or message_id(self.salt, text, sender, to, received_ms),
-            verdict=verdict, category=category, score=round(score, 4),
-            category_scores={c: round(float(p), 4) for c, p in zip(CATEGORIES, proba, strict=True)},
-            scam_type=scam_type, reasons=reasons, notification=_notification_out(fmt), claim_check=claim_out,
-            model_version=m.version,
-        )
-        if log.isEnabledFor(logging.INFO):
-            log.info("sms checked hash=%s verdict=%s category=%s score=%.3f type=%s format=%s claim=%s",
-                     text_hash(text, self.salt)[:12], verdict, category, score, scam_type,
-                     fmt.status, claim_out.status)
-        return result
+        return scam_type, reasons
 
     def _claim(self, text: str, fmt: FormatCheck, sender: str | None, to: str | None, received_ms: int | None,
                store: Any) -> ClaimCheckOut:
