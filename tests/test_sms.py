@@ -26,6 +26,7 @@ from pesaguard.sms.normalize import normalize
 from pesaguard.sms.shield import Shield
 from pesaguard.sms.train import CARD_FILE, load_text_model, shipped_dir, training_corpus
 from sms_support import SMS_DATA, install_model, sms_model_dir  # noqa: F401  (fixture)
+from test_sms_text import FEE_JOB_OFFERS, SALARY_CREDITS
 
 runner = CliRunner()
 
@@ -148,6 +149,19 @@ def test_the_full_decision_on_notifications_promotions_and_scams(shield: Shield)
     results = [shield.check(t) for t in SCAMS]
     assert sum(r.verdict == "scam" for r in results) >= 0.85 * len(SCAMS)
     assert all(r.category == "scam" for r in results if r.verdict == "scam")
+
+
+@pytest.mark.parametrize("text", SALARY_CREDITS)
+def test_a_genuine_salary_credit_is_never_a_scam(shield: Shield, text: str) -> None:
+    """In training, salary and mshahara are job-scam words as well as bank-alert words."""
+    r = shield.check(text)
+    assert r.verdict != "scam" and r.category != "scam", (r.score, r.reasons)
+
+
+@pytest.mark.parametrize("text", FEE_JOB_OFFERS)
+def test_a_job_offer_asking_for_a_fee_is_still_a_scam(shield: Shield, text: str) -> None:
+    r = shield.check(text)
+    assert (r.verdict, r.category, r.scam_type) == ("scam", "scam", "job_loan"), (r.score, r.reasons)
 
 
 @pytest.mark.parametrize("plea", [". Please send it back, call 0772123456",

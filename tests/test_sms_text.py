@@ -205,21 +205,26 @@ def test_cues_with_a_placeholder_fire_on_it(reason: str, text: str) -> None:
     assert reason in [c.reason for c in find_cues(norm)], norm
 
 
-@pytest.mark.parametrize("text", [
+# Hand-written, never in training (test_sms.py checks the same texts through the full shield).
+SALARY_CREDITS = [
     "Your salary of KES 45,000.00 has been credited to your account 0123XXXX890 on 28/11/2026. Equity Bank",
     "Dear customer, salary payment of UGX 1,250,000 from ACME LTD received on your account. Stanbic",
     "Mshahara wako wa Tsh 850,000 umeingizwa kwenye akaunti yako ya NMB tarehe 25/11/2026.",
     "Mshahara umeingia: Ksh 32,000 kwenye akaunti yako ya Co-op. Salio ni Ksh 33,410.",
-])
+]
+FEE_JOB_OFFERS = [
+    "Kampuni yetu inatafuta wafanyakazi, mshahara Ksh 30,000 kwa mwezi. Tuma ada ya usajili Ksh 500 kwa 0712345678",
+    "We are hiring! Earn KES 2,000 daily working from home. Pay registration fee of KES 300 to 0798765432",
+    "Nafasi za kazi hotelini, salary 25,000. Lipa Ksh 1,000 ya fomu kupitia 0722000111",
+]
+
+
+@pytest.mark.parametrize("text", SALARY_CREDITS)
 def test_a_genuine_salary_credit_is_no_job_offer(text: str) -> None:
     assert "job_loan" not in {c.scam_type for c in find_cues(normalize(text))}
 
 
-@pytest.mark.parametrize("text", [
-    "Kampuni yetu inatafuta wafanyakazi, mshahara Ksh 30,000 kwa mwezi. Tuma ada ya usajili Ksh 500 kwa 0712345678",
-    "We are hiring! Earn KES 2,000 daily working from home. Pay registration fee of KES 300 to 0798765432",
-    "Nafasi za kazi hotelini, salary 25,000. Lipa Ksh 1,000 ya fomu kupitia 0722000111",
-])
+@pytest.mark.parametrize("text", FEE_JOB_OFFERS)
 def test_a_job_offer_that_asks_for_a_fee_is_one(text: str) -> None:
     cues = find_cues(normalize(text))
     assert "offers a job or pay and asks for a fee or registration" in [c.reason for c in cues]

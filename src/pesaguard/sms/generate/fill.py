@@ -133,7 +133,7 @@ class Filler:
             "phone": lambda: s.phone(r.choice(("local", "local", "intl", "plus"))),
             "amt": amount(50, 5_000), "small": amount(20, 500), "fee": amount(100, 3_000),
             "big": amount(20_000, 1_000_000, False), "prize": amount(10_000, 2_000_000), "loan": amount(2_000, 200_000),
-            "salary": amount(15_000, 150_000), "price": amount(5, 100, None), "money": amount(100, 20_000, False),
+            "salary": amount(15_000, 150_000), "pay": amount(8_000, 250_000, False), "price": amount(5, 100, None), "money": amount(100, 20_000, False),
             "cur": word, "brand": lambda: brand[0], "wallet": lambda: brand[1],
             "ussd": lambda: r.choice(USSD[country]), "shortcode": lambda: str(r.randrange(100, 99_999)),
             "paybill": lambda: s.digits(5, 7), "till": lambda: s.digits(5, 7), "acct": lambda: s.digits(6, 11),

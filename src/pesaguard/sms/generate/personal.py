@@ -2,8 +2,9 @@
 
 ``PERSONAL``: people writing to people, in English, Swahili, Sheng and Luganda, including the money
 talk that makes a naive model nervous (fares, rent, school fees, chama contributions, "call me on
-..."). ``SERVICE``: transactional messages from banks, utilities, lenders, betting firms, schools and
-clinics (alerts, tokens, one-time codes the customer asked for, reminders, bet confirmations).
+..."). ``SERVICE``: transactional messages from banks, employers, utilities, lenders, betting firms, schools
+and clinics (alerts, salary credits, tokens, one-time codes the customer asked for, reminders, bet
+confirmations).
 Family ``a`` trains; family ``b`` (different templates of the same kinds) is held out.
 """
 
@@ -44,6 +45,7 @@ PERSONAL: dict[str, dict[str, tuple[str, ...]]] = {
             "Did you send the form to the school?", "Please remind me about the meeting tomorrow",
             "My boss is giving me a hard time", "That's great news, congratulations!", "Ok I'll check and get back to you",
             "The doctor said it's just malaria, he'll be fine", "Traffic is crazy today", "Pray for me, I have an interview",
+            "Salary is in finally! I'll clear the {amt} I owe you this evening", "Our salaries came late this month, bear with me",
         ),
         "sw": (
             "Habari {first}, tutaonana {day} saa {hour}?", "Nimekutumia {amt} ya kodi, nijulishe ukipokea",
@@ -75,6 +77,7 @@ PERSONAL: dict[str, dict[str, tuple[str, ...]]] = {
             "Uko fiti? Kitambo sana", "Wasee wako wapi leo?", "Hii rain imeniharibia siku", "Niko kwa mat, nakuja",
             "Mresh amesema tukutane kesho", "Usijali buda, tutapanga", "Hiyo movie ilikuwa noma sana", "Nimekumiss manze",
             "Mbona hushiki simu?", "Niko job hadi saa kumi", "Kesho ni Jumamosi, tuende ocha", "Lol huyo jamaa ni mnoma",
+            "Buda salo imeingia, nitakutumia ile doh jioni", "Mshahara umechelewa manze, ngoja hadi Ijumaa",
         ),
         "lg": (
             "Oli otya {first}? Tunaalaba ku {day}", "Nsindikira {small} ya transport, nja kukuzaako ku {day}",
@@ -174,6 +177,18 @@ SERVICE: dict[str, dict[str, tuple[str, ...]]] = {
             "Your SACCO savings balance is {money}, loan balance {bal}. Thank you for saving with us.",
             "Your airtime balance is {money}. Dial {ussd} to buy bundles.",
             "Dear customer, your SIM card has been registered successfully. Welcome to {brand}.",
+            # salary credits: banks, SACCOs and employers (the only other "salary" in family a is in job scams)
+            "{bank}: NET PAY {pay} from {company} posted to A/C ****{last4} on {date}. Avail. bal {bal}.",
+            "Dear {first}, your pay from {company} is now available in your {bank} account ending {last4}. Amount {pay}.",
+            "Payroll credit of {pay} by {company} to a/c {acct} at {bank}, {date}. Ledger balance {bal}.",
+            "SALARY CR {pay} | A/C ..{last4} | {date} | BAL {bal} | {bank}",
+            "{company} has paid this month's salaries. {pay} went into your {bank} account XXXX{last4}. Ref {ref_no}.",
+            "Hello {first}, salaries were processed today. Your payslip is on the staff portal. Queries to HR. {company}",
+            "Checkoff: {company} remitted net salary {pay} to your FOSA account {acct} on {date}. Sacco balance {bal}.",
+            "TSC: your salary for the month has been paid into your account at {bank}. Net {pay}. Check your payslip online.",
+            "{bank} alert: incoming salary transfer {pay} from {company} on {date}. Account ...{last4}, available {bal}.",
+            "Dear Customer, your account {acct} has received {pay} SALARY from {company}. Available balance {bal}. {bank}",
+            "Dear customer, a salary deposit of {pay} was made to your {bank} account on {date}. Queries: call {shortcode}.",
         ),
         "sw": (
             "{bank}: Akaunti yako XXXX{last4} imewekewa {money} tarehe {date}. Salio {bal}.",
@@ -189,6 +204,20 @@ SERVICE: dict[str, dict[str, tuple[str, ...]]] = {
             "{phone} anaomba umpigie. Huduma ya Nipigie ya {brand}.",
             "Nambari yako ya kuingia ni {otp}. Itaisha baada ya dakika 5.",
             "Mzigo wako {ref_no} utafikishwa leo. Msafirishaji atakupigia kutoka {phone}.",
+            # malipo ya mshahara: benki, SACCO na waajiri
+            "{bank}: Malipo ya mshahara {pay} kutoka {company} yamepokelewa kwenye akaunti namba {acct}. Salio {bal}.",
+            "Ndugu {first}, mshahara wako wa mwezi huu, {pay}, umelipwa leo kupitia {bank}. Asante.",
+            "{company}: Mishahara ya mwezi huu imelipwa leo. Angalia akaunti yako ya benki. Hati za malipo zinapatikana ofisini.",
+            "MSHAHARA {pay} | Akaunti ***{last4} | {date} | Salio {bal} | {bank}",
+            "Mpendwa mtumishi, mshahara wa mwezi huu {pay} umeshalipwa kupitia {bank}. Hati ya mshahara ipo kwenye mfumo wa ESS.",
+            "{bank}: Umepokea mshahara {pay} kutoka kwa mwajiri {company} tarehe {date}. Akaunti ...{last4}, salio jipya {bal}.",
+            "Mwanachama, {company} imewasilisha mshahara wako {pay} kwenye akaunti ya FOSA {acct}. Salio la akiba {bal}.",
+            "{bank}: Mpendwa mteja, akaunti yako {acct} imepokea mshahara wa {pay} kutoka {company}. Salio lililopo {bal}.",
+            "{bank}: {pay} za mshahara kutoka {company} zimefika kwenye akaunti yako ...{last4}. Salio {bal}.",
+            "Habari {first}, mwajiri wako {company} amelipa mshahara {pay} kwenye akaunti yako {bank} leo tarehe {date}.",
+        ),
+        "sheng": (
+            "{company} HR: Wasee, salo za mwezi huu zimetoka leo. Check account zenu za {bank}, payslip iko kwa portal.",
         ),
     },
     "b": {

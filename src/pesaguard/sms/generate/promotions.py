@@ -1,7 +1,7 @@
 """Promotion and subscription templates: bulk marketing that is not fraud (written for pesaguard).
 
-Operator and shop offers, adverts of licensed betting firms and lenders, subscription content (daily
-verses and quotes, news, ringback tunes, "reply STOP"), events and insurance. What separates them
+Operator and shop offers, loyalty points schemes, adverts of licensed betting firms and lenders,
+subscription content (daily verses and quotes, news, ringback tunes, "reply STOP"), events and insurance. What separates them
 from scams: they name a USSD code, short code, app or shop, never a personal number to pay, and
 never ask for a fee to release a prize. Family ``a`` trains; family ``b`` (different wording,
 products and brands of the same kinds) is held out for evaluation.
@@ -45,6 +45,18 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
             "Okoa Jahazi: borrow airtime now and pay later. Dial {ussd}.",
             "Tunukiwa with {gb} at {cur} {price} today only! Dial {ussd}.",
             "Get your Christmas goat from {shop} at {cur} {price}00. Delivery available. Order on {shortcode}.",
+            # loyalty points and bonus schemes of operators and shops
+            "{shop} Rewards: every {cur} {price}0 you spend gives you 1 point. Show your card at the till and redeem points on your shopping.",
+            "{brand} Points: recharge with at least {cur} {price} and collect double points until {day}. Check your points on {ussd}.",
+            "Hi {first}, your {shop} member card has {points} points. Use them at any branch before {date}.",
+            "Buy goods through {wallet} Till {till} at {shop} and get {pct}% back as points. Offer runs to {date}. T&Cs apply.",
+            "Your {brand} points are about to expire! Swap {points} points for free minutes or data before {date} on {ussd}.",
+            "Double points week at {shop} {town}: members get 2 points for every {cur} 100 on groceries. Join free at customer service.",
+            "Refer a friend to {brand} and you both get {points} extra points. SMS STOP to {shortcode} to opt out.",
+            "Fuel up at {shop} with your loyalty card and collect points on every litre. Points buy fuel, car wash and snacks.",
+            "Dear customer, each {cur} 100 you spend on {brand} bundles adds 2 points. Use your points on {ussd}.",
+            "Pay your {biller} bill through {wallet} before {date} and collect {points} points on top. Terms apply.",
+            "Dear valued member, shop for {cur} {price}00 at {shop} and receive {points} points on your card. Valid until {date}.",
         ),
         "sw": (
             "Ofa maalum leo: Dakika {mins} kwa {cur} {price}. Piga {ussd} sasa.",
@@ -59,11 +71,20 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
             "Mkutano wa injili {church} utafanyika Jumapili uwanja wa {town} kuanzia saa nane mchana. Wote mnakaribishwa.",
             "Bima ya afya kutoka {insurer} kuanzia {cur} {price} kwa wiki. Piga {ussd} kujiunga.",
             "Usikose! Bei mpya za vifurushi vya intaneti: {gb} kwa {cur} {price}. Piga {ussd}.",
+            "Kusanya pointi! Kila ukinunua kifurushi cha {cur} {price} unapata pointi {num}. Angalia pointi zako kwa {ussd}.",
+            "{shop}: Wanachama wa klabu yetu wanapata pointi mara mbili wiki hii. Jisajili bure ukiwa dukani.",
+            "Pointi zako {points} zitaisha muda tarehe {date}. Zibadilishe kuwa dakika au MB kupitia {ussd}.",
+            "Nunua {shop} ukitumia {wallet} upate pointi za zawadi. Pointi 100 ni sawa na {cur} {price}. Vigezo kuzingatiwa.",
+            "Jaza mafuta {shop} kwa kadi ya uanachama, upate pointi kwa kila lita. Tumia pointi kulipia mafuta.",
+            "Ndugu mteja, lipia manunuzi yako {shop} kwa {wallet} na upate pointi {points} za ziada. Ofa hadi {date}.",
+            "Mpendwa mteja, kila unapolipa bili ya {biller} kwa {wallet} unapata pointi. Angalia pointi zako kwa {ussd}.",
         ),
         "sheng": (
             "Niaje! Data ni fiti leo: {gb} kwa bob {price} on {ussd}. Usiachwe nyuma!",
             "Weekend ni yako! Bet na {betco}, odds kubwa na bonus ya first deposit. 18+ Paybill {paybill}.",
             "Mambo! {shop} wako na offer kali: {pct}% off kila kitu leo. Pita {town}.",
+            "Manze, points zako ni {points}! Zi-redeem upate bundles za bure kwa {ussd}.",
+            "Kila ukishop {shop} unakusanya points. Hii weekend ni double points, usiachwe!",
         ),
         "lg": (
             "{brand}: Gula {gb} ku {cur} {price} okumala essaawa 24. Kuba {ussd}.",

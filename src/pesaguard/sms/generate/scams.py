@@ -18,6 +18,7 @@ SCAMS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
                 "Hello, I have sent you {amt} by mistake. Please send it back to {phone}, it is my school fees. God bless you",
                 "Hi dear, I mistakenly sent {amt} to your number. Kindly reverse it to this number. Thank you",
                 "Sorry, the {amt} I sent you was a mistake, it was meant for my {relation} in hospital. Please return it",
+                "Hello, my salary of {amt} went to your number by mistake. Please return it to {phone}, I have no other money",
                 "Check your {wallet}, I sent {amt} by error. Send back {amt} to {phone} and keep the charges",
                 "{code} Confirmed. You have received {amt} from {NAME} {phone} on {date} at 10:15 AM. New {wallet} balance is {money}. Kindly send it back, I sent to the wrong number",
                 "Confirmed. You have received {amt} from {NAME}. New balance {money}. Please reverse it to {phone} urgently",
@@ -106,11 +107,13 @@ SCAMS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
                 "Your OTP is {otp}. A {brand} agent will call you to confirm it. Read it to them to avoid suspension",
                 "Verify your {wallet} account now at {link} to avoid suspension. Enter your PIN to confirm",
                 "{bank}: Your ATM card has been blocked. Call {phone} and give your card number and PIN to unblock it",
+                "Your {brand} points worth {money} expire today. Redeem them now at {link} and enter your PIN to confirm",
             ),
             "sw": (
                 "Tuma namba yako ya siri ya {wallet} kwa {phone} ili tuthibitishe akaunti yako",
                 "Ndugu mteja, utapokea ujumbe wenye namba. Nitumie hiyo namba ili tukuboreshee laini yako",
                 "Akaunti yako ya {wallet} inahitaji uhakiki. Ingia {link} uweke PIN yako",
+                "Pointi zako za {brand} zenye thamani ya {money} zinaisha leo. Zikomboe {link} kwa kuweka PIN yako",
             ),
         },
         "loan": {
