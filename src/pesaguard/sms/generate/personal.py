@@ -187,8 +187,8 @@ SERVICE: dict[str, dict[str, tuple[str, ...]]] = {
             "Checkoff: {company} remitted net salary {pay} to your FOSA account {acct} on {date}. Sacco balance {bal}.",
             "TSC: your salary for the month has been paid into your account at {bank}. Net {pay}. Check your payslip online.",
             "{bank} alert: incoming salary transfer {pay} from {company} on {date}. Account ...{last4}, available {bal}.",
-            "Dear Customer, your account {acct} has received {pay} SALARY from {company}. Available balance {bal}. {bank}",
-            "Dear customer, a salary deposit of {pay} was made to your {bank} account on {date}. Queries: call {shortcode}.",
+            "Dear Customer, A/C {acct} has received {pay} SALARY from {company}. Available balance {bal}. {bank}",
+            "Dear customer, a salary deposit of {pay} reached your {bank} account on {date}. Queries: call {shortcode}.",
         ),
         "sw": (
             "{bank}: Akaunti yako XXXX{last4} imewekewa {money} tarehe {date}. Salio {bal}.",

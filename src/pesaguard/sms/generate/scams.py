@@ -18,7 +18,7 @@ SCAMS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
                 "Hello, I have sent you {amt} by mistake. Please send it back to {phone}, it is my school fees. God bless you",
                 "Hi dear, I mistakenly sent {amt} to your number. Kindly reverse it to this number. Thank you",
                 "Sorry, the {amt} I sent you was a mistake, it was meant for my {relation} in hospital. Please return it",
-                "Hello, my salary of {amt} went to your number by mistake. Please return it to {phone}, I have no other money",
+                "Hello, my salary of {amt} went to your number by mistake. Please refund it to {phone}, I have no other money",
                 "Check your {wallet}, I sent {amt} by error. Send back {amt} to {phone} and keep the charges",
                 "{code} Confirmed. You have received {amt} from {NAME} {phone} on {date} at 10:15 AM. New {wallet} balance is {money}. Kindly send it back, I sent to the wrong number",
                 "Confirmed. You have received {amt} from {NAME}. New balance {money}. Please reverse it to {phone} urgently",
