@@ -167,7 +167,6 @@ def select_candidate(
         # AP measured on a handful of frauds is mostly noise; it must not override the default.
         note = f"only {frauds} validation frauds (< {MIN_VALIDATION_FRAUDS}); default kept"
         return default, [{"candidate": default.name, "frauds": frauds, "folds": len(folds), "note": note}]
-    rows: list[dict[str, Any]] = []
     extra: list[dict[str, Any]] = []
     if tuned:
         start = [c for c in grid if c.kind == "lightgbm" and c.name != TUNED] or \
@@ -175,25 +174,35 @@ def select_candidate(
         result = _search(m, folds, start, search or SearchSettings(), say)
         fixed = [result.candidate, *fixed]
         extra.append({"candidate": TUNED, "search": result.summary(), "trials": result.trials})
+    rows = _fold_rows(m, folds, fixed, say)
+    return _cheapest_near_best(fixed, rows), rows + extra
+
+
+def _fold_rows(m: Matrix, folds: list[Fold], candidates: list[Candidate],
+               say: Progress | None) -> list[dict[str, Any]]:
+    """Each candidate fitted on each fold's training rows and ranked on its validation rows."""
+    rows: list[dict[str, Any]] = []
     for f in folds:
-        for cand in fixed:
+        for cand in candidates:
             if say:
                 say(f"fold {f.index + 1}: {cand.name}")
             model = fit_candidate(m.x[f.train], f.y_train, m.feature_names, cand)
             met = ranking_metrics(f.y_test, model.margin(m.x[f.test]))
             rows.append({"fold": f.index, "candidate": cand.name, "frauds": int(f.y_test.sum()), **met,
                          **f.window.to_dict()})
-    grid = fixed
-    table = pd.DataFrame(rows)
-    mean_ap = table.groupby("candidate", sort=False)["average_precision"].mean()
+    return rows
+
+
+def _cheapest_near_best(grid: list[Candidate], rows: list[dict[str, Any]]) -> Candidate:
+    """The cheapest candidate of the best one's family whose mean validation AP is within TOLERANCE of it."""
+    mean_ap = pd.DataFrame(rows).groupby("candidate", sort=False)["average_precision"].mean()
     # Differences of a percent or two in validation AP are noise at these fraud counts, while a
     # smaller model scores faster: take the cheapest candidate within TOLERANCE of the best.
     # Only settings of the winning family compete on cost: a family switch needs a real difference.
     top = next(c for c in grid if c.name == str(mean_ap.idxmax()))
     near = [c for c in grid if c.kind == top.kind and c.name in mean_ap.index
             and mean_ap[c.name] >= (1 - TOLERANCE) * mean_ap.max()]
-    best = min(near, key=lambda c: (cost(c), -mean_ap[c.name]))
-    return best, rows + extra
+    return min(near, key=lambda c: (cost(c), -mean_ap[c.name]))
 
 
 def _search(m: Matrix, folds: list[Fold], start: list[Candidate], settings: SearchSettings,
