@@ -7,6 +7,8 @@ payee many times its usual amount. Labels become known 1-3 days later; some frau
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -50,3 +52,19 @@ def synth(accounts: int = 300, days: int = 30, per_day: float = 1.6, seed: int =
     else:
         tx["currency"] = "KES"
     return tx, lab
+
+
+def small_bundle(kind: str = "lgbm_15_shallow") -> Any:
+    """A model bundle fitted on a small synthetic world (200 accounts, 16 days; trained on days 5-15,
+    labels known at once): what the service and batch tests score with."""
+    from pesaguard.features import FeatureConfig
+    from pesaguard.models.data import Dataset, build_matrix
+    from pesaguard.models.estimators import pick
+    from pesaguard.models.pipeline import make_bundle
+    from pesaguard.models.protocol import Window
+    from pesaguard.models.train import fit_final
+
+    tx, lab = synth(accounts=200, seed=5, days=16)
+    window = Window(T0 + 5 * DAY_MS, T0 + 15 * DAY_MS, T0 + 15 * DAY_MS, T0 + 16 * DAY_MS)
+    (cand,) = pick(kind)
+    return make_bundle(fit_final(build_matrix(Dataset(tx, lab)), window, cand, labels_cutoff=None), FeatureConfig())

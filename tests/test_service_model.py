@@ -11,26 +11,17 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from models_synth import DAY_MS, T0, synth
+from models_synth import small_bundle, synth
 from pesaguard.config import Settings
-from pesaguard.features import FeatureConfig
 from pesaguard.models.bundle import ModelBundle
-from pesaguard.models.data import Dataset, build_matrix
-from pesaguard.models.estimators import pick
-from pesaguard.models.pipeline import make_bundle
-from pesaguard.models.protocol import Window
 from pesaguard.models.scorer import Scorer
-from pesaguard.models.train import fit_final
 from pesaguard.service.app import create_app
 from pesaguard.service.auth import create_key
 
 
 @pytest.fixture(scope="module")
 def bundle() -> ModelBundle:
-    tx, lab = synth(accounts=200, seed=5, days=16)
-    window = Window(T0 + 5 * DAY_MS, T0 + 15 * DAY_MS, T0 + 15 * DAY_MS, T0 + 16 * DAY_MS)
-    (cand,) = pick("lgbm_15_shallow")
-    return make_bundle(fit_final(build_matrix(Dataset(tx, lab)), window, cand, labels_cutoff=None), FeatureConfig())
+    return small_bundle()
 
 
 def _stream() -> list[dict[str, object]]:
