@@ -18,10 +18,10 @@ state from that store, the replicas from the stream, which starts empty). Rows:
 CPU per decision: utime + stime from /proc over each row, of every deciding process and its
 journal ingester, and of nats-server.
 
-Then the work every replica repeats for every message, in this process: the state machine's apply
-(the payload's validation, the request hash, features and model score with the champion) on the
-same traffic, and the delivery of a message by the replica's ordered consumer (nats-py's
-``next_msg`` and the metadata read), CPU per message. JetStream messages per decision: nats-server's ``in_msgs``
+Then the work every replica repeats for every message, in this process, CPU per message: the state
+machine's apply on the same traffic (the payload's validation, the request hash and the features;
+and, for comparison, with the model's score as well, as a replica applied before the score moved
+to the deciding replica), and the receive by the replica's ordered consumer (``bench_apply``). JetStream messages per decision: nats-server's ``in_msgs``
 and ``out_msgs`` (``/varz``) over the row, divided by the decisions: what the replicas cost the
 broker. Prints markdown for docs/scaling.md.
 """
@@ -155,49 +155,144 @@ def bench_config(prepared: Path, replay: dict[str, Any], mode: str, replicas: in
     return rows
 
 
-def bench_apply(prepared: Path, replay: dict[str, Any], n: int) -> list[dict[str, Any]]:
-    """CPU per message of what each replica does for every message: apply, and receive it."""
+class _ScoreAtApply:
+    """The scorer as a replica applied it before the model moved to the deciding replica: only
+    ``score`` (features and model together) and ``add_label``, so the state machine scores at apply."""
+
+    def __init__(self, scorer: Any) -> None:
+        self.scorer, self.engine = scorer, scorer.engine
+
+    def score(self, txn: dict[str, Any]) -> Any:
+        return self.scorer.score(txn)
+
+    def add_label(self, txn_id: str, is_fraud: bool, known_at_ms: int) -> None:
+        self.scorer.add_label(txn_id, is_fraud, known_at_ms)
+
+
+def bench_apply(prepared: Path, replay: dict[str, Any], n: int, n_receive: int = 20_000,
+                repeats: int = 3) -> list[dict[str, Any]]:
+    """CPU per message of what each replica does for every message (apply it, receive it), the way
+    it did before and does now, in this process, each the median of ``repeats`` passes:
+
+    - apply with the model's score (``scorer.score``) against features only (the deciding replica
+      then scores the kept features: a row of its own, paid once per decision, not per replica);
+    - receive through the replica's ordered-consumer callback reading ``msg.metadata`` against
+      reading the reply subject (:func:`pesaguard.cluster.consumer.ack_position`), and a batched
+      receive (the callback's queue drained up to 512 messages at a time) for comparison.
+    """
+    import gc
+    import statistics
+
+    from pesaguard.cluster.consumer import ack_position
     from pesaguard.cluster.machine import StateMachine
     from pesaguard.config import Settings
     from pesaguard.decisions.loader import load_scorer
 
-    scorer = load_scorer(Settings(home=prepared))
-    scorer.explain = "auto"  # as the decision service sets it
-    machine = StateMachine(scorer)
     bodies = Bodies(replay, 0)
-    msgs = [bodies.get("apply", i) for i in range(n)]
     now_ms = int(time.time() * 1000)
-    for i, m in enumerate(msgs[:200]):  # compile and warm outside the timing
-        machine.apply_transaction(i + 1, m.replace(b'"apply-', b'"warm-'), now_ms)
-    c0 = time.process_time()
-    for i, m in enumerate(msgs):
-        machine.apply_transaction(1000 + i, m, now_ms)
-    apply_us = (time.process_time() - c0) / n * 1e6
 
-    async def deliver() -> float:
+    def apply_pass(eager: bool, k: int) -> tuple[float, float]:
+        scorer = load_scorer(Settings(home=prepared))
+        scorer.explain = "auto"  # as the decision service sets it
+        machine = StateMachine(_ScoreAtApply(scorer) if eager else scorer)
+        for i in range(200):  # compile and warm outside the timing
+            machine.apply_transaction(i + 1, bodies.get(f"warm{k}", i), now_ms)
+        msgs = [bodies.get(f"apply{k}", i) for i in range(n)]
+        gc.collect()
+        gc.freeze()  # as a replica does once loaded (pesaguard.stream.runner.build_decider)
+        c0 = time.process_time()
+        outs = [machine.apply_transaction(1000 + i, m, now_ms) for i, m in enumerate(msgs)]
+        apply_us = (time.process_time() - c0) / n * 1e6
+        c0 = time.process_time()
+        for o in outs:
+            machine.result(o)
+        return apply_us, (time.process_time() - c0) / n * 1e6
+
+    before, after, decide = [], [], []
+    for k in range(repeats):
+        before.append(apply_pass(True, k)[0])
+        a, d = apply_pass(False, k)
+        after.append(a)
+        decide.append(d)
+
+    async def receive(url: str, how: str) -> float:
         import nats
 
-        nc = await nats.connect(nats_.url)
+        nc = await nats.connect(url)
         js = nc.jetstream()
-        sub = await js.subscribe("", stream="PESAGUARD_IN", ordered_consumer=True, pending_msgs_limit=4 * n)
-        first = await sub.next_msg(timeout=10)
-        c0 = time.process_time()
-        for _ in range(n - 1):
-            msg = await sub.next_msg(timeout=10)
-            _ = msg.metadata.sequence.stream, msg.metadata.timestamp
-        spent = time.process_time() - c0
-        del first
-        await nc.close()
-        return spent / (n - 1) * 1e6
+        done = asyncio.Event()
+        box = {"c0": 0.0, "seen": 0}
 
+        async def with_metadata(msg: Any) -> None:
+            md = msg.metadata
+            seq = md.sequence.stream
+            _ = int(md.timestamp.timestamp() * 1000)
+            if box["seen"] == 0:
+                box["c0"] = time.process_time()
+            box["seen"] += 1
+            if seq >= n_receive:
+                done.set()
+
+        async def with_reply(msg: Any) -> None:
+            seq, _ = ack_position(msg.reply)
+            if box["seen"] == 0:
+                box["c0"] = time.process_time()
+            box["seen"] += 1
+            if seq >= n_receive:
+                done.set()
+
+        if how == "batched":
+            sub = await js.subscribe("", stream="PESAGUARD_IN", ordered_consumer=True, manual_ack=True,
+                                     pending_msgs_limit=4 * n_receive)
+            queue = sub._pending_queue  # no public batch read: the subscription's own queue
+            seq = 0
+            while seq < n_receive:
+                batch = [await queue.get()]
+                if box["seen"] == 0:
+                    box["c0"] = time.process_time()
+                while len(batch) < 512:
+                    try:
+                        batch.append(queue.get_nowait())
+                    except asyncio.QueueEmpty:
+                        break
+                for msg in batch:
+                    sub._pending_size -= len(msg.data)
+                    seq, _ = ack_position(msg.reply)
+                box["seen"] += len(batch)
+        else:
+            await js.subscribe("", stream="PESAGUARD_IN", ordered_consumer=True, manual_ack=True,
+                               cb=with_metadata if how == "metadata" else with_reply,
+                               pending_msgs_limit=4 * n_receive)
+            await done.wait()
+        spent = time.process_time() - box["c0"]
+        await nc.close()
+        return spent / (box["seen"] - 1) * 1e6
+
+    import uvloop  # as `pesaguard consume` runs
+
+    got: dict[str, list[float]] = {"metadata": [], "reply": [], "batched": []}
     nats_ = MonitoredNats()
     try:
-        asyncio.run(_publish_backlog(nats_.url, bodies, "deliver", n, 0))
-        deliver_us = asyncio.run(deliver())
+        asyncio.run(_publish_backlog(nats_.url, bodies, "deliver", n_receive, 0))
+        for _ in range(repeats):
+            for how in got:
+                got[how].append(uvloop.run(receive(nats_.url, how)))
     finally:
         nats_.close()
-    return [{"what": "apply: validate, hash, features and model score (the champion)", "us": apply_us},
-            {"what": "receive it from the replica's ordered consumer", "us": deliver_us}]
+    med = statistics.median
+    return [
+        {"what": "apply: validate, hash, features and the model's score (the champion)", "us": med(before)},
+        {"what": "apply: validate, hash, features (the model's score left to the deciding replica)",
+         "us": med(after)},
+        {"what": "the model's score of the kept features (deciding replica only, once per decision)",
+         "us": med(decide)},
+        {"what": "receive: ordered-consumer callback, stream sequence and time from `msg.metadata`",
+         "us": med(got["metadata"])},
+        {"what": "receive: ordered-consumer callback, stream sequence and time from the reply subject",
+         "us": med(got["reply"])},
+        {"what": "receive: the subscription's queue drained in batches of up to 512, from the reply subject",
+         "us": med(got["batched"])},
+    ]
 
 
 def main() -> None:
@@ -210,14 +305,16 @@ def main() -> None:
     ap.add_argument("--rates", default="100,200")
     ap.add_argument("--duration", type=int, default=15)
     ap.add_argument("--replicas", default="1,3", help="cluster sizes to measure after the single process")
+    ap.add_argument("--receive", type=int, default=20_000, help="messages received per pass of the receive rows")
+    ap.add_argument("--apply-only", action="store_true", help="only the per-message rows (apply and receive)")
     a = ap.parse_args()
     home = a.home or Path(tempfile.mkdtemp(prefix="pesaguard-bench-"))
     replay = prepare(home, a.accounts, a.days, a.live_days)
     rates = [int(r) for r in a.rates.split(",") if r]
-    rows = bench_config(home, replay, "single", 1, a.backlog, rates, a.duration)
-    for n in (int(x) for x in a.replicas.split(",") if x):
+    rows = [] if a.apply_only else bench_config(home, replay, "single", 1, a.backlog, rates, a.duration)
+    for n in (int(x) for x in a.replicas.split(",") if x and not a.apply_only):
         rows += bench_config(home, replay, "cluster", n, a.backlog, rates, a.duration)
-    apply_rows = bench_apply(home, replay, min(a.backlog, 3000))
+    apply_rows = bench_apply(home, replay, min(a.backlog, 3000), n_receive=a.receive)
     print("| configuration | load | decisions/s | p50 ms | p99 ms | CPU ms per decision (all processes + "
           "nats-server) | JetStream messages per decision | load average | start-up s |")
     print("|---|---|---:|---:|---:|---:|---:|---|---:|")

@@ -39,7 +39,10 @@ class EngineScorer:
         self.engine = FeatureEngine(CONFIG)
 
     def score(self, txn: dict[str, Any]) -> Result:
-        feats = self.engine.score_and_update(txn)
+        return self.score_features(self.engine.score_and_update(txn))
+
+    def score_features(self, feats: dict[str, float]) -> Result:
+        """The model alone (the replicas apply without it and score where they decide)."""
         z = sum(v for v in feats.values() if not math.isnan(v)) % 7.0 - 5.0
         return Result(1.0 / (1.0 + math.exp(-z)), [], self.model_version, feats)
 

@@ -76,7 +76,7 @@ def run_cluster(stream: list[tuple[str, bytes]], replicas: int, rng: random.Rand
     def evaluate(o: Outcome) -> dict[str, Any]:
         assert o.txn is not None
         # through JSON, as the key-value bucket stores it
-        return decode(encode({"txn_id": o.txn.txn_id, "request_hash": o.req_hash, "features": o.result.features,
+        return decode(encode({"txn_id": o.txn.txn_id, "request_hash": o.req_hash, "features": o.features,
                               "seq": o.seq}))
 
     async def answer(seq: int, outcome: Outcome) -> bool:
@@ -201,7 +201,7 @@ def test_a_replica_restored_from_a_snapshot_continues_as_if_it_had_applied_every
         got, want = apply(second, i + 1, stream[i]), expected[i]
         assert (got.kind, got.first_seq) == (want.kind, want.first_seq)  # repeats still known
         if want.kind == "scored":
-            assert same_features(got.result.features, want.result.features), i
+            assert same_features(got.features, want.features), i
 
 
 def test_undecidable_messages_are_dead_on_every_replica_alike() -> None:
@@ -240,3 +240,64 @@ def test_settle_refuses_conflicts_and_waits_for_an_unclaimed_original() -> None:
     with pytest.raises(Dead) as err:
         asyncio.run(settle(first, claims, evaluate))
     assert err.value.code == "conflict"
+
+
+def test_replicas_apply_without_the_model_and_the_decider_scores_as_a_single_process_does() -> None:
+    """With the real scorer (a fitted model, path reasons): applying keeps the features and runs no
+    model; the score computed from them where the transaction is decided equals, to the bit, the
+    score, reasons and model version of ``Scorer.score`` in a single process."""
+    from models_synth import small_bundle
+    from pesaguard.models.scorer import Scorer
+
+    bundle = small_bundle()
+    stream = random_stream(seed=11, n=300, label_share=0.3, repeat_share=0.1)
+    single = Scorer(bundle, explain="always")
+    lazy_scorer = Scorer(bundle, explain="always")
+    machine = StateMachine(lazy_scorer)
+    calls = 0
+    margin = lazy_scorer._margin
+
+    def counted(row: Any) -> float:
+        nonlocal calls
+        calls += 1
+        return margin(row)
+
+    lazy_scorer._margin = counted  # type: ignore[method-assign]
+    outcomes = [apply(machine, i + 1, m) for i, m in enumerate(stream)]
+    assert calls == 0  # the apply ran no model
+    seen: set[str] = set()
+    scored = 0
+    for (subject, data), outcome in zip(stream, outcomes, strict=True):
+        body = orjson.loads(data)
+        if subject == LB:
+            single.add_label(body["txn_id"], body["is_fraud"], body["known_at_ms"])
+            continue
+        if body["txn_id"] in seen:
+            assert outcome.kind == "duplicate"
+            continue
+        seen.add(body["txn_id"])
+        want = single.score(body)
+        got = machine.result(outcome)
+        assert outcome.kind == "scored" and outcome.result is None
+        assert (got.score, got.reasons, got.model_version) == (want.score, want.reasons, want.model_version)
+        assert same_features(got.features, want.features)
+        scored += 1
+    assert calls == scored > 250
+    assert any(r.reasons for r in [machine.result(o) for o in outcomes if o.kind == "scored"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(seq=st.integers(1, 2**40), ns=st.integers(0, 2**63 - 1), sub_ms=st.sampled_from(
+    [None, 0, 1, 999, 1_999, 2_000, 500_000, 997_999, 998_000, 999_999]))
+def test_the_stored_time_from_the_reply_subject_is_the_clients_own(seq: int, ns: int, sub_ms: int | None) -> None:
+    """Every replica must read a message's stored time alike (it decides the event-window check):
+    the fast parse gives what ``msg.metadata`` gives, at the edges of a millisecond too."""
+    from nats.aio.msg import Msg
+
+    from pesaguard.cluster.consumer import ack_position
+
+    if sub_ms is not None:
+        ns = ns - ns % 1_000_000 + sub_ms
+    reply = f"$JS.ACK.PESAGUARD_IN.replica-x.1.{seq}.{seq}.{ns}.0"
+    md = Msg.Metadata._from_reply(reply)
+    assert ack_position(reply) == (md.sequence.stream, int(md.timestamp.timestamp() * 1000))

@@ -9,11 +9,20 @@ network: the event-time window is checked against the time the stream stored the
 Which replica *answers* for a message (stores and publishes its decision) is decided elsewhere
 (:mod:`pesaguard.cluster.consumer`); this module keeps each message's outcome until the owner
 takes it.
+
+Applying a transaction computes its features and adds it to the state; it does not run the model.
+The score is a function of the features alone, so only the replica that answers for the
+transaction computes it (:meth:`StateMachine.result`), from the features kept in the outcome: the
+same score, reasons and model version as scoring at apply time, without every replica paying for
+the model on every message (measured with ``benchmarks/bench_cluster.py``: the model's score and
+reasons are about a quarter of the apply).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -33,7 +42,9 @@ DEDUP_IDS = 2_000_000
 class Outcome:
     """What applying one stream message did, for the replica that answers for it.
 
-    ``scored``: a new transaction, counted in the state; ``result`` is the scorer's result.
+    ``scored``: a new transaction, counted in the state; ``features`` are its features from the
+    state before it, ``result`` the scorer's result when it was scored at apply time (a scorer that
+    cannot score features on their own), else None until :meth:`StateMachine.result` computes it.
     ``duplicate``: the same transaction again (same ``txn_id`` and payload), not counted again; its
     decision is the one made for stream message ``first_seq``. ``conflict``: a ``txn_id`` seen with
     another payload, not counted. ``label``: a label, applied. ``dead``: can never be decided
@@ -45,6 +56,7 @@ class Outcome:
     txn: Transaction | None = None
     req_hash: str = ""
     result: Any = None
+    features: dict[str, float] | None = None
     label: Label | None = None
     first_seq: int = 0
     code: str = ""
@@ -62,9 +74,31 @@ def _dead(seq: int, exc: ValidationError | PesaguardError, what: str) -> Outcome
     return Outcome(seq, "dead", code=f"invalid_{what}", message=f"{field or what}: {first['msg']}", field=field)
 
 
+def _feature_scorer(scorer: Any) -> Callable[[dict[str, float]], Any] | None:
+    """The scoring half of ``scorer.score`` (features in, the scorer's result out), when the scorer
+    has one: ``score_features(feats)``, or for :class:`pesaguard.models.scorer.Scorer` its
+    ``_result(feats, explain)`` (what ``Scorer.score`` runs on the engine's features, under the
+    scorer's lock). None: the scorer only scores whole transactions."""
+    own = getattr(scorer, "score_features", None)
+    if callable(own):
+        return own
+    result = getattr(scorer, "_result", None)
+    if callable(result) and hasattr(scorer, "engine"):
+        lock = getattr(scorer, "_lock", None) or contextlib.nullcontext()
+
+        def score_features(feats: dict[str, float]) -> Any:
+            with lock:
+                return result(feats, None)
+
+        return score_features
+    return None
+
+
 class StateMachine:
     """Applies stream messages in order to ``scorer`` (anything with ``score(dict)`` and
     ``add_label(txn_id, is_fraud, known_at_ms)``, such as :class:`pesaguard.models.scorer.Scorer`).
+    A scorer with a feature engine (``scorer.engine.score_and_update``) and a way to score features
+    on their own (:func:`_feature_scorer`) is applied without its model: see the module.
 
     Deterministic given the messages and their stored times; repeated transactions (same
     ``txn_id``) among the last ``dedup_ids`` are never counted twice, repeated labels never twice.
@@ -77,6 +111,7 @@ class StateMachine:
         self.window = window or EventWindow()
         self.dedup_ids = dedup_ids
         self._parse = TransactionIn.model_validate_json
+        self._score_features = _feature_scorer(scorer)
         self._txns: OrderedDict[str, tuple[str, int]] = OrderedDict()  # txn_id -> (request hash, seq)
         self._labels: set[tuple[str, bool, int, str]] = set()  # as the store's label_id: source included
         self.applied = 0  # the last stream sequence applied
@@ -95,11 +130,24 @@ class StateMachine:
             self.window.check(txn.ts_ms, "ts_ms", now_ms=stored_ms)
         except PesaguardError as exc:
             return _dead(seq, exc, "transaction")
-        result = self.scorer.score(dict(txn.__dict__))
+        if self._score_features is not None:
+            # features only: the engine read at each call (restore() replaces it)
+            feats = self.scorer.engine.score_and_update(dict(txn.__dict__))
+            outcome = Outcome(seq, "scored", txn=txn, req_hash=h, features=feats)
+        else:
+            outcome = Outcome(seq, "scored", txn=txn, req_hash=h, result=self.scorer.score(dict(txn.__dict__)))
         self._txns[txn.txn_id] = (h, seq)
         if len(self._txns) > self.dedup_ids:
             self._txns.popitem(last=False)
-        return Outcome(seq, "scored", txn=txn, req_hash=h, result=result)
+        return outcome
+
+    def result(self, outcome: Outcome) -> Any:
+        """The scorer's result for a ``scored`` outcome: the model's score of the features kept in
+        it (equal to what ``scorer.score`` gave at apply time: the model reads nothing but them)."""
+        if outcome.result is not None:
+            return outcome.result
+        assert outcome.features is not None and self._score_features is not None
+        return self._score_features(outcome.features)
 
     def apply_label(self, seq: int, data: bytes) -> Outcome:
         self.applied = seq
