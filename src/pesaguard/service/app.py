@@ -36,6 +36,7 @@ from pesaguard.service.fastpath import BodyLimit, FastDecisions
 from pesaguard.service.metrics import Metrics, MetricsMiddleware, serve_metrics
 from pesaguard.service.routers import assistant, cases, decisions, health, keys, labels, sms, transactions
 from pesaguard.store import open_store
+from pesaguard.stream import labels as labels_stream
 
 log = logging.getLogger("pesaguard.service")
 
@@ -59,11 +60,17 @@ def create_app(settings: Settings | None = None, **options: Any) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _start_decisions(app, settings, options)
+        if labels_stream.enabled(os.environ):  # labels to the stream consumer replicas as well
+            publisher = await labels_stream.LabelPublisher.connect(settings.nats_url)
+            app.state.label_publisher = publisher
+            app.state.ready_checks["label_stream"] = lambda: "ok" if publisher.connected else "not connected to NATS"
         if settings.metrics_bind:
             app.state.shutdown_hooks.append(serve_metrics(settings.metrics_bind, metrics.registry))
         yield
         for hook in app.state.shutdown_hooks:
             hook()
+        if app.state.label_publisher is not None:
+            await app.state.label_publisher.close()
         store.close()
 
     app = _ServiceAPI(title="pesaguard", version=__version__, description=DESCRIPTION, lifespan=lifespan)
@@ -77,6 +84,7 @@ def create_app(settings: Settings | None = None, **options: Any) -> FastAPI:
     app.state.ready_checks = {"store": store.probe, "sms_model": lambda: sms_model_state(settings)}
     app.state.decider = None
     app.state.decider_error = None
+    app.state.label_publisher = None
     errors.install(app)
 
     app.include_router(health.router)

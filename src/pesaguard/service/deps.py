@@ -75,8 +75,15 @@ def require_role(role: Role) -> Callable[..., Awaitable[Principal]]:
 
 
 
-def labels_added(request: Request, labels: list[tuple[str, bool, int]]) -> None:
-    """Forward labels just stored to the live feature state (no-op when decisions are disabled)."""
+def labels_added(request: Request, labels: list[tuple[str, bool, int]], source: str = "analyst",
+                 typology: str | None = None, stored: bool = True) -> None:
+    """Forward labels just stored to the live feature state (no-op when decisions are disabled) and,
+    beside stream consumer replicas (``PESAGUARD_CLUSTER``), publish them to the stream they apply
+    (:mod:`pesaguard.stream.labels`). ``stored=False``: labels already in the store (a retry): only
+    published again, which the stream and the replicas count once."""
     decider = getattr(request.app.state, "decider", None)
-    if decider is not None:
+    if decider is not None and stored:
         decider.add_labels(labels)
+    publisher = getattr(request.app.state, "label_publisher", None)
+    if publisher is not None:
+        publisher.publish([(txn_id, is_fraud, known, source, typology) for txn_id, is_fraud, known in labels])

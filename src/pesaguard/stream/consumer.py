@@ -127,6 +127,31 @@ def _header(value: object) -> str:
     return " ".join(str(value).split())[:1000]
 
 
+async def ensure_stream(js: Any, name: str, subjects: list[str], create: bool = True, **config: Any) -> None:
+    """Check that stream ``name`` exists with ``subjects`` (create it with ``config`` if missing and
+    ``create``); a clear :class:`ConfigError` otherwise."""
+    from nats.js.api import StorageType, StreamConfig
+    from nats.js.errors import NotFoundError, ServiceUnavailableError
+
+    try:
+        info = await js.stream_info(name)
+    except NotFoundError:
+        if not create:
+            raise ConfigError(f"JetStream stream {name} does not exist",
+                              hint=f"create it with subjects {subjects}, or run without --no-create-streams") from None
+        await js.add_stream(StreamConfig(name=name, subjects=subjects, storage=StorageType.FILE, **config))
+        log.info("created stream %s for %s", name, ", ".join(subjects))
+        return
+    except ServiceUnavailableError as exc:  # nobody answers the JetStream API
+        raise ConfigError("the NATS server does not have JetStream enabled",
+                          setting="PESAGUARD_NATS_URL", hint="start it with `nats-server -js`") from exc
+    missing = [s for s in subjects if s not in (info.config.subjects or [])]
+    if missing:
+        raise ConfigError(f"JetStream stream {name} exists but does not hold subject(s) {', '.join(missing)}",
+                          hint=f"add them to the stream or pass other --subject options (it holds "
+                               f"{info.config.subjects})")
+
+
 class StreamConsumer:
     """Pulls from the input stream's durable consumer, decides, publishes, acknowledges."""
 
@@ -195,26 +220,7 @@ class StreamConsumer:
                                   duplicate_window=t.duplicate_window_s)
 
     async def _ensure_stream(self, name: str, subjects: list[str], **config: Any) -> None:
-        from nats.js.api import StorageType, StreamConfig
-        from nats.js.errors import NotFoundError, ServiceUnavailableError
-
-        try:
-            info = await self.js.stream_info(name)
-        except NotFoundError:
-            if not self.create_streams:
-                raise ConfigError(f"JetStream stream {name} does not exist",
-                                  hint=f"create it with subjects {subjects}, or run without --no-create-streams") from None
-            await self.js.add_stream(StreamConfig(name=name, subjects=subjects, storage=StorageType.FILE, **config))
-            log.info("created stream %s for %s", name, ", ".join(subjects))
-            return
-        except ServiceUnavailableError as exc:  # nobody answers the JetStream API
-            raise ConfigError("the NATS server does not have JetStream enabled",
-                              setting="PESAGUARD_NATS_URL", hint="start it with `nats-server -js`") from exc
-        missing = [s for s in subjects if s not in (info.config.subjects or [])]
-        if missing:
-            raise ConfigError(f"JetStream stream {name} exists but does not hold subject(s) {', '.join(missing)}",
-                              hint=f"add them to the stream or pass other --subject options (it holds "
-                                   f"{info.config.subjects})")
+        await ensure_stream(self.js, name, subjects, self.create_streams, **config)
 
     async def _ensure_consumer(self) -> None:
         from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy

@@ -41,7 +41,9 @@ class LabelOut(BaseModel):
 @router.post("/v1/labels", response_model=LabelOut, status_code=201,
              summary="Record a label (idempotent: the same label twice is stored once)",
              responses={409: {"description": "the opposite label for the same transaction and time"},
-                        422: {"description": "invalid fields, or known_at outside the accepted window"}})
+                        422: {"description": "invalid fields, or known_at outside the accepted window"},
+                        503: {"description": "stored, but not yet published to the stream consumer replicas "
+                                             "(PESAGUARD_CLUSTER): send it again"}})
 def add_label(body: LabelIn, request: Request, store: Store = Depends(get_store),
               _: Principal = Depends(require_role("analyst"))) -> dict[str, Any]:
     try:
@@ -56,6 +58,7 @@ def add_label(body: LabelIn, request: Request, store: Store = Depends(get_store)
     df = pd.DataFrame({"txn_id": [body.txn_id], "is_fraud": [int(is_fraud)], "known_at_ms": [known],
                        "source": [body.source], "typology": [body.typology]})
     added = core.insert_labels(store, df)
-    if added:
-        labels_added(request, [(body.txn_id, is_fraud, known)])
+    # beside stream replicas, published even when already stored: a retry after a failed publish
+    labels_added(request, [(body.txn_id, is_fraud, known)], source=body.source, typology=body.typology,
+                 stored=added == 1)
     return {"label_id": core.label_id(body.txn_id, is_fraud, known, body.source), "added": added == 1}

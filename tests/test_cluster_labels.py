@@ -1,0 +1,126 @@
+"""Labels posted to the API reach the stream consumer replicas: with ``PESAGUARD_CLUSTER`` set the
+API publishes each label it records to the input stream, once however often it is sent, and the
+replicas' label-based features then equal a single process's replay of the stream, label included.
+Real nats-server, real replica processes, the API in process."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+
+from cluster_support import (
+    LB,
+    TX,
+    EngineScorer,
+    Replica,
+    check_against_replay,
+    log_order,
+    random_stream,
+    replay,
+    same_features,
+)
+from pesaguard.config import Settings
+from pesaguard.service.app import create_app
+from pesaguard.service.auth import create_key
+from pesaguard.store import core
+from stream_support import NatsServer, nats_server, publish_all, wait_drained
+
+__all__ = ["nats_server"]
+
+
+def iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat()
+
+
+@pytest.mark.slow
+def test_a_label_posted_over_http_changes_the_replicas_features_as_the_replay_does(
+        nats_server: NatsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = nats_server.url
+    # transactions only: every label in the stream is the API's
+    messages = random_stream(seed=21, n=240, accounts=6, label_share=0.0, repeat_share=0.0)
+    # the later ones two days on: a label counts once its transaction is a day old (min_label_delay)
+    first = messages[:120]
+    later = [(s, orjson.dumps({**orjson.loads(d), "ts_ms": orjson.loads(d)["ts_ms"] + 2 * 86_400_000}))
+             for s, d in messages[120:]]
+    target = orjson.loads(first[40][1])  # an early transaction whose payer and payee keep trading
+    known_at = max(orjson.loads(d)["ts_ms"] for _, d in first) + 1
+    replicas = [Replica(tmp_path, f"r{i}", url).start() for i in range(2)]
+    monkeypatch.setenv("PESAGUARD_CLUSTER", "true")
+    app = create_app(Settings(home=tmp_path / "api", nats_url=url), scorer=EngineScorer(), warm_up=False)
+    try:
+        for r in replicas:
+            r.wait_ready()
+        asyncio.run(publish_all(url, first))
+        asyncio.run(wait_drained(url, timeout=60))
+        with TestClient(app) as client:
+            assert client.get("/readyz").json()["checks"]["label_stream"] == "ok"
+            key = {"Authorization": f"Bearer {create_key(app.state.store, 'analyst')}"}
+            body = {"txn_id": target["txn_id"], "label": "fraud", "known_at": iso(known_at), "source": "analyst"}
+            once = client.post("/v1/labels", json=body, headers=key)
+            again = client.post("/v1/labels", json=body, headers=key)  # a client's retry
+            assert (once.status_code, once.json()["added"]) == (201, True)
+            assert (again.status_code, again.json()["added"]) == (201, False)
+            assert once.json()["label_id"] == again.json()["label_id"]
+        asyncio.run(publish_all(url, later))
+        asyncio.run(wait_drained(url, timeout=60))
+    finally:
+        codes = [r.stop() for r in replicas]
+    assert codes == [0, 0]
+
+    log = log_order(url)
+    labels = [orjson.loads(d) for s, d in log if s == LB]
+    assert labels == [{"txn_id": target["txn_id"], "is_fraud": True, "known_at_ms": known_at, "source": "analyst",
+                       "typology": None}]  # published once, after the first transactions
+    assert [s for s, _ in log].index(LB) == len(first)
+    expected, _ = check_against_replay(url)  # every decision's features = the replay with the label
+    without = replay([m for m in log if m[0] == TX])
+    moved = [t for t in expected if not same_features(expected[t], without[t])]
+    assert moved, "the label changed no feature: the test would not see a replica missing it"
+    later_ids = {orjson.loads(d)["txn_id"] for _, d in later}
+    assert set(moved) <= later_ids  # only transactions after the label's time see it
+
+
+@pytest.mark.slow
+def test_a_label_the_stream_cannot_take_is_refused_with_503_and_published_by_the_retry(
+        nats_server: NatsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = nats_server.url
+    monkeypatch.setenv("PESAGUARD_CLUSTER", "1")
+    app = create_app(Settings(home=tmp_path / "api", nats_url=url), scorer=EngineScorer(), warm_up=False)
+    body = {"txn_id": "T-RETRY", "label": "legitimate", "known_at": iso(1_717_200_000_000), "source": "bank"}
+    with TestClient(app) as client:
+        key = {"Authorization": f"Bearer {create_key(app.state.store, 'analyst')}"}
+        nats_server.stop()
+        refused = client.post("/v1/labels", json=body, headers=key)
+        assert refused.status_code == 503
+        assert refused.json()["error"]["code"] == "label_stream_unavailable"
+        assert len(core.load_labels(app.state.store)) == 1  # stored all the same
+        nats_server.start()
+        for _ in range(100):  # the publisher reconnects by itself
+            if app.state.label_publisher.connected:
+                break
+            time.sleep(0.1)
+        retried = client.post("/v1/labels", json=body, headers=key)
+        assert (retried.status_code, retried.json()["added"]) == (201, False)
+    labels = [orjson.loads(d) for s, d in log_order(url) if s == LB]
+    assert labels == [{"txn_id": "T-RETRY", "is_fraud": False, "known_at_ms": 1_717_200_000_000, "source": "bank",
+                       "typology": None}]
+
+
+def test_without_the_cluster_setting_the_api_publishes_nothing(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PESAGUARD_CLUSTER", raising=False)
+    # no NATS server at this address: the API would fail to start if it tried to connect
+    app = create_app(Settings(home=tmp_path / "api", nats_url="nats://127.0.0.1:1"), scorer=EngineScorer(),
+                     warm_up=False)
+    with TestClient(app) as client:
+        key = {"Authorization": f"Bearer {create_key(app.state.store, 'analyst')}"}
+        body = {"txn_id": "T1", "label": "fraud", "known_at": iso(1_717_200_000_000)}
+        assert client.post("/v1/labels", json=body, headers=key).status_code == 201
+        assert app.state.label_publisher is None
+        assert "label_stream" not in client.get("/readyz").json()["checks"]
