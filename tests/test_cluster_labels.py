@@ -1,7 +1,7 @@
-"""Labels posted to the API reach the stream consumer replicas: with ``PESAGUARD_CLUSTER`` set the
-API publishes each label it records to the input stream, once however often it is sent, and the
-replicas' label-based features then equal a single process's replay of the stream, label included.
-Real nats-server, real replica processes, the API in process."""
+"""Labels posted to the API reach the stream consumer replicas: an API given a NATS server
+(``PESAGUARD_NATS_URL``) publishes each label it records to the input stream, once however often
+it is sent, and the replicas' label-based features then equal a single process's replay of the
+stream, label included. Real nats-server, real replica processes, the API in process."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def iso(ms: int) -> str:
 
 @pytest.mark.slow
 def test_a_label_posted_over_http_changes_the_replicas_features_as_the_replay_does(
-        nats_server: NatsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        nats_server: NatsServer, tmp_path: Path) -> None:
     url = nats_server.url
     # transactions only: every label in the stream is the API's
     messages = random_stream(seed=21, n=240, accounts=6, label_share=0.0, repeat_share=0.0)
@@ -51,7 +51,6 @@ def test_a_label_posted_over_http_changes_the_replicas_features_as_the_replay_do
     target = orjson.loads(first[40][1])  # an early transaction whose payer and payee keep trading
     known_at = max(orjson.loads(d)["ts_ms"] for _, d in first) + 1
     replicas = [Replica(tmp_path, f"r{i}", url).start() for i in range(2)]
-    monkeypatch.setenv("PESAGUARD_CLUSTER", "true")
     app = create_app(Settings(home=tmp_path / "api", nats_url=url), scorer=EngineScorer(), warm_up=False)
     try:
         for r in replicas:
@@ -88,36 +87,44 @@ def test_a_label_posted_over_http_changes_the_replicas_features_as_the_replay_do
 
 @pytest.mark.slow
 def test_a_label_the_stream_cannot_take_is_refused_with_503_and_published_by_the_retry(
-        nats_server: NatsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        nats_server: NatsServer, tmp_path: Path) -> None:
     url = nats_server.url
-    monkeypatch.setenv("PESAGUARD_CLUSTER", "1")
+    nats_server.stop()  # the API starts before NATS does: it serves, labels answer 503 until NATS is up
     app = create_app(Settings(home=tmp_path / "api", nats_url=url), scorer=EngineScorer(), warm_up=False)
-    body = {"txn_id": "T-RETRY", "label": "legitimate", "known_at": iso(1_717_200_000_000), "source": "bank"}
+    early = {"txn_id": "T-EARLY", "label": "fraud", "known_at": iso(1_717_200_000_000), "source": "bank"}
+    later = {"txn_id": "T-LATER", "label": "legitimate", "known_at": iso(1_717_200_000_000), "source": "bank"}
+
+    def wait_connected(connected: bool) -> None:
+        for _ in range(200):
+            if app.state.label_publisher.connected == connected:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"the label publisher is not {'connected' if connected else 'disconnected'}")
+
     with TestClient(app) as client:
         key = {"Authorization": f"Bearer {create_key(app.state.store, 'analyst')}"}
-        nats_server.stop()
-        refused = client.post("/v1/labels", json=body, headers=key)
-        assert refused.status_code == 503
-        assert refused.json()["error"]["code"] == "label_stream_unavailable"
-        assert len(core.load_labels(app.state.store)) == 1  # stored all the same
+        assert client.get("/readyz").json()["checks"]["label_stream"] == "not connected to NATS"
+        refused = client.post("/v1/labels", json=early, headers=key)
+        assert refused.status_code == 503 and refused.json()["error"]["code"] == "label_stream_unavailable"
         nats_server.start()
-        for _ in range(100):  # the publisher reconnects by itself
-            if app.state.label_publisher.connected:
-                break
-            time.sleep(0.1)
-        retried = client.post("/v1/labels", json=body, headers=key)
+        wait_connected(True)  # connected by the API's own retries
+        assert client.post("/v1/labels", json=early, headers=key).json()["added"] is False  # stored before
+        nats_server.stop()  # lost while running: the publish times out
+        wait_connected(False)
+        refused = client.post("/v1/labels", json=later, headers=key)
+        assert refused.status_code == 503 and refused.json()["error"]["code"] == "label_stream_unavailable"
+        nats_server.start()
+        wait_connected(True)
+        retried = client.post("/v1/labels", json=later, headers=key)
         assert (retried.status_code, retried.json()["added"]) == (201, False)
-    labels = [orjson.loads(d) for s, d in log_order(url) if s == LB]
-    assert labels == [{"txn_id": "T-RETRY", "is_fraud": False, "known_at_ms": 1_717_200_000_000, "source": "bank",
-                       "typology": None}]
+        assert len(core.load_labels(app.state.store)) == 2
+    labels = [orjson.loads(d)["txn_id"] for s, d in log_order(url) if s == LB]
+    assert labels == ["T-EARLY", "T-LATER"]  # each once, though each was refused once
 
 
-def test_without_the_cluster_setting_the_api_publishes_nothing(tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("PESAGUARD_CLUSTER", raising=False)
-    # no NATS server at this address: the API would fail to start if it tried to connect
-    app = create_app(Settings(home=tmp_path / "api", nats_url="nats://127.0.0.1:1"), scorer=EngineScorer(),
-                     warm_up=False)
+def test_without_a_nats_url_the_api_publishes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PESAGUARD_NATS_URL", raising=False)
+    app = create_app(Settings(home=tmp_path / "api"), scorer=EngineScorer(), warm_up=False)
     with TestClient(app) as client:
         key = {"Authorization": f"Bearer {create_key(app.state.store, 'analyst')}"}
         body = {"txn_id": "T1", "label": "fraud", "known_at": iso(1_717_200_000_000)}

@@ -60,8 +60,9 @@ def create_app(settings: Settings | None = None, **options: Any) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _start_decisions(app, settings, options)
-        if labels_stream.enabled(os.environ):  # labels to the stream consumer replicas as well
-            publisher = await labels_stream.LabelPublisher.connect(settings.nats_url)
+        if labels_stream.enabled(settings):  # labels to the stream's consumers as well
+            publisher = labels_stream.LabelPublisher(settings.nats_url)
+            publisher.start()
             app.state.label_publisher = publisher
             app.state.ready_checks["label_stream"] = lambda: "ok" if publisher.connected else "not connected to NATS"
         if settings.metrics_bind:

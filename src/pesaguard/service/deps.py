@@ -78,7 +78,7 @@ def require_role(role: Role) -> Callable[..., Awaitable[Principal]]:
 def labels_added(request: Request, labels: list[tuple[str, bool, int]], source: str = "analyst",
                  typology: str | None = None, stored: bool = True) -> None:
     """Forward labels just stored to the live feature state (no-op when decisions are disabled) and,
-    beside stream consumer replicas (``PESAGUARD_CLUSTER``), publish them to the stream they apply
+    with ``PESAGUARD_NATS_URL`` set, publish them to the stream the consumers apply
     (:mod:`pesaguard.stream.labels`). ``stored=False``: labels already in the store (a retry): only
     published again, which the stream and the replicas count once."""
     decider = getattr(request.app.state, "decider", None)

@@ -2,9 +2,10 @@
 
 Beside ``pesaguard consume --cluster`` the replicas' feature state is built from the input stream
 alone, so a label posted to ``POST /v1/labels`` (or set by resolving a case) reaches their
-label-based features only through that stream. With ``PESAGUARD_CLUSTER`` set, the API publishes
-each label it records to the labels subject (``pesaguard.labels``) after storing it, and answers
-only once JetStream has stored it.
+label-based features only through that stream. An API given a NATS server (``PESAGUARD_NATS_URL``
+set, as in every deployment that runs consumers beside it) publishes each label it records to the
+labels subject (``pesaguard.labels``) after storing it, and answers only once JetStream has stored
+it. Without ``PESAGUARD_NATS_URL`` (one API on its own) nothing is published.
 
 Idempotent: each message carries the label's id (:func:`pesaguard.store.core.label_id`: transaction,
 label, time known, source) as ``Nats-Msg-Id``, so the stream drops a repeat within its duplicate
@@ -28,10 +29,6 @@ from pesaguard.stream.consumer import DAY_S, Topology, ensure_stream, servers_sh
 
 log = logging.getLogger("pesaguard.stream")
 
-#: the environment variable that makes the API publish labels (``pesaguard consume``'s own ``--cluster``)
-ENV = "PESAGUARD_CLUSTER"
-
-
 class LabelStreamUnavailable(PesaguardError):
     """The label is stored, but the stream the replicas read could not take it: retry."""
 
@@ -40,13 +37,15 @@ class LabelStreamUnavailable(PesaguardError):
     code = "label_stream_unavailable"
 
 
-def enabled(environ: Any) -> bool:
-    """Whether ``PESAGUARD_CLUSTER`` asks for it (``1``, ``true``, ``yes``, ``on``, as the CLI reads it).
+def enabled(settings: Any) -> bool:
+    """Whether the API publishes labels: ``nats_url`` was given (environment, ``pesaguard.toml`` or
+    an argument), not left at its default.
 
-    >>> enabled({"PESAGUARD_CLUSTER": "true"}), enabled({"PESAGUARD_CLUSTER": "0"}), enabled({})
-    (True, False, False)
+    >>> from pesaguard.config import Settings
+    >>> enabled(Settings(nats_url="nats://nats:4222")), enabled(Settings())
+    (True, False)
     """
-    return str(environ.get(ENV, "")).strip().lower() in {"1", "true", "t", "yes", "y", "on"}
+    return "nats_url" in settings.model_fields_set
 
 
 def message(txn_id: str, is_fraud: bool, known_at_ms: int, source: str, typology: str | None = None) -> tuple[
@@ -65,46 +64,67 @@ def message(txn_id: str, is_fraud: bool, known_at_ms: int, source: str, typology
 
 
 class LabelPublisher:
-    """A NATS connection on the API's event loop; :meth:`publish` is called from request threads."""
+    """A NATS connection on the API's event loop; :meth:`publish` is called from request threads.
 
-    def __init__(self, nc: Any, js: Any, loop: asyncio.AbstractEventLoop, topology: Topology,
-                 timeout_s: float) -> None:
-        self.nc, self.js, self.loop, self.t, self.timeout_s = nc, js, loop, topology, timeout_s
+    :meth:`start` connects in the background, retrying until NATS answers (the API starts, and
+    serves everything else, while NATS is still coming up; labels answer 503 until then)."""
 
-    @classmethod
-    async def connect(cls, servers: str, topology: Topology | None = None, timeout_s: float = 5.0) -> LabelPublisher:
-        """Connect (a few attempts, then reconnect for ever) and make sure the input stream holds the
-        labels subject (created as ``pesaguard consume`` creates it, if no replica has yet)."""
+    def __init__(self, servers: str, topology: Topology | None = None, timeout_s: float = 5.0) -> None:
+        self.servers, self.t, self.timeout_s = servers, topology or Topology(), timeout_s
+        self.nc: Any = None
+        self.js: Any = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._connecting: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Connect from a background task on the running loop."""
+        self.loop = asyncio.get_running_loop()
+        self._connecting = self.loop.create_task(self._connect_until_done())
+
+    async def _connect_until_done(self, retry_s: float = 2.0) -> None:
+        warned = False
+        while True:
+            try:
+                await self.connect()
+                return
+            except ConfigError as exc:
+                if not warned:
+                    log.warning("%s; labels answer 503 until it does (retrying every %.0f s)", exc.message, retry_s)
+                    warned = True
+                await asyncio.sleep(retry_s)
+
+    async def connect(self) -> None:
+        """Connect (a few attempts; once connected, reconnect for ever) and make sure the input
+        stream holds the labels subject (created as ``pesaguard consume`` creates it, if no
+        consumer has yet)."""
         import nats
         from nats.errors import NoServersError
 
-        t = topology or Topology()
+        t = self.t
 
         async def error(exc: Exception) -> None:
             log.warning("NATS (labels): %s", exc)
 
-        urls = [u.strip() for u in servers.split(",") if u.strip()]
+        urls = [u.strip() for u in self.servers.split(",") if u.strip()]
         try:
             nc = await nats.connect(servers=urls, name="pesaguard-api-labels", max_reconnect_attempts=3,
                                     reconnect_time_wait=1, connect_timeout=5, error_cb=error)
             nc.options["max_reconnect_attempts"] = -1
         except (TimeoutError, NoServersError, OSError) as exc:
-            raise ConfigError(f"{ENV} is set but no NATS server answers at {servers_shown(servers)}: "
-                              f"{exc or type(exc).__name__}", setting="PESAGUARD_NATS_URL",
-                              hint="start NATS with JetStream, or unset PESAGUARD_CLUSTER when no stream "
-                                   "consumer replicas run") from exc
+            raise ConfigError(f"no NATS server answers at {servers_shown(self.servers)} for the labels: "
+                              f"{exc or type(exc).__name__}", setting="PESAGUARD_NATS_URL") from exc
         js = nc.jetstream()
         try:
             await ensure_stream(js, t.input_stream, [t.transactions, t.labels], create=True, max_age=7 * DAY_S)
         except BaseException:
             await nc.close()
             raise
-        log.info("labels recorded by the API are published to %s on %s", t.labels, servers_shown(servers))
-        return cls(nc, js, asyncio.get_running_loop(), t, timeout_s)
+        self.nc, self.js = nc, js
+        log.info("labels recorded by the API are published to %s on %s", t.labels, servers_shown(self.servers))
 
     @property
     def connected(self) -> bool:
-        return bool(self.nc.is_connected)
+        return self.nc is not None and bool(self.nc.is_connected)
 
     def publish(self, labels: list[tuple[str, bool, int, str, str | None]]) -> None:
         """Publish (txn_id, is_fraud, known_at_ms, source, typology) labels and wait until JetStream
@@ -112,6 +132,11 @@ class LabelPublisher:
         Raises :class:`LabelStreamUnavailable` when it cannot."""
         if not labels:
             return
+        if self.js is None or self.loop is None:
+            raise LabelStreamUnavailable(
+                f"the label is stored but not published to {self.t.labels} for the stream consumer replicas: "
+                f"not connected to NATS at {servers_shown(self.servers)} yet",
+                hint="send the same label again once NATS answers: it is stored once and published once")
         fut = asyncio.run_coroutine_threadsafe(self._publish(labels), self.loop)
         try:
             fut.result(self.timeout_s)
@@ -128,7 +153,11 @@ class LabelPublisher:
             await self.js.publish(self.t.labels, body, headers=headers, timeout=self.timeout_s)
 
     async def close(self) -> None:
-        if not self.nc.is_closed:
+        if self._connecting is not None and not self._connecting.done():
+            self._connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._connecting
+        if self.nc is not None and not self.nc.is_closed:
             with contextlib.suppress(Exception):
                 await self.nc.flush(timeout=2)
             await self.nc.close()

@@ -43,7 +43,7 @@ class LabelOut(BaseModel):
              responses={409: {"description": "the opposite label for the same transaction and time"},
                         422: {"description": "invalid fields, or known_at outside the accepted window"},
                         503: {"description": "stored, but not yet published to the stream consumer replicas "
-                                             "(PESAGUARD_CLUSTER): send it again"}})
+                                             "(PESAGUARD_NATS_URL set): send it again"}})
 def add_label(body: LabelIn, request: Request, store: Store = Depends(get_store),
               _: Principal = Depends(require_role("analyst"))) -> dict[str, Any]:
     try:
