@@ -165,6 +165,9 @@ VARIANTS: dict[str, tuple[str, ...]] = {
     "+ lagged": (*DEFAULT_GROUPS, "lagged"),
     "+ profile": (*DEFAULT_GROUPS, "profile"),
     "+ lagged + profile": (*DEFAULT_GROUPS, "lagged", "profile"),
+    "+ lagged + spree": (*DEFAULT_GROUPS, "lagged", "spree"),
+    "+ lagged + recovery": (*DEFAULT_GROUPS, "lagged", "recovery"),
+    "+ lagged + spree + recovery": (*DEFAULT_GROUPS, "lagged", "spree", "recovery"),
 }
 #: The fixed LightGBM setting of the ablation (the grid's lgbm_31 with 200 trees).
 ABLATION_PARAMS = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 31, "min_child_samples": 50,
@@ -191,9 +194,11 @@ def folds_of(m: Matrix, test_day: int, n_folds: int, genuine: int) -> list[Fold]
     return usable_folds(m, w, n_folds, w.test_start, genuine)
 
 
-def ablation(seeds: list[int], test_day: int, n_folds: int, cache: Path | None, genuine: int) -> None:
-    """Each feature set of ``VARIANTS`` and two small ensembles, fitted with one fixed setting on every
-    prequential validation fold before the test week; nothing here looks at the test week."""
+def ablation(seeds: list[int], test_day: int, n_folds: int, cache: Path | None, genuine: int,
+             variants: list[str] | None = None, ensembles: bool = True) -> None:
+    """Each feature set of ``VARIANTS`` (or the named ones) and, with ``ensembles``, two small ensembles,
+    fitted with one fixed setting on every prequential validation fold before the test week; nothing here
+    looks at the test week."""
     import pandas as pd
 
     from pesaguard.models.estimators import Candidate, fit_candidate
@@ -206,6 +211,8 @@ def ablation(seeds: list[int], test_day: int, n_folds: int, cache: Path | None, 
         for f in folds:
             y_valid = truth[f.test]
             for name, groups in VARIANTS.items():
+                if variants and name not in variants:
+                    continue
                 cols = columns(m, groups)
                 x_tr = m.x[np.ix_(f.train, cols)].astype(np.float64)
                 x_te = m.x[np.ix_(np.flatnonzero(f.test), cols)].astype(np.float64)
@@ -218,7 +225,7 @@ def ablation(seeds: list[int], test_day: int, n_folds: int, cache: Path | None, 
                                                                         fold_scores(m, f, truth, s), strict=True))})
                 print(f"seed {seed} fold {f.index} {name}: {rows[-1]} {time.perf_counter() - t0:.0f} s",
                       file=sys.stderr, flush=True)
-                if name != ENSEMBLE_BASE:
+                if name != ENSEMBLE_BASE or not ensembles:
                     continue
                 # Small ensembles on the same columns: LightGBM bagged over three seeds, and LightGBM with
                 # the logistic model, by rank average.
@@ -243,17 +250,21 @@ def ablation(seeds: list[int], test_day: int, n_folds: int, cache: Path | None, 
     print(f"\n{sum(n.values())} validation folds (folds per seed: {n}), test week day {test_day} untouched\n")
     per_seed = df.pivot_table(index="variant", columns="seed", values="ap", aggfunc="mean", sort=False)
     mean = df.groupby("variant", sort=False)[["n", "ap", "cp100", "auc", "own_ap"]].mean()
-    base = mean.loc["default groups", "ap"]
+    ref = "default groups" if "default groups" in mean.index else str(mean.index[0])
+    base = mean.loc[ref, "ap"]
     wins = df.pivot_table(index=["seed", "fold"], columns="variant", values="ap")
+    cp_wins = df.pivot_table(index=["seed", "fold"], columns="variant", values="cp100")
     by_seed: dict[Any, dict[Any, float]] = per_seed.to_dict()
     head = " | ".join(f"AP seed {s}" for s in by_seed)
-    print(f"| features | columns | book's AP | change | {head} | folds better than default | card precision@100 "
-          "| ROC AUC | AP, every row |\n|---|---|---|---|" + "---|" * len(per_seed.columns) + "---|---|---|---|")
+    print(f"| features | columns | book's AP | change vs {ref} | {head} | folds better than {ref} "
+          f"| card precision@100 | folds with higher CP@100 | ROC AUC | AP, every row |\n|---|---|---|---|"
+          + "---|" * len(per_seed.columns) + "---|---|---|---|---|")
     for v, r in mean.iterrows():
-        better = int((wins[v] > wins["default groups"]).sum())
+        better = int((wins[v] > wins[ref]).sum())
+        cp_better = int((cp_wins[v] > cp_wins[ref]).sum())
         seeds_ap = " | ".join(f"{by_seed[s][v]:.4f}" for s in by_seed)
         print(f"| {v} | {int(r['n'])} | {r['ap']:.4f} | {r['ap'] - base:+.4f} | {seeds_ap} | {better}/{len(wins)} | "
-              f"{r['cp100']:.4f} | {r['auc']:.4f} | {r['own_ap']:.4f} |")
+              f"{r['cp100']:.4f} | {cp_better}/{len(wins)} | {r['auc']:.4f} | {r['own_ap']:.4f} |")
 
 
 #: The feature set the ensembles are built on.
@@ -276,10 +287,14 @@ def main() -> None:
     ap.add_argument("--genuine-rows", type=int, default=50_000,
                     help="Genuine training rows kept per ablation fit (every fraud is kept).")
     ap.add_argument("--cache", type=Path, default=None, help="Keep the seeds' feature matrices here.")
+    ap.add_argument("--variants", default=None,
+                    help="Ablation: comma-separated names of VARIANTS to compare (default: all).")
+    ap.add_argument("--no-ensembles", action="store_true", help="Ablation: skip the two small ensembles.")
     args = ap.parse_args()
     if args.ablation:
         ablation([int(s) for s in args.seeds.split(",")], int(args.test_days.split(",")[0]), args.folds,
-                 args.cache, args.genuine_rows)
+                 args.cache, args.genuine_rows, args.variants.split(",") if args.variants else None,
+                 not args.no_ensembles)
         return
     search = SearchSettings(trials=args.trials, seconds=args.minutes * 60)
     groups = tuple(dict.fromkeys((*DEFAULT_GROUPS, *(g for g in args.extra_features.split(",") if g))))

@@ -243,3 +243,29 @@ def test_live_scoring_leaves_no_garbage_collector_work_per_transaction() -> None
     gc.collect()
     assert len(eng._txns) >= 5_000
     assert len(gc.get_objects()) - before < 500
+
+
+def test_spree_compares_the_amount_with_every_shorter_window() -> None:
+    cfg = FeatureConfig(groups=("amount", "payer", "spree"))
+    eng = FeatureEngine(cfg)
+    eng.score_and_update(txn(1, 0, amount=1_000))
+    eng.score_and_update(txn(2, 2 * D, amount=3_000))
+    f = eng.peek(txn(3, 2 * D + H, amount=6_000))
+    assert f["amount_over_max_24h"] == 2.0 and f["amount_over_max_7d"] == 2.0  # 6,000 against 3,000
+    assert math.isnan(f["amount_over_max_1h"]) and math.isnan(f["payer_peak_1h_over_mean_30d"])  # nothing in 1h
+    assert f["payer_peak_7d_over_mean_30d"] == 1.5  # largest 3,000 against the 2,000 average
+    assert f["amount_zscore_24h"] == 3_000 / 30  # one payment: std floored at 1% of the mean
+
+
+def test_recovery_says_how_long_known_genuine_payments_followed_the_payees_latest_fraud() -> None:
+    """The payee's latest payment made label_delay (7 days) or more ago, against its latest known fraud."""
+    cfg = FeatureConfig(groups=("payee", "labels", "lagged", "recovery"))
+    name = "payee_clean_secs_after_fraud_lag7d"
+    eng = FeatureEngine(cfg)
+    eng.score_and_update(txn(1, 0, payer="C1", payee="T1"))  # the fraud
+    eng.score_and_update(txn(2, D, payer="C2", payee="T1"))  # genuine, a day later
+    assert math.isnan(eng.peek(txn(9, 7 * D + H, payer="C9", payee="T1"))[name])  # no fraud known yet
+    eng.add_label("t1", True, 7 * D)
+    assert eng.peek(txn(9, 7 * D + H, payer="C9", payee="T1"))[name] == 0.0  # latest settled payment: the fraud
+    assert eng.peek(txn(9, 8 * D + H, payer="C9", payee="T1"))[name] == D / 1000  # t2 is settled, a day after
+    assert math.isnan(eng.peek(txn(9, 8 * D + H, payer="C9", payee="T2"))[name])  # another payee: no fraud

@@ -17,6 +17,7 @@ import pytest
 from pesaguard.features.aggregators import (
     Aggregator,
     Count,
+    DelayedLast,
     DistinctCount,
     FirstSeen,
     Keyed,
@@ -43,6 +44,7 @@ AGGREGATORS: dict[str, Any] = {
     "last": lambda: Last("score", horizon="2h"),
     "since_first": lambda: SinceFirst(horizon="2h"),
     "run_count": lambda: RunCount(horizon="2h"),
+    "delayed_last": lambda: DelayedLast("30m", "amount", horizon="2h"),
     "first_seen": lambda: FirstSeen("payee", horizon="2h"),
     "keyed_mean": lambda: Keyed(Mean("amount", "1h"), by="payer", horizon="2h"),
     "keyed_pair_count": lambda: Keyed(Count(window="1h"), by=("payer", "payee"), horizon="2h"),
@@ -160,4 +162,16 @@ def test_distinct_and_first_seen_match_brute_force() -> None:
         assert first.get(x) == (0.0 if x["payee"] in seen else 1.0)
         distinct.update(x)
         first.update(x)
+        history.append(x)
+
+
+def test_delayed_last_matches_brute_force() -> None:
+    agg = DelayedLast("30m", "amount", horizon="2h")
+    history: list[dict[str, Any]] = []
+    for x in events(1500, seed=5, gap_ms=10 * M):
+        t = x["ts_ms"]
+        settled = [h["ts_ms"] for h in history if h["ts_ms"] <= t - 30 * M and isinstance(h.get("amount"), int)]
+        want = (t - settled[-1]) / 1000 if settled and t - settled[-1] < 120 * M else math.nan
+        assert same(agg.get(x), want), (t, agg.get(x), want)
+        agg.update(x)
         history.append(x)

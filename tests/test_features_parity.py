@@ -139,6 +139,11 @@ def test_replay_equals_online_and_reference(seed: int, cfg_name: str) -> None:
         assert X[f"payee_fraud_count_7d_lag{cfg.label_delay}"].sum() > 0
     if "profile" in cfg.groups:
         assert X["payee_new_payer_share_7d"].between(0, 1).any() and X["payer_secs_since_first"].gt(0).any()
+    if "spree" in cfg.groups:
+        assert X["amount_over_max_24h"].gt(0).any() and X[f"payer_peak_1h_over_mean_{cfg.history_window}"].gt(0).any()
+    if "recovery" in cfg.groups:
+        clean = X[f"payee_clean_secs_after_fraud_lag{cfg.label_delay}"]
+        assert clean.gt(0).any() and clean.notna().sum() < len(X), cfg_name
 
 
 @given(rng=st.randoms(use_true_random=False), n=st.integers(1, 80), n_acct=st.integers(1, 6))

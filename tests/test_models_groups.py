@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from models_synth import DAY_MS, T0, synth
 from pesaguard.features import FeatureConfig
-from pesaguard.features.config import DEFAULT_GROUPS, feature_names
+from pesaguard.features.config import DEFAULT_GROUPS, OPTIONAL_GROUPS, feature_names
 from pesaguard.models.data import Dataset, build_matrix
 from pesaguard.models.estimators import Candidate
 from pesaguard.models.groups import choose_groups, columns_of, wider
@@ -36,7 +38,8 @@ def planted(signal: str, n: int = 6_000, seed: int = 0) -> Matrix:
     names = feature_names(wider(CFG))
     ts = np.sort(rng.integers(T0, T0 + 54 * DAY_MS, n))
     y = (rng.random(n) < 0.05).astype(int)
-    x = rng.normal(size=(n, len(names)))
+    # each column's noise from its own name, so adding a feature group leaves the other columns as they were
+    x = np.column_stack([np.random.default_rng([seed, zlib.crc32(c.encode())]).normal(size=n) for c in names])
     x[:, names.index(signal)] += 5.0 * y
     txns = pd.DataFrame({"txn_id": [f"t{i}" for i in range(n)], "ts_ms": ts, "payer": "p", "payee": "q",
                          "amount_minor": 100})
@@ -48,10 +51,10 @@ def planted(signal: str, n: int = 6_000, seed: int = 0) -> Matrix:
 
 def test_a_group_that_carries_the_signal_is_added_and_one_that_does_not_is_left_out() -> None:
     cfg, record = choose_groups(planted("payee_fraud_rate_7d_lag7d"), CFG, WINDOW, 3, WINDOW.test_start)
-    assert "lagged" in cfg.groups and "profile" not in cfg.groups
-    assert record["added"] == ["lagged"] and record["tried"] == ["lagged", "profile"]
+    assert "lagged" in cfg.groups and not {"profile", "spree", "recovery"} & set(cfg.groups)
+    assert record["added"] == ["lagged"] and record["tried"] == list(OPTIONAL_GROUPS)
     table = record["mean_validation_ap"]
-    assert table["+ lagged"]["kept"] and not table["+ profile"]["kept"]
+    assert table["+ lagged"]["kept"] and not any(table[f"+ {g}"]["kept"] for g in ("profile", "spree", "recovery"))
     assert table["+ lagged"]["mean"] > 0.95 > 0.5 > table["configured groups"]["mean"]
 
 
@@ -82,4 +85,12 @@ def test_the_model_card_says_which_groups_were_tried_and_kept() -> None:
     _, record = choose_groups(planted("payee_fraud_rate_7d_lag7d"), CFG, WINDOW, 3, WINDOW.test_start)
     card = selection_record([{"feature_groups": record}])
     assert card["feature_groups"]["added"] == ["lagged"]
-    assert "optional feature groups tried in the folds: lagged, profile; kept: lagged" in _selection({"selection": card})
+    tried = ", ".join(OPTIONAL_GROUPS)
+    assert f"optional feature groups tried in the folds: {tried}; kept: lagged" in _selection({"selection": card})
+
+
+def test_the_payee_recovery_column_carries_its_own_signal() -> None:
+    cfg, record = choose_groups(planted("payee_clean_secs_after_fraud_lag7d"), CFG, WINDOW, 3, WINDOW.test_start,
+                                optional=("spree", "recovery"))
+    assert record["added"] == ["recovery"] and "recovery" in cfg.groups
+    assert record["mean_validation_ap"]["+ recovery"]["mean"] > 0.95

@@ -219,6 +219,52 @@ class Last:
         return 0 if self._last is None else 1
 
 
+class DelayedLast:
+    """Seconds since the latest event made at or before ``t - lag`` (NaN if none within ``horizon``).
+
+    What is known ``lag`` after the fact, e.g. the latest payment whose label, due ``lag`` after it,
+    should be in. State: the events of the last ``lag`` and the latest one before them.
+    """
+
+    def __init__(self, lag: str | int, field: str | None = None, horizon: str | int = "90d") -> None:
+        self.lag = lag
+        self.field = field
+        self.horizon = horizon
+        self._lag = _ms(lag)
+        self._h = _ms(horizon)
+        self._recent: deque[int] = deque()
+        self._settled: int | None = None
+
+    def clone(self) -> DelayedLast:
+        return DelayedLast(self.lag, self.field, self.horizon)
+
+    def _settle(self, t: int) -> int | None:
+        """The latest event time at or before ``t - lag`` (read-only)."""
+        last = self._settled
+        for ts in self._recent:
+            if ts > t - self._lag:
+                break
+            last = ts
+        return last
+
+    def update(self, x: Event) -> None:
+        t = int(x["ts_ms"])
+        if self.field is None or _value(x, self.field) is not None:
+            self._recent.append(t)
+        while self._recent and self._recent[0] <= t - self._lag:
+            self._settled = self._recent.popleft()
+
+    def get(self, x: Event) -> float:
+        t = int(x["ts_ms"])
+        last = self._settle(t)
+        if last is None or t - last >= self._h:
+            return NAN
+        return (t - last) / 1000.0
+
+    def state_size(self) -> int:
+        return len(self._recent) + (self._settled is not None)
+
+
 class SinceFirst:
     """Seconds since the first event of the current run, a run being broken by a gap of ``horizon``."""
 

@@ -36,12 +36,14 @@ GROUPS: tuple[str, ...] = (
     "sms",  # scam-SMS recency and its interaction with a new payee
     "lagged",  # optional: the payee's payments, known frauds and fraud rate in windows label_delay back
     "profile",  # optional: payer's age, amount against the mean of every window, payee's new-payer share
+    "spree",  # optional: amount against every shorter window (z-score, over max), recent peak over usual amount
+    "recovery",  # optional: how long the payee's latest payment made label_delay ago follows its latest known fraud
 )
 #: Groups not in the default configuration; ``pesaguard evaluate``/``train`` try each in the validation folds
 #: and keep it if it helps there (pesaguard.models.groups). Measured (docs/benchmarks.md): "lagged" adds AP on
 #: card data (compromised terminals) and costs AP on the mobile-money simulator's month, whose few training
 #: frauds the extra columns let a model overfit; "profile" helped neither.
-OPTIONAL_GROUPS: tuple[str, ...] = ("lagged", "profile")
+OPTIONAL_GROUPS: tuple[str, ...] = ("lagged", "profile", "spree", "recovery")
 DEFAULT_GROUPS: tuple[str, ...] = tuple(g for g in GROUPS if g not in OPTIONAL_GROUPS)
 
 _UNITS_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
@@ -228,4 +230,11 @@ def feature_names(cfg: FeatureConfig | None = None) -> list[str]:
         out += ["balance_drain", "payer_secs_since_last_in", f"inflow_cashout_share_{r}"]
     if "sms" in g:
         out += ["payer_secs_since_scam_sms", "payer_scam_sms_score", f"scam_sms_new_payee_{cfg.recent_window}"]
+    if "spree" in g:
+        h = cfg.history_window
+        for w in cfg.windows:
+            if w != h:
+                out += [f"amount_zscore_{w}", f"amount_over_max_{w}", f"payer_peak_{w}_over_mean_{h}"]
+    if "recovery" in g:
+        out += [f"payee_clean_secs_after_fraud_lag{cfg.label_delay}"]
     return out

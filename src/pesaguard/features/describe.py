@@ -67,6 +67,10 @@ _PATTERNS: list[tuple[str, str]] = [
     (r"payee_fraud_rate_(\w+?)_lag(\w+)", "{value:.1%} of the payee's payments of the {span} ending {lag} ago "
      "are known frauds"),
     (r"payee_new_payer_share_(\w+)", "{value:.0%} of the payee's payments in the last {span} came from new payers"),
+    (r"payer_peak_(\w+?)_over_mean_(\w+)", "payer's largest payment in the last {span} is {value:.1f}x its average "
+     "over {lag}"),
+    (r"payee_clean_secs_after_fraud_lag(\w+)", "the payee's latest payment made {span} or more ago followed its "
+     "latest known fraud by {value:,.0f} seconds"),
     (r"payer_count_(\w+)", "payer made {value:.0f} payments in the last {span}"),
     (r"payer_sum_(\w+)", "payer sent {value:,.0f} in the last {span}"),
     (r"payer_mean_(\w+)", "payer's average payment over the last {span} is {value:,.0f}"),
@@ -179,6 +183,8 @@ _MISSING_PATTERNS: list[tuple[str, str]] = [
     (r"payee_mean_(\w+)", "payee received nothing in the last {span}"),
     (r"payee_fraud_rate_(\w+?)_lag\w+", "payee received nothing in the {span} before the label delay"),
     (r"payee_new_payer_share_(\w+)", "payee received nothing in the last {span}"),
+    (r"payer_peak_(\w+?)_over_mean_\w+", "payer made no payments in the last {span} to compare with"),
+    (r"payee_clean_secs_after_fraud_lag(\w+)", "no known fraud among this payee's recent payments"),
     (r"payee_fraud_(rate|share)_(\w+)", "nothing paid to this payee was labelled in the last {span}"),
     (r"inflow_cashout_share_(\w+)", "payer received nothing in the last {span}"),
 ]
@@ -226,7 +232,7 @@ def humanize(name: str, value: float) -> str:
     if name in ("balance_drain",) or re.match(r"(inflow_cashout_share|payee_fraud_(rate|share)|payee_new_payer_share)_",
                                               name):
         return f"{v:.0%}"
-    if re.match(r"amount_(ratio|over_max)_", name):
+    if re.match(r"amount_(ratio|over_max)_|payer_peak_", name):
         return f"{v:.1f}x"
     if name == "amount" or re.match(r"(payer|payee)_(sum|mean|std|max)_", name):
         return f"KES {v / 100:,.0f}"

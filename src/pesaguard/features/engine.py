@@ -22,7 +22,7 @@ from pesaguard.features.memory import PendingLabels, TxnMemory
 from pesaguard.features.replay import replay_frames
 from pesaguard.features.state import KernelState, Registry, pair_key
 
-SNAPSHOT_FORMAT = 2
+SNAPSHOT_FORMAT = 3
 #: Online: sweep expired windows and idle entities after this many events (values never change).
 SWEEP_EVERY = 200_000
 

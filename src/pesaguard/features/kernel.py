@@ -14,7 +14,8 @@ State is a handful of numpy arrays (so it pickles and grows from Python):
   per window count, sum, exact sum of squares, pointer into the arena, distinct count and the monotone
   deque for the maximum (the payer's fields together, then the payee's, who also counts payments that
   were their pair's first); then the payee's counts over the lag spans (the label lag ``D`` and ``D``
-  plus each lagged window); ``AF`` holds the last scam-SMS score.
+  plus each lagged window) with the time of the latest payment each span's pointer passed; ``AF`` holds
+  the last scam-SMS score.
 * ``PI`` one row per (payer, payee) pair: last time, run count, latest event in each arena.
 * ``OE``/``IE`` arenas of payment events (outgoing, incoming), linked per account, freed once older
   than the longest window (incoming: or the longest lag span). ``FE`` holds fraud label events (when
@@ -45,8 +46,9 @@ OB = 8  # O_CNT, O_SUM, O_PTR, O_DIST, O_MF (max deque front), O_MB (back), O_SQ
 IB = 5  # I_CNT, I_SUM, I_PTR, I_DIST, I_NEW (payments that were their pair's first)
 WB = OB + IB
 # after the windows, per lag span (the label lag D, then D + each lagged window): the payee's incoming
-# payments made after t - span (count, pointer), so a lagged window's count is a difference of two.
-GB = 2
+# payments made after t - span (count, pointer), so a lagged window's count is a difference of two; and
+# the time of the latest payment the pointer has passed (used for span D: the latest settled payment).
+GB = 3
 # label event lists (each account's frauds as payer and as payee), scanned when read
 ROLE_FRAUD_PAYER, ROLE_FRAUD_PAYEE = 0, 1
 N_ROLES = 2
@@ -95,13 +97,15 @@ def ai_default_row(nw: int, nd: int) -> np.ndarray:
         row[AI_W0 + nw * OB + w * IB + 2] = -1
     for g in range(nd + 1):
         row[AI_W0 + nw * WB + g * GB + 1] = -1
+        row[AI_W0 + nw * WB + g * GB + 2] = NONE
     return row
 
 
 @numba.njit(cache=True)
 def scratch_len(ncol: int, nw: int, nl: int, nd: int) -> int:
-    """Work space ``txn_features`` needs: values, incoming counts, window results, label results."""
-    return ncol + nw + 5 + nl + nd + 2
+    """Work space ``txn_features`` needs: values, incoming counts, window results, label results, and
+    per window the payer's mean, std and max."""
+    return ncol + nw + 5 + nl + nd + 2 + 3 * nw
 
 
 def af_default_row(nw: int) -> np.ndarray:
@@ -379,10 +383,12 @@ def _in_expire(AI, PI, IE, meta, P, a, t):
             cutoff = t - _lag_span(P, g)
             p = AI[a, b + 1]
             cnt = AI[a, b]
+            passed = AI[a, b + 2]
             while p != -1 and IE[p, E_TS] <= cutoff:
                 cnt -= 1
+                passed = IE[p, E_TS]
                 p = IE[p, E_NEXT]
-            AI[a, b], AI[a, b + 1] = cnt, p
+            AI[a, b], AI[a, b + 1], AI[a, b + 2] = cnt, p, passed
     _drop_expired(AI, PI, IE, meta, a, t - _in_keep(P), I_HEAD, I_TAIL, P_IN_EV, I_FREE, I_LIVE)
 
 
@@ -417,6 +423,20 @@ def _lag_read(AI, IE, P, a, t, g):
         cnt -= 1
         p = IE[p, E_NEXT]
     return cnt
+
+
+@numba.njit(cache=True)
+def _lag_settled(AI, IE, P, a, t):
+    """Time of the latest incoming payment of ``a`` made at or before ``t - D`` (NONE if none), without
+    mutating."""
+    b = AI_W0 + P[PR_NW] * WB
+    cutoff = t - P[PR_LAG]
+    last = AI[a, b + 2]
+    p = AI[a, b + 1]
+    while p != -1 and IE[p, E_TS] <= cutoff:
+        last = IE[p, E_TS]
+        p = IE[p, E_NEXT]
+    return last
 
 
 @numba.njit(cache=True)
@@ -541,6 +561,14 @@ def _secs_since(t, last, horizon):
 
 
 @numba.njit(cache=True, inline="always")
+def _zscore(amount, mean, std):
+    """(amount - mean) / std, std floored at max(1 minor unit, 1% of |mean|)."""
+    if np.isnan(amount) or np.isnan(mean):
+        return NAN
+    return (amount - mean) / max(std, 1.0, 0.01 * abs(mean))
+
+
+@numba.njit(cache=True, inline="always")
 def _ratio(a, b):
     if np.isnan(a) or np.isnan(b) or b <= 0:
         return NAN
@@ -560,6 +588,7 @@ def txn_features(AI, AF, PI, OE, IE, FE, P, t, a, bb, pr, amt, amt_ok, bal, tcod
     in_counts = scratch[ncol : ncol + nw]
     res = scratch[ncol + nw : ncol + nw + 5]
     fres = scratch[ncol + nw + 5 : ncol + nw + 5 + nl + nd + 2]
+    wstats = scratch[ncol + nw + 5 + nl + nd + 2 : ncol + nw + 5 + nl + nd + 2 + 3 * nw]
     amount = float(amt) if amt_ok else NAN
     k = 0
     vals[k] = amount
@@ -588,6 +617,7 @@ def txn_features(AI, AF, PI, OE, IE, FE, P, t, a, bb, pr, amt, amt_ok, bal, tcod
         vals[k + 4] = res[4]
         vals[k + 5] = res[3]
         vals[ratios + w] = _ratio(amount, mean)
+        wstats[3 * w], wstats[3 * w + 1], wstats[3 * w + 2] = mean, std, res[4]
         k += 6
         if w == P[PR_HIST]:
             hist_mean, hist_std, hist_max = mean, std, res[4]
@@ -595,10 +625,7 @@ def txn_features(AI, AF, PI, OE, IE, FE, P, t, a, bb, pr, amt, amt_ok, bal, tcod
     first = AI[a, O_FIRST]
     vals[k + 1] = NAN if (first == NONE or t - AI[a, O_LAST] >= horizon) else (t - first) / 1000.0
     k += 2 + nw
-    if np.isnan(amount) or np.isnan(hist_mean):
-        vals[k] = NAN
-    else:
-        vals[k] = (amount - hist_mean) / max(hist_std, 1.0, 0.01 * abs(hist_mean))
+    vals[k] = _zscore(amount, hist_mean, hist_std)
     vals[k + 1] = _ratio(amount, hist_max)
     k += 2
     for w in range(nw):
@@ -626,6 +653,7 @@ def txn_features(AI, AF, PI, OE, IE, FE, P, t, a, bb, pr, amt, amt_ok, bal, tcod
     for ll in range(nl):
         vals[k + 2 + 3 * ll] = fres[ll]
     _fraud_scan(AI, FE, P, bb, t, ROLE_FRAUD_PAYEE, fres)
+    payee_last = fres[nl + nd + 1]
     for ll in range(nl):
         vals[k] = fres[ll]
         vals[k + 1] = _ratio(fres[ll], in_counts[P[PR_W0 + nw + ll]])
@@ -658,6 +686,18 @@ def txn_features(AI, AF, PI, OE, IE, FE, P, t, a, bb, pr, amt, amt_ok, bal, tcod
     recent = (not np.isnan(since_sms)) and since_sms * 1000.0 < P[PR_W0 + P[PR_RECENT]]
     vals[k + 2] = 1.0 if (recent and fresh) else 0.0
     k += 3
+    for w in range(nw):
+        if w != P[PR_HIST]:
+            vals[k] = _zscore(amount, wstats[3 * w], wstats[3 * w + 1])
+            vals[k + 1] = _ratio(amount, wstats[3 * w + 2])
+            vals[k + 2] = _ratio(wstats[3 * w + 2], hist_mean)
+            k += 3
+    vals[k] = NAN
+    if nd > 0 and payee_last != NONE:
+        settled = _lag_settled(AI, IE, P, bb, t)
+        if settled != NONE and t - settled < horizon:
+            vals[k] = (settled - payee_last) / 1000.0
+    k += 1
     for j in range(colmap.shape[0]):
         c = colmap[j]
         if c >= 0:

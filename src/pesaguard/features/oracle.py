@@ -15,6 +15,10 @@ Definitions shared by both engines (see ``docs/architecture.md``, "Feature seman
   ``horizon``) and is applied right after X is added.
 * Label windows are by the time a label counts from; lagged windows by its transaction's time: they
   count the frauds among transactions made in ``(t - label_delay - w, t - label_delay]``, as known at t.
+* ``payee_clean_secs_after_fraud_lag{D}``: the time from the payee's latest known fraud (by transaction
+  time, within the fraud span) to its latest payment made at or before ``t - D``, whose label should be
+  in; 0 when that payment is the fraud itself, negative when the fraud is more recent than ``t - D``,
+  NaN without a known fraud, such a payment within ``horizon``, or lagged windows.
 * An SMS event counts as a scam SMS unless its score is below ``sms_min_score``.
 * With ``payee_id_space="separate"`` payee ids are a namespace of their own.
 * ``pair_prior_count`` counts the pair's transactions since its last idle gap of ``horizon``.
@@ -29,6 +33,7 @@ from typing import Any
 
 from pesaguard.features.aggregators import (
     Count,
+    DelayedLast,
     DistinctCount,
     Keyed,
     Last,
@@ -107,6 +112,7 @@ class ReferenceEngine:
         lag = cfg.label_delay_ms
         self.lag_count = {w: keyed(Count("amount", lag + parse_duration(w)), "payee") for w in cfg.lagged_windows}
         self.lag_base = keyed(Count("amount", lag), "payee")
+        self.lag_last = keyed(DelayedLast(lag, "amount", horizon=h), "payee")
         self.in_last = keyed(TimeSinceLast(horizon=h), "payee")
         self.in_first = keyed(SinceFirst(horizon=h), "payee")
         self.pair_count = keyed(RunCount(horizon=h), ("payer", "payee"))
@@ -183,6 +189,15 @@ class ReferenceEngine:
         f["payer_scam_sms_score"] = self.sms_score.get(acct_payer)
         recent = not math.isnan(since_sms) and since_sms * 1000 < parse_duration(rw)
         f[f"scam_sms_new_payee_{rw}"] = float(recent and f["pair_is_new"] == 1.0)
+        for w in cfg.windows:
+            if w != hw:
+                f[f"amount_zscore_{w}"] = zscore(amount, f[f"payer_mean_{w}"], f[f"payer_std_{w}"])
+                f[f"amount_over_max_{w}"] = ratio(amount, f[f"payer_max_{w}"])
+                f[f"payer_peak_{w}_over_mean_{hw}"] = ratio(f[f"payer_max_{w}"], f[f"payer_mean_{hw}"])
+        settled = self.lag_last.get(xo)
+        f[f"payee_clean_secs_after_fraud_lag{cfg.label_delay}"] = (
+            NAN if last_payee is None or math.isnan(settled) or not cfg.lagged_windows
+            else (t - round(settled * 1000) - last_payee) / 1000)
         return {k: f[k] for k in self.names}
 
     def _frauds(self, role: str, account: Any, t: int) -> tuple[dict[str, float], dict[str, float], int | None,
@@ -233,7 +248,7 @@ class ReferenceEngine:
             for aggs in (*self.out.values(), *self.inn.values()):
                 for a in aggs.values():
                     a.update(x)
-            for a in (*self.lag_count.values(), self.lag_base):
+            for a in (*self.lag_count.values(), self.lag_base, self.lag_last):
                 a.update(x)
         for a in (self.out_last, self.out_first, self.in_last, self.in_first, self.pair_count, self.pair_last):
             a.update(x)
