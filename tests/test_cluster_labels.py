@@ -103,7 +103,9 @@ def test_a_label_the_stream_cannot_take_is_refused_with_503_and_published_by_the
 
     with TestClient(app) as client:
         key = {"Authorization": f"Bearer {create_key(app.state.store, 'analyst')}"}
-        assert client.get("/readyz").json()["checks"]["label_stream"] == "not connected to NATS"
+        ready = client.get("/readyz")  # decisions still go: degraded, not out of rotation
+        assert (ready.status_code, ready.json()["status"]) == (200, "degraded")
+        assert ready.json()["checks"]["label_stream"] == "not connected to NATS"
         refused = client.post("/v1/labels", json=early, headers=key)
         assert refused.status_code == 503 and refused.json()["error"]["code"] == "label_stream_unavailable"
         nats_server.start()

@@ -56,8 +56,9 @@ def readyz(request: Request) -> Any:
     return JSONResponse({"status": status, "checks": checks}, status_code=503 if status == "not_ready" else 200)
 
 
-#: Checks whose failure leaves the decision path working.
-OPTIONAL = frozenset({"sms_model"})
+#: Checks whose failure leaves the decision path working (label_stream: labels answer 503 until
+#: NATS is back, pesaguard.stream.labels).
+OPTIONAL = frozenset({"sms_model", "label_stream"})
 
 
 @router.get("/metrics", summary="Prometheus metrics (an API key, or the metrics token as a bearer token)",
