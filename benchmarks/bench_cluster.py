@@ -295,6 +295,29 @@ def bench_apply(prepared: Path, replay: dict[str, Any], n: int, n_receive: int =
     ]
 
 
+def capacity(a_us: float, d_ms: float, rates: tuple[int, ...] = (1_000, 5_000, 12_000), busy: float = 0.7,
+             spare: int = 1, least: int = 3) -> list[dict[str, Any]]:
+    """docs/scaling.md's model: at R decisions/s over N replicas each replica's event loop carries
+    R x (A + D / N) s of CPU per second and must stay under ``busy``: N >= R x D / (busy - R x A),
+    none when R x A >= busy; ``spare`` more to survive a loss, never fewer than ``least``.
+
+    >>> [r["run"] for r in capacity(99.0, 0.80)]
+    [3, 21, None]
+    """
+    import math
+
+    a, d = a_us / 1e6, d_ms / 1e3
+    out = []
+    for r in rates:
+        state = r * a
+        need = math.ceil(r * d / (busy - state)) if state < busy else None
+        run = max(least, need + spare) if need is not None else None
+        out.append({"rate": r, "state_cores": state, "need": need, "run": run,
+                    "cores": r * (run * a + d) if run is not None else None, "writes": 3 * r,
+                    "deliveries": r * run if run is not None else None})
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--home", type=Path, default=None, help="a home prepared by bench_service.py (default: a temp dir)")
@@ -327,6 +350,24 @@ def main() -> None:
     print("|---|---:|")
     for r in apply_rows:
         print(f"| {r['what']} | {r['us']:.0f} |")
+    one = next((r for r in rows if r["config"] == "cluster, 1 replica" and r["load"].startswith("backlog")), None)
+    if one is None:
+        return
+    a_us = apply_rows[1]["us"] + apply_rows[4]["us"]  # apply without the model, receive from the reply subject
+    d_ms = one["cpu_ms"] - a_us / 1000
+    print(f"\nCapacity model: A = {a_us:.0f} µs (every replica, every message), D = {d_ms:.2f} ms (the deciding "
+          f"replica, the rest of one replica's {one['cpu_ms']:.2f} ms per decision); ceiling 0.7 / A = "
+          f"{0.7 / (a_us / 1e6):,.0f}/s\n")
+    print("| decisions/s | replicas for the rate | replicas to run (one lost) | cluster CPU (cores) | "
+          "JetStream stored writes/s | deliveries to replicas/s |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for c in capacity(a_us, d_ms):
+        if c["run"] is None:
+            print(f"| {c['rate']:,} | none: the state work alone is {c['state_cores']:.2f} core per replica | - | - | "
+                  f"{c['writes']:,} | - |")
+        else:
+            print(f"| {c['rate']:,} | {c['need']} | {c['run']} | {c['cores']:.1f} | {c['writes']:,} | "
+                  f"{c['deliveries']:,} |")
 
 
 if __name__ == "__main__":
