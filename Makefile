@@ -15,7 +15,7 @@ help: ## List the targets with what each does
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install -q --disable-pip-version-check -U pip setuptools wheel
-	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,spark]'
+	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,spark,deep]'
 	@rm -f $(VENV)/.installed-*; touch $(STAMP)
 
 demo: $(STAMP) ## The main job: simulate a month, store it, train and evaluate, then serve API + console with live traffic (Ctrl-C stops)
