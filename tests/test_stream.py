@@ -15,12 +15,13 @@ from typing import Any
 
 import httpx
 import orjson
+import pandas as pd
 import pytest
 from prometheus_client import CollectorRegistry
 
 from pesaguard.config import Settings
 from pesaguard.errors import ConfigError, StoreError
-from pesaguard.store import Store
+from pesaguard.store import Store, core, open_store
 from pesaguard.stream import StreamConsumer, Tuning
 from pesaguard.stream.metrics import StreamMetrics
 from pesaguard.stream.runner import consume
@@ -192,6 +193,28 @@ def test_bad_messages_go_to_the_dead_letter_subject_and_never_block(nats_server:
     assert _metric(metrics, "pesaguard_stream_dead_letters_total", reason="invalid_transaction") == 2
     assert _metric(metrics, "pesaguard_stream_dead_letters_total", reason="conflict") == 1
     assert _metric(metrics, "pesaguard_stream_messages_total", kind="label", outcome="stored") == 2
+
+
+def test_a_label_the_api_already_stored_still_reaches_the_consumers_feature_state_once(
+        nats_server: NatsServer, tmp_path: Path) -> None:
+    """The API stores a label, then publishes it (pesaguard.stream.labels); a consumer sharing its
+    store finds the row there already and must count the label in its own state all the same, once
+    however often the stream carries it."""
+    t1, t2 = txn("L1", amount=700), txn("L2")
+    label = {"txn_id": "L1", "is_fraud": True, "known_at_ms": t1["ts_ms"] + 60_000, "source": "analyst"}
+    home = tmp_path / "home"
+    home.mkdir()
+    with open_store(Settings(home=home)) as store:
+        core.insert_labels(store, pd.DataFrame([label]))  # as the API recorded it
+    scorer = RecordingScorer()
+
+    async def work(consumer: StreamConsumer, port: int) -> None:
+        await publish_all(nats_server.url, [(TX, orjson.dumps(t1)), (LB, orjson.dumps(label)),
+                                            (LB, orjson.dumps(label)), (TX, orjson.dumps(t2))])
+        await wait_drained(nats_server.url)
+
+    _session(home, nats_server.url, scorer, work)
+    assert scorer.events == [("txn", "L1"), ("label", "L1"), ("txn", "L2")]
 
 
 def test_transient_failures_are_retried_then_dead_lettered(nats_server: NatsServer, tmp_path: Path) -> None:

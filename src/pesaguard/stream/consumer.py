@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,8 @@ from pesaguard.stream.metrics import StreamMetrics
 log = logging.getLogger("pesaguard.stream")
 
 DAY_S = 86_400.0
+#: labels a consumer remembers having applied to its feature state (to count a repeat once)
+LABELS_REMEMBERED = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,7 @@ class StreamConsumer:
         self._stop = asyncio.Event()
         self._paused_until = 0.0
         self._ready = False
+        self._labels_applied: OrderedDict[tuple[str, bool, int, str], None] = OrderedDict()
 
     # -- connection and set-up ------------------------------------------------------------------
     async def connect(self, servers: str) -> None:
@@ -404,7 +408,15 @@ class StreamConsumer:
         df = pd.DataFrame({"txn_id": [lab.txn_id], "is_fraud": [int(lab.is_fraud)],
                            "known_at_ms": [lab.known_at_ms], "source": [lab.source], "typology": [lab.typology]})
         assert self.decider is not None and self.store is not None
-        if core.insert_labels(self.store, df):  # a redelivered label is stored once and counted once
+        core.insert_labels(self.store, df)  # stored once by its id, whoever stored it first
+        # counted once by this process, however often it comes: by its own record of the labels it
+        # has applied, not by whether the insert above added a row, since a label the API recorded
+        # (and published, pesaguard.stream.labels) is already in a store the two share
+        key = (lab.txn_id, lab.is_fraud, lab.known_at_ms, lab.source)
+        if key not in self._labels_applied:
+            self._labels_applied[key] = None
+            if len(self._labels_applied) > LABELS_REMEMBERED:
+                self._labels_applied.popitem(last=False)
             self.decider.add_labels([(lab.txn_id, lab.is_fraud, lab.known_at_ms)])
 
     async def _retry(self, msg: Any, exc: Exception) -> str:
