@@ -2,17 +2,19 @@
 
 1. Retrieval on the shipped question set: recall@5, MRR, nDCG@10 for BM25 alone, dense alone and
    their reciprocal-rank fusion (hybrid), overall and per language (articles' sections).
-2. Abstention: the confidence model fitted on the fitting split only (retrieval questions, the dev
-   split of the answer set, the dev out-of-scope questions), its leave-one-out rates there, and the
-   shipped constants on the held-out splits, which no fitted number has seen.
+2. Abstention: the shipped constants on every split (``--fit`` refits them on the fitting data
+   only, pesaguard.assistant.fitting, and prints their rates with each topic left out); the test
+   split end to end (``--only test``).
 3. Answers: must-have-fact recall per split and language, out-of-scope abstention, SMS lengths;
    the peer is the same pipeline without answer blocks (prose sentences only).
-4. Latency of the extractive path with a warm index: p50/p95 over every question, 3 rounds.
-5. Triage on the held-out set: the model against keywords alone and embeddings alone; the
+4. Blind set (``--only blind``): ``eval/blind.jsonl`` end to end, recall and abstention.
+5. Latency of the extractive path with a warm index: p50/p95 over every question, 3 rounds.
+6. Triage on the held-out set: the model against keywords alone and embeddings alone; the
    hyper-parameter grid by grouped cross-validation on the training set.
 
 Run: ``python benchmarks/bench_assistant.py`` (a few minutes on 2 cores);
-``python benchmarks/bench_assistant.py --fit`` prints only the refitted abstention constants.
+``python benchmarks/bench_assistant.py --fit`` prints only the refitted abstention constants (a few
+minutes: 155 refits of the domain model).
 """
 
 from __future__ import annotations
@@ -25,18 +27,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, recall_score
-from sklearn.model_selection import GroupKFold, LeaveOneOut, cross_val_predict
+from sklearn.model_selection import GroupKFold
 
 from pesaguard.assistant import answering as ans
+from pesaguard.assistant import fitting
 from pesaguard.assistant import triage_model as tm
-from pesaguard.assistant.domain import domain_model, out_of_fold_probs
 from pesaguard.assistant.embed import default_embedder
 from pesaguard.assistant.evaluation import evaluate_answers, evaluate_retrieval, load_jsonl
 from pesaguard.assistant.generate import ExtractiveGenerator
 from pesaguard.assistant.index import Hit, KnowledgeIndex
 from pesaguard.config import Settings
+
+Row = tuple[str, str, str]
 
 
 def retrieval(index: KnowledgeIndex) -> None:
@@ -53,83 +56,60 @@ def retrieval(index: KnowledgeIndex) -> None:
               f"{sw['recall_at_5']:.3f} | {en['mrr']:.3f} | {sw['mrr']:.3f} |")
 
 
-def fitting_sets() -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
-    """(question, audience, lang) of the fitting split: in-scope and out-of-scope."""
-    ins = [(q["question"], q["audience"], q["lang"]) for q in load_jsonl("retrieval.jsonl")]
-    ins += [(q["question"], q["audience"], q["lang"]) for q in load_jsonl("answers.jsonl")
-            if q["split"] == "dev" and not q.get("previous")]
-    oos = [(q["question"], "customer", q["lang"]) for q in load_jsonl("out_of_scope.jsonl") if q["split"] == "dev"]
-    return ins, oos
-
-
-def heldout_sets() -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+def heldout_sets() -> tuple[list[Row], list[Row]]:
     ins = [(q["question"], q["audience"], q["lang"]) for q in load_jsonl("answers.jsonl")
            if q["split"] == "heldout" and not q.get("previous")]
     oos = [(q["question"], "customer", q["lang"]) for q in load_jsonl("out_of_scope.jsonl") if q["split"] == "heldout"]
     return ins, oos
 
 
-def test_sets() -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+def test_sets() -> tuple[list[Row], list[Row]]:
     """The test split: never fitted or tuned on (``in_scope.jsonl``, ``out_of_scope.jsonl`` split test)."""
     ins = [(q["question"], q["audience"], q["lang"]) for q in load_jsonl("in_scope.jsonl")]
     oos = [(q["question"], "customer", q["lang"]) for q in load_jsonl("out_of_scope.jsonl") if q["split"] == "test"]
     return ins, oos
 
 
-def features(index: KnowledgeIndex, rows: list[tuple[str, str, str]],
-             in_domain: np.ndarray | None = None) -> np.ndarray:
-    """Confidence features of each question; ``in_domain`` replaces the domain model's probabilities
-    (the fitting split's own, out of fold)."""
-    domain = domain_model(index)
-    out = []
-    for i, (q, audience, lang) in enumerate(rows):
-        qvec = index.embedder.query(q)
-        hits = index.search(q, qvec, k=ans.SEARCH_K, audience=audience, lang=lang)
-        out.append(ans.confidence_features(q, hits, domain.prob(qvec) if in_domain is None else float(in_domain[i])))
-    return np.vstack(out)
-
-
-def fit_abstention(index: KnowledgeIndex, verbose: bool = True) -> LogisticRegression:
-    ins, oos = fitting_sets()
-    p_in, p_out = out_of_fold_probs(index)
-    x = np.vstack([features(index, ins, p_in), features(index, oos, p_out)])
-    y = np.r_[np.ones(len(ins)), np.zeros(len(oos))]
-    lr = LogisticRegression(C=10, class_weight="balanced", max_iter=1000)
-    loo = cross_val_predict(lr, x, y, cv=LeaveOneOut(), method="predict_proba")[:, 1]
-    lr.fit(x, y)
-    if verbose:
-        print(f"\n### Abstention: fit ({len(ins)} in-scope, {len(oos)} out-of-scope questions of the fitting split)\n")
-        print("| confidence model | in-scope answered | out-of-scope abstained |")
-        print("|---|---|---|")
-        for t in sorted({0.5, ans.CONFIDENCE_MIN}):
-            print(f"| leave-one-out refit (threshold {t}) | {(loo[y == 1] >= t).mean():.3f} | {(loo[y == 0] < t).mean():.3f} |")
-        p_oos = loo[y == 0]
-        threshold = max(0.5, round(float(p_oos.max()) + 0.05, 2))
-        print(f"\nrefit: CONFIDENCE_COEF = {tuple(round(float(c), 3) for c in lr.coef_[0])}, "
-              f"CONFIDENCE_BIAS = {lr.intercept_[0]:.3f}, CONFIDENCE_MIN = {threshold} (the most confident "
-              f"out-of-scope question of the fitting split when left out of the fit, {p_oos.max():.3f}, plus 0.05)")
-    return lr
+def fit_abstention(index: KnowledgeIndex) -> None:
+    """Refit the confidence model and its threshold (pesaguard.assistant.fitting) and print them."""
+    t0 = time.perf_counter()
+    f = fitting.fit(index)
+    print(f"\n### Abstention: fit ({f.n_in} in-scope, {f.n_out} out-of-scope fitting questions; "
+          f"{fitting.TOPICS} topics left out in turn, {len(fitting.SEEDS)} groupings; {time.perf_counter() - t0:.0f} s)\n")
+    print("| threshold | in-scope answered (topic left out) | out-of-scope abstained (topic left out) |")
+    print("|---|---|---|")
+    for t in sorted({0.5, f.threshold, 0.8, 0.9}):
+        answered, abstained = f.rates(t)
+        print(f"| {t:.2f}{' (chosen)' if t == f.threshold else ''} | {answered:.3f} | {abstained:.3f} |")
+    m = f.topic_out.mean(0)
+    leaks = [f.questions[i][0] for i in np.argsort(-m) if f.y[i] == 0 and m[i] >= f.threshold]
+    print(f"\nout-of-scope questions answered on average when their topic is left out: {leaks}")
+    print(f"\nrefit: CONFIDENCE_COEF = {tuple(round(c, 3) for c in f.coef)}, CONFIDENCE_BIAS = {f.bias:.3f}, "
+          f"CONFIDENCE_MIN = {f.threshold}")
+    shipped = (tuple(round(c, 3) for c in f.coef), round(f.bias, 3), f.threshold)
+    if shipped != (ans.CONFIDENCE_COEF, ans.CONFIDENCE_BIAS, ans.CONFIDENCE_MIN):
+        print("(differs from the shipped constants in pesaguard/assistant/answering.py)")
 
 
 def abstention(index: KnowledgeIndex) -> None:
-    fit_abstention(index)
+    """The shipped constants on every split (confidence only, no answer drafted), and the peer: one
+    threshold on the top dense score chosen on the fitting data."""
 
     def shipped(x: np.ndarray) -> np.ndarray:
         return 1 / (1 + np.exp(-(x @ np.array(ans.CONFIDENCE_COEF) + ans.CONFIDENCE_BIAS)))
 
-    fi, fo = fitting_sets()
-    xfi, xfo = features(index, fi), features(index, fo)
-    # peer: one threshold on the top dense score, chosen on the fitting split
+    fi, fo = fitting.fitting_sets()
+    xfi, xfo = fitting.features(index, fi), fitting.features(index, fo)
     dense_fit = np.r_[xfi[:, 0], xfo[:, 0]]
     y = np.r_[np.ones(len(xfi)), np.zeros(len(xfo))]
     t = max(np.arange(0.70, 0.95, 0.0025), key=lambda t: ((dense_fit[y == 1] >= t).mean() + (dense_fit[y == 0] < t).mean()))
-    print("\n### Abstention: shipped constants\n")
+    print(f"\n### Abstention: shipped constants (threshold {ans.CONFIDENCE_MIN})\n")
     print(f"| split | in-scope answered | out-of-scope abstained | peer: top dense score >= {t:.3f}, answered / abstained |")
     print("|---|---|---|---|")
     print(f"| fitting (in sample: {len(fi)} in-scope, {len(fo)} out-of-scope) | {(shipped(xfi) >= ans.CONFIDENCE_MIN).mean():.3f} | "
           f"{(shipped(xfo) < ans.CONFIDENCE_MIN).mean():.3f} | {(xfi[:, 0] >= t).mean():.3f} / {(xfo[:, 0] < t).mean():.3f} |")
     for name, (ins, oos) in (("held out", heldout_sets()), ("test", test_sets())):
-        xi, xo = features(index, ins), features(index, oos)
+        xi, xo = fitting.features(index, ins), fitting.features(index, oos)
         ci, co = shipped(xi), shipped(xo)
         print(f"| {name} ({len(ins)} in-scope, {len(oos)} out-of-scope) | {(ci >= ans.CONFIDENCE_MIN).mean():.3f} "
               f"({int((ci >= ans.CONFIDENCE_MIN).sum())}) | {(co < ans.CONFIDENCE_MIN).mean():.3f} "
@@ -140,6 +120,34 @@ def abstention(index: KnowledgeIndex) -> None:
             print(f"|   ... {lang} | {(ci[li] >= ans.CONFIDENCE_MIN).mean():.3f} | {(co[lo] < ans.CONFIDENCE_MIN).mean():.3f} | |")
         print(f"\n{name}: out-of-scope answered: {[oos[i][0] for i in np.flatnonzero(co >= ans.CONFIDENCE_MIN)]}; "
               f"in-scope abstained: {[ins[i][0] for i in np.flatnonzero(ci < ans.CONFIDENCE_MIN)]}\n")
+
+
+def blind(settings: Settings, index: KnowledgeIndex) -> None:
+    """The blind set (``eval/blind.jsonl``) end to end through ``Assistant.ask``: written and committed
+    before any run on it, never read by any fitting code; its figures are reported as they come."""
+    a = ans.Assistant(settings, index=index)
+    rows = load_jsonl("blind.jsonl")
+    ins = [r for r in rows if r["scope"] == "in"]
+    oos = [r for r in rows if r["scope"] == "out"]
+    r = evaluate_answers(a, ins, oos)
+    print(f"\n### Blind set end to end ({len(ins)} in-scope, {len(oos)} out-of-scope)\n")
+    print("| questions | n | must-have-fact recall (answered, cited, every fact) | answered |")
+    print("|---|---|---|---|")
+    groups = {"customer, English": lambda q: q["audience"] == "customer" and q["lang"] == "en",
+              "customer, Swahili and Sheng": lambda q: q["audience"] == "customer" and q["lang"] == "sw",
+              "analyst (English)": lambda q: q["audience"] == "analyst",
+              "all in-scope": lambda q: True}
+    by_id = {x.id: x for x in r.results}
+    for label, keep in groups.items():
+        sub = [by_id[q["id"]] for q in ins if keep(q)]
+        print(f"| {label} | {len(sub)} | {np.mean([x.passed for x in sub]):.3f} ({sum(x.passed for x in sub)}) | "
+              f"{np.mean([not x.abstained for x in sub]):.3f} |")
+    for lang in ("en", "sw"):
+        n = sum(q["lang"] == lang for q in oos)
+        answered = [q for q in oos if q["lang"] == lang and q["id"] in r.oos_answered]
+        print(f"| out of scope, {lang} | {n} | abstained {1 - len(answered) / n:.3f} ({n - len(answered)}) | |")
+    print(f"\nout-of-scope answered: {[(q['id'], q['question']) for q in oos if q['id'] in r.oos_answered]}")
+    print(f"in-scope misses: {[(x.id, x.missing, 'abstained' if x.abstained else '') for x in r.results if not x.passed]}")
 
 
 def test_split(settings: Settings, index: KnowledgeIndex) -> None:
@@ -316,7 +324,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fit", action="store_true", help="only refit the abstention constants and print them")
     parser.add_argument("--home", type=Path, help="keep the index in this PESAGUARD_HOME (default: a temporary one)")
-    parser.add_argument("--only", choices=("retrieval", "abstention", "test", "answers", "latency", "triage"),
+    parser.add_argument("--only", choices=("retrieval", "abstention", "test", "answers", "blind", "latency", "triage"),
                         help="run one part")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -330,7 +338,8 @@ def main() -> None:
             return
         parts = {"retrieval": lambda: retrieval(index), "abstention": lambda: abstention(index),
                  "test": lambda: test_split(settings, index),
-                 "answers": lambda: answers(settings, index), "latency": lambda: latency(settings, index),
+                 "answers": lambda: answers(settings, index), "blind": lambda: blind(settings, index),
+                 "latency": lambda: latency(settings, index),
                  "triage": triage}
         for name, run in parts.items():
             if args.only in (None, name):

@@ -39,16 +39,20 @@ from pesaguard.errors import ForbiddenError, InputError, UsageError
 Lang = Literal["en", "sw"]
 Audience = Literal["customer", "analyst"]
 
-# Abstention: a logistic model of "the knowledge base covers this question" on four signals, fitted by ``benchmarks/bench_assistant.py --fit`` on the fitting split only (the retrieval
-# questions, the dev split of the answer set and the dev out-of-scope questions); the held-out splits
-# and the test split never enter it (docs/benchmarks.md). The signals: the best dense score (chunk cosine, or an answer
-# block's closest ask), the best BM25 score (log1p), and the share of the question's content words
-# found in the top 3 chunks (a word counts when its Swahili root or a Sheng/slang equivalent is there),
-# and the domain model's probability that the question is about mobile-money help at all (domain.py;
-# for the fitting split's own questions, out of fold). CONFIDENCE_MIN: the most confident
-# out-of-scope question of the fitting split (leave-one-out) plus 0.05, and at least 0.5.
-CONFIDENCE_COEF = (0.947, 3.431, 2.251, 6.595)
-CONFIDENCE_BIAS = -9.834
+# Abstention: a logistic model of "the knowledge base covers this question" on four signals, fitted by
+# ``benchmarks/bench_assistant.py --fit`` (pesaguard.assistant.fitting) on the fitting data only: the
+# retrieval questions and the dev answer questions against the dev out-of-scope questions and the
+# domain model's written out-of-domain questions. The held-out and test splits and the blind set never
+# enter it (docs/benchmarks.md). The signals: the best dense score (chunk cosine, or an answer block's
+# closest question: does the best block answer what is asked), the best BM25 score (log1p), the share
+# of the question's content words found in the top 3 chunks (a word counts when its Swahili root or a
+# Sheng/slang equivalent is there), and the domain model's probability that the question is about
+# mobile-money help at all (domain.py; for the fitting questions themselves, out of fold).
+# The signals are standardised before the fit (the weights below are on the raw signals). CONFIDENCE_MIN
+# is checked on left-out topics (fitting.py: each topic of the fitting data left out of both models in
+# turn): the threshold nearest 0.5 within one standard error of the best balanced rate there.
+CONFIDENCE_COEF = (36.589, 3.105, 5.97, 7.388)
+CONFIDENCE_BIAS = -45.026
 CONFIDENCE_MIN = 0.5
 TOP_K = 5
 SEARCH_K = 20  # hits retrieved: the confidence reads the top 3, answers the top 5, the lead block any

@@ -6,7 +6,7 @@ retrieval set and the ``dev`` answer questions); negatives are ``domain_data/out
 questions about everything else (cooking, health, school, sport, phones, government services, and
 look-alikes that share the articles' words: other PINs and passwords, parcels, insurance agents,
 school fees), written for this purpose in English, Swahili and Sheng, and the ``dev`` out-of-scope
-questions. The ``heldout`` answer questions and the ``test`` split never enter it.
+questions. The ``heldout`` answer questions, the ``test`` split and the blind set never enter it.
 
 Retrieval signals alone judge topical overlap, so "How do I apply for a licence?" looks close to
 the articles on licensed lenders; this model judges the kind of question, and its probability is
@@ -75,23 +75,6 @@ class DomainModel:
 
     def prob(self, qvec: np.ndarray) -> float:
         return float(_prob(qvec, self._w, self._b))
-
-
-def out_of_fold_probs(index: KnowledgeIndex, folds: int = 5, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """The domain probability of each fitting-split question (in-scope, out-of-scope) from a model
-    fitted without it (``folds``-fold), so that the confidence model, fitted on the same questions,
-    sees the probabilities a new question would get rather than in-sample ones."""
-    from sklearn.model_selection import StratifiedKFold
-
-    ins, oos = fitting_questions()
-    v = np.vstack([index.embedder.queries(ins), index.embedder.queries(oos)])
-    y = np.r_[np.ones(len(ins)), np.zeros(len(oos))]
-    written = index.embedder.queries(negative_questions())
-    p = np.zeros(len(y))
-    for tr, te in StratifiedKFold(folds, shuffle=True, random_state=seed).split(v, y):
-        w, b = _fit(np.vstack([index.key_vectors, v[tr][y[tr] == 1]]), np.vstack([written, v[tr][y[tr] == 0]]))
-        p[te] = _prob(v[te], w, b)
-    return p[: len(ins)], p[len(ins):]
 
 
 _models: dict[int, tuple[int, DomainModel]] = {}

@@ -1,0 +1,106 @@
+"""Abstention: the fitting code reads only the fitting data (never the blind set), the threshold
+rule, the confidence model's raw weights, and the shipped behaviour on every out-of-scope set."""
+
+from __future__ import annotations
+
+import builtins
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from assistant_support import kb_assistant_fixture, kb_index_fixture, kb_settings_fixture  # noqa: F401
+from pesaguard.assistant import answering as ans
+from pesaguard.assistant import domain, fitting
+from pesaguard.assistant.answering import Assistant
+from pesaguard.assistant.evaluation import EVAL_DIR, load_jsonl
+from pesaguard.assistant.index import KnowledgeIndex
+
+
+def _record_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every file name read through Path.read_text, Path.open or open from now on."""
+    seen: list[str] = []
+    read_text, path_open, plain_open = Path.read_text, Path.open, builtins.open
+
+    def rt(self: Path, *a: Any, **kw: Any) -> str:
+        seen.append(self.name)
+        return read_text(self, *a, **kw)
+
+    def po(self: Path, *a: Any, **kw: Any) -> Any:
+        seen.append(self.name)
+        return path_open(self, *a, **kw)
+
+    def op(file: Any, *a: Any, **kw: Any) -> Any:
+        seen.append(Path(str(file)).name)
+        return plain_open(file, *a, **kw)
+
+    monkeypatch.setattr(Path, "read_text", rt)
+    monkeypatch.setattr(Path, "open", po)
+    monkeypatch.setattr(builtins, "open", op)
+    return seen
+
+
+def test_the_fitting_code_never_reads_the_blind_set(monkeypatch: pytest.MonkeyPatch, kb_index: KnowledgeIndex) -> None:
+    """The whole fit (both models, the left-out topics, the threshold) runs with every file read
+    recorded: the blind set, the held-out and the test rows stay out of it. The domain model's
+    refits are replaced by a stub to keep this fast; what is read does not depend on them."""
+    assert (EVAL_DIR / "blind.jsonl").exists()
+    seen = _record_reads(monkeypatch)
+    monkeypatch.setattr(fitting, "_fit", lambda pos, neg: (np.zeros(pos.shape[1]), 0.0))
+    result = fitting.fit(kb_index, seeds=(0,), topics=6)
+    domain.DomainModel(kb_index)
+    assert result.n_in > 100 and result.n_out > 250
+    assert "blind.jsonl" not in seen and "in_scope.jsonl" not in seen
+    assert {"retrieval.jsonl", "answers.jsonl", "out_of_scope.jsonl", "out_of_domain.txt"} <= set(seen)
+    # and the rows it took from the shared files are the fitting split's only
+    ins, oos = fitting.fitting_sets()
+    heldout = {r["question"] for r in load_jsonl("answers.jsonl") if r["split"] != "dev"}
+    heldout |= {r["question"] for r in load_jsonl("out_of_scope.jsonl") if r["split"] != "dev"}
+    heldout |= {r["question"] for r in load_jsonl("blind.jsonl")}
+    retrieval = {r["question"] for r in load_jsonl("retrieval.jsonl")}
+    assert not ({q for q, _, _ in ins + oos} - retrieval) & heldout
+
+
+def _fit_with(topic_out: np.ndarray, y: np.ndarray) -> fitting.AbstentionFit:
+    return fitting.AbstentionFit((0.0,) * 4, 0.0, 0.5, int(y.sum()), int((1 - y).sum()), topic_out, y, [])
+
+
+def test_the_threshold_moves_off_one_half_only_for_a_clear_gain() -> None:
+    y = np.r_[np.ones(100), np.zeros(300)].astype(int)
+    # a flat curve: one off-topic question more abstained at 0.7 is noise -> 0.5
+    flat = np.r_[np.full(100, 0.95), np.full(298, 0.05), [0.6, 0.72]][None, :]
+    assert fitting.choose_threshold(_fit_with(flat, y)) == 0.5
+    # a fifth of the off-topic questions between 0.5 and 0.8, no in-scope one: the gain is real
+    clear = np.r_[np.full(100, 0.95), np.full(240, 0.05), np.full(60, 0.7)][None, :]
+    assert fitting.choose_threshold(_fit_with(clear, y)) > 0.7
+
+
+def test_the_shipped_weights_are_the_standardised_models_on_raw_signals() -> None:
+    rng = np.random.default_rng(0)
+    x = np.column_stack([rng.normal(0.9, 0.04, 200), rng.normal(1.5, 0.5, 200), rng.uniform(0, 1, 200),
+                         rng.uniform(0, 1, 200)])
+    y = (x[:, 0] + 0.3 * x[:, 3] + rng.normal(0, 0.02, 200) > 1.05).astype(int)
+    model = fitting._confidence_model(x, y)
+    coef, bias = fitting._raw_coefficients(model)
+    raw = 1 / (1 + np.exp(-(x @ np.array(coef) + bias)))
+    assert np.allclose(raw, model.predict_proba(x)[:, 1], atol=1e-9)
+
+
+def test_confidence_weighs_the_question_to_block_match() -> None:
+    """The best dense score (how closely the best answer block's questions match the question) is
+    a signal in its own right, not shrunk away: moving it across the in-scope range (0.85 -> 0.95)
+    moves the confidence from a hand-off to an answer at otherwise middling signals."""
+    def conf(dense: float) -> float:
+        z = float(np.dot(ans.CONFIDENCE_COEF, [dense, math.log1p(4.0), 0.5, 0.8]) + ans.CONFIDENCE_BIAS)
+        return 1 / (1 + math.exp(-z))
+
+    assert conf(0.85) < ans.CONFIDENCE_MIN < conf(0.95)
+
+
+def test_every_out_of_scope_question_of_every_split_gets_a_hand_off(kb_assistant: Assistant) -> None:
+    """Fitting (dev), held out and test splits: every one abstained (docs/benchmarks.md, Abstention)."""
+    oos = load_jsonl("out_of_scope.jsonl")
+    answered = [q["id"] for q in oos if not kb_assistant.ask(q["question"]).abstained]
+    assert answered == []
