@@ -137,6 +137,12 @@ class LabelPublisher:
                 f"the label is stored but not published to {self.t.labels} for the stream consumer replicas: "
                 f"not connected to NATS at {servers_shown(self.servers)} yet",
                 hint="send the same label again once NATS answers: it is stored once and published once")
+        try:
+            on_loop = asyncio.get_running_loop() is self.loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:  # waiting here would block the loop the publish needs
+            raise RuntimeError("LabelPublisher.publish is for request threads, not the event loop's own")
         fut = asyncio.run_coroutine_threadsafe(self._publish(labels), self.loop)
         try:
             fut.result(self.timeout_s)
