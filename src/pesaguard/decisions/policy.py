@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from pesaguard.decisions.rules import Rule, RuleSet, Thresholds
+import numpy as np
+
+from pesaguard.decisions.rules import Column, Rule, RuleSet, Thresholds
 from pesaguard.features.describe import humanize
 
 SEVERITY = {"allow": 0, "review": 1, "block": 2}
@@ -66,6 +68,17 @@ class Outcome:
     score: float = 0.0
 
 
+@dataclass(frozen=True)
+class FrameOutcome:
+    """:meth:`Policy.decide_frame`'s decisions, one per row: the :class:`Outcome` fields column-wise,
+    the reasons and the names of the rules that hit (file order) only for rows that have any."""
+
+    action: np.ndarray
+    score: np.ndarray
+    reasons: dict[int, list[str]]
+    rules: dict[int, list[str]]
+
+
 def combine(p: float, weights: Sequence[float]) -> float:
     """Noisy-OR of a probability and rule weights.
 
@@ -88,11 +101,13 @@ def pct(p: float) -> str:
     return f"{p * 100:.{digits}f}%"
 
 
-def reason_text(rule: Rule, txn: dict[str, Any], features: dict[str, Any]) -> str:
-    """The rule's reason with ``{field}`` placeholders replaced by the tested values in words."""
+def reason_text(rule: Rule, txn: dict[str, Any], features: dict[str, Any],
+                fields: dict[str, str] | None = None) -> str:
+    """The rule's reason with ``{field}`` placeholders replaced by the tested values in words
+    (``fields``: ``rule.fields()``, when the caller has it)."""
     if "{" not in rule.reason:
         return rule.reason
-    fields = rule.fields()
+    fields = rule.fields() if fields is None else fields
 
     def fill(m: re.Match[str]) -> str:
         col = fields.get(m.group(1).strip())
@@ -109,6 +124,7 @@ def reason_text(rule: Rule, txn: dict[str, Any], features: dict[str, Any]) -> st
     return _PLACEHOLDER.sub(fill, rule.reason)
 
 
+ACTIONS = ("allow", "review", "block")  # by SEVERITY
 MODES = ("supervised", "cold_start")
 #: How much of each rule weight counts next to a supervised model's probability (see the module).
 SUPERVISED_WEIGHT_SHARE = 0.1
@@ -177,3 +193,84 @@ class Policy:
             level = th.block if by_score == "block" else th.review
             reasons += [*model_reasons, f"model score {pct(score)} is above the {by_score} threshold ({pct(level)})"]
         return Outcome(action, reasons, hits, risk)
+
+    def decide_frame(self, columns: Mapping[str, Column], p: np.ndarray,
+                     model_reasons: Callable[[np.ndarray], Sequence[list[str]]] | None = None) -> FrameOutcome:
+        """:meth:`decide` for every row of a frame at once, with the same action, risk, reasons and
+        rules hit row for row (a property test holds them equal over varied rules and thresholds).
+
+        ``columns`` holds each field a condition names (:class:`Column`: transaction columns as the
+        service's validated request has them, ``features.NAME`` as floats); ``p`` the model's
+        probabilities; ``model_reasons(rows)`` the model's reasons for the given rows, asked only for
+        rows whose reasons show them (score at or above review, no allow rule hit).
+
+        The rules, thresholds and risk are evaluated column-wise, with the float operations of
+        :func:`combine` in the same order; Python runs only for the rows that hit a rule or pass a
+        threshold, to write their sentences.
+        """
+        p = np.asarray(p, dtype=np.float64)
+        n = len(p)
+        th = self.thresholds
+        by_score = np.where(p >= th.block, 2, np.where(p >= th.review, 1, 0)).astype(np.int8)
+        severity = by_score.copy()
+        allowed = np.zeros(n, dtype=bool)
+        keep = 1.0 - np.clip(p, 0.0, 1.0)
+        share = 1.0 if self.mode == "cold_start" else SUPERVISED_WEIGHT_SHARE
+        hit: list[tuple[Rule, np.ndarray]] = []
+        for rule, conditions in self._active:
+            rows = np.arange(n)
+            for cond in conditions:  # each condition tested only on the rows the ones before it kept
+                rows = rows[cond.mask(columns, self.rules.lists, n, rows)]
+                if not len(rows):
+                    break
+            if not len(rows):
+                continue
+            hit.append((rule, rows))
+            if rule.action == "allow":
+                allowed[rows] = True
+                continue
+            severity[rows] = np.maximum(severity[rows], SEVERITY[rule.action])
+            if rule.weight is not None:
+                keep[rows] *= 1.0 - share * rule.weight
+        risk = 1.0 - keep
+        risk[allowed] = p[allowed]  # an allow rule reports the model's probability as it is
+        severity[allowed] = 0
+        rules: dict[int, list[str]] = {}
+        reasons: dict[int, list[str]] = {}
+        for rule, rows in hit:
+            shown = rows[allowed[rows] == (rule.action == "allow")]
+            for i in rows.tolist():
+                rules.setdefault(i, []).append(rule.name)
+            if len(shown):
+                for i, text in zip(shown.tolist(), self._reason_texts(rule, columns, shown), strict=True):
+                    reasons.setdefault(i, []).append(text)
+        scored = np.flatnonzero((by_score > 0) & ~allowed)
+        explained = model_reasons(scored) if model_reasons is not None and len(scored) else [[]] * len(scored)
+        levels = {1: ("review", pct(th.review)), 2: ("block", pct(th.block))}
+        for i, own, level in zip(scored.tolist(), explained, by_score[scored].tolist(), strict=True):
+            name, threshold = levels[level]
+            reasons.setdefault(i, []).extend(
+                [*own, f"model score {pct(float(p[i]))} is above the {name} threshold ({threshold})"])
+        return FrameOutcome(np.asarray(ACTIONS, dtype=object)[severity], risk, reasons, rules)
+
+    @staticmethod
+    def _reason_texts(rule: Rule, columns: Mapping[str, Column], rows: np.ndarray) -> list[str]:
+        """:func:`reason_text` for the given rows, each given the values its placeholders name;
+        rows with the same values share one sentence."""
+        if "{" not in rule.reason:
+            return [rule.reason] * len(rows)
+        fields = rule.fields()
+        wanted = sorted({f for f in fields.values() if f in columns})
+        said: dict[tuple[Any, ...], str] = {}
+        out = []
+        for i in rows.tolist():
+            values = [columns[f].at(i) for f in wanted]
+            key = tuple(v if v else repr(v) for v in values)  # 0.0 and -0.0 are equal keys but read differently
+            text = said.get(key)
+            if text is None:
+                txn = {f: v for f, v in zip(wanted, values, strict=True) if not f.startswith("features.")}
+                features = {f[len("features."):]: v for f, v in zip(wanted, values, strict=True)
+                            if f.startswith("features.")}
+                text = said[key] = reason_text(rule, txn, features, fields)
+            out.append(text)
+        return out
