@@ -15,7 +15,7 @@ from assistant_support import kb_assistant_fixture, kb_index_fixture, kb_setting
 from pesaguard.assistant import answering as ans
 from pesaguard.assistant import domain, fitting
 from pesaguard.assistant.answering import Assistant
-from pesaguard.assistant.evaluation import EVAL_DIR, load_jsonl
+from pesaguard.assistant.evaluation import EVAL_DIR, evaluate_answers, load_jsonl
 from pesaguard.assistant.index import KnowledgeIndex
 
 
@@ -99,8 +99,18 @@ def test_confidence_weighs_the_question_to_block_match() -> None:
     assert conf(0.85) < ans.CONFIDENCE_MIN < conf(0.95)
 
 
-def test_every_out_of_scope_question_of_every_split_gets_a_hand_off(kb_assistant: Assistant) -> None:
-    """Fitting (dev), held out and test splits: every one abstained (docs/benchmarks.md, Abstention)."""
-    oos = load_jsonl("out_of_scope.jsonl")
-    answered = [q["id"] for q in oos if not kb_assistant.ask(q["question"]).abstained]
-    assert answered == []
+def test_the_blind_set(kb_assistant: Assistant) -> None:
+    """``eval/blind.jsonl``: written and committed before any run on it, never fitted or tuned on,
+    measured once (docs/benchmarks.md, Blind set): 48 of 48 out-of-scope questions abstained, and
+    must-have-fact recall 25 of 28 English (customer and analyst) and 17 of 20 Swahili and Sheng.
+    The floors are one question under those figures."""
+    rows = load_jsonl("blind.jsonl")
+    ins = [r for r in rows if r["scope"] == "in"]
+    oos = [r for r in rows if r["scope"] == "out"]
+    assert len(ins) >= 40 and len(oos) >= 40
+    report = evaluate_answers(kb_assistant, ins, oos)
+    assert report.oos_answered == []
+    misses = [(x.id, x.missing, x.abstained) for x in report.results if not x.passed]
+    passed = {lang: sum(x.passed for x in report.results if x.lang == lang) for lang in ("en", "sw")}
+    assert passed["en"] >= 24, misses
+    assert passed["sw"] >= 16, misses

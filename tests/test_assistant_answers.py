@@ -61,10 +61,8 @@ def test_out_of_scope_questions_get_a_hand_off(kb_assistant: Assistant) -> None:
     oos = load_jsonl("out_of_scope.jsonl")
     results = [kb_assistant.ask(q["question"]) for q in oos]
     answered = [q for q, r in zip(oos, results, strict=True) if not r.abstained]
-    assert [q["id"] for q in answered if q["split"] == "dev"] == []  # the fitting split: every one
-    # the test split (never fitted or tuned on): all 60 abstained; held out: 23 of 24 (docs/benchmarks.md)
-    assert [q["id"] for q in answered if q["split"] == "test"] == []
-    assert sum(q["split"] == "heldout" for q in answered) <= 1
+    # every split: dev (fitting), held out (24) and test (60), all abstained (docs/benchmarks.md)
+    assert [q["id"] for q in answered] == []
     for r in results:
         if r.abstained:
             assert r.handoff and r.sentences == [] and r.citations == [] and r.confidence < CONFIDENCE_MIN
@@ -145,9 +143,9 @@ def test_must_have_fact_recall_on_the_held_out_set(kb_assistant: Assistant) -> N
     assert sum(r["split"] == "heldout" for r in rows) >= 70
     report = evaluate_answers(kb_assistant, rows, oos=[], split="heldout")  # out of scope: the test above
     misses = [(x.id, x.missing) for x in report.results if not x.passed]
-    # measured (docs/benchmarks.md, answers table): English 0.907, Swahili 0.923
-    assert report.by_lang["en"]["recall"] >= 0.88, misses
-    assert report.by_lang["sw"]["recall"] >= 0.88, misses
+    # measured (docs/benchmarks.md, answers table): English 0.926, Swahili 0.923; the target is 0.90
+    assert report.by_lang["en"]["recall"] >= 0.90, misses
+    assert report.by_lang["sw"]["recall"] >= 0.90, misses
 
 
 def test_the_metric_fails_answers_without_the_facts() -> None:
