@@ -229,3 +229,40 @@ def test_rule_of_strips_values_and_line_numbers() -> None:
         "payer holds a control or bidirectional character"
     assert rule_of("amount 'USD 5' is in USD but the row's currency is KES") == \
         "amount is in USD but the row's currency is KES"
+
+
+NUMBERISH = st.one_of(
+    st.from_regex(r"[+-]?[0-9]{0,19}(\.[0-9]{0,20})?([eE][+-]?[0-9]{1,3})?", fullmatch=True),
+    st.sampled_from(["", "0x10", "1,000", "-0", "+.5", "1.e5", "nan", "inf", "00000000000000001.5", "1e400",
+                     "9999999999999999.99", "90.39999999999999", "1.0588885275E7", "0"]),
+)
+
+
+def _alone(parse: object, text: str, **kwargs: object) -> tuple[object, str | None, str | None]:
+    """(value, reason, adjustment) of ``text`` read beside a value no column-wide fast path reads."""
+    c = parse([text, "x"], "f", **kwargs)  # type: ignore[operator]
+    return c.values.to_pylist()[0], c.errors.get(0), c.adjusted.get(0)
+
+
+@given(st.lists(NUMBERISH, min_size=1, max_size=8), st.sampled_from([1, 0, None]), st.booleans())
+@settings(max_examples=200, deadline=None)  # one parse per value: slow on a loaded machine
+def test_a_column_read_whole_gets_what_each_value_gets_alone(texts: list[str], minimum: int | None,
+                                                             required: bool) -> None:
+    # a column Arrow casts in one step skips the pattern match; it must not change any outcome
+    c = parse_amount(texts, "f", minimum=minimum, required=required)
+    for i, text in enumerate(texts):
+        assert (c.values.to_pylist()[i], c.errors.get(i), c.adjusted.get(i)) == \
+            _alone(parse_amount, text, minimum=minimum, required=required), text
+    w = parse_whole(texts, "f")
+    for i, text in enumerate(texts):
+        assert (w.values.to_pylist()[i], w.errors.get(i), w.adjusted.get(i)) == _alone(parse_whole, text), text
+
+
+@given(st.lists(st.sampled_from(["1", "0", "TRUE", " fraud ", "Legit", "", "maybe", "1.0", "yes", "No"]),
+                min_size=1, max_size=12))
+@settings(max_examples=50, deadline=None)
+def test_labels_read_per_distinct_value_match_reading_each_alone(texts: list[str]) -> None:
+    c = parse_label(texts, "label")
+    for i, text in enumerate(texts):
+        alone = parse_label([text], "label")
+        assert (c.values.to_pylist()[i], c.errors.get(i)) == (alone.values.to_pylist()[0], alone.errors.get(0))

@@ -74,6 +74,8 @@ def as_text(values: ColumnLike) -> pa.Array:
         arr = arr.cast(pa.string())
     elif not pa.types.is_string(arr.type):
         arr = arr.cast(pa.string())
+    if bytes_within(arr, 0x21, 0x7E):
+        return arr  # printable ASCII only: nothing to trim, and trimming copies every value
     return pc.utf8_trim_whitespace(arr)
 
 
@@ -100,7 +102,14 @@ def _show(raw: Any) -> str:
 
 def _empty(text: pa.Array) -> np.ndarray:
     """Null or '' (after trimming)."""
-    return np.asarray(pc.fill_null(pc.equal(pc.binary_length(text), 0), True).to_numpy(zero_copy_only=False))
+    if not pa.types.is_string(text.type):
+        return np.asarray(pc.fill_null(pc.equal(pc.binary_length(text), 0), True).to_numpy(zero_copy_only=False))
+    empty = _lengths(text) == 0
+    return empty | _nulls(text) if text.null_count else empty
+
+
+def _nulls(arr: pa.Array) -> np.ndarray:
+    return np.asarray(arr.is_null().to_numpy(zero_copy_only=False))
 
 
 def _mask(expr: pa.Array) -> np.ndarray:
@@ -127,6 +136,22 @@ def text_bytes(arr: pa.Array) -> memoryview | None:
     offsets = np.frombuffer(bufs[1], dtype=np.int32)
     start, end = int(offsets[arr.offset]), int(offsets[arr.offset + len(arr)])
     return memoryview(bufs[2])[start:end]
+
+
+def bytes_within(arr: pa.Array, low: int, high: int) -> bool:
+    """True only if every byte of the string array's values lies in ``low..high`` (one scan of the
+    value bytes; an empty array or one of nulls and empty strings is within any range)."""
+    data = text_bytes(arr)
+    if data is None:
+        return False
+    raw = np.frombuffer(data, dtype=np.uint8)
+    return not bool(((raw - np.uint8(low)) > np.uint8(high - low)).any())  # uint8 wraps: one comparison
+
+
+def _lengths(arr: pa.Array) -> np.ndarray:
+    """Byte length of each value of a string array (0 for nulls), from its offsets."""
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1]
+    return np.diff(offsets)
 
 
 def may_hold(arr: pa.Array, needle: bytes) -> bool:
@@ -158,7 +183,7 @@ def parse_text(values: ColumnLike, name: str, *, required: bool = True, max_len:
     errors: dict[int, str] = {}
     if required:
         errors.update({int(i): f"{name} is empty" for i in np.flatnonzero(empty)})
-    too_long = _mask(pc.greater(pc.binary_length(text), max_len))  # bytes >= characters: a cheap filter
+    too_long = _lengths(text) > max_len  # bytes >= characters: a cheap filter
     if too_long.any():
         too_long = _mask(pc.greater(pc.utf8_length(text), max_len))
     errors.update({int(i): f"{name} is longer than {max_len} characters" for i in np.flatnonzero(too_long)})
@@ -181,6 +206,10 @@ def parse_amount(values: ColumnLike, name: str, *, unit: str = "major", minimum:
     """
     text = as_text(values)
     n = len(text)
+    if unit == "major" and decimal == ".":
+        whole = _cast_all_major(text)
+        if whole is not None:
+            return _checked_minor(whole, name, minimum, required)
     empty = _empty(text)
     ok = _mask(pc.match_substring_regex(text, amounts._FAST[unit])) & ~empty
     if decimal == "," and unit == "major":
@@ -221,6 +250,36 @@ def parse_amount(values: ColumnLike, name: str, *, unit: str = "major", minimum:
         adjusted.pop(i, None)
     invalid = ~ok | nonpos
     return Checked(pa.array(minor, pa.int64(), mask=invalid), errors, adjusted)
+
+
+def _cast_all_major(text: pa.Array) -> pa.Array | None:
+    """Every value of ``text`` as a decimal with two places, or None if any value (other than a
+    null) does not read as one exactly. Arrow's cast reads plain decimals (with a sign) as the
+    rules do and fails on everything else (empty text, separators, currencies, more than 16
+    integer digits, and finer values, which it will not round), so a column that casts whole needs
+    no pattern match: on a clean column the match cost as much as the cast itself. Scientific
+    notation is left to the rules: Arrow 26 casts ``1E-41`` to 0 without an error."""
+    if may_hold(text, b"e") or may_hold(text, b"E"):
+        return None
+    try:
+        return text.cast(pa.decimal128(18, 2))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+def _checked_minor(dec: pa.Array, name: str, minimum: int | None, required: bool) -> Checked:
+    """A column that cast whole (:func:`_cast_all_major`) -> minor units; nulls are empty values."""
+    buf = np.frombuffer(dec.buffers()[1], dtype=np.int64).reshape(-1, 2)
+    minor = buf[dec.offset : dec.offset + len(dec), 0].copy()  # the low word: |value| < 10**18
+    empty = _nulls(dec) if dec.null_count else np.zeros(len(dec), dtype=bool)
+    errors: dict[int, str] = {}
+    if required:
+        errors.update({int(i): f"{name} is empty" for i in np.flatnonzero(empty)})
+    nonpos = ~empty & (minor < minimum) if minimum is not None else np.zeros(len(dec), dtype=bool)
+    rule = "> 0" if minimum == 1 else f">= {minimum}"
+    errors.update({int(i): f"{name} must be {rule}" for i in np.flatnonzero(nonpos)})
+    invalid = empty | nonpos
+    return Checked(pa.array(minor, pa.int64(), mask=invalid if invalid.any() else None), errors)
 
 
 def _fast_minor(text: pa.Array, ok: np.ndarray, unit: str) -> np.ndarray:
@@ -267,6 +326,8 @@ def parse_whole(values: ColumnLike, name: str) -> Checked:
     """A non-negative whole number (PaySim's ``step``)."""
     text = as_text(values)
     empty = _empty(text)
+    if not empty.any() and bytes_within(text, ord("0"), ord("9")) and _lengths(text).max(initial=0) <= 15:
+        return Checked(text.cast(pa.int64()))  # digits only: what the pattern would accept, without it
     ok = _mask(pc.match_substring_regex(text, _WHOLE)) & ~empty
     out = pc.if_else(pa.array(ok), text, pa.scalar("0")) if not ok.all() else text
     if may_hold(text, b"+") or may_hold(text, b"."):  # Arrow's integer cast refuses both
@@ -325,13 +386,31 @@ def parse_time(values: ColumnLike, name: str, *, unit: str = "auto", required: b
 
 def parse_label(values: ColumnLike, name: str, *, required: bool = False) -> Checked:
     """Fraud labels -> 1/0 (int8). Accepts 1/0, true/false, fraud/legit/legitimate, yes/no; empty -> null."""
-    text = pc.utf8_lower(as_text(values))
-    empty = _empty(text)
-    is_true = _mask(pc.is_in(text, pa.array(LABEL_TRUE)))
-    is_false = _mask(pc.is_in(text, pa.array(LABEL_FALSE)))
+    text = as_text(values)
+    if len(text) and bytes_within(text, ord("0"), ord("1")) and (_lengths(text) == 1).all():
+        data = text_bytes(text)  # only "0" and "1": each value is one byte of the buffer
+        assert data is not None
+        return Checked(pa.array((np.frombuffer(data, dtype=np.uint8) == ord("1")).astype(np.int8), pa.int8()))
+    # Otherwise a label column holds a handful of distinct values: each is read once, then looked
+    # up per row (a third of the cost of lower-casing and matching every row).
+    encoded = pc.dictionary_encode(text)
+    words = pc.utf8_lower(encoded.dictionary)
+    word_true = _mask(pc.is_in(words, pa.array(LABEL_TRUE)))
+    word_false = _mask(pc.is_in(words, pa.array(LABEL_FALSE)))
+    word_empty = _empty(words)
+    index = np.asarray(pc.fill_null(encoded.indices, 0).to_numpy(zero_copy_only=False))
+    null = _nulls(encoded.indices) if encoded.indices.null_count else np.zeros(len(index), dtype=bool)
+    if len(words) == 0:
+        is_true = is_false = np.zeros(len(index), dtype=bool)
+        empty = null
+    else:
+        is_true, is_false = word_true[index] & ~null, word_false[index] & ~null
+        empty = word_empty[index] | null
     bad = ~empty & ~is_true & ~is_false
     errors = {int(i): f"{name} is empty" for i in np.flatnonzero(empty)} if required else {}
-    errors.update(_reasons(text, np.flatnonzero(bad), name, "is not one of 1/0/true/false/fraud/legit"))
+    if bad.any():
+        text = words.take(encoded.indices)
+        errors.update(_reasons(text, np.flatnonzero(bad), name, "is not one of 1/0/true/false/fraud/legit"))
     return Checked(pa.array(is_true.astype(np.int8), pa.int8(), mask=~(is_true | is_false)), errors)
 
 
@@ -351,11 +430,14 @@ def canonical_type(values: ColumnLike) -> pa.Array:
     >>> canonical_type(["TRANSFER", "Cash-Out", "bill", ""]).to_pylist()
     ['p2p', 'cash_out', 'bill', None]
     """
-    text = pc.replace_substring_regex(pc.utf8_lower(as_text(values)), r"[\s-]+", "_")
+    # A type column holds a handful of distinct values: each is mapped once, then looked up per row
+    # (a tenth of the cost of lower-casing and rewriting every row).
+    encoded = pc.dictionary_encode(as_text(values))
+    text = pc.replace_substring_regex(pc.utf8_lower(encoded.dictionary), r"[\s-]+", "_")
     keys = pa.array(list(TYPE_ALIASES))
     mapped = pc.take(pa.array(list(TYPE_ALIASES.values())), pc.index_in(text, keys))
     out = pc.coalesce(mapped, text)
-    return _null_where(out, _empty(out))
+    return _null_where(out, _empty(out)).take(encoded.indices)
 
 
 _QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
