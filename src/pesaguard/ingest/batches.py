@@ -127,12 +127,14 @@ _QUARANTINE_TYPES = (pa.string(), pa.string(), pa.int64(), pa.string(), pa.strin
 @dataclass
 class Batch:
     read: int
-    txns: pa.Table  # the valid rows, columns as in TRANSACTION_COLUMNS
+    txns: pa.Table  # the valid rows, columns in TRANSACTION_COLUMNS order (see _txn_table)
     labels: list[tuple[Any, ...]]
     quarantine: list[qstore.Entry]
     frauds: int | None = None  # rows labelled fraud in the chunk (None: the file has no labels)
     quarantined_frauds: int = 0
     adjusted: list[tuple[int, str, str, str]] = field(default_factory=list)  # (row, column, kind, before -> after)
+    #: columns with one value for every row (the file's currency, its source), left out of ``txns``
+    constants: dict[str, str | int] = field(default_factory=dict)
 
 
 class ChunkWriter:
@@ -146,7 +148,7 @@ class ChunkWriter:
         if timing is not None and timing.timing == "at_transaction":
             base += AT_TRANSACTION_SUFFIX  # the labels themselves say how they were timed
         self.label_source = options.label_source or base
-        self.txn_sql = store.insert_ignore("transactions", TRANSACTION_COLUMNS, ("txn_id",))
+        self._txn_sqls: dict[tuple[Any, ...], str] = {}
         self.label_sql = store.insert_ignore("labels", core.LABEL_COLUMNS, ("label_id",))
         self.quarantine_sql = store.insert_ignore("quarantine", qstore.QUARANTINE_COLUMNS, qstore.QUARANTINE_KEY)
 
@@ -159,9 +161,9 @@ class ChunkWriter:
             content = pc.cast(parsed.content.filter(keep), pa.binary()).to_pylist()
             steps = np.asarray(parsed.steps.filter(keep).to_numpy(zero_copy_only=False))
             txn_ids = self.ids.id_array(content, steps)
-        txns = _txn_table(parsed, keep, int(valid.sum()), txn_ids)
+        txns, constants = _txn_table(parsed, keep, int(valid.sum()), txn_ids)
         labels = self._label_rows(parsed, keep, txns)
-        batch = Batch(chunk.read, txns, labels, quarantine_rows(chunk, parsed))
+        batch = Batch(chunk.read, txns, labels, quarantine_rows(chunk, parsed), constants=constants)
         if parsed.is_fraud is not None and self.options.labels != "none":
             fraud = np.asarray(pc.fill_null(pc.equal(parsed.is_fraud, 1), False).to_numpy(zero_copy_only=False))
             batch.frauds = int(fraud.sum())
@@ -171,10 +173,18 @@ class ChunkWriter:
             batch.adjusted = _adjusted(chunk, parsed, decimals)
         return batch
 
+    def _txn_sql(self, batch: Batch) -> str:
+        """The INSERT for the batch's transaction columns, with its constants as literals (made once)."""
+        key = (tuple(batch.txns.column_names), tuple(batch.constants.items()))
+        sql = self._txn_sqls.get(key)
+        if sql is None:
+            sql = self._txn_sqls[key] = core.transaction_insert(self.store, batch.txns.column_names, batch.constants)
+        return sql
+
     def commit(self, batch: Batch) -> tuple[Batch, int, int]:
         """One database transaction through the store's connection: the chunk's rows, or nothing."""
         with self.store.transaction() as cur:
-            new = self.store.executemany_in(cur, self.txn_sql, table_rows(batch.txns))
+            new = self.store.executemany_in(cur, self._txn_sql(batch), table_rows(batch.txns))
             new_labels = self.store.executemany_in(cur, self.label_sql, batch.labels)
             if batch.quarantine:
                 qstore.insert_quarantine(self.store, self.key, self.source, batch.quarantine, cur)
@@ -184,7 +194,7 @@ class ChunkWriter:
         """The same transaction as :meth:`commit`, as Arrow tables for :class:`SqliteBulkWriter`."""
         quarantine = qstore.quarantine_rows(self.key, self.source, batch.quarantine)
         return [
-            (self.txn_sql, batch.txns),
+            (self._txn_sql(batch), batch.txns),
             (self.label_sql, _rows_table(batch.labels, core.LABEL_COLUMNS, _LABEL_TYPES)),
             (self.quarantine_sql, _rows_table(quarantine, qstore.QUARANTINE_COLUMNS, _QUARANTINE_TYPES)),
         ]
@@ -213,24 +223,34 @@ class ChunkWriter:
         return out
 
 
-def _txn_table(parsed: Parsed, keep: pa.Array, count: int, txn_ids: pa.Array | None) -> pa.Table:
-    """The ``count`` valid rows as an Arrow table in TRANSACTION_COLUMNS order (constants and absent
-    columns materialised, so each column binds as one typed array); ``txn_ids`` are the valid rows'
-    derived ids, if the file has none."""
+def _txn_table(parsed: Parsed, keep: pa.Array, count: int,
+               txn_ids: pa.Array | None) -> tuple[pa.Table, dict[str, str | int]]:
+    """The ``count`` valid rows as an Arrow table in TRANSACTION_COLUMNS order, and the columns that
+    hold one value for every row (the file's currency, its source). Columns the file does not have
+    are left out (stored as NULL) and constants are written into the INSERT
+    (:func:`pesaguard.store.core.transaction_insert`); ``txn_ids`` are the valid rows' derived ids,
+    if the file has none."""
     cols: list[pa.Array] = []
+    names: list[str] = []
+    constants: dict[str, str | int] = {}
     for name in TRANSACTION_COLUMNS:
         typ = pa.int64() if name in _INT_COLUMNS else pa.string()
         v = parsed.columns.get(name)
         if name == "txn_id" and txn_ids is not None:
-            cols.append(txn_ids)  # derived for the valid rows only
+            arr = txn_ids  # derived for the valid rows only
         elif isinstance(v, pa.Array):
             arr = v.filter(keep)
-            cols.append(arr if arr.type == typ else arr.cast(typ))
-        elif v is None:
-            cols.append(pa.nulls(count, typ))
+            arr = arr if arr.type == typ else arr.cast(typ)
+        elif v is None and name in core.OMITTABLE_TRANSACTION_COLUMNS:
+            continue
+        elif (type(v) is str and typ == pa.string()) or (type(v) is int and typ == pa.int64()):
+            constants[name] = v
+            continue
         else:
-            cols.append(pa.repeat(pa.scalar(v, typ), count))
-    return pa.Table.from_arrays(cols, names=list(TRANSACTION_COLUMNS))
+            arr = pa.nulls(count, typ) if v is None else pa.repeat(pa.scalar(v, typ), count)
+        cols.append(arr)
+        names.append(name)
+    return pa.Table.from_arrays(cols, names=names), constants
 
 
 def table_rows(table: pa.Table) -> list[tuple[Any, ...]]:

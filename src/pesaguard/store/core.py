@@ -12,15 +12,18 @@ import gc
 import hashlib
 import itertools
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from pesaguard.schema import TRANSACTION_COLUMNS
 from pesaguard.store.base import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# numpy and pandas are imported where they are used: importing pandas costs about 0.3 s of CPU,
+# which every command that imports this module (the whole CLI does) would pay at start-up.
 
 ACCOUNT_COLUMNS = ("account_id", "kind", "region", "income_band", "opened_ms", "device_id", "msisdn_hash")
 EVENT_COLUMNS = ("event_id", "account_id", "ts_ms", "kind")
@@ -40,6 +43,7 @@ def _rows(df: pd.DataFrame, columns: Sequence[str]) -> list[tuple[Any, ...]]:
     in one C loop, and only columns that hold nulls are patched, which is several times faster than
     ``astype(object)`` plus ``itertuples`` on wide frames.
 
+    >>> import pandas as pd
     >>> _rows(pd.DataFrame({"a": [1, 2], "b": ["x", None]}), ["a", "b", "c"])
     [(1, 'x', None), (2, None, None)]
     """
@@ -58,6 +62,9 @@ def _rows(df: pd.DataFrame, columns: Sequence[str]) -> list[tuple[Any, ...]]:
 
 def _values(s: pd.Series) -> list[Any]:
     """One column as a list of Python scalars, None where missing."""
+    import numpy as np
+    import pandas as pd
+
     kind = s.dtype.kind
     if kind in "iub":
         return s.to_numpy().tolist()
@@ -145,6 +152,43 @@ def _index_rebuild_settings(store: Store) -> Iterator[None]:
         store.conn.execute(f"PRAGMA cache_size={int(before)}")
 
 
+#: Transaction columns an insert may leave out: nullable, with no default, so a row that gives no
+#: value stores NULL, as binding a null would.
+OMITTABLE_TRANSACTION_COLUMNS = frozenset(TRANSACTION_COLUMNS) - {"txn_id", "ts_ms", "payer", "payee",
+                                                                  "amount_minor", "currency"}
+
+
+def transaction_insert(store: Store, columns: Sequence[str], constants: Mapping[str, str | int]) -> str:
+    """The idempotent transaction INSERT binding ``columns`` per row, with ``constants`` (one value
+    for every row, such as the currency of a file) written into the statement as literals.
+
+    Binding the same text a million times is work for nothing: loading 1M PaySim rows through the
+    ADBC writer took 2.66 s of CPU with the two constant columns as literals and the three absent
+    ones left out, against 3.04 s binding all 15 columns (best of three each, interleaved, load
+    about 15). Columns left out of both must be in :data:`OMITTABLE_TRANSACTION_COLUMNS`.
+
+    >>> sql = transaction_insert(Store("sqlite:///:memory:"), ["txn_id", "ts_ms", "payer", "payee", "amount_minor"],
+    ...                          {"currency": "KES", "source": "it's.csv"})
+    >>> sql.split(" VALUES ")[1]
+    "(?, ?, ?, ?, ?, 'KES', 'it''s.csv') ON CONFLICT (txn_id) DO NOTHING"
+    """
+    missing = set(TRANSACTION_COLUMNS) - set(columns) - set(constants) - OMITTABLE_TRANSACTION_COLUMNS
+    if missing:
+        raise ValueError(f"transaction columns without a value: {sorted(missing)}")
+    sql = store.insert_ignore("transactions", [*columns, *constants], ("txn_id",))
+    marks = ", ".join(["?"] * len(columns) + [_literal(v) for v in constants.values()])
+    head, _, tail = sql.partition(" VALUES (")
+    return f"{head} VALUES ({marks}{tail[tail.index(')'):]}"
+
+
+def _literal(value: str | int) -> str:
+    """A SQL literal: integers as digits, text quoted with inner quotes doubled (standard SQL, the
+    only escape SQLite and PostgreSQL need)."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f"no SQL literal for {value!r}")
+    return str(value) if isinstance(value, int) else "'" + value.replace("'", "''") + "'"
+
+
 def insert_transactions(store: Store, df: pd.DataFrame, cur: Any = None) -> int:
     """Insert transactions (columns named as in :data:`TRANSACTION_COLUMNS`); returns new rows."""
     return insert_rows(store, "transactions", TRANSACTION_COLUMNS, ("txn_id",),
@@ -206,6 +250,8 @@ def newest_transaction_ms(store: Store, not_after_ms: int) -> int | None:
 def load_transactions(store: Store, start_ms: int | None = None, end_ms: int | None = None,
                       columns: Sequence[str] = TRANSACTION_COLUMNS) -> pd.DataFrame:
     """Transactions with ``start_ms <= ts_ms < end_ms``, ordered by time then id."""
+    import pandas as pd
+
     where, params = _range(start_ms, end_ms)
     cols = ", ".join(columns)
     rows = store.query(f"SELECT {cols} FROM transactions{where} ORDER BY ts_ms, txn_id", params)
@@ -215,6 +261,8 @@ def load_transactions(store: Store, start_ms: int | None = None, end_ms: int | N
 def iter_transactions(store: Store, start_ms: int | None = None, end_ms: int | None = None,
                       chunk_rows: int = 200_000) -> Iterator[pd.DataFrame]:
     """Stream transactions in time order, ``chunk_rows`` at a time (bounded memory)."""
+    import pandas as pd
+
     where, params = _range(start_ms, end_ms)
     cols = ", ".join(TRANSACTION_COLUMNS)
     cur = store.conn.cursor()
@@ -250,6 +298,8 @@ def stored_labels(store: Store, ids: Sequence[str]) -> dict[tuple[str, int], set
 
 def load_labels(store: Store, known_before_ms: int | None = None) -> pd.DataFrame:
     """Label events, optionally only those known strictly before ``known_before_ms``."""
+    import pandas as pd
+
     sql = f"SELECT {', '.join(LABEL_COLUMNS)} FROM labels"
     params: tuple[Any, ...] = ()
     if known_before_ms is not None:
@@ -260,11 +310,15 @@ def load_labels(store: Store, known_before_ms: int | None = None) -> pd.DataFram
 
 
 def load_accounts(store: Store) -> pd.DataFrame:
+    import pandas as pd
+
     rows = store.query(f"SELECT {', '.join(ACCOUNT_COLUMNS)} FROM accounts ORDER BY account_id")
     return pd.DataFrame.from_records(rows, columns=list(ACCOUNT_COLUMNS))
 
 
 def load_account_events(store: Store) -> pd.DataFrame:
+    import pandas as pd
+
     rows = store.query(f"SELECT {', '.join(EVENT_COLUMNS)} FROM account_events ORDER BY ts_ms, event_id")
     return pd.DataFrame.from_records(rows, columns=list(EVENT_COLUMNS))
 
