@@ -237,41 +237,68 @@ def start_up(src: str | None) -> dict[str, float]:
 
 def cpu_split(path: Path, db: Path) -> dict[str, float]:
     """``ingest_file`` on ``path`` in this process, by clock: wall, the main thread's CPU (and of it
-    validation and chunk preparation), every thread of the process, and the SQLite writer process.
-    The main thread and CPU / cores bound the wall time on free cores from below."""
+    validation, chunk preparation and the index rebuild), each Python thread of the process by name
+    (the CSV reader, the file's SHA-256, the pipe sender, the WAL checkpointer), SQLite's own sorter
+    threads (the rest of the process's CPU), and the SQLite writer process. The main thread and
+    CPU / cores bound the wall time on free cores from below."""
+    import threading
+
     from pesaguard.ingest import IngestOptions, batches, ingest_file, pipeline
     from pesaguard.store import Store
 
-    spent = {"validate": 0.0, "prepare": 0.0}
+    spent = {"validate": 0.0, "prepare": 0.0, "rebuild": 0.0, "rebuild wall": 0.0}
+    threads: dict[str, float] = {}
 
     def timed(fn: Any, key: str) -> Any:
         def run(*a: Any, **k: Any) -> Any:
-            t = time.thread_time()
+            t, w = time.thread_time(), time.perf_counter()
             try:
                 return fn(*a, **k)
             finally:
                 spent[key] += time.thread_time() - t
+                if key == "rebuild":
+                    spent["rebuild wall"] += time.perf_counter() - w
         return run
+
+    thread_run = threading.Thread.run
+
+    def counted_run(self: threading.Thread) -> None:
+        try:
+            thread_run(self)
+        finally:
+            name = self.name.rsplit("_", 1)[0]  # ThreadPoolExecutor names its threads PREFIX_N
+            threads[name] = threads.get(name, 0.0) + time.thread_time()
 
     store = Store(f"sqlite:///{db}")
     store.migrate()
-    parse, prepare = pipeline.parse_paysim, batches.ChunkWriter.prepare
+    parse, prepare, rebuild = pipeline.parse_paysim, batches.ChunkWriter.prepare, Store.ensure_indexes
     pipeline.parse_paysim = timed(parse, "validate")
     batches.ChunkWriter.prepare = timed(prepare, "prepare")  # type: ignore[method-assign]
+    Store.ensure_indexes = timed(rebuild, "rebuild")  # type: ignore[method-assign]
+    threading.Thread.run = counted_run  # type: ignore[method-assign]
     try:
         self0, kids0 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
         wall, main = time.perf_counter(), time.thread_time()
         ingest_file(store, path, options=IngestOptions(label_delay_days=7))
         main, wall = time.thread_time() - main, time.perf_counter() - wall
+        for t in threading.enumerate():  # let finished pools' threads report
+            if t is not threading.main_thread() and not t.daemon:
+                t.join()
         self1, kids1 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     finally:
         pipeline.parse_paysim, batches.ChunkWriter.prepare = parse, prepare  # type: ignore[method-assign]
+        Store.ensure_indexes = rebuild  # type: ignore[method-assign]
+        threading.Thread.run = thread_run  # type: ignore[method-assign]
         store.close()
 
     def used(a: Any, b: Any) -> float:
         return (b.ru_utime - a.ru_utime) + (b.ru_stime - a.ru_stime)
 
-    return {"wall": wall, "main": main, **spent, "process": used(self0, self1), "writer": used(kids0, kids1)}
+    process = used(self0, self1)
+    named = {f"thread {k}": v for k, v in sorted(threads.items())}
+    native = process - main - sum(threads.values())
+    return {"wall": wall, "main": main, **spent, **named, "native threads (SQLite sorter, Arrow)": native,
+            "process": process, "writer": used(kids0, kids1)}
 
 
 def main() -> None:
@@ -285,17 +312,26 @@ def main() -> None:
     ap.add_argument("--clean-only", action="store_true", help="only the clean file (and its baseline and peer)")
     ap.add_argument("--cpu-split", action="store_true", help="only the clean file, ingested in this process: "
                                                              "CPU of the main thread, the process and the writer")
+    ap.add_argument("--file", help="with --cpu-split: this clean file (made once with --write-clean) instead "
+                                   "of a fresh one, and --repeat runs")
+    ap.add_argument("--write-clean", metavar="PATH", help="write the clean file to PATH and exit")
     args = ap.parse_args()
+    if args.write_clean:
+        paysim_csv(Path(args.write_clean), args.rows)
+        return
     if args.cpu_split:
         with tempfile.TemporaryDirectory() as d:
-            clean = Path(d) / "paysim.csv"
-            paysim_csv(clean, args.rows)
-            split = cpu_split(clean, Path(d) / "split.db")
-        total = split["process"] + split["writer"]
-        print(f"{args.rows:,} clean rows in this process, load average {os.getloadavg()[0]:.1f}: "
-              + ", ".join(f"{k} {v:.2f} s" for k, v in split.items()))
-        print(f"CPU {total:.2f} s; on two free cores the wall is at least max(main thread, CPU / 2) = "
-              f"{max(split['main'], total / 2):.2f} s, at most {args.rows / max(split['main'], total / 2):,.0f} rows/s")
+            clean = Path(args.file) if args.file else Path(d) / "paysim.csv"
+            if not args.file:
+                paysim_csv(clean, args.rows)
+            for i in range(args.repeat if args.file else 1):
+                split = cpu_split(clean, Path(d) / f"split{i}.db")
+                total = split["process"] + split["writer"]
+                print(f"{args.rows:,} clean rows in this process, load average {os.getloadavg()[0]:.1f}: "
+                      + ", ".join(f"{k} {v:.2f} s" for k, v in split.items()))
+                print(f"CPU {total:.2f} s; on two free cores the wall is at least max(main thread, CPU / 2) = "
+                      f"{max(split['main'], total / 2):.2f} s, at most "
+                      f"{args.rows / max(split['main'], total / 2):,.0f} rows/s", flush=True)
         return
     print(f"load average at the start: {os.getloadavg()[0]:.1f}", flush=True)
     delay = ["--label-delay-days", "7"]
