@@ -42,23 +42,23 @@ def _record_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
-def test_the_fitting_code_never_reads_the_blind_set(monkeypatch: pytest.MonkeyPatch, kb_index: KnowledgeIndex) -> None:
+def test_the_fitting_code_never_reads_the_blind_sets(monkeypatch: pytest.MonkeyPatch, kb_index: KnowledgeIndex) -> None:
     """The whole fit (both models, the left-out topics, the threshold) runs with every file read
     recorded: the blind set, the held-out and the test rows stay out of it. The domain model's
     refits are replaced by a stub to keep this fast; what is read does not depend on them."""
-    assert (EVAL_DIR / "blind.jsonl").exists()
+    assert (EVAL_DIR / "blind.jsonl").exists() and (EVAL_DIR / "blind2.jsonl").exists()
     seen = _record_reads(monkeypatch)
     monkeypatch.setattr(fitting, "_fit", lambda pos, neg: (np.zeros(pos.shape[1]), 0.0))
     result = fitting.fit(kb_index, seeds=(0,), topics=6)
     domain.DomainModel(kb_index)
     assert result.n_in > 100 and result.n_out > 250
-    assert "blind.jsonl" not in seen and "in_scope.jsonl" not in seen
+    assert not {"blind.jsonl", "blind2.jsonl", "in_scope.jsonl"} & set(seen)
     assert {"retrieval.jsonl", "answers.jsonl", "out_of_scope.jsonl", "out_of_domain.txt"} <= set(seen)
     # and the rows it took from the shared files are the fitting split's only
     ins, oos = fitting.fitting_sets()
     heldout = {r["question"] for r in load_jsonl("answers.jsonl") if r["split"] != "dev"}
     heldout |= {r["question"] for r in load_jsonl("out_of_scope.jsonl") if r["split"] != "dev"}
-    heldout |= {r["question"] for r in load_jsonl("blind.jsonl")}
+    heldout |= {r["question"] for name in ("blind.jsonl", "blind2.jsonl") for r in load_jsonl(name)}
     retrieval = {r["question"] for r in load_jsonl("retrieval.jsonl")}
     assert not ({q for q, _, _ in ins + oos} - retrieval) & heldout
 
