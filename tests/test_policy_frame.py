@@ -18,7 +18,6 @@ from pesaguard.decisions.batch import _columns, live_record, txn_column
 from pesaguard.decisions.policy import Policy
 from pesaguard.decisions.rules import Column, parse_rules
 from pesaguard.models.scorer import Scorer
-from pesaguard.schema import TRANSACTION_COLUMNS
 
 #: Conditions over every kind of column and operator, including values and fields of the wrong type
 #: (never a hit, never a crash), a feature the frame lacks, and two fields compared.
@@ -114,7 +113,7 @@ def test_an_integer_column_beyond_float_precision_keeps_exact_integers() -> None
 
 
 def test_batch_reasons_are_the_scorers_own() -> None:
-    """explain_frame (one native walk over all rows, split across threads) ranks and words every row
+    """explain_frame (the walk split across threads, one ranking of the whole matrix) ranks and words every row
     as the scorer does for that row alone."""
     from pesaguard.models.explain import top_reasons
 

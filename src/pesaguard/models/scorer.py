@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import numba
 import numpy as np
 import pandas as pd
 
@@ -33,7 +32,7 @@ from pesaguard.models.compiled import CompiledForest, forest_cache_dir
 from pesaguard.models.estimators import BATCH_THREADS, LightGBMModel
 from pesaguard.models.explain import Reason, phrase, top_reasons
 from pesaguard.models.fastpredict import FastBooster
-from pesaguard.models.pathcontrib import PathTrees, _walk, compile_paths
+from pesaguard.models.pathcontrib import PathTrees, compile_paths
 
 Explain = Literal["auto", "always", "never"]
 #: How reason codes attribute the margin to features: exact TreeSHAP, or path attribution (Saabas,
@@ -205,9 +204,9 @@ class Scorer:
 
     def explain_frame(self, x: np.ndarray) -> list[list[Reason]]:
         """Reasons for each row of a feature matrix, by the scorer's attribution: the same reasons
-        the scorer gives each transaction online. Path attribution walks all rows in one native
-        call, split across threads for a large batch; the top-k ranking is one stable argsort of
-        the whole matrix, as ``top_reasons`` ranks one row."""
+        the scorer gives each transaction online. Path attribution is split across threads for a
+        large batch; the top-k ranking is one stable argsort of the whole matrix, as ``top_reasons``
+        ranks one row, and each distinct feature value is put in words once."""
         x = np.ascontiguousarray(x, dtype=np.float64)
         if self._paths is not None:
             contrib = _path_contributions(self._paths, x)
@@ -245,25 +244,22 @@ _ROWS_PER_THREAD = 256
 
 
 def _path_contributions(paths: PathTrees, x: np.ndarray) -> np.ndarray:
-    """``paths.contributions`` of every row of ``x`` (one row per output row, bias last), each row by
-    the same walk, so each equals the single-row result bit for bit."""
-    out = np.zeros((len(x), paths.ncol + 1), dtype=np.float64)
-    args = (paths.roots, paths.feature, paths.threshold, paths.default_left, paths.missing, paths.left,
-            paths.right, paths.value)
+    """``paths.contributions`` of every row of ``x`` (bias last), split across threads for a large
+    batch: the walk releases the GIL. A row at a time, as the scorer walks it online (a single
+    native call over all rows measured under 10% less CPU, and would tie numba's on-disk cache of a
+    function here to the walk in another file, which that cache does not track)."""
+    out = np.empty((len(x), paths.ncol + 1), dtype=np.float64)
+
+    def walk(start: int, stop: int) -> None:
+        for i in range(start, stop):
+            out[i] = paths.contributions(x[i])
+
     threads = max(1, min(BATCH_THREADS, len(x) // _ROWS_PER_THREAD))
     if threads == 1:
-        _walk_rows(x, *args, out)
+        walk(0, len(x))
         return out
     step = -(-len(x) // threads)
-    with ThreadPoolExecutor(max_workers=threads) as pool:  # the walk releases the GIL
-        for f in [pool.submit(_walk_rows, x[s:s + step], *args, out[s:s + step]) for s in range(0, len(x), step)]:
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for f in [pool.submit(walk, s, min(s + step, len(x))) for s in range(0, len(x), step)]:
             f.result()
     return out
-
-
-@numba.njit(cache=True, nogil=True)
-def _walk_rows(x: np.ndarray, roots: np.ndarray, feature: np.ndarray, threshold: np.ndarray,  # pragma: no cover
-               default_left: np.ndarray, missing: np.ndarray, left: np.ndarray, right: np.ndarray,
-               value: np.ndarray, out: np.ndarray) -> None:
-    for i in range(x.shape[0]):
-        _walk(x[i], roots, feature, threshold, default_left, missing, left, right, value, out[i])
