@@ -136,7 +136,9 @@ def parse_paysim(table: pa.Table, options: IngestOptions) -> Parsed:
     text[0] = _int_text(step.values, table["step"], text[0])
     if is_fraud is not None:
         text[9] = _int_text(is_fraud, table["isFraud"], text[9])
-    content = pc.binary_join_element_wise(*text, "\x1f", null_handling="replace", null_replacement="")
+    # nulls (absent columns, invalid values) join as ""; without any, the plain join is the same and cheaper
+    nulls = "replace" if any(t.null_count for t in text) else "emit_null"
+    content = pc.binary_join_element_wise(*text, "\x1f", null_handling=nulls, null_replacement="")
     parsed = Parsed(n, columns, merge_errors(checks), is_fraud=is_fraud, content=content, steps=step.values)
     parsed.collect_adjusted(checks)
     return parsed
@@ -305,8 +307,8 @@ class ContentIds:
         for i in np.flatnonzero(hit | (ordinal > 0)).tolist():
             k = int(keys[i])
             self._counts[k] = max(self._counts.get(k, 1), int(ordinal[i]) + 1)
-        new = sk[first & ~hit_sorted]
-        self._seen = np.insert(self._seen, np.searchsorted(self._seen, new), new)
+        new = first & ~hit_sorted
+        self._seen = np.insert(self._seen, pos[new], sk[new])  # pos: where each sorted key goes already
         return ordinal
 
 
