@@ -2,7 +2,10 @@
 
 Each contender writes the same DataFrame (realistic shape: time-ordered ids, 50k accounts, balances)
 into a fresh SQLite database migrated to the project's schema (primary key plus three secondary
-indexes), 50k rows per transaction. The target is >= 100,000 transactions/s for
+indexes), 50k rows per transaction, with the same connection settings: the store's own
+(``journal_mode=WAL`` and ``store.base.SQLITE_PRAGMAS``: ``synchronous=NORMAL``, a 64 MiB page
+cache, ...) are applied to the peers' connections too, and each contender's settings are read
+back and printed. The target is >= 100,000 transactions/s for
 ``store.core.insert_transactions``. ``_rows`` (DataFrame -> tuples) is also timed against the
 ``astype(object)`` conversion it replaced. With ``PESAGUARD_TEST_POSTGRES_URL`` set, the store's
 insert is measured on PostgreSQL as well.
@@ -24,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from pesaguard.store import Store, core
+from pesaguard.store.base import SQLITE_PRAGMAS
 
 CHUNK = 50_000
 
@@ -60,12 +64,33 @@ def timed(fn: Callable[[], object]) -> tuple[float, float]:
     return time.perf_counter() - t, time.process_time() - c
 
 
-def bench_pesaguard(store: Store, df: pd.DataFrame) -> None:
+#: The settings every contender runs with (the store's connections apply these; the peers get them below).
+SETTINGS = ("PRAGMA journal_mode=WAL", *SQLITE_PRAGMAS)
+SHOWN = ("journal_mode", "synchronous", "cache_size", "foreign_keys")
+
+
+def settings_of(execute: Callable[[str], object]) -> str:
+    """The connection's settings as read back, e.g. ``journal_mode=wal synchronous=1 cache_size=-65536``."""
+    return " ".join(f"{p}={execute(f'PRAGMA {p}').fetchone()[0]}" for p in SHOWN)  # type: ignore[attr-defined]
+
+
+def bench_pesaguard(store: Store, df: pd.DataFrame, seen: dict[str, str]) -> None:
+    if store.dialect == "sqlite":
+        seen["store.core.insert_transactions"] = settings_of(store.conn.execute)
     for i in range(0, len(df), CHUNK):
         core.insert_transactions(store, df.iloc[i : i + CHUNK])
 
 
-def bench_sqlalchemy(path: Path, df: pd.DataFrame) -> None:
+def _same_settings(conn: object) -> str:
+    """Apply :data:`SETTINGS` to a SQLAlchemy connection; returns them as read back."""
+    for pragma in SETTINGS:
+        conn.exec_driver_sql(pragma)  # type: ignore[attr-defined]
+    shown = settings_of(conn.exec_driver_sql)  # type: ignore[attr-defined]
+    conn.commit()  # type: ignore[attr-defined]
+    return shown
+
+
+def bench_sqlalchemy(path: Path, df: pd.DataFrame, seen: dict[str, str]) -> None:
     import sqlalchemy as sa
     from sqlalchemy.dialects.sqlite import insert
 
@@ -74,9 +99,7 @@ def bench_sqlalchemy(path: Path, df: pd.DataFrame) -> None:
     table = sa.Table("transactions", meta, autoload_with=engine)
     stmt = insert(table).on_conflict_do_nothing(index_elements=["txn_id"])
     with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-        conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
-        conn.commit()
+        seen["SQLAlchemy Core"] = _same_settings(conn)
         for i in range(0, len(df), CHUNK):
             records = df.iloc[i : i + CHUNK].to_dict("records")
             with conn.begin():
@@ -84,14 +107,12 @@ def bench_sqlalchemy(path: Path, df: pd.DataFrame) -> None:
     engine.dispose()
 
 
-def bench_to_sql(path: Path, df: pd.DataFrame) -> None:
+def bench_to_sql(path: Path, df: pd.DataFrame, seen: dict[str, str]) -> None:
     import sqlalchemy as sa
 
     engine = sa.create_engine(f"sqlite:///{path}")
     with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-        conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
-        conn.commit()
+        seen["pandas.to_sql"] = _same_settings(conn)
         df.to_sql("transactions", conn, if_exists="append", index=False, chunksize=CHUNK)
         conn.commit()
     engine.dispose()
@@ -117,16 +138,23 @@ def main() -> None:
         t_old = timed(lambda: _old_rows(df))[1]
         print(f"DataFrame -> tuples (CPU): _rows {n / t_new:,.0f} rows/s; "
               f"astype(object)+itertuples {n / t_old:,.0f} rows/s")
+        seen: dict[str, str] = {}
+        print(f"load average at the start: {os.getloadavg()[0]:.1f}", flush=True)
         store = _fresh(tmp, "pesaguard")
-        results.append(("store.core.insert_transactions", timed(lambda: bench_pesaguard(store, df))))
+        results.append(("store.core.insert_transactions", timed(lambda: bench_pesaguard(store, df, seen))))
         assert core.count(store, "transactions") == n
         store.close()
         _fresh(tmp, "sqlalchemy").close()
         results.append(("SQLAlchemy Core executemany (ON CONFLICT DO NOTHING)",
-                        timed(lambda: bench_sqlalchemy(tmp / "sqlalchemy.db", df))))
+                        timed(lambda: bench_sqlalchemy(tmp / "sqlalchemy.db", df, seen))))
         _fresh(tmp, "to_sql").close()
-        results.append(("pandas.DataFrame.to_sql (plain INSERT)", timed(lambda: bench_to_sql(tmp / "to_sql.db", df))))
+        results.append(("pandas.DataFrame.to_sql (plain INSERT)",
+                        timed(lambda: bench_to_sql(tmp / "to_sql.db", df, seen))))
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
+    for who, settings in seen.items():
+        print(f"settings, {who}: {settings}")
+    if len(set(seen.values())) != 1:
+        raise SystemExit("the contenders ran with different settings")
     print("\n| SQLite, same run | wall s | rows/s (wall) | CPU s | rows/s (CPU) |\n|---|---:|---:|---:|---:|")
     for name, (wall, cpu) in results:
         print(f"| {name} | {wall:.2f} | {n / wall:,.0f} | {cpu:.2f} | {n / cpu:,.0f} |")
@@ -147,8 +175,8 @@ def _postgres(url: str, df: pd.DataFrame) -> None:
         sep = "&" if "?" in url else "?"
         store = Store(f"{url}{sep}options=-csearch_path%3D{schema}")
         store.migrate()
-        secs = timed(lambda: bench_pesaguard(store, df))[0]
-        again = timed(lambda: bench_pesaguard(store, df))[0]  # every row conflicts: the idempotent re-run
+        secs = timed(lambda: bench_pesaguard(store, df, {}))[0]
+        again = timed(lambda: bench_pesaguard(store, df, {}))[0]  # every row conflicts: the idempotent re-run
         store.close()
         print("\n| PostgreSQL | seconds | rows/s |\n|---|---:|---:|")
         print(f"| store.core.insert_transactions, {len(df):,} new rows | {secs:.2f} | {len(df) / secs:,.0f} |")
