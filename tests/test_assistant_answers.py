@@ -155,6 +155,34 @@ def test_the_metric_fails_answers_without_the_facts() -> None:
     assert missing_facts("Usirudishe pesa wewe mwenyewe.", "sw", ["no_send_back"], facts) == []
 
 
+@pytest.mark.parametrize(("fact", "lang", "right", "wrong"), [
+    # the PIN named first, then the negated verb of telling (Swahili word order)
+    ("never_share_pin", "sw", "Weka PIN yako siri: usimpe mtu yeyote, hata ndugu.",
+     "Badilisha PIN yako, kisha usitume pesa kwa mtu huyo."),
+    ("never_share_pin", "en", "Keep your PIN secret, even from family.", "Keep your PIN and change it every month."),
+    # calling the operator with the transaction is reporting it
+    ("report_operator", "en", "Call your operator's customer care on the official number straight away and give "
+     "the transaction ID of the money you sent.", "Call the person who sent it and ask for the transaction ID."),
+    ("report_operator", "sw", "Piga simu huduma kwa wateja wa mtoa huduma wako mara moja na utoe namba ya muamala.",
+     "Piga simu kwa mtu aliyekutumia pesa umwombe namba ya muamala."),
+    # an account's age said in days or weeks
+    ("a_new_account", "en", "A days-old account paid by several strangers and emptied at once is a mule.",
+     "Several accounts opened at the same outlet share one device."),
+    ("a_new_account", "en", "Find accounts paid by three payers within seven days of opening.",
+     "Find old accounts paid by three payers within seven days."),
+    # the new fact: a replacement SIM for the same number
+    ("sim_replacement", "en", "Get a replacement SIM at an operator shop with your ID.",
+     "Call customer care to block your SIM."),
+    ("sim_replacement", "sw", "Pata laini mpya kwenye duka la mtoa huduma ukiwa na kitambulisho.",
+     "Piga huduma kwa wateja wazuie laini yako."),
+])
+def test_widened_fact_patterns_accept_paraphrases_and_still_fail_wrong_answers(fact: str, lang: str, right: str,
+                                                                              wrong: str) -> None:
+    facts = load_facts()
+    assert missing_facts(right, lang, [fact], facts) == []
+    assert missing_facts(wrong, lang, [fact], facts) == [fact]
+
+
 def test_analysts_get_playbooks_customers_do_not(kb_assistant: Assistant) -> None:
     q = "What are the indicators of a SIM swap account takeover?"
     assert any(c.audience == "analyst" for c in kb_assistant.ask(q, audience="analyst").citations)
@@ -185,6 +213,10 @@ def test_the_safety_check_fails_an_answer_that_omits_a_needed_fact() -> None:
     assert safety.required("Nilitumiwa pesa kimakosa, nizirudishe?", "customer") == ["reversal-by-operator"]
     assert safety.missing(["reversal-by-operator"], "Usirudishe pesa.", "sw") == ["reversal-by-operator"]
     assert safety.missing(["reversal-by-operator"], "Mtoa huduma atazirudisha.", "sw") == []
+    # Swahili puts the PIN before the negated verb: "namba ya siri" as well as "PIN"
+    assert safety.missing(["pin-never-shared"], "Weka namba yako ya siri: usimpe mtu yeyote.", "sw") == []
+    assert safety.missing(["pin-never-shared"], "Badilisha namba ya siri kwenye menyu rasmi.", "sw") == \
+        ["pin-never-shared"]
 
 
 def test_an_answer_lacking_a_safety_fact_gets_the_marked_sentence_first(

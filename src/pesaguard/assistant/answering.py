@@ -51,8 +51,8 @@ Audience = Literal["customer", "analyst"]
 # The signals are standardised before the fit (the weights below are on the raw signals). CONFIDENCE_MIN
 # is checked on left-out topics (fitting.py: each topic of the fitting data left out of both models in
 # turn): the threshold nearest 0.5 within one standard error of the best balanced rate there.
-CONFIDENCE_COEF = (36.589, 3.105, 5.97, 7.388)
-CONFIDENCE_BIAS = -45.026
+CONFIDENCE_COEF = (28.098, 2.42, 6.204, 7.616)
+CONFIDENCE_BIAS = -37.083
 CONFIDENCE_MIN = 0.5
 TOP_K = 5
 SEARCH_K = 20  # hits retrieved: the confidence reads the top 3, answers the top 5, the lead block any

@@ -6,7 +6,7 @@ retrieval set and the ``dev`` answer questions); negatives are ``domain_data/out
 questions about everything else (cooking, health, school, sport, phones, government services, and
 look-alikes that share the articles' words: other PINs and passwords, parcels, insurance agents,
 school fees), written for this purpose in English, Swahili and Sheng, and the ``dev`` out-of-scope
-questions. The ``heldout`` answer questions, the ``test`` split and the blind set never enter it.
+questions. The ``heldout`` answer questions, the ``test`` split and the blind sets never enter it.
 
 Retrieval signals alone judge topical overlap, so "How do I apply for a licence?" looks close to
 the articles on licensed lenders; this model judges the kind of question, and its probability is

@@ -3,7 +3,7 @@
 The fitting data: the retrieval questions and the ``dev`` answer questions (in scope) against the
 ``dev`` out-of-scope questions and the domain model's written out-of-domain questions
 (``domain_data/out_of_domain.txt``). Nothing else is read here: not the ``heldout`` or ``test``
-rows, and never ``eval/blind.jsonl`` (a test asserts it).
+rows, and never the blind sets ``eval/blind.jsonl`` and ``eval/blind2.jsonl`` (a test asserts it).
 
 Two steps, run by ``python benchmarks/bench_assistant.py --fit``:
 

@@ -31,7 +31,9 @@ EN_STOPWORDS = frozenset(
 )
 
 SW_STOPWORDS = frozenset(
-    ["na", "ya", "wa", "kwa", "za", "la", "cha", "vya", "kwenye", "katika", "ni", "si", "au", "lakini", "pia", "hii", "hiyo", "hizi", "hizo", "huu", "huo", "ile", "yule", "wale", "hapa", "pale", "kama", "kwamba", "ili", "hata", "tu", "sana", "bado", "tena", "mimi", "wewe", "yeye", "sisi", "ninyi", "wao", "yangu", "yako", "yake", "yetu", "yenu", "yao", "wangu", "wako", "wake", "zangu", "zako", "zake", "changu", "chako", "lini", "nini", "nani", "gani", "je", "jinsi", "vipi", "kuna", "kulikuwa", "ndiyo", "hapana", "mpaka", "hadi", "baada", "kabla", "kuhusu", "bila", "ndani", "juu", "chini", "tangu", "kwamba", "nami", "nawe", "naye", "nao", "huyu", "hawa"]
+    ["na", "ya", "wa", "kwa", "za", "la", "cha", "vya", "kwenye", "katika", "ni", "si", "au", "lakini", "pia", "hii", "hiyo", "hizi", "hizo", "huu", "huo", "ile", "yule", "wale", "hapa", "pale", "kama", "kwamba", "ili", "hata", "tu", "sana", "bado", "tena", "mimi", "wewe", "yeye", "sisi", "ninyi", "wao", "yangu", "yako", "yake", "yetu", "yenu", "yao", "wangu", "wako", "wake", "zangu", "zako", "zake", "changu", "chako", "lini", "nini", "nani", "gani", "je", "jinsi", "vipi", "kuna", "kulikuwa", "ndiyo", "hapana", "mpaka", "hadi", "baada", "kabla", "kuhusu", "bila", "ndani", "juu", "chini", "tangu", "kwamba", "nami", "nawe", "naye", "nao", "huyu", "hawa",
+     # the modal "can" (English "can" is a stopword too): its root matched any block titled "Ninaweza ...?"
+     "naweza", "ninaweza", "unaweza", "anaweza", "tunaweza", "wanaweza", "inaweza", "nitaweza", "inawezekana"]
 )
 
 # Sheng function words and discourse markers: Swahili-side evidence for language detection only.
@@ -65,6 +67,16 @@ EXPANSIONS: dict[str, tuple[str, ...]] = {
     "nirudishe": ("rudisha", "back"), "nimrudishie": ("rudisha", "back"), "refund": ("back", "reverse"),
     "pls": ("please",), "plz": ("please",), "somone": ("someone",), "sombody": ("somebody",),
     "mpessa": ("mpesa", "pesa"), "numba": ("namba", "number"), "namba": ("number",),
+    # English verbs with Swahili affixes (code-switching), and Sheng for theft, charges and jobs
+    "nimesend": ("nimetuma", "tuma", "sent"), "nilisend": ("nilituma", "tuma", "sent"),
+    "amenisendia": ("amenitumia", "tuma", "sent"), "nimemsendia": ("nimemtumia", "tuma", "sent"),
+    "kusend": ("kutuma", "tuma", "send"), "kureverse": ("rudisha", "reverse"), "ireverse": ("rudisha", "reverse"),
+    "kuwithdraw": ("kutoa", "withdraw"), "kuwidraw": ("kutoa", "withdraw"), "kudeposit": ("kuweka", "deposit"),
+    "chaji": ("ada", "tozo", "charge"), "nimechezwa": ("nimetapeliwa", "scammed"),
+    "imenyakuliwa": ("imeibiwa", "stolen"), "wamenyakua": ("imeibiwa", "stolen"), "mwizi": ("imeibiwa", "stolen"),
+    "wezi": ("imeibiwa", "stolen"), "imeblock": ("imefungwa", "locked"), "imeblockiwa": ("imefungwa", "locked"),
+    "custo": ("huduma", "wateja", "customer", "care"), "wera": ("kazi", "job"),
+    "kuchange": ("kubadilisha", "badilisha", "change"), "nichange": ("nibadilishe", "badilisha", "change"),
 }
 
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
