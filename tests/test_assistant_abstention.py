@@ -116,3 +116,22 @@ def test_the_blind_set(kb_assistant: Assistant) -> None:
     passed = {lang: sum(x.passed for x in report.results if x.lang == lang) for lang in ("en", "sw")}
     assert passed["en"] >= 27, misses
     assert passed["sw"] >= 19, misses
+
+
+def test_the_second_blind_set(kb_assistant: Assistant) -> None:
+    """``eval/blind2.jsonl``: written and committed before the knowledge base was grown against the
+    first blind set's misses, never fitted or tuned on, measured once with the result
+    (docs/benchmarks.md, Blind sets): must-have-fact recall 29 of 33 English (customer and analyst)
+    and 17 of 21 Swahili and Sheng, 30 of 34 out-of-scope questions abstained. The floors are one
+    question under each figure."""
+    rows = load_jsonl("blind2.jsonl")
+    ins = [r for r in rows if r["scope"] == "in"]
+    oos = [r for r in rows if r["scope"] == "out"]
+    assert len(ins) >= 40 and len(oos) >= 30
+    assert sum(r["lang"] == "sw" for r in ins) >= len(ins) / 3
+    report = evaluate_answers(kb_assistant, ins, oos)
+    assert len(report.oos_answered) <= 5, report.oos_answered
+    misses = [(x.id, x.missing, x.abstained) for x in report.results if not x.passed]
+    passed = {lang: sum(x.passed for x in report.results if x.lang == lang) for lang in ("en", "sw")}
+    assert passed["en"] >= 28, misses
+    assert passed["sw"] >= 16, misses
