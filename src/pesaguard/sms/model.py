@@ -13,12 +13,12 @@ contains (one binary feature per cue: "asks you to send money back", "asks for y
 cues name scam shapes in words that hold across corpora, and on held-out sources they lift scam F1
 where n-grams alone learn the vocabulary of the sources they were trained on; on the sources trained
 on they cost a little, since the n-grams already know those sources' vocabulary. How much they count
-is the value a present cue feature takes next to the L2-normalised TF-IDF blocks (the SVM's one C
-regularises a larger value less), and it is chosen inside training, by the sources of the training
-side, for each head apart: for each candidate value (0 included), every training source is scored by
-the model fitted on the other sources, and per head the value with the lowest held-out loss wins
-(:func:`choose_cue_weight`). Choosing it by ordinary cross-validation would drift towards no cues at
-all, since in-source they only cost.
+is the value a present cue feature takes in training next to the L2-normalised TF-IDF blocks (the
+SVM's one C regularises a larger value less): :data:`DEFAULT_CUE_WEIGHT` in both heads. A value chosen
+inside training, per head, on fits that leave one training source out (:func:`choose_cue_weight`) was
+measured with ``benchmarks/bench_sms.py --choose-cue-weight`` and is not used: it swings with the
+sources in training (0 for the scam head when the Swahili set is the source held out, whose scams the
+cues catch best), see ``docs/benchmarks.md``.
 
 Placeholders carry no weight by construction: each genuine training text also appears with a phone
 number or link inserted, so "has a number" is as common in genuine texts as in scams.
@@ -48,10 +48,11 @@ from pesaguard.sms.cues import CUES, cue_vector
 from pesaguard.sms.normalize import PLACEHOLDERS
 
 MODEL_FORMAT = 3
-#: Candidate values of a present cue feature in training (next to L2-normalised TF-IDF blocks); the
-#: fitted weights are rescaled so that a model always reads cue features as 0 or 1.
+#: The value of a present cue feature in training, both heads (the fitted weights are rescaled so that a
+#: model always reads cue features as 0 or 1).
+DEFAULT_CUE_WEIGHT = 1.0
+#: Candidates of :func:`choose_cue_weight` (measured in ``benchmarks/bench_sms.py --choose-cue-weight``).
 CUE_WEIGHTS: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0)
-DEFAULT_CUE_WEIGHT = 1.0  # when the training side has too few sources to choose
 SCAM_THRESHOLD = 0.5
 SUSPICIOUS_THRESHOLD = 0.2
 DEFAULT_C = 0.5
@@ -436,10 +437,11 @@ class Trained:
 
 def fit_text_model(norm: Sequence[str], y: np.ndarray, groups: np.ndarray, sources: np.ndarray | None = None, *,
                    c: float = DEFAULT_C, k: int = 5, seed: int = 0,
-                   cue_weights: Sequence[float] = CUE_WEIGHTS) -> Trained:
-    """Choose the cue weight on the training sources, fit on everything, calibrate on template-disjoint folds.
+                   cue_weights: Sequence[float] = (DEFAULT_CUE_WEIGHT,)) -> Trained:
+    """Fit on everything at the cue weight, calibrate on template-disjoint folds.
 
-    The cue weight is :func:`choose_cue_weight` over ``sources`` (one source without them).
+    With several ``cue_weights``, the weight is :func:`choose_cue_weight` over ``sources`` first (one
+    source without them).
     """
     y = np.asarray(y)
     cc = count_corpus(norm, y, seed=seed)

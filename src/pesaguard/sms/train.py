@@ -30,7 +30,7 @@ from pesaguard.errors import ModelNotReadyError
 from pesaguard.sms.cues import CUES
 from pesaguard.sms.data import CATEGORY_INDEX, assign_groups, dedupe, load_corpus
 from pesaguard.sms.metrics import category_metrics
-from pesaguard.sms.model import CUE_WEIGHTS, DEFAULT_C, MODEL_FORMAT, TextModel, fit_text_model
+from pesaguard.sms.model import DEFAULT_C, MODEL_FORMAT, TextModel, fit_text_model
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +88,7 @@ def train_model(data_dir: Path | None = None, sim: Path | None = None, *, folds:
     say = step or (lambda _msg: None)
     say("reading, generating and de-duplicating")
     df, hashes = training_frame(data_dir, sim, seed)
-    say("counting n-grams, choosing the cue weight on source-out fits, calibrating on template-disjoint folds, "
-        "fitting")
+    say("counting n-grams, calibrating on template-disjoint folds, fitting")
     y = df["y"].to_numpy()
     trained = fit_text_model(list(df["norm"]), y, df["tgroup"].to_numpy(), df["source"].to_numpy(), c=c, k=folds,
                              seed=seed)
@@ -98,11 +97,11 @@ def train_model(data_dir: Path | None = None, sim: Path | None = None, *, folds:
     for source, part in df.groupby("source"):
         idx = part.index.to_numpy()
         metrics[str(source)] = category_metrics(y[idx], oof[idx], model.scam_threshold)
-    key = [hashes, folds, seed, c, MODEL_FORMAT, [cue.source for cue in CUES], CUE_WEIGHTS]  # the cues are features
+    key = [hashes, folds, seed, c, MODEL_FORMAT, [cue.source for cue in CUES], trained.cue_weight]  # the cues are features
     model.version = "sms-" + hashlib.blake2b(json.dumps(key, sort_keys=True).encode(), digest_size=6).hexdigest()
     model.card = {
-        "model": ("char_wb 2-5 + word 1-2 TF-IDF and one feature per cue (its value in training chosen by "
-                  "source-out fits) -> two linear SVM heads (scam; promotion | not scam), Platt-calibrated"),
+        "model": ("char_wb 2-5 + word 1-2 TF-IDF and one feature per cue -> two linear SVM heads (scam; "
+                  "promotion | not scam), Platt-calibrated"),
         "version": model.version,
         "format": MODEL_FORMAT,
         "trained_at": pd.Timestamp.now(tz="UTC").isoformat(),
@@ -112,13 +111,6 @@ def train_model(data_dir: Path | None = None, sim: Path | None = None, *, folds:
                                 for k, v in df.groupby("source")["category"]}},
         "params": {"C": c, "folds": folds, "seed": seed, "augmentation": "each genuine text also with a phone or link",
                    "cue_weight": {"scam": trained.cue_weight[0], "promotion": trained.cue_weight[1]},
-                   "cue_weight_choice": {
-                       "candidates": list(CUE_WEIGHTS),
-                       "held_out_loss": {str(w): {"scam": round(v[0], 5), "promotion": round(v[1], 5)}
-                                         for w, v in trained.cue_weight_losses.items()},
-                       "protocol": "each training source scored by the fit on the other sources; log loss of each "
-                                   "head after Platt scaling, every source weighing the same; per head, the lowest "
-                                   "wins"},
                    "scam_threshold": model.scam_threshold, "suspicious_threshold": model.suspicious_threshold},
         "protocol": "template-disjoint StratifiedGroupKFold out-of-fold probabilities (char 5-gram cosine > 0.8 "
                     "components and generator templates), after de-duplication of normalised texts; in-source: "
