@@ -8,6 +8,9 @@ the peer in the same run is the same model through ``lightgbm.Booster.predict`` 
 Batch throughput is what ``pesaguard score`` does: replay the features of a file, then predict,
 with LightGBM's predict and with the trees compiled to native code, back to back, for the smallest,
 the default and the largest LightGBM setting of the grid; the one-off compile time is printed too.
+Then what ``pesaguard score`` times in-process (``decide_frame``: the same plus the policy and the
+reasons), and the command itself in a subprocess. Path attribution's agreement with TreeSHAP is
+measured on live rows (transactions after the training cut, featurised as the scorer does live).
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ from typing import Any
 import numpy as np
 
 from pesaguard.config import Settings
+from pesaguard.decisions.batch import decide_frame
+from pesaguard.decisions.loader import default_rules, model_mode, model_thresholds
+from pesaguard.decisions.policy import Policy
 from pesaguard.features import FeatureConfig
 from pesaguard.models import compiled
 from pesaguard.models.bundle import ModelBundle, predict_matrix
@@ -88,10 +94,13 @@ def latency(ds: Dataset, candidate: str, n: int = 5000) -> list[tuple[str, float
         ts = [_timed(scorer.score, t) for t in live]
         model = "compiled trees" if scorer._forest is not None else "LightGBM fast C API"
         rows.append((f"`Scorer.score` {candidate}, reasons {mode} ({attribution}), {model}", *_pct(ts)))
-    # Peers: the model alone, compiled, through the fast C path and through Booster.predict.
+    # Peers: the model alone, compiled, through the fast C path and through Booster.predict, on the
+    # live rows' features as the scorer computes them (replay and live scoring agree), not training rows.
     if bundle.model.kind == "lightgbm":
-        x = m.x[-n:]
         scorer = Scorer(bundle, cache_dir=cache)
+        scorer.engine.replay(txns.iloc[:split], labels=ds.labels[ds.labels["known_at_ms"] < cut][
+            ["txn_id", "is_fraud", "known_at_ms"]], account_events=ds.account_events)
+        x = scorer.feature_matrix(txns.iloc[split:].drop(columns=["is_fraud", "typology"], errors="ignore"))
         assert scorer._fast is not None and scorer._forest is not None
         forest = scorer._forest
         ts = [_timed(forest.margin_row, x[i]) for i in range(len(x))]
@@ -146,7 +155,7 @@ def compare_latency(ds: Dataset, variants: list[tuple[str, tuple[str, ...], str]
 
 def agreement(scorer: Scorer, x: np.ndarray, candidate: str) -> None:
     """How often path attribution names the same top reasons as exact TreeSHAP (positive contributions,
-    as ``top_reasons`` ranks them), over rows whose TreeSHAP top reason exists."""
+    as ``top_reasons`` ranks them), over live rows (not used in training) whose TreeSHAP top reason exists."""
     assert scorer._paths is not None
     shap = scorer.bundle.model.contributions(x)[:, :-1]
     top1 = n = 0
@@ -160,7 +169,7 @@ def agreement(scorer: Scorer, x: np.ndarray, candidate: str) -> None:
         n += 1
         top1 += bool(got) and got[0] == want[0]
         overlap += len(set(got) & set(want)) / len(want)
-    print(f"\nreason codes, path attribution vs TreeSHAP ({candidate}, {n} rows): top reason agrees "
+    print(f"\nreason codes, path attribution vs TreeSHAP ({candidate}, {n} live rows): top reason agrees "
           f"{top1 / n:.1%}, top-3 overlap {overlap / n:.1%}")
 
 
@@ -169,7 +178,7 @@ def _fresh(bundle: ModelBundle) -> ModelBundle:
     return dataclasses.replace(bundle, model=model_from_payload(bundle.model.to_payload()))
 
 
-def throughput(ds: Dataset, candidate: str) -> list[tuple[str, int, float, float, float]]:
+def throughput(ds: Dataset, candidate: str) -> list[tuple[str, int, float, float, float | None]]:
     """Transactions per second for features replay + predict over the whole file, with LightGBM's
     predict and with the compiled trees, back to back on the same model."""
     txns = ds.transactions.drop(columns=["is_fraud", "typology"], errors="ignore")
@@ -209,7 +218,8 @@ def cli_score(txns: Any, bundle: ModelBundle, candidate: str, tmp: Path, home: P
     return candidate, len(txns), said.group(0) if said else "(no rate line)", wall, cpu
 
 
-def _throughput(txns: Any, bundle: ModelBundle, candidate: str, cache: Path) -> list[tuple[str, int, float, float, float]]:
+def _throughput(txns: Any, bundle: ModelBundle, candidate: str,
+                cache: Path) -> list[tuple[str, int, float, float, float | None]]:
     booster = bundle.model.booster  # type: ignore[attr-defined]
     compiled._RECENT.clear()
     t0, c0 = time.perf_counter(), time.process_time()
@@ -220,7 +230,7 @@ def _throughput(txns: Any, bundle: ModelBundle, candidate: str, cache: Path) -> 
     t2 = time.perf_counter()
     print(f"{candidate} ({booster.num_trees()} trees): compile once {t1 - t0:.1f} s wall, {c1 - c0:.1f} s CPU; "
           f"load from the cache {1000 * (t2 - t1):.0f} ms")
-    rows = []
+    rows: list[tuple[str, int, float, float, float | None]] = []
     for label, compile_trees in (("LightGBM predict", False), ("compiled trees", True)):
         scorer = Scorer(_fresh(bundle), compiled=compile_trees, cache_dir=cache)
         t0, c0 = time.perf_counter(), time.process_time()
@@ -230,6 +240,15 @@ def _throughput(txns: Any, bundle: ModelBundle, candidate: str, cache: Path) -> 
         t2, c2 = time.perf_counter(), time.process_time()
         rows.append((f"features replay + predict ({candidate}, {label})", len(txns), len(txns) / (t2 - t0),
                      len(txns) / (c2 - c0), (t2 - t1) / (t2 - t0)))
+    # What `pesaguard score` times: the same, then the policy (the mobile-money typology pack and
+    # the model's thresholds, as without a rules file) and the reasons of the rows that show them.
+    scorer = Scorer(_fresh(bundle), compiled=True, cache_dir=cache)
+    policy = Policy(default_rules(), model_thresholds(scorer), mode=model_mode(scorer))
+    t0, c0 = time.perf_counter(), time.process_time()
+    decide_frame(scorer, policy, txns)
+    t1, c1 = time.perf_counter(), time.process_time()
+    rows.append((f"... + policy + reasons: `decide_frame` ({candidate}, compiled trees)", len(txns),
+                 len(txns) / (t1 - t0), len(txns) / (c1 - c0), None))
     return rows
 
 
@@ -290,7 +309,7 @@ def print_throughput(ds: Dataset) -> None:
     print("\n| batch scoring | transactions | per wall second | per CPU second | share in predict |\n"
           "|---|---|---|---|---|")
     for name, n, rate, cpu_rate, share in rows:
-        print(f"| {name} | {n:,} | {rate:,.0f} | {cpu_rate:,.0f} | {share:.0%} |")
+        print(f"| {name} | {n:,} | {rate:,.0f} | {cpu_rate:,.0f} | {'-' if share is None else f'{share:.0%}'} |")
     print("\n| `pesaguard score` CLI, trees compiled beforehand | transactions | the command's report | "
           "process wall s | process CPU s | transactions per process-wall second |\n|---|---|---|---|---|---|")
     for cand, n, said, wall, cpu in CLI_ROWS:
