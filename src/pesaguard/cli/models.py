@@ -31,7 +31,8 @@ PAYEE_IDS_HELP = ("shared: payer and payee ids name the same accounts (mobile mo
                   "their own namespace (card data: customer and terminal numbers that may coincide).")
 EXTRA_HELP = ("Optional feature groups always added, comma-separated: lagged (the payee's fraud rate in windows "
               "label_delay back; helps on card data), profile (payer's age, amount against every window's mean, "
-              "payee's new-payer share). Those not named are tried in the validation folds and kept if they "
+              "payee's new-payer share), spree (amount against the payer's short windows and its recent peak), "
+              "recovery (how long the payee's last settled payment follows its last known fraud). Those not named are tried in the validation folds and kept if they "
               "raise validation AP.")
 
 
