@@ -36,9 +36,9 @@ from bench_handbook import (
     matrix,
     window,
 )
-from cardsim import DAY_MS
+from cardsim import DAY_MS, START_MS
 from pesaguard.models.estimators import Candidate, fit_candidate
-from pesaguard.models.protocol import targets
+from pesaguard.models.protocol import Window, targets
 from pesaguard.models.sequence import replay_states
 from pesaguard.models.sequence_train import SequenceSettings, train_sequence_model
 from pesaguard.models.train import Fold, Matrix, genuine_sample
@@ -48,13 +48,11 @@ def say(msg: str) -> None:
     print(f"  {msg}", file=sys.stderr, flush=True)
 
 
-def test_fold(m: Matrix, test_day: int, genuine: int) -> Fold:
-    """The test week as a fold: eight weeks of training with labels known at the training cut-off."""
-    w = window(test_day)
+def test_fold(m: Matrix, w: Window, genuine: int, truth: np.ndarray) -> Fold:
+    """The test period of ``w`` as a fold: its training rows with labels known at the training cut-off."""
     tr, te = m.rows(w.train_start, w.train_end), m.rows(w.test_start, w.test_end)
     y_tr = targets(m.txns["txn_id"][tr], m.labels, w.train_end)
     keep = genuine_sample(y_tr, m.txns["txn_id"][tr], genuine)
-    truth = m.txns["is_fraud"].to_numpy(dtype=int)
     return Fold(-1, w, np.flatnonzero(tr)[keep], te, y_tr[keep], truth[te])
 
 
@@ -111,7 +109,7 @@ def proxy(seeds: list[int], test_day: int, n_folds: int, cache: Path | None, gen
         folds = folds_of(m, test_day, n_folds, genuine)
         rows += compare(m, folds, base, truth, settings, {"world": "card proxy", "seed": seed, "block": "validation"},
                         card_score)
-        rows += compare(m, [test_fold(m, test_day, genuine)], base, truth, settings,
+        rows += compare(m, [test_fold(m, window(test_day), genuine, truth)], base, truth, settings,
                         {"world": "card proxy", "seed": seed, "block": "test week"}, card_score)
     return pd.DataFrame(rows)
 
@@ -132,7 +130,6 @@ def simulator(accounts: int, days: int, seed: int, settings: SequenceSettings, g
     from bench_models import simulate
     from pesaguard.features import FeatureConfig
     from pesaguard.models.data import build_matrix
-    from pesaguard.models.protocol import Window
     from pesaguard.models.train import usable_folds
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -145,15 +142,34 @@ def simulator(accounts: int, days: int, seed: int, settings: SequenceSettings, g
     train_end = test_start - 7 * DAY_MS
     w = Window(start + days // 3 * DAY_MS, train_end, test_start, test_start + 7 * DAY_MS)
     folds = usable_folds(m, w, 2, w.test_start, genuine)
-    tr = m.rows(w.train_start, w.train_end)
-    y_tr = targets(m.txns["txn_id"][tr], m.labels, w.train_end)
-    keep = genuine_sample(y_tr, m.txns["txn_id"][tr], genuine)
-    te = m.rows(w.test_start, w.test_end)
-    test = Fold(-1, w, np.flatnonzero(tr)[keep], te, y_tr[keep], truth[te])
+    test = test_fold(m, w, genuine, truth)
     base = np.arange(len(m.feature_names))
     tag = {"world": f"mobile money ({accounts:,} accounts, {days} days)", "seed": seed}
     return pd.DataFrame(compare(m, folds, base, truth, settings, {**tag, "block": "validation"}, mm_score)
                         + compare(m, [test], base, truth, settings, {**tag, "block": "test week"}, mm_score))
+
+
+def latency(seed: int, cache: Path | None, n: int = 20_000) -> None:
+    """CPU time of the live update (``SequenceState.update``) per transaction, after a GRU trained on
+    the first 31 days of card proxy ``seed``, over the next ``n`` transactions in stream order."""
+    from pesaguard.models.sequence import SequenceState
+
+    m = matrix(seed, cache)
+    cut = START_MS + 31 * DAY_MS
+    rows = np.flatnonzero(m.txns["ts_ms"].to_numpy() < cut)
+    y = targets(m.txns["txn_id"].iloc[rows], m.labels, cut)
+    payers = m.txns["payer"].to_numpy()
+    w = train_sequence_model(m.x[rows], m.feature_names, payers[rows], y, SequenceSettings(epochs=2), say)
+    live = SequenceState(w, m.feature_names)
+    x = m.x.astype(np.float64)
+    times = []
+    for i in range(len(rows), min(len(m.x), len(rows) + n)):
+        t0 = time.thread_time_ns()
+        live.update(payers[i], x[i])
+        times.append(time.thread_time_ns() - t0)
+    us = np.asarray(times[1000:]) / 1000
+    print(f"SequenceState.update, {len(us):,} transactions (hidden {w.hidden}, {len(w.inputs)} inputs): "
+          f"CPU p50 {np.percentile(us, 50):.1f} us, p99 {np.percentile(us, 99):.1f} us")
 
 
 def main() -> None:
@@ -170,7 +186,11 @@ def main() -> None:
     ap.add_argument("--skip-proxy", action="store_true")
     ap.add_argument("--skip-sim", action="store_true")
     ap.add_argument("--out", type=Path, default=None, help="Write every row as CSV here.")
+    ap.add_argument("--latency", action="store_true", help="Only time the live update, on the first seed.")
     a = ap.parse_args()
+    if a.latency:
+        latency(int(a.seeds.split(",")[0]), a.cache)
+        return
     settings = SequenceSettings(hidden=a.hidden, epochs=a.epochs)
     frames = []
     if not a.skip_proxy:

@@ -99,6 +99,18 @@ def test_confidence_weighs_the_question_to_block_match() -> None:
     assert conf(0.85) < ans.CONFIDENCE_MIN < conf(0.95)
 
 
+def _blind(assistant: Assistant, name: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Any, dict[str, int],
+                                                     list[tuple[Any, Any, Any]]]:
+    """A blind set's in-scope and out-of-scope rows, its evaluation, answers passed per language and the misses."""
+    rows = load_jsonl(name)
+    ins = [r for r in rows if r["scope"] == "in"]
+    oos = [r for r in rows if r["scope"] == "out"]
+    report = evaluate_answers(assistant, ins, oos)
+    misses = [(x.id, x.missing, x.abstained) for x in report.results if not x.passed]
+    passed = {lang: sum(x.passed for x in report.results if x.lang == lang) for lang in ("en", "sw")}
+    return ins, oos, report, passed, misses
+
+
 def test_the_blind_set(kb_assistant: Assistant) -> None:
     """``eval/blind.jsonl``: written and committed before any run on it, never fitted or tuned on,
     measured once (docs/benchmarks.md, Blind set): 48 of 48 out-of-scope questions abstained, and
@@ -106,14 +118,9 @@ def test_the_blind_set(kb_assistant: Assistant) -> None:
     Its misses were then looked at and the knowledge base grown (limits, PIN change, SIM
     replacement), so it is no longer blind: now 28 of 28 and 20 of 20, and one out-of-scope question
     answered (interest on a reducing-balance loan). The floors are one question under those figures."""
-    rows = load_jsonl("blind.jsonl")
-    ins = [r for r in rows if r["scope"] == "in"]
-    oos = [r for r in rows if r["scope"] == "out"]
+    ins, oos, report, passed, misses = _blind(kb_assistant, "blind.jsonl")
     assert len(ins) >= 40 and len(oos) >= 40
-    report = evaluate_answers(kb_assistant, ins, oos)
     assert len(report.oos_answered) <= 1, report.oos_answered
-    misses = [(x.id, x.missing, x.abstained) for x in report.results if not x.passed]
-    passed = {lang: sum(x.passed for x in report.results if x.lang == lang) for lang in ("en", "sw")}
     assert passed["en"] >= 27, misses
     assert passed["sw"] >= 19, misses
 
@@ -124,14 +131,9 @@ def test_the_second_blind_set(kb_assistant: Assistant) -> None:
     (docs/benchmarks.md, Blind sets): must-have-fact recall 29 of 33 English (customer and analyst)
     and 17 of 21 Swahili and Sheng, 30 of 34 out-of-scope questions abstained. The floors are one
     question under each figure."""
-    rows = load_jsonl("blind2.jsonl")
-    ins = [r for r in rows if r["scope"] == "in"]
-    oos = [r for r in rows if r["scope"] == "out"]
+    ins, oos, report, passed, misses = _blind(kb_assistant, "blind2.jsonl")
     assert len(ins) >= 40 and len(oos) >= 30
     assert sum(r["lang"] == "sw" for r in ins) >= len(ins) / 3
-    report = evaluate_answers(kb_assistant, ins, oos)
     assert len(report.oos_answered) <= 5, report.oos_answered
-    misses = [(x.id, x.missing, x.abstained) for x in report.results if not x.passed]
-    passed = {lang: sum(x.passed for x in report.results if x.lang == lang) for lang in ("en", "sw")}
     assert passed["en"] >= 28, misses
     assert passed["sw"] >= 16, misses

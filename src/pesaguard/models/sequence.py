@@ -77,11 +77,9 @@ INPUTS: tuple[tuple[str, str, Callable[[np.ndarray], np.ndarray]], ...] = (
 )
 
 
-def raw_inputs(x: np.ndarray, names: list[str], inputs: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
-    """The GRU's inputs (before standardisation) from feature matrix ``x`` with columns ``names``.
-
-    ``inputs`` names the inputs to build (a trained model's own list); by default every input of
-    :data:`INPUTS` whose feature the matrix carries."""
+def _columns(names: list[str], inputs: list[str] | None) -> list[tuple[str, int, Callable[[np.ndarray], np.ndarray]]]:
+    """(input name, matrix column, transform) of each input: the named ``inputs`` (a trained model's own
+    list), or by default every input of :data:`INPUTS` whose feature the matrix carries."""
     pos = {n: i for i, n in enumerate(names)}
     chosen = [i for i in INPUTS if (inputs is None and i[1] in pos) or (inputs is not None and i[0] in inputs)]
     if inputs is not None and len(chosen) != len(inputs):
@@ -91,9 +89,22 @@ def raw_inputs(x: np.ndarray, names: list[str], inputs: list[str] | None = None)
     if lacking:
         raise ValueError(f"the feature matrix lacks {lacking}, which the sequence model reads; "
                          "compute the feature groups the model was trained with")
-    cols = [fn(x[:, pos[feat]].astype(np.float64)) for _, feat, fn in chosen]
-    out = np.column_stack(cols) if cols else np.zeros((len(x), 0))
-    return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0), [c[0] for c in chosen]
+    return [(name, pos[feat], fn) for name, feat, fn in chosen]
+
+
+def raw_inputs(x: np.ndarray, names: list[str], inputs: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
+    """The GRU's inputs (before standardisation) from feature matrix ``x`` with columns ``names``
+    (which inputs: :func:`_columns`)."""
+    cols = _columns(names, inputs)
+    out = np.column_stack([fn(x[:, i].astype(np.float64)) for _, i, fn in cols]) if cols else np.zeros((len(x), 0))
+    return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0), [c[0] for c in cols]
+
+
+def by_payer(payers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(inverse, order, counts)``: each row's payer code, the rows grouped by payer (time order kept
+    within a payer) and each payer's row count."""
+    _, inverse = np.unique(np.asarray(payers), return_inverse=True)
+    return inverse, np.argsort(inverse, kind="stable"), np.bincount(inverse)
 
 
 @dataclass
@@ -155,15 +166,13 @@ def replay_states(w: SequenceWeights, x: np.ndarray, names: list[str], payers: n
     transactions, and so on, so the loop runs as many times as the busiest payer has transactions
     rather than once per row (each payer's own order is the file's order)."""
     z = w.standardise(raw_inputs(x, names, w.inputs)[0])
-    codes, inverse = np.unique(np.asarray(payers), return_inverse=True)
-    order = np.argsort(inverse, kind="stable")
-    counts = np.bincount(inverse, minlength=len(codes))
+    inverse, order, counts = by_payer(payers)
     starts = np.repeat(np.cumsum(counts) - counts, counts)
     step = np.empty(len(inverse), dtype=np.int64)
     step[order] = np.arange(len(inverse)) - starts
     by_step = np.argsort(step, kind="stable")
     bounds = np.searchsorted(step[by_step], np.arange(int(step.max(initial=-1)) + 2))
-    h_table = np.zeros((len(codes), w.hidden))
+    h_table = np.zeros((len(counts), w.hidden))
     hidden = np.zeros((len(x), w.hidden))
     for k in range(len(bounds) - 1):
         rows = by_step[bounds[k]:bounds[k + 1]]
@@ -182,13 +191,11 @@ class SequenceState:
         self.names = names
         self.states: dict[object, np.ndarray] = {}
         self._zero = np.zeros((1, weights.hidden))
-        # The columns the inputs read, looked up once (raw_inputs checks that the matrix carries them):
-        # the per-row lookup and column stacking of the batch path cost 100 us a transaction.
-        raw_inputs(np.zeros((1, len(names))), names, weights.inputs)
-        pos = {n: i for i, n in enumerate(names)}
-        spec = {i[0]: i for i in INPUTS}
-        self._cols = np.asarray([pos[spec[name][1]] for name in weights.inputs], dtype=np.intp)
-        self._fns = [spec[name][2] for name in weights.inputs]
+        # The columns the inputs read, looked up once: the batch path's lookup and column stacking,
+        # run for one row, cost more than the GRU step itself.
+        cols = _columns(names, weights.inputs)
+        self._cols = np.asarray([i for _, i, _ in cols], dtype=np.intp)
+        self._fns = [fn for _, _, fn in cols]
 
     def update(self, payer: object, features: np.ndarray) -> np.ndarray:
         """Fold one transaction's feature row into its payer's state; return ``seq_h*`` and ``seq_score``."""

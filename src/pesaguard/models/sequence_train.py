@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pesaguard.models.sequence import SequenceWeights, raw_inputs
+from pesaguard.models.sequence import SequenceWeights, by_payer, raw_inputs
 
 
 @dataclass
@@ -38,15 +38,13 @@ class SequenceSettings:
 
 def _sequences(z: np.ndarray, y: np.ndarray, payers: np.ndarray, max_len: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Padded (P, L, D) inputs, (P, L) targets and (P, L) mask, one row per payer, time order kept."""
-    codes, inverse = np.unique(np.asarray(payers), return_inverse=True)
-    order = np.argsort(inverse, kind="stable")
-    counts = np.bincount(inverse, minlength=len(codes))
+    _, order, counts = by_payer(payers)
     length = int(min(counts.max(initial=1), max_len))
-    xs = np.zeros((len(codes), length, z.shape[1]), dtype=np.float32)
-    ys = np.zeros((len(codes), length), dtype=np.float32)
-    mask = np.zeros((len(codes), length), dtype=np.float32)
+    xs = np.zeros((len(counts), length, z.shape[1]), dtype=np.float32)
+    ys = np.zeros((len(counts), length), dtype=np.float32)
+    mask = np.zeros((len(counts), length), dtype=np.float32)
     ends = np.cumsum(counts)
-    for p in range(len(codes)):
+    for p in range(len(counts)):
         rows = order[max(ends[p] - max_len, ends[p] - counts[p]):ends[p]]
         xs[p, :len(rows)] = z[rows]
         ys[p, :len(rows)] = y[rows]
