@@ -204,6 +204,28 @@ def test_a_replica_restored_from_a_snapshot_continues_as_if_it_had_applied_every
             assert same_features(got.features, want.features), i
 
 
+def test_a_snapshot_of_an_older_feature_layout_is_passed_over() -> None:
+    """A release that changes the feature engine's state layout must not restore (and fail on) a
+    snapshot written by the previous one: the replica takes an older usable one, or replays."""
+    m = StateMachine(EngineScorer())
+    for i, msg in enumerate(random_stream(seed=11, n=200)):
+        apply(m, i + 1, msg)
+    snapshots = Snapshots(MemoryObjects(), keep=4)
+
+    async def write() -> None:
+        good = m.snapshot()
+        snapshots.save_soon(100, good)
+        await snapshots.wait()
+        old = {**good, "engine": {**good["engine"], "format": good["engine"]["format"] - 1}}
+        snapshots.save_soon(200, old)
+        await snapshots.wait()
+
+    asyncio.run(write())
+    found = asyncio.run(snapshots.latest(at_most=200))
+    assert found is not None and found[0] == 100
+    StateMachine(EngineScorer()).restore(found[1])
+
+
 def test_undecidable_messages_are_dead_on_every_replica_alike() -> None:
     m = StateMachine(EngineScorer())
     assert m.apply_transaction(1, b"{not json", STORED_MS).code == "malformed_json"

@@ -18,6 +18,8 @@ import logging
 import pickle
 from typing import Any
 
+from pesaguard.features.engine import SNAPSHOT_FORMAT
+
 log = logging.getLogger("pesaguard.cluster")
 
 BUCKET = "pesaguard_state"
@@ -72,8 +74,11 @@ class Snapshots:
             except Exception as exc:  # deleted meanwhile, or unreadable: try the one before
                 log.warning("snapshot %s unreadable (%s); trying an older one", _name(seq), exc)
                 continue
-            if state.get("format") == FORMAT:
+            # the feature engine's own layout too: a release that changes it (new aggregators) cannot
+            # restore an older state, and the replica replays the stream instead
+            if state.get("format") == FORMAT and state.get("engine", {}).get("format") == SNAPSHOT_FORMAT:
                 return seq, state
+            log.warning("snapshot %s has another layout; trying an older one", _name(seq))
         return None
 
     def save_soon(self, seq: int, state: dict[str, Any]) -> None:
